@@ -1,0 +1,103 @@
+"""``aegui-train``: LightningCLI for fit/validate/test, plus evaluate, sweep and export.
+
+    aegui-train fit --config training/configs/mnist-conv-k32.yaml
+    aegui-train fit --config ... --ckpt_path last          # resume
+    aegui-train evaluate CKPT [--data-dir DIR] [--json]
+    aegui-train sweep [--latent-dims 2 4 8 ...] --output-dir DIR
+    aegui-train export CKPT OUTPUT_STEM
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+EXTRA_COMMANDS = ("evaluate", "sweep", "export")
+
+
+def default_loggers(root: str):
+    """CSV always; TensorBoard as well when it is installed."""
+    from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
+
+    loggers = [CSVLogger(root, name="logs")]
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        return loggers
+    return loggers + [TensorBoardLogger(root, name="logs")]
+
+
+def check_writable(folder: Path) -> None:
+    """Fail before training starts, not after the first epoch, if outputs cannot be written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
+            pass
+    except OSError as error:
+        raise SystemExit(f"aegui-train: cannot write to the output folder {folder}: {error.strerror or error}") from None
+
+
+def run_lightning_cli(args: list[str]) -> None:
+    from pytorch_lightning.callbacks import ModelCheckpoint
+    from pytorch_lightning.cli import LightningCLI
+
+    from training.data import MNISTDataModule
+    from training.module import AutoencoderModule, CheckpointStatistics
+
+    class AeguiCLI(LightningCLI):
+        def add_arguments_to_parser(self, parser) -> None:
+            parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+            parser.set_defaults(
+                {
+                    "checkpoint.monitor": "val/mse",
+                    "checkpoint.mode": "min",
+                    "checkpoint.filename": "best",
+                    "checkpoint.save_last": True,
+                    "checkpoint.save_top_k": 1,
+                }
+            )
+
+        def instantiate_trainer(self, **kwargs):
+            trainer_config = self._get(self.config_init, "trainer", default={})
+            if trainer_config.get("logger") in (None, True) and "logger" not in kwargs:
+                kwargs["logger"] = default_loggers(trainer_config.get("default_root_dir") or os.getcwd())
+            return super().instantiate_trainer(**kwargs)
+
+        def before_fit(self) -> None:
+            check_writable(Path(self.trainer.default_root_dir))
+            for callback in self.trainer.checkpoint_callbacks:
+                if callback.dirpath:
+                    check_writable(Path(callback.dirpath))
+
+    AeguiCLI(
+        AutoencoderModule,
+        MNISTDataModule,
+        seed_everything_default=1234,
+        trainer_defaults={"callbacks": [CheckpointStatistics()], "deterministic": False},
+        save_config_kwargs={"overwrite": True},
+        args=args,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in EXTRA_COMMANDS:
+        command, rest = args[0], args[1:]
+        if command == "evaluate":
+            from training.evaluate import main as evaluate_main
+
+            raise SystemExit(evaluate_main(rest))
+        if command == "sweep":
+            from training.sweep import main as sweep_main
+
+            raise SystemExit(sweep_main(rest))
+        from training.export import main as export_main
+
+        raise SystemExit(export_main(rest))
+    run_lightning_cli(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Download dataset files over HTTP(S), checksum-verified and written atomically.
+
+A file only appears under its final name once every byte arrived and its checksum matched,
+so an interrupted transfer never leaves a partial file that a later run would trust.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+
+
+class DownloadError(RuntimeError):
+    """Raised when no mirror delivered a file with the expected checksum."""
+
+
+def md5_of(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def download_file(file_name: str, md5: str, mirrors: Sequence[str], target_dir: Path, timeout: float = 30.0) -> Path:
+    """Fetch ``file_name`` from the first mirror that serves it intact into ``target_dir``.
+
+    An existing file with the right checksum is kept as it is. Raises DownloadError listing
+    what each mirror did.
+    """
+    target_dir = Path(target_dir)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / file_name
+    if target.is_file() and md5_of(target) == md5:
+        return target
+    failures = []
+    for mirror in mirrors:
+        url = mirror.rstrip("/") + "/" + file_name
+        try:
+            _fetch_atomically(url, md5, target, timeout)
+            return target
+        except (OSError, urllib.error.URLError, DownloadError) as error:
+            failures.append(f"  {url}: {error}")
+    raise DownloadError(f"could not download {file_name}:\n" + "\n".join(failures))
+
+
+def _fetch_atomically(url: str, md5: str, target: Path, timeout: float) -> None:
+    digest = hashlib.md5()
+    handle, temporary_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    temporary = Path(temporary_name)
+    try:
+        with os.fdopen(handle, "wb") as output, urllib.request.urlopen(url, timeout=timeout) as response:
+            expected_length = response.headers.get("Content-Length")
+            received = 0
+            for block in iter(lambda: response.read(1 << 16), b""):
+                output.write(block)
+                digest.update(block)
+                received += len(block)
+            if expected_length is not None and received != int(expected_length):
+                raise DownloadError(f"transfer cut short: {received} of {expected_length} bytes")
+            output.flush()
+            os.fsync(output.fileno())
+        if digest.hexdigest() != md5:
+            raise DownloadError(f"checksum mismatch: expected md5 {md5}, got {digest.hexdigest()}")
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)

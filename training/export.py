@@ -1,0 +1,34 @@
+"""``aegui-train export CKPT OUTPUT_STEM``: a slim checkpoint and a safetensors + JSON pair.
+
+The slim ``.ckpt`` keeps weights, hyperparameters and statistics but drops optimiser and loop
+state (a third of the size); the ``.safetensors`` file holds tensors only and its ``.json``
+sidecar the rest, so it can be opened without unpickling anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from aegui.core.checkpoint import CheckpointError, export_safetensors, load_model, slim_checkpoint
+from training.atomic_save import save_atomically
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="aegui-train export", description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoint", type=Path)
+    parser.add_argument("output_stem", type=Path, help="output path without suffix: writes STEM.ckpt, STEM.safetensors and STEM.json")
+    parser.add_argument("--no-safetensors", action="store_true", help="write only the slim .ckpt")
+    args = parser.parse_args(argv)
+    try:
+        model = load_model(args.checkpoint)
+    except CheckpointError as error:
+        parser.exit(2, f"aegui-train export: {error}\n")
+    args.output_stem.parent.mkdir(parents=True, exist_ok=True)
+    ckpt_path = args.output_stem.with_suffix(".ckpt")
+    save_atomically(slim_checkpoint(model), ckpt_path)
+    print(f"wrote {ckpt_path}")
+    if not args.no_safetensors:
+        for path in export_safetensors(model, args.output_stem):
+            print(f"wrote {path}")
+    return 0

@@ -1,0 +1,144 @@
+"""The LightningModule that trains an autoencoder, and the callback that annotates checkpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.callbacks import ModelCheckpoint
+from torch.nn import functional as F
+
+from training.atomic_save import save_atomically
+from training.networks import build_autoencoder
+from training.statistics import FORMAT_KEY, FORMAT_VERSION, STATISTICS_KEY, compute_statistics
+
+STATE_PREFIX = "autoencoder."
+
+
+class AutoencoderModule(pl.LightningModule):
+    """Reconstruct MNIST-style digits through a k-dimensional bottleneck.
+
+    All init arguments are primitives and saved with ``save_hyperparameters`` so that a
+    checkpoint alone rebuilds the network (see ``training.networks.build_autoencoder``).
+    ``beta`` weighs the KL term in variational mode; ``max_shift`` is the largest random
+    translation (pixels) applied to training digits.
+    """
+
+    def __init__(
+        self,
+        architecture: str = "conv",
+        latent_dim: int = 32,
+        hidden_dim: int = 256,
+        channels: int = 16,
+        variational: bool = False,
+        beta: float = 1.0,
+        learning_rate: float = 3e-3,
+        weight_decay: float = 1e-4,
+        max_shift: int = 0,
+    ):
+        super().__init__()
+        self.save_hyperparameters()
+        self.autoencoder = build_autoencoder(self.hparams)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.autoencoder(images)
+
+    def _shift(self, images: torch.Tensor) -> torch.Tensor:
+        shift = self.hparams.max_shift
+        if shift <= 0:
+            return images
+        padded = F.pad(images, (shift, shift, shift, shift))
+        dx, dy = torch.randint(0, 2 * shift + 1, (2,)).tolist()
+        return padded[:, :, dy : dy + 28, dx : dx + 28]
+
+    def _common_step(self, batch, stage: str) -> torch.Tensor:
+        images, _ = batch
+        if stage == "train":
+            images = self._shift(images)
+        mean, log_variance = self.autoencoder.encode_distribution(images)
+        code = mean
+        kl = images.new_zeros(())
+        if log_variance is not None:
+            if stage == "train":
+                code = mean + torch.randn_like(mean) * (0.5 * log_variance).exp()
+            kl = 0.5 * (mean**2 + log_variance.exp() - 1 - log_variance).sum(1).mean() / images[0].numel()
+        logits = self.autoencoder.decode_logits(code)
+        bce = F.binary_cross_entropy_with_logits(logits, images)
+        loss = bce + self.hparams.beta * kl
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"{stage} loss became {loss.item()} at epoch {self.current_epoch}, step {self.global_step}; "
+                "training stopped. Lower the learning rate or check the data."
+            )
+        with torch.no_grad():
+            mse = F.mse_loss(torch.sigmoid(logits), images)
+        on_step = stage == "train"
+        self.log(f"{stage}/loss", loss, prog_bar=True, on_step=on_step, on_epoch=True, sync_dist=not on_step)
+        self.log(f"{stage}/bce", bce, on_step=False, on_epoch=True, sync_dist=True)
+        self.log(f"{stage}/mse", mse, prog_bar=stage != "train", on_step=False, on_epoch=True, sync_dist=True)
+        if log_variance is not None:
+            self.log(f"{stage}/kl", kl, on_step=False, on_epoch=True, sync_dist=True)
+        return loss
+
+    def training_step(self, batch, batch_idx):
+        return self._common_step(batch, "train")
+
+    def validation_step(self, batch, batch_idx):
+        self._common_step(batch, "val")
+
+    def test_step(self, batch, batch_idx):
+        self._common_step(batch, "test")
+
+    def configure_optimizers(self):
+        optimizer = torch.optim.AdamW(self.parameters(), lr=self.hparams.learning_rate, weight_decay=self.hparams.weight_decay)
+        total_steps = self.trainer.estimated_stepping_batches
+        if not isinstance(total_steps, int) or total_steps <= 0 or total_steps > 10**8:
+            return optimizer
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=self.hparams.learning_rate, total_steps=total_steps + 1)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        # A plain dict, so the file loads with torch.load(weights_only=True).
+        checkpoint["hyper_parameters"] = dict(checkpoint.get("hyper_parameters", {}))
+        checkpoint[FORMAT_KEY] = FORMAT_VERSION
+
+
+def annotate_checkpoint(path: Path, datamodule) -> dict:
+    """Add the app's statistics, computed with the weights in ``path`` itself, to that file."""
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    autoencoder = build_autoencoder(checkpoint["hyper_parameters"])
+    weights = {k[len(STATE_PREFIX) :]: v for k, v in checkpoint["state_dict"].items() if k.startswith(STATE_PREFIX)}
+    autoencoder.load_state_dict(weights)
+    train_images, train_labels = datamodule.train_set.tensors
+    val_images, _ = datamodule.val_set.tensors
+    test_images, test_labels = datamodule.test_set.tensors
+    statistics = compute_statistics(autoencoder, train_images, train_labels, val_images, test_images, test_labels, datamodule.provenance)
+    checkpoint[STATISTICS_KEY] = statistics
+    checkpoint[FORMAT_KEY] = FORMAT_VERSION
+    save_atomically(checkpoint, path)
+    return statistics
+
+
+class CheckpointStatistics(pl.Callback):
+    """At the end of fitting, store latent statistics, error percentiles, the linear probe,
+    dataset provenance and test metrics in the best and last checkpoints."""
+
+    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not trainer.is_global_zero or trainer.datamodule is None:
+            return
+        datamodule = trainer.datamodule
+        if not hasattr(datamodule, "test_set"):
+            datamodule.setup("fit")
+        paths = set()
+        for callback in trainer.checkpoint_callbacks:
+            if isinstance(callback, ModelCheckpoint):
+                paths.update(p for p in (callback.best_model_path, callback.last_model_path) if p)
+        for path in sorted(paths):
+            if Path(path).is_file():
+                statistics = annotate_checkpoint(Path(path), datamodule)
+                metrics = statistics["test_metrics"]
+                pl_module.print(
+                    f"{path}: test MSE/pixel {metrics['test_mse']:.5f}, BCE {metrics['test_bce']:.4f}, "
+                    f"probe accuracy {metrics['probe_accuracy']:.4f}, kNN accuracy {metrics['knn_accuracy']:.4f}"
+                )

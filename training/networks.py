@@ -1,0 +1,158 @@
+"""Plain ``nn.Module`` autoencoders, importable without Lightning.
+
+``build_autoencoder`` is the one place that turns checkpoint hyperparameters into a network;
+training and the GUI both call it, so a checkpoint always rebuilds the same module it was
+trained as.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+IMAGE_SIZE = 28
+ARCHITECTURES = ("dense", "conv")
+MIN_LATENT_DIM = 1
+MAX_LATENT_DIM = 256
+
+
+class Autoencoder(nn.Module):
+    """Encoder f(x) -> h, decoder g(h) -> x_hat, optionally variational.
+
+    The decoder returns logits; ``decode`` applies the sigmoid so callers get pixels in [0, 1].
+    In variational mode the encoder predicts a mean and a log-variance; ``encode`` returns the
+    mean, which is the code the app shows.
+    """
+
+    def __init__(self, encoder: nn.Module, decoder: nn.Module, latent_dim: int, variational: bool):
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+        self.latent_dim = latent_dim
+        self.variational = variational
+
+    def encode_distribution(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Return (mean, log_variance); log_variance is None for a deterministic autoencoder."""
+        features = self.encoder(images.reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE))
+        if self.variational:
+            mean, log_variance = features.chunk(2, dim=1)
+            return mean, log_variance.clamp(-12.0, 8.0)
+        return features, None
+
+    def encode(self, images: torch.Tensor) -> torch.Tensor:
+        return self.encode_distribution(images)[0]
+
+    def decode_logits(self, codes: torch.Tensor) -> torch.Tensor:
+        return self.decoder(codes).reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
+
+    def decode(self, codes: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.decode_logits(codes))
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(images))
+
+
+def _dense_encoder(latent_dim: int, hidden_dim: int, out_features: int) -> nn.Module:
+    return nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(IMAGE_SIZE * IMAGE_SIZE, hidden_dim),
+        nn.GELU(),
+        nn.Linear(hidden_dim, hidden_dim // 2),
+        nn.GELU(),
+        nn.Linear(hidden_dim // 2, out_features),
+    )
+
+
+def _dense_decoder(latent_dim: int, hidden_dim: int) -> nn.Module:
+    return nn.Sequential(
+        nn.Linear(latent_dim, hidden_dim // 2),
+        nn.GELU(),
+        nn.Linear(hidden_dim // 2, hidden_dim),
+        nn.GELU(),
+        nn.Linear(hidden_dim, IMAGE_SIZE * IMAGE_SIZE),
+    )
+
+
+def _conv_encoder(channels: int, hidden_dim: int, out_features: int) -> nn.Module:
+    c = channels
+    return nn.Sequential(
+        nn.Conv2d(1, c, 3, padding=1),
+        nn.GELU(),
+        nn.Conv2d(c, c, 3, stride=2, padding=1),  # 28 -> 14
+        nn.GELU(),
+        nn.Conv2d(c, 2 * c, 3, padding=1),
+        nn.GELU(),
+        nn.Conv2d(2 * c, 2 * c, 3, stride=2, padding=1),  # 14 -> 7
+        nn.GELU(),
+        nn.Flatten(),
+        nn.Linear(2 * c * 7 * 7, hidden_dim),
+        nn.GELU(),
+        nn.Linear(hidden_dim, out_features),
+    )
+
+
+def _conv_decoder(latent_dim: int, channels: int, hidden_dim: int) -> nn.Module:
+    c = channels
+    return nn.Sequential(
+        nn.Linear(latent_dim, hidden_dim),
+        nn.GELU(),
+        nn.Linear(hidden_dim, 2 * c * 7 * 7),
+        nn.GELU(),
+        nn.Unflatten(1, (2 * c, 7, 7)),
+        nn.ConvTranspose2d(2 * c, 2 * c, 4, stride=2, padding=1),  # 7 -> 14
+        nn.GELU(),
+        nn.Conv2d(2 * c, c, 3, padding=1),
+        nn.GELU(),
+        nn.ConvTranspose2d(c, c, 4, stride=2, padding=1),  # 14 -> 28
+        nn.GELU(),
+        nn.Conv2d(c, 1, 3, padding=1),
+    )
+
+
+NETWORK_DEFAULTS: dict[str, Any] = {
+    "architecture": "conv",
+    "latent_dim": 32,
+    "hidden_dim": 256,
+    "channels": 16,
+    "variational": False,
+}
+
+
+def network_hparams(hparams: Mapping[str, Any]) -> dict[str, Any]:
+    """The subset of ``hparams`` that defines the network, with defaults filled in."""
+    return {name: hparams.get(name, default) for name, default in NETWORK_DEFAULTS.items()}
+
+
+def build_autoencoder(hparams: Mapping[str, Any]) -> Autoencoder:
+    """Rebuild the network a checkpoint was trained as, from its hyperparameters.
+
+    Raises ValueError naming the first hyperparameter that is out of range, before any
+    weights are allocated.
+    """
+    params = network_hparams(hparams)
+    architecture = params["architecture"]
+    latent_dim = params["latent_dim"]
+    hidden_dim = params["hidden_dim"]
+    channels = params["channels"]
+    variational = params["variational"]
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {architecture!r}; expected one of {ARCHITECTURES}")
+    if not isinstance(latent_dim, int) or isinstance(latent_dim, bool) or not MIN_LATENT_DIM <= latent_dim <= MAX_LATENT_DIM:
+        raise ValueError(f"latent_dim must be an integer from {MIN_LATENT_DIM} to {MAX_LATENT_DIM}, got {latent_dim!r}")
+    if not isinstance(hidden_dim, int) or isinstance(hidden_dim, bool) or not 4 <= hidden_dim <= 4096:
+        raise ValueError(f"hidden_dim must be an integer from 4 to 4096, got {hidden_dim!r}")
+    if not isinstance(channels, int) or isinstance(channels, bool) or not 1 <= channels <= 256:
+        raise ValueError(f"channels must be an integer from 1 to 256, got {channels!r}")
+    if not isinstance(variational, bool):
+        raise ValueError(f"variational must be true or false, got {variational!r}")
+    encoder_out = 2 * latent_dim if variational else latent_dim
+    if architecture == "dense":
+        encoder = _dense_encoder(latent_dim, hidden_dim, encoder_out)
+        decoder = _dense_decoder(latent_dim, hidden_dim)
+    else:
+        encoder = _conv_encoder(channels, hidden_dim, encoder_out)
+        decoder = _conv_decoder(latent_dim, channels, hidden_dim)
+    return Autoencoder(encoder, decoder, latent_dim, variational)

@@ -1,0 +1,139 @@
+"""What a checkpoint stores so the app can explain a latent code.
+
+Everything here is plain torch (no Lightning) and every value produced is a tensor or a
+primitive, so a checkpoint carrying it still loads with ``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch.nn import functional as F
+
+from training.networks import Autoencoder
+
+STATISTICS_KEY = "aegui_statistics"
+FORMAT_KEY = "aegui_format"
+FORMAT_VERSION = 1
+N_CLASSES = 10
+
+
+@torch.no_grad()
+def encode_dataset(autoencoder: Autoencoder, images: torch.Tensor, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Codes, per-image reconstruction error (mean squared error per pixel) and per-image BCE."""
+    autoencoder.eval()
+    codes, errors, bces = [], [], []
+    for start in range(0, len(images), batch_size):
+        batch = images[start : start + batch_size].reshape(-1, 1, 28, 28).float()
+        code = autoencoder.encode(batch)
+        logits = autoencoder.decode_logits(code)
+        errors.append(((torch.sigmoid(logits) - batch) ** 2).flatten(1).mean(1))
+        bces.append(F.binary_cross_entropy_with_logits(logits, batch, reduction="none").flatten(1).mean(1))
+        codes.append(code)
+    return torch.cat(codes), torch.cat(errors), torch.cat(bces)
+
+
+def fit_linear_probe(codes: torch.Tensor, labels: torch.Tensor, l2: float = 1e-4, max_iter: int = 300) -> tuple[torch.Tensor, torch.Tensor]:
+    """Multinomial logistic regression from code to digit: returns (weight [10, k], bias [10]).
+
+    Fitted on standardised codes for good conditioning; the standardisation is folded into
+    the returned weights so that ``codes @ weight.T + bias`` are the logits.
+    """
+    codes = codes.double()
+    mean, std = codes.mean(0), codes.std(0).clamp_min(1e-6)
+    standard = (codes - mean) / std
+    weight = torch.zeros(N_CLASSES, codes.shape[1], dtype=torch.float64, requires_grad=True)
+    bias = torch.zeros(N_CLASSES, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.LBFGS([weight, bias], max_iter=max_iter, line_search_fn="strong_wolfe")
+
+    def closure():
+        optimizer.zero_grad()
+        loss = F.cross_entropy(standard @ weight.T + bias, labels) + l2 * (weight**2).sum()
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        optimizer.step(closure)
+    folded_weight = (weight / std).detach()
+    folded_bias = (bias - (mean / std) @ weight.T).detach()
+    return folded_weight.float(), folded_bias.float()
+
+
+def probe_accuracy(weight: torch.Tensor, bias: torch.Tensor, codes: torch.Tensor, labels: torch.Tensor) -> float:
+    return ((codes @ weight.T + bias).argmax(1) == labels).float().mean().item()
+
+
+def knn_accuracy(reference_codes: torch.Tensor, reference_labels: torch.Tensor, codes: torch.Tensor, labels: torch.Tensor, neighbours: int = 5) -> float:
+    """Majority vote of the nearest reference codes (Euclidean), in chunks to bound memory."""
+    correct = 0
+    for start in range(0, len(codes), 1000):
+        distances = torch.cdist(codes[start : start + 1000], reference_codes)
+        nearest = distances.topk(neighbours, largest=False).indices
+        votes = F.one_hot(reference_labels[nearest], N_CLASSES).sum(1).float()
+        votes += 1e-3 * F.one_hot(reference_labels[nearest[:, 0]], N_CLASSES)  # ties go to the nearest
+        correct += (votes.argmax(1) == labels[start : start + 1000]).sum().item()
+    return correct / len(codes)
+
+
+def auroc(inlier_scores: torch.Tensor, outlier_scores: torch.Tensor) -> float:
+    """Probability that a random outlier scores higher than a random inlier (ties count half)."""
+    scores = torch.cat([inlier_scores, outlier_scores]).double()
+    ranks = _average_ranks(scores)
+    n_in, n_out = len(inlier_scores), len(outlier_scores)
+    rank_sum_out = ranks[n_in:].sum().item()
+    return (rank_sum_out - n_out * (n_out + 1) / 2) / (n_in * n_out)
+
+
+def _average_ranks(values: torch.Tensor) -> torch.Tensor:
+    order = values.argsort()
+    sorted_values = values[order]
+    ranks = torch.empty_like(values)
+    ranks[order] = torch.arange(1, len(values) + 1, dtype=values.dtype)
+    unique, inverse, counts = torch.unique(sorted_values, return_inverse=True, return_counts=True)
+    if len(unique) < len(values):  # average the ranks within each group of ties
+        rank_sums = torch.zeros(len(unique), dtype=values.dtype).index_add_(0, inverse, torch.arange(1, len(values) + 1, dtype=values.dtype))
+        ranks[order] = (rank_sums / counts)[inverse]
+    return ranks
+
+
+def error_quantiles(errors: torch.Tensor, n: int = 1001) -> torch.Tensor:
+    """Quantiles 0..1 of the held-out error distribution, enough to read any percentile."""
+    return torch.quantile(errors.double(), torch.linspace(0, 1, n, dtype=torch.float64)).float()
+
+
+def compute_statistics(
+    autoencoder: Autoencoder,
+    train_images: torch.Tensor,
+    train_labels: torch.Tensor,
+    val_images: torch.Tensor,
+    test_images: torch.Tensor,
+    test_labels: torch.Tensor,
+    dataset: dict,
+) -> dict:
+    """Everything the app reads from a checkpoint besides the weights."""
+    train_codes, _, _ = encode_dataset(autoencoder, train_images)
+    _, val_errors, _ = encode_dataset(autoencoder, val_images)
+    test_codes, test_errors, test_bce = encode_dataset(autoencoder, test_images)
+    probe_weight, probe_bias = fit_linear_probe(train_codes, train_labels)
+    metrics = {
+        "test_mse": float(test_errors.mean()),
+        "test_bce": float(test_bce.mean()),
+        "probe_accuracy": probe_accuracy(probe_weight, probe_bias, test_codes, test_labels),
+        "knn_accuracy": knn_accuracy(train_codes, train_labels, test_codes, test_labels),
+        "n_test": len(test_images),
+    }
+    for name, value in metrics.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise FloatingPointError(f"{name} is not finite; the model diverged")
+    return {
+        "latent_mean": train_codes.mean(0),
+        "latent_std": train_codes.std(0).clamp_min(1e-6),
+        "latent_min": train_codes.min(0).values,
+        "latent_max": train_codes.max(0).values,
+        "error_quantiles": error_quantiles(val_errors),
+        "probe_weight": probe_weight,
+        "probe_bias": probe_bias,
+        "test_metrics": metrics,
+        "dataset": dataset,
+    }
