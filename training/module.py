@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -40,6 +41,7 @@ class AutoencoderModule(pl.LightningModule):
         super().__init__()
         self.save_hyperparameters()
         self.autoencoder = build_autoencoder(self.hparams)
+        self._total_steps: float = float("inf")  # set when training starts
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.autoencoder(images)
@@ -92,11 +94,24 @@ class AutoencoderModule(pl.LightningModule):
 
     def configure_optimizers(self):
         optimizer = torch.optim.AdamW(self.parameters(), lr=self.hparams.learning_rate, weight_decay=self.hparams.weight_decay)
-        total_steps = self.trainer.estimated_stepping_batches
-        if not isinstance(total_steps, int) or total_steps <= 0 or total_steps > 10**8:
-            return optimizer
-        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=self.hparams.learning_rate, total_steps=total_steps + 1)
+        # The schedule reads the total step count live, so a run resumed with more epochs
+        # stretches its schedule instead of failing on a stored step count.
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: self._learning_rate_factor(step))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def on_train_start(self) -> None:
+        self._total_steps = self.trainer.estimated_stepping_batches
+
+    def _learning_rate_factor(self, step: int) -> float:
+        """Linear warm-up over the first 3% of steps, then cosine decay to 2% of the peak."""
+        total = self._total_steps
+        if not isinstance(total, (int, float)) or not math.isfinite(total) or total <= 0:
+            return 1.0
+        warmup = max(1, int(0.03 * total))
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = min(1.0, (step - warmup) / max(1, total - warmup))
+        return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress))
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         # A plain dict, so the file loads with torch.load(weights_only=True).

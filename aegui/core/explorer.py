@@ -1,0 +1,168 @@
+"""The app's state without any view: the loaded model, the sketch, the current code.
+
+Views subscribe to the signals below and forward user intent to the methods; the explorer
+never knows which views exist. Slow work goes through the injected executor on two channels,
+"model" (loading, fitting a map) and "live" (encoding and decoding as the user draws), each
+latest-wins, so a fast stroke never builds a backlog.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from aegui.core.events import Signal
+from aegui.core.executor import Executor
+from aegui.core.preprocess import to_mnist
+from aegui.core.projection import fit_projection
+from aegui.core.resources import ReferenceDigits
+from aegui.core.session import Analysis, ModelSession
+
+LIVE = "live"
+MODEL = "model"
+
+
+class Explorer:
+    def __init__(self, reference: ReferenceDigits, executor: Executor, projection_method: str = "pca", seed: int | None = None):
+        self.reference = reference
+        self.executor = executor
+        self.projection_method = projection_method
+        self.session: ModelSession | None = None
+        self.analysis: Analysis | None = None
+        self.sketch_raster: np.ndarray | None = None
+        self.sketch_analysis: Analysis | None = None
+        self.trail: list[np.ndarray] = []
+        self._rng = np.random.default_rng(seed)
+        self.model_changed = Signal()  # (ModelSession)
+        self.model_load_failed = Signal()  # (path, message)
+        self.model_loading = Signal()  # (path)
+        self.analysis_changed = Signal()  # (Analysis)
+        self.projection_changed = Signal()  # (ModelSession)
+        self.projection_failed = Signal()  # (method, message)
+        self.task_started = Signal()  # (description)
+        self.task_finished = Signal()  # (description)
+
+    # --- models ----------------------------------------------------------------------------
+    def open_model(self, path: str | Path) -> None:
+        """Load a model in the background; on failure the current model stays loaded."""
+        path = Path(path)
+        method = self.projection_method
+        reference = self.reference
+        description = f"Loading {path.name}"
+        self.model_loading.emit(path)
+        self.task_started.emit(description)
+
+        def done(session: ModelSession) -> None:
+            self.task_finished.emit(description)
+            self._set_session(session)
+
+        def failed(error: BaseException) -> None:
+            self.task_finished.emit(description)
+            self.model_load_failed.emit(path, str(error))
+
+        self.executor.submit(MODEL, lambda: ModelSession.from_file(path, reference, method), done, failed)
+
+    def _set_session(self, session: ModelSession) -> None:
+        self.session = session
+        self.model_changed.emit(session)
+        self.trail.clear()
+        if self.sketch_raster is not None:
+            self.set_sketch(self.sketch_raster)
+        else:
+            self.reset_to_mean()
+
+    def set_projection_method(self, method: str) -> None:
+        """Refit the map with another projection in the background (the old map stays meanwhile)."""
+        self.projection_method = method
+        session = self.session
+        if session is None:
+            return
+        description = f"Fitting the {method.upper()} map"
+        self.task_started.emit(description)
+
+        def done(projection) -> None:
+            self.task_finished.emit(description)
+            if session is not self.session:
+                return
+            session.set_projection(projection)
+            self.trail.clear()
+            self.projection_changed.emit(session)
+            if self.analysis is not None:
+                self._analyse_code(self.analysis.code, self.analysis.origin)
+
+        def failed(error: BaseException) -> None:
+            self.task_finished.emit(description)
+            self.projection_failed.emit(method, str(error))
+
+        codes = session.reference_codes
+        self.executor.submit(MODEL, lambda: fit_projection(method, codes), done, failed)
+
+    # --- the sketch ------------------------------------------------------------------------
+    def begin_stroke(self) -> None:
+        self.trail.clear()
+
+    def set_sketch(self, raster: np.ndarray | None) -> None:
+        """A new raster of the drawing (ink 0..1 at canvas resolution); None or blank clears."""
+        if raster is None or not np.any(raster > 0):
+            self.sketch_raster = None
+            self.sketch_analysis = None
+            self.trail.clear()
+            self.reset_to_mean()
+            return
+        self.sketch_raster = raster
+        session = self.session
+        if session is None:
+            return
+        self._submit_live(lambda: session.analyse_image(to_mnist(raster), "sketch"))
+
+    # --- codes -----------------------------------------------------------------------------
+    def set_code(self, code: np.ndarray, origin: str) -> None:
+        self._analyse_code(code, origin)
+
+    def set_dimension(self, dimension: int, value: float) -> None:
+        if self.analysis is None:
+            return
+        code = self.analysis.code.copy()
+        code[dimension] = value
+        self._analyse_code(code, "sliders")
+
+    def set_map_point(self, x: float, y: float) -> None:
+        if self.session is None:
+            return
+        code = self.session.projection.inverse_transform(np.array([[x, y]], dtype=np.float32))[0]
+        self._analyse_code(code, "map")
+
+    def back_to_sketch(self) -> None:
+        if self.sketch_raster is not None:
+            self.set_sketch(self.sketch_raster)
+
+    def sample_random(self) -> None:
+        if self.session is not None:
+            self._analyse_code(self.session.random_code(self._rng), "random")
+
+    def reset_to_mean(self) -> None:
+        if self.session is not None:
+            self._analyse_code(self.session.latent_mean, "mean")
+
+    def _analyse_code(self, code: np.ndarray, origin: str) -> None:
+        session = self.session
+        if session is None:
+            return
+        code = np.array(code, dtype=np.float32)
+        self._submit_live(lambda: session.analyse_code(code, origin))
+
+    def _submit_live(self, job) -> None:
+        self.executor.submit(LIVE, job, self._on_live_done, self._on_live_failed)
+
+    def _on_live_done(self, analysis: Analysis) -> None:
+        if analysis.session is not self.session:
+            return  # computed with a model that has since been replaced
+        self.analysis = analysis
+        if analysis.origin == "sketch":
+            self.sketch_analysis = analysis
+            self.trail.append(analysis.map_position)
+        self.analysis_changed.emit(analysis)
+
+    def _on_live_failed(self, error: BaseException) -> None:
+        raise error

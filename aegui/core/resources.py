@@ -1,0 +1,39 @@
+"""Where the bundled checkpoints and reference digits live."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from training.idx import read_images_and_labels
+
+RESOURCES_DIR = Path(os.environ.get("AEGUI_RESOURCES", Path(__file__).resolve().parents[2] / "resources"))
+CHECKPOINTS_DIR = RESOURCES_DIR / "checkpoints"
+DEFAULT_CHECKPOINT = CHECKPOINTS_DIR / "mnist-conv-k32.ckpt"
+REFERENCE_IMAGES = RESOURCES_DIR / "data" / "mnist-sample-images-idx3-ubyte.gz"
+REFERENCE_LABELS = RESOURCES_DIR / "data" / "mnist-sample-labels-idx1-ubyte.gz"
+
+
+@dataclass(frozen=True)
+class ReferenceDigits:
+    """Real MNIST test digits (float32 in [0, 1]) with their labels, for the map and neighbours."""
+
+    images: np.ndarray
+    labels: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def load_reference_digits(images_path: Path = REFERENCE_IMAGES, labels_path: Path = REFERENCE_LABELS, limit: int | None = None) -> ReferenceDigits:
+    images, labels = read_images_and_labels(images_path, labels_path)
+    if limit is not None:
+        images, labels = images[:limit], labels[:limit]
+    return ReferenceDigits(images.astype(np.float32) / 255.0, labels)
+
+
+def bundled_checkpoints() -> list[Path]:
+    return sorted(CHECKPOINTS_DIR.glob("*.ckpt"))

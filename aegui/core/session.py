@@ -1,0 +1,168 @@
+"""A loaded model together with what it takes to explain its codes.
+
+``ModelSession`` encodes the reference digits once, fits the map projection, and answers the
+live questions (encode, decode, error, percentile, probe, neighbours) for one image or code
+at a time. It is immutable after construction apart from swapping in another projection, so
+a worker thread can use it while the window reads the previous results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from aegui.core.anomaly import error_percentile, reconstruction_error, verdict
+from aegui.core.checkpoint import LoadedModel, load_model
+from aegui.core.projection import Projection, fit_projection
+from aegui.core.resources import ReferenceDigits
+
+SLIDER_STD_RANGE = 3.0
+NEIGHBOURS = 5
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the views show for one code: where it came from and what it decodes to."""
+
+    session: "ModelSession"
+    origin: str
+    code: np.ndarray
+    reconstruction: np.ndarray
+    map_position: np.ndarray
+    neighbours: np.ndarray
+    digit_probabilities: np.ndarray | None
+    input_image: np.ndarray | None = None
+    error_map: np.ndarray | None = None
+    reconstruction_error: float | None = None
+    error_percentile: float | None = None
+    verdict: str | None = None
+    extras: dict = field(default_factory=dict)
+
+
+class ModelSession:
+    def __init__(self, model: LoadedModel, reference: ReferenceDigits, projection_method: str = "pca"):
+        self.model = model
+        self.reference = reference
+        autoencoder = model.autoencoder
+        with torch.inference_mode():
+            images = torch.from_numpy(reference.images).reshape(-1, 1, 28, 28)
+            codes = torch.cat([autoencoder.encode(images[i : i + 1000]) for i in range(0, len(images), 1000)])
+            reconstructions = torch.cat([autoencoder.decode(codes[i : i + 1000]) for i in range(0, len(codes), 1000)])
+        self.reference_codes = codes.numpy()
+        self.reference_errors = ((reconstructions - images) ** 2).flatten(1).mean(1).numpy()
+        statistics = model.statistics
+        if statistics is not None:
+            self.latent_mean = statistics.latent_mean.numpy()
+            self.latent_std = statistics.latent_std.numpy()
+            self.error_quantiles = statistics.error_quantiles.numpy()
+            self.statistics_source = "training set (stored in the checkpoint)"
+        else:  # an older or hand-made checkpoint: estimate from the bundled digits
+            self.latent_mean = self.reference_codes.mean(0)
+            self.latent_std = self.reference_codes.std(0) + 1e-6
+            self.error_quantiles = np.quantile(self.reference_errors, np.linspace(0, 1, 1001)).astype(np.float32)
+            self.statistics_source = "bundled MNIST sample (the checkpoint stores none)"
+        if statistics is not None and statistics.probe_weight is not None:
+            self._probe = (statistics.probe_weight.numpy(), statistics.probe_bias.numpy())
+        else:
+            self._probe = None
+        self.set_projection(fit_projection(projection_method, self.reference_codes))
+
+    @classmethod
+    def from_file(cls, path: str | Path, reference: ReferenceDigits, projection_method: str = "pca") -> "ModelSession":
+        return cls(load_model(path), reference, projection_method)
+
+    # --- facts about the model -------------------------------------------------------------
+    @property
+    def latent_dim(self) -> int:
+        return self.model.latent_dim
+
+    @property
+    def slider_low(self) -> np.ndarray:
+        return self.latent_mean - SLIDER_STD_RANGE * self.latent_std
+
+    @property
+    def slider_high(self) -> np.ndarray:
+        return self.latent_mean + SLIDER_STD_RANGE * self.latent_std
+
+    @property
+    def has_probe(self) -> bool:
+        return self._probe is not None
+
+    def set_projection(self, projection: Projection) -> None:
+        self.projection = projection
+        positions = getattr(projection, "reference_positions", None)
+        self.reference_positions = positions if positions is not None else projection.transform(self.reference_codes)
+
+    # --- live questions --------------------------------------------------------------------
+    def encode(self, image: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return self.model.autoencoder.encode(torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).reshape(1, 1, 28, 28))[0].numpy()
+
+    def decode(self, code: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return self.model.autoencoder.decode(torch.from_numpy(np.ascontiguousarray(code, dtype=np.float32)).reshape(1, -1))[0, 0].numpy()
+
+    def decode_many(self, codes: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return self.model.autoencoder.decode(torch.from_numpy(np.ascontiguousarray(codes, dtype=np.float32))).numpy()[:, 0]
+
+    def digit_probabilities(self, code: np.ndarray) -> np.ndarray | None:
+        if self._probe is None:
+            return None
+        weight, bias = self._probe
+        logits = weight @ code + bias
+        exp = np.exp(logits - logits.max())
+        return (exp / exp.sum()).astype(np.float32)
+
+    def nearest_references(self, code: np.ndarray, count: int = NEIGHBOURS) -> np.ndarray:
+        distances = np.einsum("nk,nk->n", self.reference_codes - code, self.reference_codes - code)
+        nearest = np.argpartition(distances, count)[:count]
+        return nearest[np.argsort(distances[nearest])]
+
+    def analyse_code(self, code: np.ndarray, origin: str) -> Analysis:
+        code = np.asarray(code, dtype=np.float32).reshape(-1)
+        return Analysis(
+            session=self,
+            origin=origin,
+            code=code,
+            reconstruction=self.decode(code),
+            map_position=self.projection.transform(code[None])[0],
+            neighbours=self.nearest_references(code),
+            digit_probabilities=self.digit_probabilities(code),
+        )
+
+    def analyse_image(self, image: np.ndarray, origin: str = "sketch") -> Analysis:
+        """Encode an MNIST-style 28x28 image and say how well the model reconstructs it."""
+        image = np.asarray(image, dtype=np.float32)
+        code = self.encode(image)
+        reconstruction = self.decode(code)
+        error = reconstruction_error(image, reconstruction)
+        percentile = error_percentile(error, self.error_quantiles)
+        return Analysis(
+            session=self,
+            origin=origin,
+            code=code,
+            reconstruction=reconstruction,
+            map_position=self.projection.transform(code[None])[0],
+            neighbours=self.nearest_references(code),
+            digit_probabilities=self.digit_probabilities(code),
+            input_image=image,
+            error_map=(image - reconstruction) ** 2,
+            reconstruction_error=error,
+            error_percentile=percentile,
+            verdict=verdict(percentile),
+        )
+
+    def random_code(self, rng: np.random.Generator) -> np.ndarray:
+        """A sample from the training distribution of codes (independent normal per dimension)."""
+        return (self.latent_mean + self.latent_std * rng.standard_normal(self.latent_dim)).astype(np.float32)
+
+    def traversal(self, code: np.ndarray, dimension: int, steps: int = 9) -> tuple[np.ndarray, np.ndarray]:
+        """The code decoded with one dimension swept over mean ± 3 std: (values, images)."""
+        values = np.linspace(self.slider_low[dimension], self.slider_high[dimension], steps, dtype=np.float32)
+        codes = np.repeat(np.asarray(code, dtype=np.float32)[None], steps, axis=0)
+        codes[:, dimension] = values
+        return values, self.decode_many(codes)

@@ -1,0 +1,1 @@
+"""Qt widgets: they display the core's state and forward what the user does."""

@@ -1,0 +1,228 @@
+"""The drawing surface: antialiased strokes with mouse or pen, eraser, undo/redo, clear.
+
+The canvas keeps its strokes as data, renders them into a fixed-size ink raster (0 = paper,
+255 = ink) and emits that raster after every pen movement, so the model follows the stroke
+as it is drawn, not only on release.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPainterPath, QPen, QTabletEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+RASTER_SIZE = 336
+DEFAULT_BRUSH = 24
+
+
+@dataclass
+class Stroke:
+    width: float
+    erase: bool
+    points: list[tuple[float, float, float]] = field(default_factory=list)  # x, y, pressure
+
+
+class DrawingCanvas(QWidget):
+    stroke_started = Signal()
+    raster_changed = Signal(object)  # np.ndarray (RASTER_SIZE, RASTER_SIZE) float32 ink 0..1
+    history_changed = Signal(bool, bool)  # can undo, can redo
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setMinimumSize(300, 300)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setToolTip("Draw a digit. Right button erases. Esc clears, Ctrl+Z undoes.")
+        self.brush_width = float(DEFAULT_BRUSH)
+        self._image = QImage(RASTER_SIZE, RASTER_SIZE, QImage.Format.Format_Grayscale8)
+        self._image.fill(0)
+        self._strokes: list[Stroke] = []
+        self._undo: list[list[Stroke]] = []
+        self._redo: list[list[Stroke]] = []
+        self._current: Stroke | None = None
+
+    # --- public API ------------------------------------------------------------------------
+    def sizeHint(self) -> QSize:
+        return QSize(RASTER_SIZE, RASTER_SIZE)
+
+    def has_ink(self) -> bool:
+        return bool(self._strokes)
+
+    def raster(self) -> np.ndarray:
+        """The ink as float32 in [0, 1], RASTER_SIZE square."""
+        view = np.frombuffer(self._image.constBits(), dtype=np.uint8).reshape(RASTER_SIZE, self._image.bytesPerLine())
+        return view[:, :RASTER_SIZE].astype(np.float32) * (1.0 / 255.0)
+
+    def image(self) -> QImage:
+        return self._image.copy()
+
+    def set_brush_width(self, width: float) -> None:
+        self.brush_width = float(width)
+
+    def clear(self) -> None:
+        """Clear everything (undoable)."""
+        if not self._strokes:
+            return
+        self._push_history()
+        self._strokes = []
+        self._render_all()
+
+    def undo(self) -> None:
+        if not self._undo:
+            return
+        self._redo.append(self._strokes)
+        self._strokes = self._undo.pop()
+        self._render_all()
+
+    def redo(self) -> None:
+        if not self._redo:
+            return
+        self._undo.append(self._strokes)
+        self._strokes = self._redo.pop()
+        self._render_all()
+
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    # --- geometry --------------------------------------------------------------------------
+    def _target_rect(self) -> QRectF:
+        side = min(self.width(), self.height())
+        return QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+
+    def _to_raster(self, position: QPointF) -> tuple[float, float]:
+        rect = self._target_rect()
+        scale = RASTER_SIZE / max(rect.width(), 1.0)
+        return (position.x() - rect.x()) * scale, (position.y() - rect.y()) * scale
+
+    # --- strokes ---------------------------------------------------------------------------
+    def _begin(self, position: QPointF, pressure: float, erase: bool) -> None:
+        self._push_history()
+        self._current = Stroke(width=self.brush_width * (2.0 if erase else 1.0), erase=erase)
+        self._strokes = self._strokes + [self._current]
+        self.stroke_started.emit()
+        self._extend(position, pressure)
+
+    def _extend(self, position: QPointF, pressure: float) -> None:
+        stroke = self._current
+        if stroke is None:
+            return
+        x, y = self._to_raster(position)
+        if stroke.points and abs(stroke.points[-1][0] - x) < 0.5 and abs(stroke.points[-1][1] - y) < 0.5:
+            return
+        stroke.points.append((x, y, pressure))
+        painter = QPainter(self._image)
+        self._paint_segment(painter, stroke, max(0, len(stroke.points) - 3))
+        painter.end()
+        self.update()
+        self.raster_changed.emit(self.raster())
+
+    def _end(self) -> None:
+        if self._current is None:
+            return
+        self._current = None
+        self.history_changed.emit(self.can_undo(), self.can_redo())
+
+    def _push_history(self) -> None:
+        self._undo.append(self._strokes)
+        self._redo.clear()
+        self.history_changed.emit(self.can_undo(), self.can_redo())
+
+    @staticmethod
+    def _paint_segment(painter: QPainter, stroke: Stroke, start: int) -> None:
+        """Paint the stroke from point ``start`` on: quadratic curves through segment midpoints."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        colour = QColor(0, 0, 0) if stroke.erase else QColor(255, 255, 255)
+        points = stroke.points
+        if len(points) == 1:
+            x, y, p = points[0]
+            radius = stroke.width * _pressure_scale(p) / 2
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(colour)
+            painter.drawEllipse(QPointF(x, y), radius, radius)
+            return
+        for index in range(max(1, start), len(points)):
+            x0, y0, p0 = points[index - 1]
+            x1, y1, p1 = points[index]
+            pen = QPen(colour, stroke.width * _pressure_scale((p0 + p1) / 2), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            if index >= 2:
+                xp, yp, _ = points[index - 2]
+                path = QPainterPath(QPointF((xp + x0) / 2, (yp + y0) / 2))
+                path.quadTo(QPointF(x0, y0), QPointF((x0 + x1) / 2, (y0 + y1) / 2))
+                painter.drawPath(path)
+                if index == len(points) - 1:
+                    painter.drawLine(QPointF((x0 + x1) / 2, (y0 + y1) / 2), QPointF(x1, y1))
+            else:
+                painter.drawLine(QPointF(x0, y0), QPointF((x0 + x1) / 2, (y0 + y1) / 2))
+                if index == len(points) - 1:
+                    painter.drawLine(QPointF((x0 + x1) / 2, (y0 + y1) / 2), QPointF(x1, y1))
+
+    def _render_all(self) -> None:
+        self._image.fill(0)
+        painter = QPainter(self._image)
+        for stroke in self._strokes:
+            self._paint_segment(painter, stroke, 0)
+        painter.end()
+        self.update()
+        self.history_changed.emit(self.can_undo(), self.can_redo())
+        self.raster_changed.emit(self.raster())
+
+    # --- Qt events -------------------------------------------------------------------------
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), self.palette().window())
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.drawImage(self._target_rect(), self._image)
+        painter.setPen(QPen(QColor(90, 90, 90), 1, Qt.PenStyle.DashLine))
+        painter.drawRect(self._target_rect().adjusted(0, 0, -1, -1))
+        painter.end()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton) and self._current is None:
+            self._begin(event.position(), 1.0, erase=event.button() == Qt.MouseButton.RightButton)
+            event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._current is not None and event.buttons() & (Qt.MouseButton.LeftButton | Qt.MouseButton.RightButton):
+            self._extend(event.position(), 1.0)
+            event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._current is not None:
+            self._end()
+            event.accept()
+
+    def tabletEvent(self, event: QTabletEvent) -> None:
+        kind = event.type()
+        erase = event.pointerType() == event.pointerType().Eraser
+        if kind == QTabletEvent.Type.TabletPress:
+            self._begin(event.position(), event.pressure(), erase)
+        elif kind == QTabletEvent.Type.TabletMove:
+            self._extend(event.position(), event.pressure())
+        elif kind == QTabletEvent.Type.TabletRelease:
+            self._end()
+        event.accept()
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.clear()
+            event.accept()
+        else:
+            super().keyPressEvent(event)
+
+    def leaveEvent(self, event) -> None:
+        super().leaveEvent(event)
+
+
+def _pressure_scale(pressure: float) -> float:
+    """Pen pressure 0..1 to a width factor; a mouse reports 1.0, which keeps the set width."""
+    return 0.35 + 0.65 * min(max(pressure, 0.0), 1.0)

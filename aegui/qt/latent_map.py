@@ -1,0 +1,105 @@
+"""The 2-D map: real MNIST test digits placed by their codes, and the current code on top."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+
+from aegui.core.session import ModelSession
+
+DIGIT_COLOURS = [
+    (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+    (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
+]  # fmt: skip
+
+
+class LatentMap(pg.PlotWidget):
+    point_clicked = Signal(float, float)  # map coordinates of a click
+    reference_hovered = Signal(int, int)  # (reference index, digit); (-1, -1) when none
+
+    def __init__(self, parent=None):
+        super().__init__(parent, background="w")
+        self.setMinimumSize(300, 300)
+        plot = self.getPlotItem()
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.setAspectLocked(False)
+        plot.showGrid(x=True, y=True, alpha=0.15)
+        self._legend = plot.addLegend(offset=(-5, 5), labelTextSize="8pt", verSpacing=-6)
+        self._digit_items: list[pg.ScatterPlotItem] = []
+        for digit in range(10):
+            item = pg.ScatterPlotItem(
+                size=5, pen=None, brush=pg.mkBrush(*DIGIT_COLOURS[digit], 150), name=str(digit),
+                hoverable=True, hoverSize=9, hoverBrush=pg.mkBrush(*DIGIT_COLOURS[digit], 255), hoverPen=pg.mkPen("k"),
+                tip=None,
+            )  # fmt: skip
+            item.sigHovered.connect(self._on_digit_item_hovered)
+            plot.addItem(item)
+            self._digit_items.append(item)
+        self._trail = pg.PlotDataItem(pen=pg.mkPen((30, 30, 30, 160), width=2))
+        self._marker = pg.ScatterPlotItem(size=22, symbol="star", pen=pg.mkPen("k", width=1.5), brush=pg.mkBrush(255, 215, 0))
+        self._trail.setZValue(5)
+        self._marker.setZValue(6)
+        plot.addItem(self._trail)
+        plot.addItem(self._marker)
+        self._hover_label = pg.TextItem(anchor=(0, 1), color=(20, 20, 20), fill=(255, 255, 255, 220))
+        self._hover_label.setZValue(10)
+        self._hover_label.hide()
+        plot.addItem(self._hover_label, ignoreBounds=True)
+        self._labels = np.zeros(0, dtype=np.int64)
+        self.hovered_digit: int | None = None
+        self.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
+
+    def set_session(self, session: ModelSession) -> None:
+        positions = session.reference_positions
+        labels = session.reference.labels
+        self._labels = labels
+        for digit, item in enumerate(self._digit_items):
+            chosen = np.flatnonzero(labels == digit)
+            item.setData(x=positions[chosen, 0], y=positions[chosen, 1], data=chosen)
+        plot = self.getPlotItem()
+        title = {"latent": "latent space (k = 2: the code is the map)", "pca": "PCA of the latent codes", "umap": "UMAP of the latent codes", "tsne": "t-SNE of the latent codes"}
+        plot.setTitle(f"{title.get(session.projection.name, session.projection.name)}: {len(labels)} MNIST test digits", size="9pt")
+        low, high = positions.min(axis=0), positions.max(axis=0)
+        margin = 0.08 * (high - low + 1e-6)
+        plot.enableAutoRange(False)
+        plot.setXRange(float(low[0] - margin[0]), float(high[0] + margin[0]), padding=0)
+        plot.setYRange(float(low[1] - margin[1]), float(high[1] + margin[1]), padding=0)
+        self._trail.setData([], [])
+
+    def show_position(self, position: np.ndarray, trail: list[np.ndarray] | None = None) -> None:
+        self._marker.setData(x=[float(position[0])], y=[float(position[1])])
+        if trail:
+            points = np.asarray(trail)
+            self._trail.setData(points[:, 0], points[:, 1])
+        else:
+            self._trail.setData([], [])
+
+    def marker_position(self) -> np.ndarray:
+        x, y = self._marker.getData()
+        return np.array([x[0], y[0]]) if len(x) else np.array([np.nan, np.nan])
+
+    def _on_digit_item_hovered(self, item, points, event) -> None:
+        if len(points):
+            index = int(points[0].data())
+            digit = int(self._labels[index])
+            self.hovered_digit = digit
+            position = points[0].pos()
+            self._hover_label.setText(f"digit {digit}")
+            self._hover_label.setPos(position)
+            self._hover_label.show()
+            self.reference_hovered.emit(index, digit)
+        elif item is self._digit_items[self.hovered_digit if self.hovered_digit is not None else 0]:
+            self.hovered_digit = None
+            self._hover_label.hide()
+            self.reference_hovered.emit(-1, -1)
+
+    def _on_scene_mouse_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        view_box = self.getPlotItem().vb
+        if not view_box.sceneBoundingRect().contains(event.scenePos()):
+            return
+        point = view_box.mapSceneToView(event.scenePos())
+        self.point_clicked.emit(point.x(), point.y())

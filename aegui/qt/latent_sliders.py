@@ -1,0 +1,75 @@
+"""One slider per latent dimension, ranged mean ± 3 std of the training codes."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QSlider, QWidget
+
+from aegui.core.session import ModelSession
+
+STEPS = 1000
+
+
+class LatentSliders(QScrollArea):
+    dimension_changed = Signal(int, float)  # the user moved dimension i to value v
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setMinimumWidth(240)
+        self._sliders: list[QSlider] = []
+        self._values: list[QLabel] = []
+        self._names: list[QLabel] = []
+        self._low = np.zeros(0, np.float32)
+        self._high = np.zeros(0, np.float32)
+
+    def set_session(self, session: ModelSession, labels: list[str] | None = None) -> None:
+        container = QWidget()
+        grid = QGridLayout(container)
+        grid.setContentsMargins(4, 4, 4, 4)
+        grid.setVerticalSpacing(2)
+        self._low, self._high = session.slider_low.astype(np.float32), session.slider_high.astype(np.float32)
+        labels = labels or [""] * session.latent_dim
+        self._sliders, self._values, self._names = [], [], []
+        for index in range(session.latent_dim):
+            name = QLabel(f"{index}" + (f" {labels[index]}" if labels[index] else ""))
+            slider = QSlider(Qt.Orientation.Horizontal)
+            slider.setRange(0, STEPS)
+            slider.setAccessibleName(f"latent dimension {index}")
+            slider.valueChanged.connect(lambda step, i=index: self._on_slider_value_changed(i, step))
+            value = QLabel("0.00")
+            value.setMinimumWidth(48)
+            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            grid.addWidget(name, index, 0)
+            grid.addWidget(slider, index, 1)
+            grid.addWidget(value, index, 2)
+            self._names.append(name)
+            self._sliders.append(slider)
+            self._values.append(value)
+        grid.setRowStretch(session.latent_dim, 1)
+        self.setWidget(container)
+        self.show_code(session.latent_mean)
+
+    def slider(self, index: int) -> QSlider:
+        return self._sliders[index]
+
+    def value_of_step(self, index: int, step: int) -> float:
+        return float(self._low[index] + (self._high[index] - self._low[index]) * step / STEPS)
+
+    def step_of_value(self, index: int, value: float) -> int:
+        span = float(self._high[index] - self._low[index]) or 1.0
+        return int(round(np.clip((value - self._low[index]) / span, 0.0, 1.0) * STEPS))
+
+    def show_code(self, code: np.ndarray) -> None:
+        """Reflect a code without emitting dimension_changed (no feedback loop)."""
+        for index, slider in enumerate(self._sliders):
+            slider.blockSignals(True)
+            slider.setValue(self.step_of_value(index, float(code[index])))
+            slider.blockSignals(False)
+            self._values[index].setText(f"{code[index]:+.2f}")
+
+    def _on_slider_value_changed(self, index: int, step: int) -> None:
+        value = self.value_of_step(index, step)
+        self._values[index].setText(f"{value:+.2f}")
+        self.dimension_changed.emit(index, value)

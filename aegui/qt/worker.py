@@ -1,0 +1,79 @@
+"""Background threads for the core's executor protocol, latest request wins per channel.
+
+Each channel has one thread. A job submitted while another waits on the same channel
+replaces it, so a fast stroke costs at most one job in flight and one waiting: never a
+backlog. Results come back to the GUI thread through a queued Qt signal.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+
+from PySide6.QtCore import QObject, Qt, Signal
+
+from aegui.core.executor import Done, Failed, Job
+
+
+class LatestWinsExecutor(QObject):
+    job_finished = Signal(object, object)  # (callback, result or exception), queued to the GUI thread
+    busy_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._condition = threading.Condition()
+        self._pending: dict[str, tuple[Job, Done, Failed]] = {}
+        self._running: set[str] = set()
+        self._threads: dict[str, threading.Thread] = {}
+        self._stopping = False
+        self.dropped_jobs = 0
+        self.job_finished.connect(self._on_job_finished, Qt.ConnectionType.QueuedConnection)
+
+    def submit(self, channel: str, job: Job, on_done: Done, on_error: Failed) -> None:
+        with self._condition:
+            if self._stopping:
+                return
+            if channel in self._pending:
+                self.dropped_jobs += 1
+            self._pending[channel] = (job, on_done, on_error)
+            if channel not in self._threads:
+                thread = threading.Thread(target=self._run, args=(channel,), name=f"aegui-{channel}", daemon=True)
+                self._threads[channel] = thread
+                thread.start()
+            self._condition.notify_all()
+
+    def is_idle(self) -> bool:
+        with self._condition:
+            return not self._pending and not self._running
+
+    def _run(self, channel: str) -> None:
+        while True:
+            with self._condition:
+                while channel not in self._pending and not self._stopping:
+                    self._condition.wait()
+                if self._stopping:
+                    return
+                job, on_done, on_error = self._pending.pop(channel)
+                self._running.add(channel)
+            try:
+                result = job()
+            except Exception as error:  # handed to on_error on the GUI thread
+                error.__traceback_text__ = traceback.format_exc()
+                callback, payload = on_error, error
+            else:
+                callback, payload = on_done, result
+            with self._condition:
+                self._running.discard(channel)
+            self.job_finished.emit(callback, payload)
+
+    def _on_job_finished(self, callback, payload) -> None:
+        callback(payload)
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        with self._condition:
+            self._stopping = True
+            self._pending.clear()
+            self._condition.notify_all()
+            threads = list(self._threads.values())
+        for thread in threads:
+            thread.join(timeout)

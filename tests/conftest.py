@@ -1,0 +1,49 @@
+"""Shared fixtures. Qt runs offscreen; every file a test writes goes to tmp_path."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYTORCH_LIGHTNING_DISABLE_VERSION_CHECK", "1")
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from aegui.core.resources import DEFAULT_CHECKPOINT, REFERENCE_IMAGES, REFERENCE_LABELS, load_reference_digits  # noqa: E402
+from training.idx import read_images_and_labels, write_idx  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def reference():
+    """1,000 real MNIST test digits from the bundled sample (enough for the map, quick to encode)."""
+    return load_reference_digits(limit=1000)
+
+
+@pytest.fixture(scope="session")
+def default_checkpoint() -> Path:
+    assert DEFAULT_CHECKPOINT.is_file(), "the bundled default checkpoint is missing"
+    return DEFAULT_CHECKPOINT
+
+
+@pytest.fixture(scope="session")
+def k2_checkpoint() -> Path:
+    path = DEFAULT_CHECKPOINT.parent / "mnist-conv-k2.ckpt"
+    assert path.is_file()
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_mnist_dir(tmp_path_factory) -> Path:
+    """A folder of standard MNIST IDX files holding 800 real digits: 600 'train', 200 'test'."""
+    folder = tmp_path_factory.mktemp("tiny-mnist")
+    images, labels = read_images_and_labels(REFERENCE_IMAGES, REFERENCE_LABELS)
+    write_idx(folder / "train-images-idx3-ubyte.gz", images[:600])
+    write_idx(folder / "train-labels-idx1-ubyte.gz", labels[:600].astype(np.uint8))
+    write_idx(folder / "t10k-images-idx3-ubyte.gz", images[2000:2200])
+    write_idx(folder / "t10k-labels-idx1-ubyte.gz", labels[2000:2200].astype(np.uint8))
+    return folder

@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+
+from aegui.core.preprocess import centre_of_mass, ink_bounding_box, to_mnist
+from aegui.core.resources import load_reference_digits
+
+
+def _stroke_raster(size=336, centre=(80, 250), radius=(30, 70), width=12):
+    """An off-centre ellipse outline, like a '0' drawn in a corner of the canvas."""
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    distance = np.sqrt(((yy - centre[0]) / radius[0]) ** 2 + ((xx - centre[1]) / radius[1]) ** 2)
+    return np.clip(1.0 - np.abs(distance - 1.0) * min(radius) / width, 0, 1).astype(np.float32)
+
+
+def test_sketch_is_centred_by_mass_on_14_14():
+    image = to_mnist(_stroke_raster())
+    row, col = centre_of_mass(image)
+    assert abs(row - 14) <= 1 and abs(col - 14) <= 1
+
+
+@pytest.mark.parametrize("centre,radius", [((80, 250), (30, 70)), ((250, 60), (70, 20)), ((168, 168), (150, 150))])
+def test_ink_fits_the_central_20x20_box_keeping_aspect_ratio(centre, radius):
+    image = to_mnist(_stroke_raster(centre=centre, radius=radius))
+    top, bottom, left, right = ink_bounding_box(image)
+    assert 4 <= top and bottom <= 24 and 4 <= left and right <= 24
+    assert max(bottom - top, right - left) == 20  # the longer side fills the box
+    tall = radius[0] > radius[1]
+    assert ((bottom - top) > (right - left)) == tall
+
+
+def test_blank_raster_gives_blank_image():
+    assert not to_mnist(np.zeros((336, 336), np.float32)).any()
+
+
+def test_mnist_test_digits_pass_through_nearly_unchanged():
+    digits = load_reference_digits(limit=300).images
+    differences = [np.abs(to_mnist(digit) - digit).mean() for digit in digits]
+    correlations = [np.corrcoef(to_mnist(digit).ravel(), digit.ravel())[0, 1] for digit in digits]
+    assert np.median(differences) < 0.01
+    assert np.median(correlations) > 0.98
+    assert np.min(correlations) > 0.6  # shifted by at most a pixel or so, never scrambled
+
+
+def test_output_is_anti_aliased_not_binary():
+    image = to_mnist(_stroke_raster())
+    grey = ((image > 0.05) & (image < 0.95)).sum()
+    assert grey > 20

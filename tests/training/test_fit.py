@@ -1,0 +1,129 @@
+"""Fitting through the real CLI on 600 real digits with a tiny network."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from aegui.core.checkpoint import load_model
+from training.cli import main as cli_main
+from training.statistics import STATISTICS_KEY
+
+TINY_MODEL = ["--model.latent_dim", "4", "--model.hidden_dim", "32", "--model.channels", "4", "--model.learning_rate", "0.01"]
+
+
+def fit_args(data_dir: Path, root: Path, *extra: str) -> list[str]:
+    return [
+        "fit",
+        "--data.data_dir", str(data_dir), "--data.download", "false", "--data.batch_size", "64",
+        "--trainer.default_root_dir", str(root), "--checkpoint.dirpath", str(root / "checkpoints"),
+        "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
+        *TINY_MODEL, *extra,
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def fitted_run(tiny_mnist_dir, tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("run")
+    cli_main(fit_args(tiny_mnist_dir, root, "--trainer.max_epochs", "6"))
+    return root
+
+
+def test_fast_dev_run(tiny_mnist_dir, tmp_path):
+    cli_main(fit_args(tiny_mnist_dir, tmp_path, "--trainer.fast_dev_run", "true"))
+
+
+def test_short_fit_lowers_the_loss(fitted_run):
+    metrics_files = list(fitted_run.glob("logs/version_*/metrics.csv"))
+    assert metrics_files
+    with open(metrics_files[0]) as handle:
+        val_losses = [float(row["val/loss"]) for row in csv.DictReader(handle) if row.get("val/loss")]
+    assert len(val_losses) == 6
+    assert val_losses[-1] < 0.85 * val_losses[0]
+
+
+def test_checkpoints_reload_weights_only_with_identical_outputs(fitted_run, tiny_mnist_dir):
+    from training.module import AutoencoderModule
+
+    for name in ("best.ckpt", "last.ckpt"):
+        path = fitted_run / "checkpoints" / name
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+        statistics = raw[STATISTICS_KEY]
+        for key in ("latent_mean", "latent_std", "error_quantiles", "probe_weight", "probe_bias", "test_metrics", "dataset"):
+            assert key in statistics
+        assert statistics["latent_mean"].shape == (4,)
+        assert statistics["dataset"]["n_train"] == 540 and len(statistics["dataset"]["files"]) == 4
+        assert 0 < statistics["test_metrics"]["test_mse"] < 0.2
+        module = AutoencoderModule(**{k: v for k, v in raw["hyper_parameters"].items() if not k.startswith("_")})
+        module.load_state_dict(raw["state_dict"])
+        module.eval()
+        loaded = load_model(path)
+        images = torch.rand(8, 1, 28, 28)
+        with torch.no_grad():
+            assert torch.equal(module(images), loaded.autoencoder(images))
+        assert loaded.statistics is not None and loaded.statistics.probe_weight.shape == (10, 4)
+
+
+def test_resume_from_last_continues_where_it_stopped(tiny_mnist_dir, tmp_path):
+    cli_main(fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "2"))
+    first = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
+    cli_main(fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "3", "--ckpt_path", "last"))
+    resumed = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
+    assert first["epoch"] == 1 and resumed["epoch"] == 2
+    assert resumed["global_step"] == first["global_step"] * 3 // 2
+
+
+def test_evaluate_prints_json_with_the_documented_keys(fitted_run, tiny_mnist_dir, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["evaluate", str(fitted_run / "checkpoints" / "best.ckpt"), "--data-dir", str(tiny_mnist_dir), "--fashion-dir", str(tiny_mnist_dir), "--json"])
+    assert exit_info.value.code == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(result) == {"test_mse", "test_bce", "probe_accuracy", "knn_accuracy", "ood_auroc_fashion", "latent_dim", "n_test"}
+    assert result["latent_dim"] == 4 and result["n_test"] == 200
+    assert 0.15 < result["probe_accuracy"] <= 1 and 0.15 < result["knn_accuracy"] <= 1  # chance is 0.1
+    assert result["ood_auroc_fashion"] == pytest.approx(0.5)  # the same digits on both sides: no separation
+
+
+def test_export_writes_slim_checkpoint_and_safetensors_that_load_identically(fitted_run, tmp_path):
+    source = fitted_run / "checkpoints" / "best.ckpt"
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["export", str(source), str(tmp_path / "model")])
+    assert exit_info.value.code == 0
+    original = load_model(source)
+    slim = load_model(tmp_path / "model.ckpt")  # the .safetensors pair beside it is preferred
+    assert slim.file_format == "safetensors"
+    assert (tmp_path / "model.ckpt").stat().st_size < source.stat().st_size / 2
+    images = torch.rand(4, 1, 28, 28)
+    assert torch.equal(original.autoencoder(images), slim.autoencoder(images))
+    assert torch.equal(original.statistics.probe_weight, slim.statistics.probe_weight)
+    assert slim.statistics.dataset == original.statistics.dataset
+    (tmp_path / "model.safetensors").unlink()
+    assert load_model(tmp_path / "model.ckpt").file_format == "Lightning checkpoint"
+
+
+def test_unwritable_output_folder_is_reported_before_training(tiny_mnist_dir, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the output folder should be")
+    with pytest.raises(SystemExit, match="cannot write to the output folder"):
+        cli_main(fit_args(tiny_mnist_dir, blocker / "run", "--trainer.max_epochs", "1"))
+
+
+def test_nan_loss_stops_training_with_a_message(tiny_mnist_dir, tmp_path):
+    with pytest.raises(FloatingPointError, match="loss became nan"):
+        cli_main(fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "1", "--model.learning_rate", "1e30"))
+
+
+@pytest.mark.slow
+def test_ddp_on_cpu_with_two_processes(tiny_mnist_dir, tmp_path):
+    command = [sys.executable, "-m", "training", *fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "1", "--trainer.accelerator", "cpu", "--trainer.devices", "2", "--trainer.strategy", "ddp")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "world_size=2" in (result.stdout + result.stderr) or "GLOBAL_RANK: 1" in (result.stdout + result.stderr)
+    checkpoint = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
+    assert checkpoint["epoch"] == 0 and STATISTICS_KEY in checkpoint
