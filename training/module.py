@@ -37,11 +37,13 @@ class AutoencoderModule(pl.LightningModule):
         learning_rate: float = 3e-3,
         weight_decay: float = 1e-4,
         max_shift: int = 0,
+        classifier_weight: float = 0.0,
     ):
         super().__init__()
         self.save_hyperparameters()
         self.autoencoder = build_autoencoder(self.hparams)
         self._total_steps: float = float("inf")  # set when training starts
+        self.classifier = torch.nn.Linear(latent_dim, 10) if classifier_weight > 0 else None
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.autoencoder(images)
@@ -55,7 +57,7 @@ class AutoencoderModule(pl.LightningModule):
         return padded[:, :, dy : dy + 28, dx : dx + 28]
 
     def _common_step(self, batch, stage: str) -> torch.Tensor:
-        images, _ = batch
+        images, labels = batch
         if stage == "train":
             images = self._shift(images)
         mean, log_variance = self.autoencoder.encode_distribution(images)
@@ -68,6 +70,10 @@ class AutoencoderModule(pl.LightningModule):
         logits = self.autoencoder.decode_logits(code)
         bce = F.binary_cross_entropy_with_logits(logits, images)
         loss = bce + self.hparams.beta * kl
+        if self.classifier is not None:
+            class_logits = self.classifier(mean)
+            loss = loss + self.hparams.classifier_weight * F.cross_entropy(class_logits, labels)
+            self.log(f"{stage}/classifier_accuracy", (class_logits.argmax(1) == labels).float().mean(), on_step=False, on_epoch=True, sync_dist=True)
         if not torch.isfinite(loss):
             raise FloatingPointError(
                 f"{stage} loss became {loss.item()} at epoch {self.current_epoch}, step {self.global_step}; "

@@ -39,7 +39,10 @@ _TRAINING_HPARAMS: dict[str, tuple[type, ...]] = {
     "learning_rate": (int, float),
     "weight_decay": (int, float),
     "max_shift": (int,),
+    "classifier_weight": (int, float),
 }
+# Weights of training-only heads that a checkpoint may carry besides the autoencoder.
+TRAINING_ONLY_PREFIXES = ("classifier.",)
 _NETWORK_TYPES: dict[str, tuple[type, ...]] = {
     "architecture": (str,),
     "latent_dim": (int,),
@@ -191,7 +194,7 @@ def _validated_hparams(raw: Any) -> dict[str, Any]:
         value = raw[name]
         accepted = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
         if not accepted:
-            raise CheckpointError(f"Hyperparameter {name} has the value {value!r:.60}, which is not a {'/'.join(t.__name__ for t in types)}.")
+            raise CheckpointError(f"Hyperparameter {name} has the value {value!r:.60}, which is not of type {' or '.join(t.__name__ for t in types)}.")
         if isinstance(value, float) and not math.isfinite(value):
             raise CheckpointError(f"Hyperparameter {name} is {value}.")
         hparams[name] = value
@@ -222,6 +225,8 @@ def _validated_weights(raw: Any, expected: dict[str, torch.Size], prefix: str) -
     for key, value in raw.items():
         if isinstance(key, str) and key.startswith(prefix):
             weights[key[len(prefix) :]] = value
+        elif isinstance(key, str) and key.startswith(TRAINING_ONLY_PREFIXES):
+            continue
         else:
             foreign.append(str(key))
     missing = sorted(set(expected) - set(weights))

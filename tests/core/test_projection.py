@@ -1,0 +1,51 @@
+import numpy as np
+import pytest
+
+from aegui.core.projection import IdentityProjection, NeighbourInverse, PCAProjection, available_methods, fit_projection
+
+
+def _codes(n=500, k=8, seed=0):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((n, k)) * np.linspace(3, 0.1, k)).astype(np.float32)
+
+
+def test_pca_places_a_reference_code_at_its_own_position():
+    codes = _codes()
+    projection = fit_projection("pca", codes)
+    positions = projection.transform(codes)
+    assert np.allclose(projection.transform(codes[7]), positions[7], atol=1e-5)
+    assert projection.explained_variance_ratio[0] > projection.explained_variance_ratio[1]
+
+
+def test_pca_inverse_lands_back_on_the_same_map_point():
+    projection = PCAProjection(_codes())
+    point = np.array([[1.5, -0.5]], np.float32)
+    assert np.allclose(projection.transform(projection.inverse_transform(point)), point, atol=1e-4)
+
+
+def test_k2_uses_the_code_itself():
+    projection = fit_projection("pca", _codes(k=2))
+    assert isinstance(projection, IdentityProjection)
+    assert np.allclose(projection.transform(np.array([[0.3, -2.0]])), [[0.3, -2.0]])
+    assert np.allclose(projection.inverse_transform(np.array([[1.0, 2.0]])), [[1.0, 2.0]])
+
+
+def test_k1_is_drawn_on_a_line():
+    projection = fit_projection("pca", _codes(k=1))
+    assert np.allclose(projection.transform(np.array([[0.7]])), [[0.7, 0.0]])
+
+
+def test_neighbour_inverse_of_a_reference_position_returns_its_code():
+    codes = _codes()
+    positions = PCAProjection(codes).transform(codes)
+    inverse = NeighbourInverse(codes, positions)
+    assert np.allclose(inverse(positions[3:4]), codes[3], atol=1e-3)
+
+
+def test_unknown_method_is_refused():
+    with pytest.raises(ValueError, match="unknown projection"):
+        fit_projection("isomap", _codes())
+
+
+def test_pca_is_always_available():
+    assert "pca" in available_methods()

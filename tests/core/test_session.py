@@ -1,0 +1,108 @@
+"""The model session and explorer without any display, on the bundled default model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from aegui.core.executor import ImmediateExecutor
+from aegui.core.explorer import Explorer
+from aegui.core.preprocess import to_mnist
+from aegui.core.resources import load_reference_digits
+from aegui.core.session import ModelSession
+
+
+@pytest.fixture(scope="module")
+def session(default_checkpoint, reference):
+    return ModelSession.from_file(default_checkpoint, reference)
+
+
+@pytest.fixture(scope="module")
+def unseen_digits():
+    """Test digits beyond the 1,000 used as map references."""
+    digits = load_reference_digits()
+    return digits.images[2000:2400], digits.labels[2000:2400]
+
+
+def _scribble(seed: int) -> np.ndarray:
+    """Random zig-zag lines over the whole canvas: clearly not a digit."""
+    rng = np.random.default_rng(seed)
+    raster = np.zeros((336, 336), np.float32)
+    points = rng.uniform(20, 316, size=(14, 2))
+    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
+        for t in np.linspace(0, 1, 200):
+            x, y = int(x0 + t * (x1 - x0)), int(y0 + t * (y1 - y0))
+            raster[max(0, y - 6) : y + 6, max(0, x - 6) : x + 6] = 1.0
+    return to_mnist(raster)
+
+
+def test_real_digits_score_below_and_scribbles_above_the_99th_percentile(session, unseen_digits):
+    images, _ = unseen_digits
+    digit_percentiles = [session.analyse_image(image).error_percentile for image in images[:200]]
+    scribble_percentiles = [session.analyse_image(_scribble(seed)).error_percentile for seed in range(10)]
+    assert np.median(digit_percentiles) < 70
+    assert np.mean(np.array(digit_percentiles) < 99) > 0.95
+    assert min(scribble_percentiles) > 99
+    assert {session.analyse_image(_scribble(0)).verdict} == {"not a digit"}
+
+
+def test_probe_predicts_real_test_digits(session, unseen_digits):
+    images, labels = unseen_digits
+    predictions = [int(np.argmax(session.analyse_image(image).digit_probabilities)) for image in images]
+    assert np.mean(np.array(predictions) == labels) > 0.9
+
+
+def test_nearest_references_of_a_digit_mostly_share_its_label(session, unseen_digits):
+    images, labels = unseen_digits
+    agreement = [np.mean(session.reference.labels[session.analyse_image(image).neighbours] == label) for image, label in zip(images[:100], labels[:100])]
+    assert np.mean(agreement) > 0.85
+
+
+def test_reconstruction_of_a_real_digit_is_close(session, unseen_digits):
+    images, _ = unseen_digits
+    analysis = session.analyse_image(images[0])
+    assert analysis.reconstruction_error < 0.02
+    assert np.allclose(analysis.error_map.mean(), analysis.reconstruction_error, rtol=1e-4)
+
+
+def test_traversal_changes_only_the_chosen_dimension(session, unseen_digits):
+    code = session.encode(unseen_digits[0][0])
+    values, images = session.traversal(code, dimension=5, steps=7)
+    assert images.shape == (7, 28, 28)
+    assert np.allclose(values, np.linspace(session.slider_low[5], session.slider_high[5], 7))
+    assert np.abs(images[0] - images[-1]).mean() > 0.005
+    codes = np.array([session.encode(image) for image in images])
+    assert np.abs(np.diff(values)).min() > 0
+
+
+def test_explorer_flow_without_a_view(default_checkpoint, reference, tmp_path, unseen_digits):
+    explorer = Explorer(reference, ImmediateExecutor(), seed=0)
+    shown, refused = [], []
+    explorer.analysis_changed.connect(shown.append)
+    explorer.model_load_failed.connect(lambda path, message: refused.append(message))
+    explorer.open_model(default_checkpoint)
+    assert explorer.session is not None and shown[-1].origin == "mean"
+    session = explorer.session
+    raster = np.kron(unseen_digits[0][0], np.ones((12, 12), np.float32))  # the digit, drawn big
+    explorer.set_sketch(raster)
+    assert shown[-1].origin == "sketch" and shown[-1].input_image is not None
+    explorer.set_dimension(0, float(session.slider_high[0]))
+    assert shown[-1].origin == "sliders" and shown[-1].code[0] == pytest.approx(session.slider_high[0])
+    explorer.back_to_sketch()
+    assert shown[-1].origin == "sketch"
+    bad = tmp_path / "bad.ckpt"
+    bad.write_bytes(b"<html></html>")
+    explorer.open_model(bad)
+    assert refused and "web page" in refused[-1]
+    assert explorer.session is session  # the loaded model stays
+    explorer.set_sketch(None)
+    assert shown[-1].origin == "mean" and explorer.sketch_raster is None
+
+
+def test_explorer_map_click_decodes_the_point_it_was_given(default_checkpoint, reference):
+    explorer = Explorer(reference, ImmediateExecutor())
+    explorer.open_model(default_checkpoint)
+    target = explorer.session.reference_positions[10]
+    explorer.set_map_point(float(target[0]), float(target[1]))
+    assert explorer.analysis.origin == "map"
+    assert np.allclose(explorer.analysis.map_position, target, atol=1e-3)  # PCA: exact on its plane

@@ -1,0 +1,72 @@
+"""Window fixtures: a real MainWindow with isolated settings, loaded with a real checkpoint."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from aegui.qt.main_window import MainWindow
+
+SIGNAL_TIMEOUT_MS = 20000
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, reference, settings, default_checkpoint):
+    window = MainWindow(reference, settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    with qtbot.waitSignal(window.model_shown, timeout=SIGNAL_TIMEOUT_MS):
+        window.open_model(default_checkpoint)
+    wait_until_idle(qtbot, window)
+    yield window
+    window.executor.shutdown()
+
+
+def wait_until_idle(qtbot, window) -> None:
+    """Wait until every submitted job has run and its result reached the views."""
+    qtbot.waitUntil(window.executor.is_idle, timeout=SIGNAL_TIMEOUT_MS)
+    QApplication.processEvents()
+
+
+def send_mouse(widget, kind: QEvent.Type, point: QPointF, button: Qt.MouseButton, buttons: Qt.MouseButton) -> None:
+    event = QMouseEvent(kind, point, widget.mapToGlobal(point), button, buttons, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
+
+
+def draw_stroke(widget, points, button=Qt.MouseButton.LeftButton) -> None:
+    """Press, move with the button held (real QMouseEvents), release."""
+    first = QPointF(*points[0])
+    send_mouse(widget, QEvent.Type.MouseButtonPress, first, button, button)
+    for x, y in points[1:]:
+        send_mouse(widget, QEvent.Type.MouseMove, QPointF(x, y), Qt.MouseButton.NoButton, button)
+    send_mouse(widget, QEvent.Type.MouseButtonRelease, QPointF(*points[-1]), button, Qt.MouseButton.NoButton)
+
+
+def canvas_points(canvas, shape: str, count: int = 60):
+    """Points of a digit-like stroke in widget coordinates, scaled to the canvas."""
+    side = min(canvas.width(), canvas.height())
+    x0 = (canvas.width() - side) / 2
+    y0 = (canvas.height() - side) / 2
+
+    def at(u, v):
+        return (x0 + u * side, y0 + v * side)
+
+    if shape == "zero":
+        return [at(0.5 + 0.22 * math.sin(2 * math.pi * i / (count - 1)), 0.5 - 0.32 * math.cos(2 * math.pi * i / (count - 1))) for i in range(count)]
+    if shape == "one":
+        return [at(0.52 - 0.04 * i / (count - 1), 0.18 + 0.64 * i / (count - 1)) for i in range(count)]
+    if shape == "seven":
+        half = count // 2
+        top = [at(0.28 + 0.44 * i / (half - 1), 0.2) for i in range(half)]
+        return top + [at(0.72 - 0.25 * i / (half - 1), 0.2 + 0.62 * i / (half - 1)) for i in range(half)]
+    raise ValueError(shape)

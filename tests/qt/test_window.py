@@ -1,0 +1,208 @@
+"""The window driven like a person would: real mouse events, real files, real checkpoint."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QApplication
+from PySide6.QtTest import QTest
+
+from aegui.core.export import load_code
+from tests.qt.conftest import SIGNAL_TIMEOUT_MS, canvas_points, draw_stroke, wait_until_idle
+
+
+def state(window):
+    return (
+        window.latent_bars.bar_heights(),
+        window.latent_map.marker_position(),
+        window.decoded_view.reconstruction(),
+    )
+
+
+def test_drawing_changes_bars_marker_and_decoded_image_while_drawing(qtbot, window):
+    bars, marker, decoded = state(window)
+    shown = []
+    window.analysis_shown.connect(lambda analysis: shown.append(analysis.origin))
+    with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
+        draw_stroke(window.canvas, canvas_points(window.canvas, "zero"))
+    wait_until_idle(qtbot, window)
+    new_bars, new_marker, new_decoded = state(window)
+    assert not np.allclose(new_bars, bars)
+    assert not np.allclose(new_marker, marker)
+    assert np.abs(new_decoded - decoded).mean() > 0.01
+    assert shown.count("sketch") >= 2  # updated during the stroke, not only on release
+    assert len(window.explorer.trail) >= 2
+    model_input = window.decoded_view.model_input()
+    assert model_input.shape == (28, 28) and model_input.max() > 0.5
+
+
+def test_clear_and_undo_restore_the_previous_state(qtbot, window):
+    blank = state(window)
+    draw_stroke(window.canvas, canvas_points(window.canvas, "one"))
+    wait_until_idle(qtbot, window)
+    one = state(window)
+    draw_stroke(window.canvas, canvas_points(window.canvas, "zero"))
+    wait_until_idle(qtbot, window)
+    assert not np.allclose(state(window)[0], one[0])
+    QTest.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo the second stroke
+    wait_until_idle(qtbot, window)
+    for now, before in zip(state(window), one):
+        assert np.allclose(now, before, atol=1e-5)
+    QTest.keyClick(window.canvas, Qt.Key.Key_Escape)  # clear
+    wait_until_idle(qtbot, window)
+    for now, before in zip(state(window), blank):
+        assert np.allclose(now, before, atol=1e-5)
+    assert not window.canvas.has_ink()
+    QTest.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo the clear
+    wait_until_idle(qtbot, window)
+    assert np.allclose(state(window)[0], one[0], atol=1e-5)
+    QTest.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)  # redo
+    wait_until_idle(qtbot, window)
+    assert not window.canvas.has_ink()
+
+
+def test_right_button_erases(qtbot, window):
+    draw_stroke(window.canvas, canvas_points(window.canvas, "zero"))
+    wait_until_idle(qtbot, window)
+    ink_before = window.canvas.raster().sum()
+    draw_stroke(window.canvas, canvas_points(window.canvas, "one"), button=Qt.MouseButton.RightButton)
+    wait_until_idle(qtbot, window)
+    assert window.canvas.raster().sum() < ink_before
+
+
+def test_moving_a_slider_changes_decoded_image_bar_and_marker(qtbot, window):
+    _, marker, decoded = state(window)
+    slider = window.sliders.slider(3)
+    with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
+        slider.setValue(slider.maximum())  # what dragging to the end does
+    wait_until_idle(qtbot, window)
+    bars, new_marker, new_decoded = state(window)
+    assert bars[3] == np.float32(window.sliders.value_of_step(3, slider.maximum()))
+    assert np.abs(new_decoded - decoded).mean() > 1e-3
+    assert not np.allclose(new_marker, marker)
+    assert window.explorer.analysis.origin == "sliders"
+    assert slider.value() == slider.maximum()  # the update did not bounce back into the slider
+
+
+def test_slider_drag_with_the_mouse(qtbot, window):
+    window.sliders_dock.show()
+    slider = window.sliders.slider(0)
+    window.sliders.ensureWidgetVisible(slider)
+    QApplication.processEvents()
+    before = slider.value()
+    with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
+        QTest.keyClick(slider, Qt.Key.Key_PageUp)
+    assert slider.value() != before
+
+
+def test_clicking_the_map_decodes_that_point(qtbot, window):
+    _, _, decoded = state(window)
+    view_box = window.latent_map.getPlotItem().vb
+    target = window.latent_map.getPlotItem().vb.viewRect().center()
+    target.setX(target.x() + 0.3 * view_box.viewRect().width())
+    scene_point = view_box.mapViewToScene(target)
+    widget_point = window.latent_map.mapFromScene(scene_point)
+    with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
+        QTest.mouseClick(window.latent_map.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, widget_point)
+    wait_until_idle(qtbot, window)
+    analysis = window.explorer.analysis
+    assert analysis.origin == "map"
+    assert np.allclose(analysis.map_position, [target.x(), target.y()], atol=0.05 * view_box.viewRect().width())
+    assert np.abs(window.decoded_view.reconstruction() - decoded).mean() > 1e-3
+
+
+def test_random_and_mean_buttons(qtbot, window):
+    with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
+        QTest.mouseClick(window.random_button, Qt.MouseButton.LeftButton)
+    random_code = window.explorer.analysis.code
+    with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
+        QTest.mouseClick(window.mean_button, Qt.MouseButton.LeftButton)
+    assert np.allclose(window.explorer.analysis.code, window.explorer.session.latent_mean)
+    assert not np.allclose(random_code, window.explorer.session.latent_mean)
+
+
+def test_back_to_sketch_after_moving_a_slider(qtbot, window):
+    draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
+    wait_until_idle(qtbot, window)
+    sketch_code = window.explorer.analysis.code.copy()
+    window.sliders.slider(1).setValue(0)
+    wait_until_idle(qtbot, window)
+    assert window.back_to_sketch_button.isEnabled()
+    with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
+        QTest.mouseClick(window.back_to_sketch_button, Qt.MouseButton.LeftButton)
+    wait_until_idle(qtbot, window)
+    assert np.allclose(window.explorer.analysis.code, sketch_code, atol=1e-5)
+
+
+def test_open_another_checkpoint_switches_model_and_reencodes_the_sketch(qtbot, window, k2_checkpoint):
+    draw_stroke(window.canvas, canvas_points(window.canvas, "zero"))
+    wait_until_idle(qtbot, window)
+    with qtbot.waitSignal(window.model_shown, timeout=SIGNAL_TIMEOUT_MS):
+        window.open_model(k2_checkpoint)
+    wait_until_idle(qtbot, window)
+    assert window.explorer.session.latent_dim == 2
+    assert window.explorer.analysis.origin == "sketch" and window.explorer.analysis.code.shape == (2,)
+    assert len(window.latent_bars.bar_heights()) == 2
+    assert "k = 2" in window.windowTitle()
+    assert "mnist-conv-k2.ckpt" in window.model_panel.text()
+    assert str(k2_checkpoint.resolve()) in window.recent_files()
+
+
+def test_dropping_a_checkpoint_opens_it(qtbot, window, k2_checkpoint):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(k2_checkpoint))])
+    event = QDropEvent(QPointF(200, 200), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.model_shown, timeout=SIGNAL_TIMEOUT_MS):
+        window.dropEvent(event)
+    assert window.explorer.session.latent_dim == 2
+
+
+def test_broken_file_shows_the_problem_and_keeps_the_model(qtbot, window, tmp_path):
+    session = window.explorer.session
+    broken = tmp_path / "broken.ckpt"
+    broken.write_bytes(b"version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 123\n")
+    with qtbot.waitSignal(window.model_refused, timeout=SIGNAL_TIMEOUT_MS) as blocker:
+        window.open_model(broken)
+    assert "Git LFS pointer" in blocker.args[0]
+    assert window.explorer.session is session
+    assert window._error_box is not None and "Git LFS pointer" in window._error_box.text()
+    assert session.model.path.name in window._error_box.text()  # it says which model stays loaded
+    draw_stroke(window.canvas, canvas_points(window.canvas, "one"))  # and the app still works
+    wait_until_idle(qtbot, window)
+    assert window.explorer.analysis.origin == "sketch"
+
+
+def test_recent_files_menu_survives_missing_and_garbage_entries(qtbot, reference, settings, tmp_path):
+    from aegui.qt.main_window import MainWindow
+
+    settings.setValue("files/recent", [str(tmp_path / "gone.ckpt"), 42])
+    window = MainWindow(reference, settings)
+    qtbot.addWidget(window)
+    assert window.recent_files() == []
+    assert not window.recent_menu.isEnabled()
+    window.executor.shutdown()
+
+
+def test_exports_write_png_and_codes(qtbot, window, tmp_path):
+    draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
+    wait_until_idle(qtbot, window)
+    window.export_sketch(tmp_path / "sketch.png")
+    window.export_decoded(tmp_path / "decoded.png")
+    from PySide6.QtGui import QImage
+
+    sketch = QImage(str(tmp_path / "sketch.png"))
+    decoded = QImage(str(tmp_path / "decoded.png"))
+    assert sketch.width() == 336 and decoded.width() == 28
+    code = window.explorer.analysis.code
+    for suffix in (".json", ".csv", ".npy"):
+        window.export_code(tmp_path / f"code{suffix}")
+        assert np.allclose(load_code(tmp_path / f"code{suffix}"), code)
+
+
+def test_bar_hover_shows_dimension_and_value(qtbot, window):
+    plot = window.latent_bars.getPlotItem()
+    scene_point = plot.vb.mapViewToScene(QPointF(2, 0))
+    window.latent_bars.scene().sigMouseMoved.emit(scene_point)
+    assert window.latent_bars.hover_text().startswith("dimension 2")
