@@ -14,6 +14,9 @@ def save_atomically(payload: dict, path: Path) -> None:
     path = Path(path)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(handle)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600; a saved model is an ordinary file
     try:
         torch.save(payload, temporary)
         os.replace(temporary, path)

@@ -5,6 +5,7 @@
     aegui-train evaluate CKPT [--data-dir DIR] [--json]
     aegui-train sweep [--latent-dims 2 4 8 ...] --output-dir DIR
     aegui-train export CKPT OUTPUT_STEM
+    aegui-train annotate CKPT --data-dir DIR             # recompute the app's statistics
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-EXTRA_COMMANDS = ("evaluate", "sweep", "export")
+EXTRA_COMMANDS = ("evaluate", "sweep", "export", "annotate")
 
 
 def default_loggers(root: str):
@@ -93,6 +94,10 @@ def main(argv: list[str] | None = None) -> None:
             from training.sweep import main as sweep_main
 
             raise SystemExit(sweep_main(rest))
+        if command == "annotate":
+            from training.annotate import main as annotate_main
+
+            raise SystemExit(annotate_main(rest))
         from training.export import main as export_main
 
         raise SystemExit(export_main(rest))

@@ -12,6 +12,7 @@ import torch
 from torch.nn import functional as F
 
 from training.networks import Autoencoder
+from training.stroke_properties import correlations, measure
 
 STATISTICS_KEY = "aegui_statistics"
 FORMAT_KEY = "aegui_format"
@@ -116,6 +117,7 @@ def compute_statistics(
     _, val_errors, _ = encode_dataset(autoencoder, val_images)
     test_codes, test_errors, test_bce = encode_dataset(autoencoder, test_images)
     probe_weight, probe_bias = fit_linear_probe(train_codes, train_labels)
+    property_correlations = correlations(train_codes.numpy(), measure(train_images.numpy()))
     metrics = {
         "test_mse": float(test_errors.mean()),
         "test_bce": float(test_bce.mean()),
@@ -134,6 +136,7 @@ def compute_statistics(
         "error_quantiles": error_quantiles(val_errors),
         "probe_weight": probe_weight,
         "probe_bias": probe_bias,
+        "dimension_properties": {name: torch.from_numpy(values).float() for name, values in property_correlations.items()},
         "test_metrics": metrics,
         "dataset": dataset,
     }

@@ -21,6 +21,30 @@ from aegui.core.resources import ReferenceDigits
 
 SLIDER_STD_RANGE = 3.0
 NEIGHBOURS = 5
+LABEL_MIN_CORRELATION = 0.3
+
+
+def label_dimensions(correlations: dict[str, np.ndarray], latent_dim: int, threshold: float = LABEL_MIN_CORRELATION) -> list[str]:
+    """Name dimensions after the stroke property each correlates with most.
+
+    Strongest |correlation| first; each property names one dimension and each dimension gets
+    one name, so "slant" sits on the single dimension that tracks slant best. A sign says
+    which way the property grows ("slant-" when the value falls as slant rises).
+    """
+    labels = [""] * latent_dim
+    pairs = sorted(
+        ((abs(float(values[d])), name, d, float(values[d])) for name, values in correlations.items() for d in range(latent_dim)),
+        reverse=True,
+    )
+    used_names: set[str] = set()
+    for strength, name, dimension, value in pairs:
+        if strength < threshold:
+            break
+        if name in used_names or labels[dimension]:
+            continue
+        labels[dimension] = name + ("" if value > 0 else "-")
+        used_names.add(name)
+    return labels
 
 
 @dataclass(frozen=True)
@@ -68,6 +92,9 @@ class ModelSession:
             self._probe = (statistics.probe_weight.numpy(), statistics.probe_bias.numpy())
         else:
             self._probe = None
+        properties = {name: values.numpy() for name, values in statistics.dimension_properties.items()} if statistics is not None else {}
+        self.dimension_correlations = properties
+        self.dimension_labels = label_dimensions(properties, self.latent_dim)
         self.set_projection(fit_projection(projection_method, self.reference_codes))
 
     @classmethod

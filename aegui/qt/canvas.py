@@ -119,16 +119,22 @@ class DrawingCanvas(QWidget):
             return
         stroke.points.append((x, y, pressure))
         painter = QPainter(self._image)
-        self._paint_segment(painter, stroke, max(0, len(stroke.points) - 3))
+        self._paint_piece(painter, stroke, len(stroke.points) - 1)
         painter.end()
         self.update()
         self.raster_changed.emit(self.raster())
 
     def _end(self) -> None:
-        if self._current is None:
+        stroke = self._current
+        if stroke is None:
             return
         self._current = None
+        painter = QPainter(self._image)
+        self._paint_tail(painter, stroke)
+        painter.end()
+        self.update()
         self.history_changed.emit(self.can_undo(), self.can_redo())
+        self.raster_changed.emit(self.raster())
 
     def _push_history(self) -> None:
         self._undo.append(self._strokes)
@@ -136,41 +142,58 @@ class DrawingCanvas(QWidget):
         self.history_changed.emit(self.can_undo(), self.can_redo())
 
     @staticmethod
-    def _paint_segment(painter: QPainter, stroke: Stroke, start: int) -> None:
-        """Paint the stroke from point ``start`` on: quadratic curves through segment midpoints."""
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    def _pen(stroke: Stroke, pressure: float) -> QPen:
         colour = QColor(0, 0, 0) if stroke.erase else QColor(255, 255, 255)
+        return QPen(colour, stroke.width * _pressure_scale(pressure), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+
+    @classmethod
+    def _paint_piece(cls, painter: QPainter, stroke: Stroke, index: int) -> None:
+        """Paint what point ``index`` adds: a dot for the first point, then a quadratic curve
+        through the previous point between segment midpoints (smooth, no corners).
+
+        Live drawing and a full re-render paint exactly the same pieces in the same order,
+        so undo and redo give back the very same pixels.
+        """
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         points = stroke.points
-        if len(points) == 1:
-            x, y, p = points[0]
-            radius = stroke.width * _pressure_scale(p) / 2
+        if index == 0:
+            x, y, pressure = points[0]
+            radius = stroke.width * _pressure_scale(pressure) / 2
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(colour)
+            painter.setBrush(QColor(0, 0, 0) if stroke.erase else QColor(255, 255, 255))
             painter.drawEllipse(QPointF(x, y), radius, radius)
             return
-        for index in range(max(1, start), len(points)):
-            x0, y0, p0 = points[index - 1]
-            x1, y1, p1 = points[index]
-            pen = QPen(colour, stroke.width * _pressure_scale((p0 + p1) / 2), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
-            painter.setPen(pen)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            if index >= 2:
-                xp, yp, _ = points[index - 2]
-                path = QPainterPath(QPointF((xp + x0) / 2, (yp + y0) / 2))
-                path.quadTo(QPointF(x0, y0), QPointF((x0 + x1) / 2, (y0 + y1) / 2))
-                painter.drawPath(path)
-                if index == len(points) - 1:
-                    painter.drawLine(QPointF((x0 + x1) / 2, (y0 + y1) / 2), QPointF(x1, y1))
-            else:
-                painter.drawLine(QPointF(x0, y0), QPointF((x0 + x1) / 2, (y0 + y1) / 2))
-                if index == len(points) - 1:
-                    painter.drawLine(QPointF((x0 + x1) / 2, (y0 + y1) / 2), QPointF(x1, y1))
+        x0, y0, p0 = points[index - 1]
+        x1, y1, p1 = points[index]
+        painter.setPen(cls._pen(stroke, (p0 + p1) / 2))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        end = QPointF((x0 + x1) / 2, (y0 + y1) / 2)
+        if index == 1:
+            painter.drawLine(QPointF(x0, y0), end)
+            return
+        xp, yp, _ = points[index - 2]
+        path = QPainterPath(QPointF((xp + x0) / 2, (yp + y0) / 2))
+        path.quadTo(QPointF(x0, y0), end)
+        painter.drawPath(path)
+
+    @classmethod
+    def _paint_tail(cls, painter: QPainter, stroke: Stroke) -> None:
+        """The last half segment, painted when the stroke ends."""
+        if len(stroke.points) < 2:
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        (x0, y0, p0), (x1, y1, p1) = stroke.points[-2:]
+        painter.setPen(cls._pen(stroke, p1))
+        painter.drawLine(QPointF((x0 + x1) / 2, (y0 + y1) / 2), QPointF(x1, y1))
 
     def _render_all(self) -> None:
         self._image.fill(0)
         painter = QPainter(self._image)
         for stroke in self._strokes:
-            self._paint_segment(painter, stroke, 0)
+            for index in range(len(stroke.points)):
+                self._paint_piece(painter, stroke, index)
+            if stroke is not self._current:
+                self._paint_tail(painter, stroke)
         painter.end()
         self.update()
         self.history_changed.emit(self.can_undo(), self.can_redo())

@@ -253,8 +253,8 @@ class MainWindow(QMainWindow):
 
     # --- core -> views ---------------------------------------------------------------------
     def _on_explorer_model_changed(self, session: ModelSession) -> None:
-        self.latent_bars.set_session(session)
-        self.sliders.set_session(session)
+        self.latent_bars.set_session(session, session.dimension_labels)
+        self.sliders.set_session(session, session.dimension_labels)
         self.latent_map.set_session(session)
         self.nearest_digits.set_session(session)
         self.model_panel.set_session(session)

@@ -49,3 +49,15 @@ def test_unknown_method_is_refused():
 
 def test_pca_is_always_available():
     assert "pca" in available_methods()
+
+
+def test_dimension_labels_go_to_the_most_correlated_dimension_once():
+    from aegui.core.session import label_dimensions
+
+    correlations = {
+        "slant": np.array([0.1, -0.8, 0.5, 0.0]),
+        "thickness": np.array([0.6, 0.9, 0.2, 0.1]),
+        "loops": np.array([0.1, 0.1, 0.1, 0.2]),
+    }
+    assert label_dimensions(correlations, 4) == ["", "thickness", "slant", ""]
+    assert label_dimensions({"slant": np.array([-0.7, 0.1])}, 2) == ["slant-", ""]

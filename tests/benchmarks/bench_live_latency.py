@@ -1,0 +1,167 @@
+"""Live drawing speed of the real window on the bundled default model.
+
+1. Pen event to all views repainted: replays a recorded 200-point stroke as real mouse
+   events; for each event, the time until the model's answer is shown in every view and the
+   window has repainted. Prints p50 / p99 / max in milliseconds.
+2. Cold start: a fresh interpreter, ``python -m aegui``, until the first painted window
+   with the model loaded. Prints seconds (median of three).
+3. Resident memory after N strokes (default 1,000) of 200 events each, and its growth.
+
+    python tests/benchmarks/bench_live_latency.py [--strokes 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QEvent, QPointF, QSettings, Qt  # noqa: E402
+from PySide6.QtGui import QMouseEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+STROKE = json.loads((HERE / "stroke-200.json").read_text())["points"]
+
+
+def resident_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def send(widget, kind, point, button, buttons) -> None:
+    QApplication.sendEvent(widget, QMouseEvent(kind, point, widget.mapToGlobal(point), button, buttons, Qt.KeyboardModifier.NoModifier))
+
+
+def wait_idle(window) -> None:
+    while not window.executor.is_idle():
+        QApplication.processEvents()
+    QApplication.processEvents()
+
+
+def stroke_points(canvas, jitter: float = 0.0, rng=None):
+    side = min(canvas.width(), canvas.height())
+    x0, y0 = (canvas.width() - side) / 2, (canvas.height() - side) / 2
+    offset = rng.normal(0, jitter, 2) if rng is not None else np.zeros(2)
+    return [QPointF(x0 + (x + offset[0]) * side, y0 + (y + offset[1]) * side) for x, y, _ in STROKE]
+
+
+def open_window():
+    from aegui.core.resources import DEFAULT_CHECKPOINT, load_reference_digits
+    from aegui.qt.main_window import MainWindow
+
+    settings = QSettings(str(Path(tempfile.mkdtemp()) / "bench.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(load_reference_digits(), settings)
+    window.show()
+    loaded = []
+    window.model_shown.connect(loaded.append)
+    window.open_model(DEFAULT_CHECKPOINT)
+    while not loaded:
+        QApplication.processEvents()
+    wait_idle(window)
+    return window
+
+
+def measure_latency(window) -> list[float]:
+    canvas = window.canvas
+    points = stroke_points(canvas)
+    left = Qt.MouseButton.LeftButton
+    latencies = []
+    for repeat in range(3):
+        canvas.clear()
+        wait_idle(window)
+        send(canvas, QEvent.Type.MouseButtonPress, points[0], left, left)
+        wait_idle(window)
+        for point in points[1:]:
+            start = time.perf_counter()
+            send(canvas, QEvent.Type.MouseMove, point, Qt.MouseButton.NoButton, left)
+            wait_idle(window)
+            window.repaint()  # paint every view now, synchronously
+            latencies.append((time.perf_counter() - start) * 1000)
+        send(canvas, QEvent.Type.MouseButtonRelease, points[-1], left, Qt.MouseButton.NoButton)
+        wait_idle(window)
+    return latencies
+
+
+def measure_memory(window, strokes: int) -> tuple[float, float, float]:
+    canvas = window.canvas
+    left = Qt.MouseButton.LeftButton
+    rng = np.random.default_rng(0)
+    before = resident_mb()
+    after_first_hundred = before
+    for index in range(strokes):
+        points = stroke_points(canvas, 0.03, rng)
+        send(canvas, QEvent.Type.MouseButtonPress, points[0], left, left)
+        for point in points[1::2]:
+            send(canvas, QEvent.Type.MouseMove, point, Qt.MouseButton.NoButton, left)
+            QApplication.processEvents()
+        send(canvas, QEvent.Type.MouseButtonRelease, points[-1], left, Qt.MouseButton.NoButton)
+        wait_idle(window)
+        if index % 10 == 9:
+            canvas.clear()  # a person clears now and then; the undo history keeps growing
+            wait_idle(window)
+        if index == 99:
+            after_first_hundred = resident_mb()
+    return before, after_first_hundred, resident_mb()
+
+
+def measure_cold_start(runs: int = 3) -> list[float]:
+    code = (
+        "import time, sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "import aegui.__main__ as entry\n"
+        "from aegui.qt import main_window\n"
+        "original = main_window.MainWindow._on_explorer_model_changed\n"
+        "def shown(self, session):\n"
+        "    original(self, session)\n"
+        "    self.repaint()\n"
+        "    print(f'FIRST_PAINT {time.time():.6f}', flush=True)\n"
+        "    QApplication.instance().quit()\n"
+        "main_window.MainWindow._on_explorer_model_changed = shown\n"
+        "sys.exit(entry.main(['--settings', sys.argv[1]]))\n"
+    )
+    times = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as folder:
+            launched = time.time()
+            output = subprocess.run([sys.executable, "-c", code, str(Path(folder) / "s.ini")], capture_output=True, text=True, timeout=120, env={**os.environ, "XDG_STATE_HOME": folder})
+        line = next((line for line in output.stdout.splitlines() if line.startswith("FIRST_PAINT")), None)
+        if line is None:
+            raise SystemExit(output.stderr[-2000:])
+        times.append(float(line.split()[1]) - launched)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--strokes", type=int, default=1000)
+    parser.add_argument("--skip-cold-start", action="store_true")
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication([])
+    import torch
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, platform {app.platformName()}")
+    window = open_window()
+    latencies = np.array(measure_latency(window))
+    print(f"pen event -> all views repainted, {len(latencies)} events: p50 {np.percentile(latencies, 50):.2f} ms, p99 {np.percentile(latencies, 99):.2f} ms, max {latencies.max():.2f} ms")
+    before, hundred, after = measure_memory(window, args.strokes)
+    print(f"resident memory: {before:.0f} MB before, {hundred:.0f} MB after 100 strokes, {after:.0f} MB after {args.strokes} strokes (growth {after - before:+.1f} MB, {after - hundred:+.1f} MB after the first 100)")
+    print(f"peak resident memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    window.close()
+    if not args.skip_cold_start:
+        times = measure_cold_start()
+        print(f"cold start to first painted window with the model loaded: median {statistics.median(times):.2f} s (runs: {', '.join(f'{t:.2f}' for t in times)})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""``aegui-train annotate CKPT --data-dir DIR``: recompute the statistics a checkpoint carries.
+
+Fitting does this automatically; this command refreshes a checkpoint written by an older
+version (for example to add dimension labels) using the same seeded split it was trained on.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from training.module import annotate_checkpoint
+from training.statistics import STATISTICS_KEY
+
+
+def main(argv: list[str]) -> int:
+    from training.data import MNISTDataModule
+
+    parser = argparse.ArgumentParser(prog="aegui-train annotate", description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoint", type=Path)
+    parser.add_argument("--data-dir", type=Path, help="folder with the dataset's IDX files")
+    args = parser.parse_args(argv)
+    checkpoint = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
+    dataset = (checkpoint.get(STATISTICS_KEY) or {}).get("dataset") or {}
+    data_hparams = checkpoint.get("datamodule_hyper_parameters") or {}
+    datamodule = MNISTDataModule(
+        dataset=dataset.get("name", data_hparams.get("dataset", "mnist")),
+        data_dir=str(args.data_dir) if args.data_dir else data_hparams.get("data_dir"),
+        download=False,
+        val_fraction=float(data_hparams.get("val_fraction", 0.1)),
+        limit_train=data_hparams.get("limit_train"),
+        split_seed=int(dataset.get("split_seed", data_hparams.get("split_seed", 1234))),
+    )
+    datamodule.setup("fit")
+    metrics = annotate_checkpoint(args.checkpoint, datamodule)["test_metrics"]
+    print(f"annotated {args.checkpoint}: test MSE {metrics['test_mse']:.5f}, probe accuracy {metrics['probe_accuracy']:.4f}")
+    return 0

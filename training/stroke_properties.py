@@ -1,0 +1,116 @@
+"""Simple measurable properties of digit images, to name what latent dimensions encode.
+
+Each function takes a batch of 28x28 images (N, 28, 28) with ink in [0, 1] and returns one
+number per image. At the end of training the correlation of every latent dimension with
+every property is stored in the checkpoint; the app labels the most correlated dimensions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+INK = 0.5
+PAPER = 0.3
+
+
+def _ink_mask(images: np.ndarray) -> np.ndarray:
+    return images > INK
+
+
+def _shift(mask: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """Shift a batch of masks by (dy, dx), filling with False."""
+    out = np.zeros_like(mask)
+    h, w = mask.shape[1:]
+    out[:, max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = mask[:, max(-dy, 0) : h + min(-dy, 0), max(-dx, 0) : w + min(-dx, 0)]
+    return out
+
+
+def thickness(images: np.ndarray) -> np.ndarray:
+    """Mean stroke width in pixels: ink area divided by half the ink boundary length."""
+    ink = _ink_mask(images)
+    interior = ink & _shift(ink, 1, 0) & _shift(ink, -1, 0) & _shift(ink, 0, 1) & _shift(ink, 0, -1)
+    area = ink.sum(axis=(1, 2)).astype(np.float64)
+    boundary = (ink & ~interior).sum(axis=(1, 2)).astype(np.float64)
+    return 2.0 * area / np.maximum(boundary, 1.0)
+
+
+def slant(images: np.ndarray) -> np.ndarray:
+    """Horizontal shift of the ink per row upwards (positive: the top leans right)."""
+    mass = images.sum(axis=(1, 2)) + 1e-9
+    rows, cols = np.mgrid[0:28, 0:28].astype(np.float64)
+    centre_row = (images * rows).sum(axis=(1, 2)) / mass
+    centre_col = (images * cols).sum(axis=(1, 2)) / mass
+    dr = rows[None] - centre_row[:, None, None]
+    dc = cols[None] - centre_col[:, None, None]
+    covariance = (images * dr * dc).sum(axis=(1, 2)) / mass
+    row_variance = (images * dr * dr).sum(axis=(1, 2)) / mass
+    return -covariance / np.maximum(row_variance, 1e-9)
+
+
+def _extent(mask: np.ndarray, axis: int) -> np.ndarray:
+    present = mask.any(axis=axis)
+    first = present.argmax(axis=1)
+    last = present.shape[1] - 1 - present[:, ::-1].argmax(axis=1)
+    return np.where(present.any(axis=1), last - first + 1, 0).astype(np.float64)
+
+
+def width(images: np.ndarray) -> np.ndarray:
+    return _extent(images > 0.2, axis=1)
+
+
+def height(images: np.ndarray) -> np.ndarray:
+    return _extent(images > 0.2, axis=2)
+
+
+def loops(images: np.ndarray, min_size: int = 2) -> np.ndarray:
+    """Closed loops: regions of paper not connected to the border (0 for 1, 1 for 0, 2 for 8)."""
+    paper = images < PAPER
+    border = np.zeros_like(paper)
+    border[:, 0, :] = border[:, -1, :] = border[:, :, 0] = border[:, :, -1] = True
+    reached = paper & border
+    while True:
+        grown = reached | _shift(reached, 1, 0) | _shift(reached, -1, 0) | _shift(reached, 0, 1) | _shift(reached, 0, -1)
+        grown &= paper
+        if np.array_equal(grown, reached):
+            break
+        reached = grown
+    holes = paper & ~reached
+    # label each hole pixel with its own index, then spread the minimum label through each hole
+    big = np.iinfo(np.int32).max
+    labels = np.where(holes, np.arange(holes[0].size, dtype=np.int32).reshape(28, 28)[None], big)
+    while True:
+        spread = labels.copy()
+        for dy, dx in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+            neighbour = np.full_like(labels, big)
+            h, w = 28, 28
+            neighbour[:, max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = labels[:, max(-dy, 0) : h + min(-dy, 0), max(-dx, 0) : w + min(-dx, 0)]
+            spread = np.minimum(spread, np.where(holes, neighbour, big))
+        spread = np.where(holes, spread, big)
+        if np.array_equal(spread, labels):
+            break
+        labels = spread
+    counts = np.zeros(len(images))
+    for index in range(len(images)):
+        values, sizes = np.unique(labels[index][holes[index]], return_counts=True)
+        counts[index] = int((sizes >= min_size).sum())
+    return counts
+
+
+PROPERTIES = {"thickness": thickness, "slant": slant, "width": width, "height": height, "loops": loops}
+
+
+def measure(images: np.ndarray) -> dict[str, np.ndarray]:
+    images = np.asarray(images, dtype=np.float64).reshape(-1, 28, 28)
+    return {name: function(images) for name, function in PROPERTIES.items()}
+
+
+def correlations(codes: np.ndarray, properties: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Pearson correlation of each latent dimension with each property: {name: (k,)}."""
+    codes = np.asarray(codes, dtype=np.float64)
+    centred = codes - codes.mean(axis=0)
+    code_norm = np.sqrt((centred**2).sum(axis=0)) + 1e-12
+    result = {}
+    for name, values in properties.items():
+        values = values - values.mean()
+        result[name] = (centred.T @ values) / (code_norm * (np.sqrt((values**2).sum()) + 1e-12))
+    return result
