@@ -4,44 +4,54 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from aegui.core.session import Analysis
 
 ERROR_LEVELS = (0.0, 0.5)  # per-pixel squared error range of the heatmap
 
 
-def _image_panel(layout: pg.GraphicsLayoutWidget, title: str, lookup_table=None) -> pg.ImageItem:
-    view = layout.addViewBox(lockAspect=True, enableMouse=False, invertY=True)
+def image_panel(lookup_table=None) -> tuple[pg.GraphicsLayoutWidget, pg.ImageItem]:
+    """A square, non-interactive 28x28 image view."""
+    widget = pg.GraphicsLayoutWidget()
+    widget.setBackground("w")
+    widget.setMinimumSize(90, 90)
+    view = widget.addViewBox(lockAspect=True, enableMouse=False, invertY=True)
     view.setMenuEnabled(False)
     image = pg.ImageItem(axisOrder="row-major")
     if lookup_table is not None:
         image.setLookupTable(lookup_table)
     view.addItem(image)
     view.setRange(xRange=(0, 28), yRange=(0, 28), padding=0.02)
-    return image
+    return widget, image
 
 
 class DecodedView(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self._titles = pg.GraphicsLayoutWidget()
-        self._titles.setBackground("w")
-        self._titles.setMinimumHeight(150)
-        for title in ("what the model sees", "reconstruction", "error (x - x̂)²"):
-            self._titles.addLabel(title, size="9pt", color="#333")
-        self._titles.nextRow()
-        self.input_item = _image_panel(self._titles, "input")
-        self.reconstruction_item = _image_panel(self._titles, "reconstruction")
-        self.error_item = _image_panel(self._titles, "error", pg.colormap.get("inferno").getLookupTable(nPts=256))
+        grid = QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
+        panels = [("what the model sees", None), ("reconstruction x̂", None), ("error (x − x̂)²", pg.colormap.get("inferno").getLookupTable(nPts=256))]
+        items = []
+        for column, (title, lookup_table) in enumerate(panels):
+            label = QLabel(title)
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            widget, item = image_panel(lookup_table)
+            grid.addWidget(label, 0, column)
+            grid.addWidget(widget, 1, column)
+            grid.setColumnStretch(column, 1)
+            items.append(item)
+        grid.setRowStretch(1, 1)
+        self.input_item, self.reconstruction_item, self.error_item = items
         self.error_label = QLabel("Draw a digit on the left.")
         self.error_label.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self._titles, 1)
+        layout.addLayout(grid, 1)
         layout.addWidget(self.error_label)
         blank = np.zeros((28, 28), np.float32)
-        for item in (self.input_item, self.reconstruction_item, self.error_item):
+        for item in items:
             item.setImage(blank, levels=(0, 1))
 
     def show_analysis(self, analysis: Analysis) -> None:

@@ -39,12 +39,12 @@ class AnomalyMeter(QWidget):
         if analysis.error_percentile is None:
             self.verdict = None
             self.bar.setValue(0)
-            self.bar.setFormat("no sketch: the code was set by hand")
+            self.bar.setFormat("no sketch to compare")
             self.verdict_label.setText("")
             return
         self.verdict = analysis.verdict
         self.bar.setValue(int(round(analysis.error_percentile * 10)))
-        self.bar.setFormat(f"error above {analysis.error_percentile:.1f}% of held-out digits")
+        self.bar.setFormat(f"{analysis.error_percentile:.1f}th percentile of held-out digits' errors")
         colour = VERDICT_COLOURS[analysis.verdict]
         self.bar.setStyleSheet(f"QProgressBar::chunk {{ background: {colour}; }}")
         self.verdict_label.setText(f"<b style='color:{colour}'>{analysis.verdict}</b>")

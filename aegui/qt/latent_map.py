@@ -26,7 +26,7 @@ class LatentMap(pg.PlotWidget):
         plot.hideButtons()
         plot.setAspectLocked(False)
         plot.showGrid(x=True, y=True, alpha=0.15)
-        self._legend = plot.addLegend(offset=(-5, 5), labelTextSize="8pt", verSpacing=-6)
+        self._legend = plot.addLegend(offset=(-5, 5), labelTextSize="8pt", verSpacing=-6, brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen(200, 200, 200))
         self._digit_items: list[pg.ScatterPlotItem] = []
         for digit in range(10):
             item = pg.ScatterPlotItem(

@@ -7,6 +7,7 @@ backlog. Results come back to the GUI thread through a queued Qt signal.
 
 from __future__ import annotations
 
+import queue
 import threading
 import traceback
 
@@ -16,7 +17,7 @@ from aegui.core.executor import Done, Failed, Job
 
 
 class LatestWinsExecutor(QObject):
-    job_finished = Signal(object, object)  # (callback, result or exception), queued to the GUI thread
+    job_finished = Signal()  # a result waits in the queue; delivered queued to the GUI thread
     busy_changed = Signal(bool)
 
     def __init__(self, parent: QObject | None = None):
@@ -27,6 +28,9 @@ class LatestWinsExecutor(QObject):
         self._threads: dict[str, threading.Thread] = {}
         self._stopping = False
         self.dropped_jobs = 0
+        # Results travel in a Python queue, not as signal arguments: the signal only wakes
+        # the GUI thread, so no Python object is marshalled by Qt across threads.
+        self._results: queue.SimpleQueue = queue.SimpleQueue()
         self.job_finished.connect(self._on_job_finished, Qt.ConnectionType.QueuedConnection)
 
     def submit(self, channel: str, job: Job, on_done: Done, on_error: Failed) -> None:
@@ -43,8 +47,9 @@ class LatestWinsExecutor(QObject):
             self._condition.notify_all()
 
     def is_idle(self) -> bool:
+        """No job waiting, running, or with a result not yet handed to its callback."""
         with self._condition:
-            return not self._pending and not self._running
+            return not self._pending and not self._running and self._results.empty()
 
     def _run(self, channel: str) -> None:
         while True:
@@ -62,12 +67,18 @@ class LatestWinsExecutor(QObject):
                 callback, payload = on_error, error
             else:
                 callback, payload = on_done, result
+            self._results.put((callback, payload))
             with self._condition:
                 self._running.discard(channel)
-            self.job_finished.emit(callback, payload)
+            self.job_finished.emit()
 
-    def _on_job_finished(self, callback, payload) -> None:
-        callback(payload)
+    def _on_job_finished(self) -> None:
+        while True:
+            try:
+                callback, payload = self._results.get_nowait()
+            except queue.Empty:
+                return
+            callback(payload)
 
     def shutdown(self, timeout: float = 5.0) -> None:
         with self._condition:

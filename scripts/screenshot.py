@@ -1,0 +1,65 @@
+"""Save a screenshot of the real window with a drawn digit: ``python scripts/screenshot.py OUT.png``.
+
+Run it under ``xvfb-run -a`` for a real X11 window (or with QT_QPA_PLATFORM=offscreen). It
+opens the bundled default model, draws the recorded handwritten "2" from
+``tests/benchmarks/stroke-200.json`` with real mouse events, and grabs the window.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QPointF, QSettings, Qt, QTimer
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from aegui.core.resources import DEFAULT_CHECKPOINT, load_reference_digits  # noqa: E402
+from aegui.qt.main_window import MainWindow  # noqa: E402
+
+STROKE = json.loads((REPO / "tests" / "benchmarks" / "stroke-200.json").read_text())["points"]
+
+
+def send(widget, kind, point, button, buttons) -> None:
+    QApplication.sendEvent(widget, QMouseEvent(kind, point, widget.mapToGlobal(point), button, buttons, Qt.KeyboardModifier.NoModifier))
+
+
+def main(output: Path) -> None:
+    app = QApplication(sys.argv[:1])
+    settings = QSettings(str(Path(tempfile.mkdtemp()) / "screenshot.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(load_reference_digits(), settings)
+    window.resize(1500, 900)
+    window.show()
+
+    def draw(_session) -> None:
+        canvas = window.canvas
+        side = min(canvas.width(), canvas.height())
+        x0, y0 = (canvas.width() - side) / 2, (canvas.height() - side) / 2
+        points = [QPointF(x0 + x * side, y0 + y * side) for x, y, _ in STROKE]
+        left = Qt.MouseButton.LeftButton
+        send(canvas, QEvent.Type.MouseButtonPress, points[0], left, left)
+        for point in points[1:]:
+            send(canvas, QEvent.Type.MouseMove, point, Qt.MouseButton.NoButton, left)
+            QApplication.processEvents()
+        send(canvas, QEvent.Type.MouseButtonRelease, points[-1], left, Qt.MouseButton.NoButton)
+        QTimer.singleShot(800, save)
+
+    def save() -> None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        window.grab().save(str(output))
+        print(f"wrote {output} ({app.platformName()} platform)")
+        window.close()
+        app.quit()
+
+    window.model_shown.connect(draw)
+    window.open_model(DEFAULT_CHECKPOINT)
+    app.exec()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs" / "screenshot.png")
