@@ -29,11 +29,20 @@ def install_exception_dialog(log_path: Path) -> None:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(filename=log_path, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logger = logging.getLogger("aegui")
+    logger.setLevel(logging.INFO)
+    for handler in list(logger.handlers):
+        if isinstance(handler, logging.FileHandler):
+            logger.removeHandler(handler)
+            handler.close()
+    handler = logging.FileHandler(log_path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
 
     def hook(kind, value, trace) -> None:
         details = "".join(traceback.format_exception(kind, value, trace))
-        logging.error("unexpected error\n%s", details)
+        logger.error("unexpected error\n%s", details)
+        handler.flush()
         sys.__stderr__.write(details)
         if QApplication.instance() is None:
             return

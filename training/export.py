@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import torch
+
 from aegui.core.checkpoint import CheckpointError, export_safetensors, load_model, slim_checkpoint
 from training.atomic_save import save_atomically
 
@@ -19,6 +21,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("output_stem", type=Path, help="output path without suffix: writes STEM.ckpt, STEM.safetensors and STEM.json")
     parser.add_argument("--no-safetensors", action="store_true", help="write only the slim .ckpt")
+    parser.add_argument("--half", action="store_true", help="store the slim .ckpt's weights as float16 (half the size)")
     args = parser.parse_args(argv)
     try:
         model = load_model(args.checkpoint)
@@ -26,7 +29,7 @@ def main(argv: list[str]) -> int:
         parser.exit(2, f"aegui-train export: {error}\n")
     args.output_stem.parent.mkdir(parents=True, exist_ok=True)
     ckpt_path = args.output_stem.with_suffix(".ckpt")
-    save_atomically(slim_checkpoint(model), ckpt_path)
+    save_atomically(slim_checkpoint(model, torch.float16 if args.half else torch.float32), ckpt_path)
     print(f"wrote {ckpt_path}")
     if not args.no_safetensors:
         for path in export_safetensors(model, args.output_stem):

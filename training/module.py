@@ -22,8 +22,9 @@ class AutoencoderModule(pl.LightningModule):
 
     All init arguments are primitives and saved with ``save_hyperparameters`` so that a
     checkpoint alone rebuilds the network (see ``training.networks.build_autoencoder``).
-    ``beta`` weighs the KL term in variational mode; ``max_shift`` is the largest random
-    translation (pixels) applied to training digits.
+    ``beta`` weighs the KL term in variational mode; ``augmentation`` scales a small random
+    affine jitter of each training digit (at 1.0: rotation up to ±8°, scale ±8 %, shift ±1.4
+    px); it keeps the decoder from memorising the 9,000 training digits.
     """
 
     def __init__(
@@ -36,7 +37,7 @@ class AutoencoderModule(pl.LightningModule):
         beta: float = 1.0,
         learning_rate: float = 3e-3,
         weight_decay: float = 1e-4,
-        max_shift: int = 0,
+        augmentation: float = 0.0,
         classifier_weight: float = 0.0,
     ):
         super().__init__()
@@ -48,18 +49,23 @@ class AutoencoderModule(pl.LightningModule):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.autoencoder(images)
 
-    def _shift(self, images: torch.Tensor) -> torch.Tensor:
-        shift = self.hparams.max_shift
-        if shift <= 0:
+    def _augment(self, images: torch.Tensor) -> torch.Tensor:
+        strength = self.hparams.augmentation
+        if strength <= 0:
             return images
-        padded = F.pad(images, (shift, shift, shift, shift))
-        dx, dy = torch.randint(0, 2 * shift + 1, (2,)).tolist()
-        return padded[:, :, dy : dy + 28, dx : dx + 28]
+        n = len(images)
+        uniform = lambda: (torch.rand(n, device=images.device) * 2 - 1) * strength  # noqa: E731
+        angle, scale = uniform() * 0.14, 1 + uniform() * 0.08
+        shift_x, shift_y = uniform() * 0.1, uniform() * 0.1
+        cos, sin = scale * torch.cos(angle), scale * torch.sin(angle)
+        theta = torch.stack([torch.stack([cos, -sin, shift_x], 1), torch.stack([sin, cos, shift_y], 1)], 1)
+        grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+        return F.grid_sample(images, grid, align_corners=False)
 
     def _common_step(self, batch, stage: str) -> torch.Tensor:
         images, labels = batch
         if stage == "train":
-            images = self._shift(images)
+            images = self._augment(images)
         mean, log_variance = self.autoencoder.encode_distribution(images)
         code = mean
         kl = images.new_zeros(())

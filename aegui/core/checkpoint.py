@@ -38,7 +38,7 @@ _TRAINING_HPARAMS: dict[str, tuple[type, ...]] = {
     "beta": (int, float),
     "learning_rate": (int, float),
     "weight_decay": (int, float),
-    "max_shift": (int,),
+    "augmentation": (int, float),
     "classifier_weight": (int, float),
 }
 # Weights of training-only heads that a checkpoint may carry besides the autoencoder.
@@ -392,12 +392,15 @@ def export_safetensors(model: LoadedModel, output_stem: Path) -> tuple[Path, Pat
     return weights_path, sidecar_path
 
 
-def slim_checkpoint(model: LoadedModel) -> dict[str, Any]:
-    """A weights-only checkpoint table (no optimiser state) that ``load_model`` reads back."""
+def slim_checkpoint(model: LoadedModel, weight_dtype: torch.dtype = torch.float32) -> dict[str, Any]:
+    """A weights-only checkpoint table (no optimiser state) that ``load_model`` reads back.
+
+    ``weight_dtype=torch.float16`` halves the file; the app computes in float32 either way.
+    """
     table: dict[str, Any] = {
         FORMAT_KEY: FORMAT_VERSION,
         "hyper_parameters": dict(model.hparams),
-        "state_dict": {STATE_PREFIX + k: v.clone() for k, v in model.autoencoder.state_dict().items()},
+        "state_dict": {STATE_PREFIX + k: v.to(weight_dtype).clone() for k, v in model.autoencoder.state_dict().items()},
     }
     statistics = model.statistics
     if statistics is not None:

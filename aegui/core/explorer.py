@@ -33,6 +33,8 @@ class Explorer:
         self.sketch_raster: np.ndarray | None = None
         self.sketch_analysis: Analysis | None = None
         self.trail: list[np.ndarray] = []
+        self.selected_dimension: int | None = None
+        self.kept_codes: dict[str, np.ndarray] = {}  # "A" and "B" for interpolation
         self._rng = np.random.default_rng(seed)
         self.model_changed = Signal()  # (ModelSession)
         self.model_load_failed = Signal()  # (path, message)
@@ -42,6 +44,7 @@ class Explorer:
         self.projection_failed = Signal()  # (method, message)
         self.task_started = Signal()  # (description)
         self.task_finished = Signal()  # (description)
+        self.kept_changed = Signal()  # (dict of kept codes)
 
     # --- models ----------------------------------------------------------------------------
     def open_model(self, path: str | Path) -> None:
@@ -65,6 +68,10 @@ class Explorer:
 
     def _set_session(self, session: ModelSession) -> None:
         self.session = session
+        self.kept_codes.clear()  # codes of another model mean nothing here
+        self.kept_changed.emit(self.kept_codes)
+        if self.selected_dimension is not None and self.selected_dimension >= session.latent_dim:
+            self.selected_dimension = None
         self.model_changed.emit(session)
         self.trail.clear()
         if self.sketch_raster is not None:
@@ -145,6 +152,33 @@ class Explorer:
         if self.session is not None:
             self._analyse_code(self.session.latent_mean, "mean")
 
+    def select_dimension(self, dimension: int | None) -> None:
+        """Show the traversal strip of ``dimension`` with every analysis from now on."""
+        self.selected_dimension = dimension
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Recompute the current analysis (its strips depend on the selection and kept codes)."""
+        if self.analysis is None:
+            return
+        if self.analysis.origin == "sketch":
+            self.back_to_sketch()
+        else:
+            self._analyse_code(self.analysis.code, self.analysis.origin)
+
+    def keep_current(self, slot: str) -> None:
+        """Keep the current code as end point "A" or "B" of the interpolation."""
+        if self.analysis is not None:
+            self.kept_codes[slot] = self.analysis.code.copy()
+            self.kept_changed.emit(self.kept_codes)
+            self._refresh()
+
+    def interpolate(self, fraction: float) -> None:
+        """Move to the code a ``fraction`` of the way from A to B."""
+        if "A" in self.kept_codes and "B" in self.kept_codes:
+            code = (1 - fraction) * self.kept_codes["A"] + fraction * self.kept_codes["B"]
+            self._analyse_code(code, "interpolation")
+
     def _analyse_code(self, code: np.ndarray, origin: str) -> None:
         session = self.session
         if session is None:
@@ -153,7 +187,19 @@ class Explorer:
         self._submit_live(lambda: session.analyse_code(code, origin))
 
     def _submit_live(self, job) -> None:
-        self.executor.submit(LIVE, job, self._on_live_done, self._on_live_failed)
+        dimension = self.selected_dimension
+        kept = dict(self.kept_codes)
+
+        def analyse_with_strips() -> Analysis:
+            analysis = job()
+            session = analysis.session
+            if dimension is not None and dimension < session.latent_dim:
+                analysis.extras["traversal"] = (dimension, *session.traversal(analysis.code, dimension))
+            if "A" in kept and "B" in kept:
+                analysis.extras["interpolation"] = session.interpolation(kept["A"], kept["B"])
+            return analysis
+
+        self.executor.submit(LIVE, analyse_with_strips, self._on_live_done, self._on_live_failed)
 
     def _on_live_done(self, analysis: Analysis) -> None:
         if analysis.session is not self.session:

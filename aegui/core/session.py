@@ -187,6 +187,12 @@ class ModelSession:
         """A sample from the training distribution of codes (independent normal per dimension)."""
         return (self.latent_mean + self.latent_std * rng.standard_normal(self.latent_dim)).astype(np.float32)
 
+    def interpolation(self, code_a: np.ndarray, code_b: np.ndarray, steps: int = 9) -> tuple[np.ndarray, np.ndarray]:
+        """Codes on the straight line from A to B, decoded: (fractions 0..1, images)."""
+        fractions = np.linspace(0.0, 1.0, steps, dtype=np.float32)
+        codes = (1 - fractions[:, None]) * np.asarray(code_a, np.float32) + fractions[:, None] * np.asarray(code_b, np.float32)
+        return fractions, self.decode_many(codes)
+
     def traversal(self, code: np.ndarray, dimension: int, steps: int = 9) -> tuple[np.ndarray, np.ndarray]:
         """The code decoded with one dimension swept over mean ± 3 std: (values, images)."""
         values = np.linspace(self.slider_low[dimension], self.slider_high[dimension], steps, dtype=np.float32)

@@ -14,7 +14,7 @@ from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
-    QProgressBar, QPushButton, QSlider, QSplitter, QVBoxLayout, QWidget,
+    QProgressBar, QPushButton, QSlider, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )  # fmt: skip
 
 from aegui.core.checkpoint import CHECKPOINT_SUFFIXES
@@ -30,6 +30,7 @@ from aegui.qt.latent_bars import LatentBars
 from aegui.qt.latent_map import LatentMap
 from aegui.qt.latent_sliders import LatentSliders
 from aegui.qt.model_panel import ModelPanel
+from aegui.qt.strips import InterpolationPanel, TraversalPanel
 from aegui.qt.worker import LatestWinsExecutor
 
 MAX_RECENT_FILES = 8
@@ -156,6 +157,16 @@ class MainWindow(QMainWindow):
         self.model_dock.setWidget(self.model_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.model_dock)
 
+        self.traversal_panel = TraversalPanel()
+        self.interpolation_panel = InterpolationPanel()
+        self.explore_tabs = QTabWidget()
+        self.explore_tabs.addTab(self.traversal_panel, "Traverse a dimension")
+        self.explore_tabs.addTab(self.interpolation_panel, "Interpolate A → B")
+        self.explore_dock = QDockWidget("Explore the code", self)
+        self.explore_dock.setObjectName("explore")
+        self.explore_dock.setWidget(self.explore_tabs)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.explore_dock)
+
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)
         self.busy_bar.setMaximumWidth(140)
@@ -199,6 +210,7 @@ class MainWindow(QMainWindow):
             self.projection_actions[method] = action
         view_menu.addAction(self.sliders_dock.toggleViewAction())
         view_menu.addAction(self.model_dock.toggleViewAction())
+        view_menu.addAction(self.explore_dock.toggleViewAction())
 
     def _connect(self) -> None:
         explorer = self.explorer
@@ -221,6 +233,11 @@ class MainWindow(QMainWindow):
         self.back_to_sketch_button.clicked.connect(explorer.back_to_sketch)
         self.random_button.clicked.connect(explorer.sample_random)
         self.mean_button.clicked.connect(explorer.reset_to_mean)
+        explorer.kept_changed.connect(self.interpolation_panel.show_kept)
+        self.latent_bars.dimension_selected.connect(self._on_latent_bars_dimension_selected)
+        self.traversal_panel.dimension_chosen.connect(self._on_traversal_panel_dimension_chosen)
+        self.interpolation_panel.keep_requested.connect(explorer.keep_current)
+        self.interpolation_panel.fraction_changed.connect(explorer.interpolate)
         self.projection_combo.activated.connect(lambda index: self.set_projection(self.projection_combo.itemData(index)))
 
     # --- user intent -----------------------------------------------------------------------
@@ -242,6 +259,14 @@ class MainWindow(QMainWindow):
             self.settings.setValue("files/last_dir", str(Path(path).parent))
             self.open_model(path)
 
+    def _on_latent_bars_dimension_selected(self, dimension: int) -> None:
+        self.traversal_panel.select(dimension)
+        self.explore_tabs.setCurrentWidget(self.traversal_panel)
+        self.explorer.select_dimension(dimension)
+
+    def _on_traversal_panel_dimension_chosen(self, dimension: int) -> None:
+        self.explorer.select_dimension(None if dimension < 0 else dimension)
+
     def _on_canvas_raster_changed(self, raster: np.ndarray) -> None:
         self.explorer.set_sketch(raster if self.canvas.has_ink() else None)
 
@@ -258,6 +283,8 @@ class MainWindow(QMainWindow):
         self.latent_map.set_session(session)
         self.nearest_digits.set_session(session)
         self.model_panel.set_session(session)
+        self.traversal_panel.set_session(session)
+        self.traversal_panel.select(self.explorer.selected_dimension)
         self.back_to_sketch_button.setEnabled(self.explorer.sketch_raster is not None)
         self._remember_recent(session.model.path)
         self.setWindowTitle(f"aegui — {session.model.path.name} (k = {session.latent_dim})")
@@ -280,6 +307,8 @@ class MainWindow(QMainWindow):
         self.latent_map.show_position(analysis.map_position, self.explorer.trail if analysis.origin == "sketch" else None)
         self.probabilities.show_analysis(analysis)
         self.nearest_digits.show_analysis(analysis)
+        self.traversal_panel.show_analysis(analysis)
+        self.interpolation_panel.show_analysis(analysis)
         self.back_to_sketch_button.setEnabled(self.explorer.sketch_raster is not None and analysis.origin != "sketch")
         self.analysis_shown.emit(analysis)
 

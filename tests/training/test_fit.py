@@ -15,6 +15,7 @@ from aegui.core.checkpoint import load_model
 from training.cli import main as cli_main
 from training.statistics import STATISTICS_KEY
 
+REPO = Path(__file__).resolve().parents[2]
 TINY_MODEL = ["--model.latent_dim", "4", "--model.hidden_dim", "32", "--model.channels", "4", "--model.learning_rate", "0.01"]
 
 
@@ -127,3 +128,15 @@ def test_ddp_on_cpu_with_two_processes(tiny_mnist_dir, tmp_path):
     assert "world_size=2" in (result.stdout + result.stderr) or "GLOBAL_RANK: 1" in (result.stdout + result.stderr)
     checkpoint = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
     assert checkpoint["epoch"] == 0 and STATISTICS_KEY in checkpoint
+
+
+def test_training_killed_mid_epoch_resumes_from_last_and_completes(tiny_mnist_dir, tmp_path):
+    base = [sys.executable, "-m", "training", *fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "4")]
+    killed = subprocess.run([*base, "--trainer.callbacks+=tests.training.kill_switch.KillMidEpoch", "--trainer.callbacks.init_args.epoch", "2"], capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    interrupted = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
+    assert interrupted["epoch"] == 1  # the last complete epoch before the kill
+    resumed = subprocess.run([*base, "--ckpt_path", "last"], capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    final = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
+    assert final["epoch"] == 3 and STATISTICS_KEY in final

@@ -1,0 +1,136 @@
+"""Rows of decoded digits: a dimension's traversal and the interpolation from A to B."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+
+from aegui.core.session import Analysis, ModelSession
+
+STEPS = 9
+
+
+class ImageStrip(pg.GraphicsLayoutWidget):
+    """``STEPS`` small 28x28 images side by side, each with a caption."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setBackground("w")
+        self.setMinimumHeight(90)
+        self._captions = []
+        self._items = []
+        for column in range(STEPS):
+            self._captions.append(self.addLabel("", row=0, col=column, size="8pt", color="#444"))
+        for column in range(STEPS):
+            view = self.addViewBox(row=1, col=column, lockAspect=True, enableMouse=False, invertY=True)
+            view.setMenuEnabled(False)
+            item = pg.ImageItem(axisOrder="row-major")
+            view.addItem(item)
+            view.setRange(xRange=(0, 28), yRange=(0, 28), padding=0.02)
+            self._items.append(item)
+        self.images = np.zeros((STEPS, 28, 28), np.float32)
+        self.clear_strip()
+
+    def show_images(self, images: np.ndarray, captions: list[str]) -> None:
+        self.images = np.asarray(images, dtype=np.float32)
+        for item, caption_item, image, caption in zip(self._items, self._captions, self.images, captions):
+            item.setImage(image, levels=(0, 1))
+            caption_item.setText(caption)
+
+    def clear_strip(self) -> None:
+        self.show_images(np.zeros((STEPS, 28, 28), np.float32), [""] * STEPS)
+
+
+class TraversalPanel(QWidget):
+    """The current code decoded with one dimension swept over mean ± 3 std."""
+
+    dimension_chosen = Signal(int)  # -1 for none
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.dimension_combo = QComboBox()
+        self.dimension_combo.setAccessibleName("dimension to traverse")
+        self.dimension_combo.activated.connect(self._on_dimension_combo_activated)
+        self.strip = ImageStrip()
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Sweep dimension"))
+        row.addWidget(self.dimension_combo)
+        hint = QLabel("over mean ± 3 std; click a latent bar to choose it")
+        hint.setStyleSheet("color: #666")
+        row.addWidget(hint, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.strip, 1)
+
+    def set_session(self, session: ModelSession) -> None:
+        self.dimension_combo.clear()
+        self.dimension_combo.addItem("none", -1)
+        for index, label in enumerate(session.dimension_labels):
+            self.dimension_combo.addItem(f"{index}" + (f" ({label})" if label else ""), index)
+        self.strip.clear_strip()
+
+    def select(self, dimension: int | None) -> None:
+        self.dimension_combo.setCurrentIndex(0 if dimension is None else dimension + 1)
+
+    def show_analysis(self, analysis: Analysis) -> None:
+        traversal = analysis.extras.get("traversal")
+        if traversal is None:
+            self.strip.clear_strip()
+            return
+        _, values, images = traversal
+        self.strip.show_images(images, [f"{value:+.1f}" for value in values])
+
+    def _on_dimension_combo_activated(self, index: int) -> None:
+        self.dimension_chosen.emit(int(self.dimension_combo.itemData(index)))
+
+
+class InterpolationPanel(QWidget):
+    """Keep two codes, A and B, and walk the straight line between them."""
+
+    keep_requested = Signal(str)
+    fraction_changed = Signal(float)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.keep_a_button = QPushButton("Keep as A")
+        self.keep_b_button = QPushButton("Keep as B")
+        self.keep_a_button.clicked.connect(lambda: self.keep_requested.emit("A"))
+        self.keep_b_button.clicked.connect(lambda: self.keep_requested.emit("B"))
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, 100)
+        self.slider.setEnabled(False)
+        self.slider.setAccessibleName("interpolation from A to B")
+        self.slider.valueChanged.connect(lambda value: self.fraction_changed.emit(value / 100.0))
+        self.status = QLabel("Draw a digit and keep it as A, then another as B.")
+        self.status.setStyleSheet("color: #666")
+        self.strip = ImageStrip()
+        row = QHBoxLayout()
+        row.addWidget(self.keep_a_button)
+        row.addWidget(self.keep_b_button)
+        row.addWidget(QLabel("A"))
+        row.addWidget(self.slider, 1)
+        row.addWidget(QLabel("B"))
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.status)
+        layout.addWidget(self.strip, 1)
+
+    def show_kept(self, kept: dict) -> None:
+        ready = "A" in kept and "B" in kept
+        self.slider.setEnabled(ready)
+        if ready:
+            self.status.setText("Drag the slider to morph from A to B.")
+        elif kept:
+            self.status.setText(f"Kept {', '.join(sorted(kept))}; keep the other end too.")
+        else:
+            self.status.setText("Draw a digit and keep it as A, then another as B.")
+            self.strip.clear_strip()
+
+    def show_analysis(self, analysis: Analysis) -> None:
+        interpolation = analysis.extras.get("interpolation")
+        if interpolation is None:
+            return
+        fractions, images = interpolation
+        self.strip.show_images(images, [f"{fraction:.2f}" for fraction in fractions])

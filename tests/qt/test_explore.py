@@ -1,0 +1,60 @@
+"""Traversal strip and A-to-B interpolation, driven through the widgets."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtTest import QTest
+
+from tests.qt.conftest import SIGNAL_TIMEOUT_MS, canvas_points, draw_stroke, wait_until_idle
+
+
+def click_bar(window, dimension: int) -> None:
+    plot = window.latent_bars.getPlotItem()
+    scene_point = plot.vb.mapViewToScene(QPointF(dimension, 0))
+    QTest.mouseClick(window.latent_bars.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, window.latent_bars.mapFromScene(scene_point))
+
+
+def test_clicking_a_bar_shows_the_traversal_of_that_dimension(qtbot, window):
+    draw_stroke(window.canvas, canvas_points(window.canvas, "zero"))
+    wait_until_idle(qtbot, window)
+    with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
+        click_bar(window, 4)
+    wait_until_idle(qtbot, window)
+    analysis = window.explorer.analysis
+    dimension, values, images = analysis.extras["traversal"]
+    assert dimension == 4 and window.traversal_panel.dimension_combo.currentData() == 4
+    strip = window.traversal_panel.strip.images
+    assert np.allclose(strip, images)
+    assert np.abs(strip[0] - strip[-1]).mean() > 0.005  # the sweep changes the digit
+    # the strip is the current code with only dimension 4 changed
+    session = window.explorer.session
+    expected = session.decode_many(np.repeat(analysis.code[None], len(values), 0) * (np.arange(session.latent_dim) != 4) + np.outer(values, np.arange(session.latent_dim) == 4))
+    assert np.allclose(strip, expected, atol=1e-4)
+
+
+def test_interpolating_between_two_kept_sketches(qtbot, window):
+    panel = window.interpolation_panel
+    draw_stroke(window.canvas, canvas_points(window.canvas, "one"))
+    wait_until_idle(qtbot, window)
+    code_a = window.explorer.analysis.code.copy()
+    QTest.mouseClick(panel.keep_a_button, Qt.MouseButton.LeftButton)
+    assert not panel.slider.isEnabled()
+    window.canvas.clear()
+    draw_stroke(window.canvas, canvas_points(window.canvas, "zero"))
+    wait_until_idle(qtbot, window)
+    code_b = window.explorer.analysis.code.copy()
+    QTest.mouseClick(panel.keep_b_button, Qt.MouseButton.LeftButton)
+    wait_until_idle(qtbot, window)
+    assert panel.slider.isEnabled()
+    with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
+        panel.slider.setValue(50)
+    wait_until_idle(qtbot, window)
+    analysis = window.explorer.analysis
+    assert analysis.origin == "interpolation"
+    assert np.allclose(analysis.code, (code_a + code_b) / 2, atol=1e-5)
+    strip = panel.strip.images
+    session = window.explorer.session
+    assert np.allclose(strip[0], session.decode(code_a), atol=1e-4)
+    assert np.allclose(strip[-1], session.decode(code_b), atol=1e-4)
+    assert np.allclose(window.decoded_view.reconstruction(), session.decode((code_a + code_b) / 2), atol=1e-4)
