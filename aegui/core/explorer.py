@@ -15,7 +15,7 @@ import numpy as np
 from aegui.core.events import Signal
 from aegui.core.executor import Executor
 from aegui.core.preprocess import to_mnist
-from aegui.core.projection import fit_projection
+from aegui.core.projection import default_cache_dir, fit_projection
 from aegui.core.resources import ReferenceDigits
 from aegui.core.session import Analysis, ModelSession
 
@@ -28,6 +28,7 @@ class Explorer:
         self.reference = reference
         self.executor = executor
         self.projection_method = projection_method
+        self.projection_cache_dir = default_cache_dir()
         self.session: ModelSession | None = None
         self.analysis: Analysis | None = None
         self.sketch_raster: np.ndarray | None = None
@@ -52,6 +53,7 @@ class Explorer:
         path = Path(path)
         method = self.projection_method
         reference = self.reference
+        cache_dir = self.projection_cache_dir
         description = f"Loading {path.name}"
         self.model_loading.emit(path)
         self.task_started.emit(description)
@@ -64,7 +66,7 @@ class Explorer:
             self.task_finished.emit(description)
             self.model_load_failed.emit(path, str(error))
 
-        self.executor.submit(MODEL, lambda: ModelSession.from_file(path, reference, method), done, failed)
+        self.executor.submit(MODEL, lambda: ModelSession.from_file(path, reference, method, cache_dir), done, failed)
 
     def _set_session(self, session: ModelSession) -> None:
         self.session = session
@@ -103,7 +105,8 @@ class Explorer:
             self.projection_failed.emit(method, str(error))
 
         codes = session.reference_codes
-        self.executor.submit(MODEL, lambda: fit_projection(method, codes), done, failed)
+        cache_dir = self.projection_cache_dir
+        self.executor.submit(MODEL, lambda: fit_projection(method, codes, cache_dir), done, failed)
 
     # --- the sketch ------------------------------------------------------------------------
     def begin_stroke(self) -> None:

@@ -1,15 +1,18 @@
 """Latent codes to 2-D map positions and back.
 
 For k <= 2 the code is the map. For larger k a projection is fitted on the reference codes:
-PCA (linear, instant, exact inverse onto its plane), or UMAP / t-SNE when installed (they
-place new sketches with their own ``transform``; a map click is turned back into a code by
-averaging the codes of the nearest reference points).
+PCA (linear, instant, exact inverse onto its plane), or UMAP / t-SNE when installed
+(``pip install aegui[maps]``), fitted once per model and cached.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import os
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -91,40 +94,76 @@ class NeighbourInverse:
         return np.einsum("nj,njk->nk", weights, self.codes[nearest]).astype(np.float32)
 
 
-class UMAPProjection(Projection):
-    name = "umap"
+class EmbeddingProjection(Projection):
+    """A non-linear map (UMAP, t-SNE) fitted once on the reference codes.
 
-    def __init__(self, codes: np.ndarray, random_state: int = 0):
-        import umap
+    New codes are placed live by inverse-distance weighting of their nearest reference codes'
+    positions (in latent space): the same initial placement UMAP's and openTSNE's own
+    ``transform`` start from, fast enough for every pen event. A reference code lands exactly
+    on its own position; a map click returns the weighted codes of the nearest points.
+    """
 
-        self.model = umap.UMAP(n_components=2, random_state=random_state, n_neighbors=15, min_dist=0.1)
-        positions = self.model.fit_transform(np.asarray(codes, dtype=np.float32))
-        self.inverse = NeighbourInverse(codes, positions)
-        self.reference_positions = positions.astype(np.float32)
+    def __init__(self, name: str, codes: np.ndarray, positions: np.ndarray, neighbours: int = 8):
+        self.name = name
+        self.codes = np.asarray(codes, dtype=np.float32)
+        self.reference_positions = np.asarray(positions, dtype=np.float32)
+        self.neighbours = min(neighbours, len(codes))
+        self.inverse = NeighbourInverse(self.codes, self.reference_positions, neighbours)
 
     def transform(self, codes: np.ndarray) -> np.ndarray:
-        return self.model.transform(np.atleast_2d(np.asarray(codes, dtype=np.float32))).astype(np.float32)
+        codes = np.atleast_2d(np.asarray(codes, dtype=np.float32))
+        distances = np.sqrt(((codes[:, None, :] - self.codes[None, :, :]) ** 2).sum(axis=2))
+        nearest = np.argpartition(distances, self.neighbours - 1, axis=1)[:, : self.neighbours]
+        weights = 1.0 / (np.take_along_axis(distances, nearest, axis=1) ** 2 + 1e-12)
+        weights /= weights.sum(axis=1, keepdims=True)
+        return np.einsum("nj,njd->nd", weights, self.reference_positions[nearest]).astype(np.float32)
 
     def inverse_transform(self, points: np.ndarray) -> np.ndarray:
         return self.inverse(points)
 
 
-class TSNEProjection(Projection):
-    name = "tsne"
+def _fit_umap(codes: np.ndarray) -> np.ndarray:
+    import umap
 
-    def __init__(self, codes: np.ndarray, random_state: int = 0):
-        from openTSNE import TSNE
+    return umap.UMAP(n_components=2, random_state=0, n_neighbors=15, min_dist=0.1).fit_transform(codes)
 
-        self.embedding = TSNE(n_components=2, random_state=random_state, n_jobs=1, verbose=False).fit(np.asarray(codes, dtype=np.float64))
-        positions = np.asarray(self.embedding, dtype=np.float32)
-        self.inverse = NeighbourInverse(codes, positions)
-        self.reference_positions = positions
 
-    def transform(self, codes: np.ndarray) -> np.ndarray:
-        return np.asarray(self.embedding.transform(np.atleast_2d(np.asarray(codes, dtype=np.float64))), dtype=np.float32)
+def _fit_tsne(codes: np.ndarray) -> np.ndarray:
+    from openTSNE import TSNE
 
-    def inverse_transform(self, points: np.ndarray) -> np.ndarray:
-        return self.inverse(points)
+    return np.asarray(TSNE(n_components=2, random_state=0, n_jobs=1, verbose=False).fit(codes.astype(np.float64)))
+
+
+_EMBEDDINGS = {"umap": _fit_umap, "tsne": _fit_tsne}
+
+
+def _embedding_positions(method: str, codes: np.ndarray, cache_dir: Path | None) -> np.ndarray:
+    """Fit the embedding, or read it from the cache keyed by the codes themselves."""
+    key = hashlib.sha256(method.encode() + np.ascontiguousarray(codes, dtype=np.float32).tobytes()).hexdigest()[:32]
+    cache_file = cache_dir / f"{method}-{key}.npy" if cache_dir is not None else None
+    if cache_file is not None and cache_file.is_file():
+        try:
+            positions = np.load(cache_file, allow_pickle=False)
+            if positions.shape == (len(codes), 2) and np.isfinite(positions).all():
+                return positions.astype(np.float32)
+        except (OSError, ValueError):
+            pass  # a damaged cache entry is simply fitted again
+    positions = np.asarray(_EMBEDDINGS[method](codes), dtype=np.float32)
+    if cache_file is not None:
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=cache_dir, suffix=".npy")
+            with os.fdopen(handle, "wb") as output:
+                np.save(output, positions, allow_pickle=False)
+            os.replace(temporary, cache_file)
+        except OSError:
+            pass  # no cache this time
+    return positions
+
+
+def default_cache_dir() -> Path:
+    cache_home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache_home / "aegui" / "projections"
 
 
 _OPTIONAL_MODULES = {"umap": "umap", "tsne": "openTSNE"}
@@ -135,15 +174,17 @@ def available_methods() -> list[str]:
     return ["pca"] + [method for method, module in _OPTIONAL_MODULES.items() if importlib.util.find_spec(module) is not None]
 
 
-def fit_projection(method: str, codes: np.ndarray) -> Projection:
-    """Fit the named projection on reference codes; k <= 2 always maps by identity."""
+def fit_projection(method: str, codes: np.ndarray, cache_dir: Path | None = None) -> Projection:
+    """Fit the named projection on reference codes; k <= 2 always maps by identity.
+
+    UMAP and t-SNE embeddings are cached in ``cache_dir`` (per model: the key is a hash of
+    the reference codes), so reopening a checkpoint shows its map at once.
+    """
     latent_dim = np.asarray(codes).shape[1]
     if latent_dim <= 2:
         return IdentityProjection(latent_dim)
     if method == "pca":
         return PCAProjection(codes)
-    if method == "umap":
-        return UMAPProjection(codes)
-    if method == "tsne":
-        return TSNEProjection(codes)
+    if method in _EMBEDDINGS:
+        return EmbeddingProjection(method, codes, _embedding_positions(method, np.asarray(codes, np.float32), cache_dir))
     raise ValueError(f"unknown projection {method!r}; choose one of {PROJECTION_METHODS}")

@@ -67,7 +67,7 @@ class Analysis:
 
 
 class ModelSession:
-    def __init__(self, model: LoadedModel, reference: ReferenceDigits, projection_method: str = "pca"):
+    def __init__(self, model: LoadedModel, reference: ReferenceDigits, projection_method: str = "pca", projection_cache: Path | None = None):
         self.model = model
         self.reference = reference
         autoencoder = model.autoencoder
@@ -95,11 +95,11 @@ class ModelSession:
         properties = {name: values.numpy() for name, values in statistics.dimension_properties.items()} if statistics is not None else {}
         self.dimension_correlations = properties
         self.dimension_labels = label_dimensions(properties, self.latent_dim)
-        self.set_projection(fit_projection(projection_method, self.reference_codes))
+        self.set_projection(fit_projection(projection_method, self.reference_codes, projection_cache))
 
     @classmethod
-    def from_file(cls, path: str | Path, reference: ReferenceDigits, projection_method: str = "pca") -> "ModelSession":
-        return cls(load_model(path), reference, projection_method)
+    def from_file(cls, path: str | Path, reference: ReferenceDigits, projection_method: str = "pca", projection_cache: Path | None = None) -> "ModelSession":
+        return cls(load_model(path), reference, projection_method, projection_cache)
 
     # --- facts about the model -------------------------------------------------------------
     @property

@@ -61,3 +61,29 @@ def test_dimension_labels_go_to_the_most_correlated_dimension_once():
     }
     assert label_dimensions(correlations, 4) == ["", "thickness", "slant", ""]
     assert label_dimensions({"slant": np.array([-0.7, 0.1])}, 2) == ["slant-", ""]
+
+
+@pytest.mark.parametrize("method", ["tsne", "umap"])
+def test_nonlinear_map_places_a_reference_digit_on_its_own_position_and_is_cached(method, tmp_path, monkeypatch, reference):
+    pytest.importorskip({"tsne": "openTSNE", "umap": "umap"}[method])
+    from aegui.core import projection as projection_module
+    from aegui.core.resources import DEFAULT_CHECKPOINT
+    from aegui.core.session import ModelSession
+
+    session = ModelSession.from_file(DEFAULT_CHECKPOINT, reference)
+    codes = session.reference_codes[:400]
+    fitted = fit_projection(method, codes, cache_dir=tmp_path)
+    assert fitted.name == method and fitted.reference_positions.shape == (400, 2)
+    spread = np.linalg.norm(fitted.reference_positions.max(0) - fitted.reference_positions.min(0))
+    assert np.linalg.norm(fitted.transform(codes[17]) - fitted.reference_positions[17]) < 1e-3 * spread
+    # a new digit of a class lands among references of the same class
+    labels = session.reference.labels[:400]
+    new_codes = session.reference_codes[400:500]
+    new_labels = session.reference.labels[400:500]
+    placed = fitted.transform(new_codes)
+    nearest = np.argmin(np.linalg.norm(placed[:, None] - fitted.reference_positions[None], axis=2), axis=1)
+    assert np.mean(labels[nearest] == new_labels) > 0.8
+    # the second fit of the same codes reads the cache instead of fitting again
+    monkeypatch.setitem(projection_module._EMBEDDINGS, method, lambda codes: (_ for _ in ()).throw(AssertionError("refitted")))
+    cached = fit_projection(method, codes, cache_dir=tmp_path)
+    assert np.array_equal(cached.reference_positions, fitted.reference_positions)

@@ -206,3 +206,21 @@ def test_bar_hover_shows_dimension_and_value(qtbot, window):
     scene_point = plot.vb.mapViewToScene(QPointF(2, 0))
     window.latent_bars.scene().sigMouseMoved.emit(scene_point)
     assert window.latent_bars.hover_text().startswith("dimension 2")
+
+
+def test_choosing_tsne_refits_the_map_off_the_gui_thread_and_is_remembered(qtbot, window, tmp_path):
+    import pytest
+
+    pytest.importorskip("openTSNE")
+    window.explorer.projection_cache_dir = tmp_path
+    index = window.projection_combo.findData("tsne")
+    with qtbot.waitSignal(window.map_shown, timeout=120_000):
+        window.projection_combo.activated.emit(index)
+        assert window.busy_bar.isVisible()  # the fit runs in the background, the window stays live
+    assert window.explorer.session.projection.name == "tsne"
+    assert "t-SNE" in window.latent_map.getPlotItem().titleLabel.text
+    assert window.settings.value("map/projection") == "tsne"
+    assert list(tmp_path.glob("tsne-*.npy"))
+    draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
+    wait_until_idle(qtbot, window)
+    assert np.isfinite(window.latent_map.marker_position()).all()
