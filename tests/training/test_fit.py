@@ -140,3 +140,19 @@ def test_training_killed_mid_epoch_resumes_from_last_and_completes(tiny_mnist_di
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     final = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
     assert final["epoch"] == 3 and STATISTICS_KEY in final
+
+
+def test_sweep_runs_end_to_end_on_tiny_data(tiny_mnist_dir, tmp_path):
+    from training.sweep import run_sweep
+
+    extra = ["--model.hidden_dim", "32", "--model.channels", "4", "--data.batch_size", "64"]
+    rows = run_sweep([2, 4], tiny_mnist_dir, tmp_path, max_epochs=2, extra_args=extra)
+    assert [row["latent_dim"] for row in rows] == [2, 4]
+    for row in rows:
+        assert 0 < row["ae_test_mse"] < 0.2 and 0 < row["pca_test_mse"] < 0.2
+        assert (tmp_path / row["checkpoint"]).is_file()
+    assert rows[1]["pca_test_mse"] < rows[0]["pca_test_mse"]  # more components, less error
+    assert (tmp_path / "sweep.png").stat().st_size > 10_000
+    with open(tmp_path / "sweep.csv") as handle:
+        assert len(list(csv.DictReader(handle))) == 2
+    assert json.loads((tmp_path / "family.json").read_text())["checkpoints"] == [row["checkpoint"] for row in rows]
