@@ -8,19 +8,34 @@ latest-wins, so a fast stroke never builds a backlog.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 
+from aegui.core.checkpoint import CheckpointError, LoadedModel, load_model
 from aegui.core.events import Signal
 from aegui.core.executor import Executor
 from aegui.core.preprocess import to_mnist
 from aegui.core.projection import default_cache_dir, fit_projection
 from aegui.core.resources import ReferenceDigits
-from aegui.core.session import Analysis, ModelSession
+from aegui.core.session import Analysis, ModelSession, compare_reconstructions
 
 LIVE = "live"
 MODEL = "model"
+COMPARE = "compare"
+MAX_FAMILY_SIZE = 12
+
+
+def read_family(family_file: Path) -> list[Path]:
+    """Checkpoint paths listed in a sweep's family.json (relative to that file)."""
+    family_file = Path(family_file)
+    try:
+        listing = json.loads(family_file.read_text())
+        paths = [family_file.parent / str(item) for item in listing["checkpoints"]][:MAX_FAMILY_SIZE]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise CheckpointError(f"{family_file.name} is not a sweep family list ({error}).") from None
+    return paths
 
 
 class Explorer:
@@ -36,6 +51,7 @@ class Explorer:
         self.trail: list[np.ndarray] = []
         self.selected_dimension: int | None = None
         self.kept_codes: dict[str, np.ndarray] = {}  # "A" and "B" for interpolation
+        self.compared_models: list[LoadedModel] = []
         self._rng = np.random.default_rng(seed)
         self.model_changed = Signal()  # (ModelSession)
         self.model_load_failed = Signal()  # (path, message)
@@ -46,6 +62,7 @@ class Explorer:
         self.task_started = Signal()  # (description)
         self.task_finished = Signal()  # (description)
         self.kept_changed = Signal()  # (dict of kept codes)
+        self.comparison_changed = Signal()  # (list of LoadedModel, list of problems)
 
     # --- models ----------------------------------------------------------------------------
     def open_model(self, path: str | Path) -> None:
@@ -182,6 +199,41 @@ class Explorer:
             code = (1 - fraction) * self.kept_codes["A"] + fraction * self.kept_codes["B"]
             self._analyse_code(code, "interpolation")
 
+    def open_comparison(self, paths: list[Path]) -> None:
+        """Load models to compare side by side, in the background; bad files are reported."""
+        description = f"Loading {len(paths)} models to compare"
+        self.task_started.emit(description)
+
+        def load_all():
+            models, problems = [], []
+            for path in paths:
+                try:
+                    models.append(load_model(path))
+                except CheckpointError as error:
+                    problems.append(f"{Path(path).name}: {error}")
+            return models, problems
+
+        def done(result) -> None:
+            self.task_finished.emit(description)
+            self.compared_models = result[0]
+            self.comparison_changed.emit(self.compared_models, result[1])
+            self._refresh()
+
+        def failed(error: BaseException) -> None:
+            self.task_finished.emit(description)
+            self.comparison_changed.emit(self.compared_models, [str(error)])
+
+        self.executor.submit(COMPARE, load_all, done, failed)
+
+    def open_family(self, family_file: Path) -> None:
+        """Compare the checkpoints a sweep listed in its family.json."""
+        self.open_comparison(read_family(family_file))
+
+    def clear_comparison(self) -> None:
+        self.compared_models = []
+        self.comparison_changed.emit([], [])
+        self._refresh()
+
     def _analyse_code(self, code: np.ndarray, origin: str) -> None:
         session = self.session
         if session is None:
@@ -192,6 +244,7 @@ class Explorer:
     def _submit_live(self, job) -> None:
         dimension = self.selected_dimension
         kept = dict(self.kept_codes)
+        compared = list(self.compared_models)
 
         def analyse_with_strips() -> Analysis:
             analysis = job()
@@ -200,6 +253,9 @@ class Explorer:
                 analysis.extras["traversal"] = (dimension, *session.traversal(analysis.code, dimension))
             if "A" in kept and "B" in kept:
                 analysis.extras["interpolation"] = session.interpolation(kept["A"], kept["B"])
+            if compared:
+                image = analysis.input_image if analysis.input_image is not None else analysis.reconstruction
+                analysis.extras["comparison"] = compare_reconstructions(compared, image)
             return analysis
 
         self.executor.submit(LIVE, analyse_with_strips, self._on_live_done, self._on_live_failed)

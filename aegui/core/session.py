@@ -48,6 +48,27 @@ def label_dimensions(correlations: dict[str, np.ndarray], latent_dim: int, thres
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """One model's reconstruction of the image being compared."""
+
+    name: str
+    latent_dim: int
+    reconstruction: np.ndarray
+    reconstruction_error: float
+
+
+def compare_reconstructions(models: list[LoadedModel], image: np.ndarray) -> list[Comparison]:
+    """Reconstruct the same 28x28 image with each model, smallest bottleneck first."""
+    tensor = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).reshape(1, 1, 28, 28)
+    rows = []
+    with torch.inference_mode():
+        for model in sorted(models, key=lambda m: m.latent_dim):
+            reconstruction = model.autoencoder(tensor)[0, 0].numpy()
+            rows.append(Comparison(model.name, model.latent_dim, reconstruction, reconstruction_error(image, reconstruction)))
+    return rows
+
+
+@dataclass(frozen=True)
 class Analysis:
     """Everything the views show for one code: where it came from and what it decodes to."""
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QProgressBar, QPushButton, QSlider, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )  # fmt: skip
 
-from aegui.core.checkpoint import CHECKPOINT_SUFFIXES
+from aegui.core.checkpoint import CHECKPOINT_SUFFIXES, CheckpointError
 from aegui.core.explorer import Explorer
 from aegui.core.export import CODE_FORMATS, save_code
 from aegui.core.projection import PROJECTION_METHODS, available_methods
@@ -30,7 +30,7 @@ from aegui.qt.latent_bars import LatentBars
 from aegui.qt.latent_map import LatentMap
 from aegui.qt.latent_sliders import LatentSliders
 from aegui.qt.model_panel import ModelPanel
-from aegui.qt.strips import InterpolationPanel, TraversalPanel
+from aegui.qt.strips import ComparePanel, InterpolationPanel, TraversalPanel
 from aegui.qt.worker import LatestWinsExecutor
 
 MAX_RECENT_FILES = 8
@@ -162,6 +162,8 @@ class MainWindow(QMainWindow):
         self.explore_tabs = QTabWidget()
         self.explore_tabs.addTab(self.traversal_panel, "Traverse a dimension")
         self.explore_tabs.addTab(self.interpolation_panel, "Interpolate A → B")
+        self.compare_panel = ComparePanel()
+        self.explore_tabs.addTab(self.compare_panel, "Compare bottlenecks")
         self.explore_dock = QDockWidget("Explore the code", self)
         self.explore_dock.setObjectName("explore")
         self.explore_dock.setWidget(self.explore_tabs)
@@ -181,6 +183,7 @@ class MainWindow(QMainWindow):
         self.bundled_menu = file_menu.addMenu("&Bundled models")
         for path in bundled_checkpoints():
             self.bundled_menu.addAction(path.stem, lambda p=path: self.open_model(p))
+        file_menu.addAction("Compare a sweep &family…", self._on_compare_panel_family_requested)
         file_menu.addSeparator()
         file_menu.addAction("Export sketch as PNG…", self._on_export_sketch_triggered)
         file_menu.addAction("Export decoded image as PNG…", self._on_export_decoded_triggered)
@@ -238,6 +241,10 @@ class MainWindow(QMainWindow):
         self.traversal_panel.dimension_chosen.connect(self._on_traversal_panel_dimension_chosen)
         self.interpolation_panel.keep_requested.connect(explorer.keep_current)
         self.interpolation_panel.fraction_changed.connect(explorer.interpolate)
+        explorer.comparison_changed.connect(self.compare_panel.show_models)
+        self.compare_panel.family_requested.connect(self._on_compare_panel_family_requested)
+        self.compare_panel.files_requested.connect(self._on_compare_panel_files_requested)
+        self.compare_panel.clear_requested.connect(explorer.clear_comparison)
         self.projection_combo.activated.connect(lambda index: self.set_projection(self.projection_combo.itemData(index)))
 
     # --- user intent -----------------------------------------------------------------------
@@ -258,6 +265,28 @@ class MainWindow(QMainWindow):
         if path:
             self.settings.setValue("files/last_dir", str(Path(path).parent))
             self.open_model(path)
+
+    def _on_compare_panel_family_requested(self) -> None:
+        start = str(self.settings.value("files/last_dir", str(Path.home())))
+        path, _ = QFileDialog.getOpenFileName(self, "Load sweep family", start, "Sweep family (family.json);;JSON (*.json)")
+        if path:
+            self.open_family(Path(path))
+
+    def _on_compare_panel_files_requested(self) -> None:
+        start = str(self.settings.value("files/last_dir", str(Path.home())))
+        patterns = " ".join(f"*{suffix}" for suffix in CHECKPOINT_SUFFIXES)
+        paths, _ = QFileDialog.getOpenFileNames(self, "Checkpoints to compare", start, f"Models ({patterns})")
+        if paths:
+            self.explorer.open_comparison([Path(p) for p in paths] + [m.path for m in self.explorer.compared_models])
+
+    def open_family(self, family_file: Path) -> None:
+        try:
+            self.explorer.open_family(family_file)
+        except CheckpointError as error:
+            self._show_error("Cannot compare", str(error))
+            return
+        self.explore_tabs.setCurrentWidget(self.compare_panel)
+        self.explore_dock.show()
 
     def _on_latent_bars_dimension_selected(self, dimension: int) -> None:
         self.traversal_panel.select(dimension)
@@ -309,6 +338,7 @@ class MainWindow(QMainWindow):
         self.nearest_digits.show_analysis(analysis)
         self.traversal_panel.show_analysis(analysis)
         self.interpolation_panel.show_analysis(analysis)
+        self.compare_panel.show_analysis(analysis)
         self.back_to_sketch_button.setEnabled(self.explorer.sketch_raster is not None and analysis.origin != "sketch")
         self.analysis_shown.emit(analysis)
 

@@ -15,32 +15,38 @@ STEPS = 9
 class ImageStrip(pg.GraphicsLayoutWidget):
     """``STEPS`` small 28x28 images side by side, each with a caption."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, count: int = STEPS):
         super().__init__(parent)
         self.setBackground("w")
         self.setMinimumHeight(90)
         self._captions = []
         self._items = []
-        for column in range(STEPS):
+        self.count = count
+        for column in range(count):
             self._captions.append(self.addLabel("", row=0, col=column, size="8pt", color="#444"))
-        for column in range(STEPS):
+        for column in range(count):
             view = self.addViewBox(row=1, col=column, lockAspect=True, enableMouse=False, invertY=True)
             view.setMenuEnabled(False)
             item = pg.ImageItem(axisOrder="row-major")
             view.addItem(item)
             view.setRange(xRange=(0, 28), yRange=(0, 28), padding=0.02)
             self._items.append(item)
-        self.images = np.zeros((STEPS, 28, 28), np.float32)
+        self.images = np.zeros((count, 28, 28), np.float32)
         self.clear_strip()
 
     def show_images(self, images: np.ndarray, captions: list[str]) -> None:
-        self.images = np.asarray(images, dtype=np.float32)
-        for item, caption_item, image, caption in zip(self._items, self._captions, self.images, captions):
+        """Show up to ``count`` images; the remaining slots are left blank."""
+        padded = np.zeros((self.count, 28, 28), np.float32)
+        shown = np.asarray(images, dtype=np.float32)[: self.count]
+        padded[: len(shown)] = shown
+        self.images = shown
+        captions = list(captions[: self.count]) + [""] * (self.count - len(shown))
+        for item, caption_item, image, caption in zip(self._items, self._captions, padded, captions):
             item.setImage(image, levels=(0, 1))
             caption_item.setText(caption)
 
     def clear_strip(self) -> None:
-        self.show_images(np.zeros((STEPS, 28, 28), np.float32), [""] * STEPS)
+        self.show_images(np.zeros((0, 28, 28), np.float32), [])
 
 
 class TraversalPanel(QWidget):
@@ -134,3 +140,50 @@ class InterpolationPanel(QWidget):
             return
         fractions, images = interpolation
         self.strip.show_images(images, [f"{fraction:.2f}" for fraction in fractions])
+
+
+class ComparePanel(QWidget):
+    """The current sketch reconstructed by several models side by side, with each error."""
+
+    family_requested = Signal()
+    files_requested = Signal()
+    clear_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.family_button = QPushButton("Load sweep family…")
+        self.files_button = QPushButton("Add checkpoints…")
+        self.clear_button = QPushButton("Clear")
+        self.family_button.clicked.connect(self.family_requested)
+        self.files_button.clicked.connect(self.files_requested)
+        self.clear_button.clicked.connect(self.clear_requested)
+        self.status = QLabel("Load the family written by `aegui-train sweep` (family.json) or pick checkpoints.")
+        self.status.setStyleSheet("color: #666")
+        self.status.setWordWrap(True)
+        self.strip = ImageStrip()
+        row = QHBoxLayout()
+        for button in (self.family_button, self.files_button, self.clear_button):
+            row.addWidget(button)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.status)
+        layout.addWidget(self.strip, 1)
+        self.rows = []
+
+    def show_models(self, models, problems) -> None:
+        names = ", ".join(f"{model.name} (k = {model.latent_dim})" for model in sorted(models, key=lambda m: m.latent_dim))
+        text = f"Comparing {names}." if models else "No models to compare."
+        if problems:
+            text += " Could not load: " + "; ".join(problems)
+        self.status.setText(text)
+        if not models:
+            self.rows = []
+            self.strip.clear_strip()
+
+    def show_analysis(self, analysis: Analysis) -> None:
+        rows = analysis.extras.get("comparison")
+        if rows is None:
+            return
+        self.rows = rows
+        self.strip.show_images(np.array([row.reconstruction for row in rows]), [f"k={row.latent_dim}\nMSE {row.reconstruction_error:.4f}" for row in rows])

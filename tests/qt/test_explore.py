@@ -58,3 +58,28 @@ def test_interpolating_between_two_kept_sketches(qtbot, window):
     assert np.allclose(strip[0], session.decode(code_a), atol=1e-4)
     assert np.allclose(strip[-1], session.decode(code_b), atol=1e-4)
     assert np.allclose(window.decoded_view.reconstruction(), session.decode((code_a + code_b) / 2), atol=1e-4)
+
+
+def test_compare_view_reconstructs_the_sketch_with_a_family(qtbot, window, tmp_path, default_checkpoint, k2_checkpoint):
+    import json
+    import shutil
+
+    shutil.copy(default_checkpoint, tmp_path / "k32.ckpt")
+    shutil.copy(k2_checkpoint, tmp_path / "k2.ckpt")
+    (tmp_path / "broken.ckpt").write_bytes(b"<html>404</html>")
+    (tmp_path / "family.json").write_text(json.dumps({"checkpoints": ["k32.ckpt", "k2.ckpt", "broken.ckpt"]}))
+    draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
+    wait_until_idle(qtbot, window)
+    window.open_family(tmp_path / "family.json")
+    wait_until_idle(qtbot, window)
+    rows = window.compare_panel.rows
+    assert [row.latent_dim for row in rows] == [2, 32]  # the broken file is reported, not fatal
+    assert "broken.ckpt" in window.compare_panel.status.text() and "web page" in window.compare_panel.status.text()
+    image = window.explorer.analysis.input_image
+    errors = {row.latent_dim: row.reconstruction_error for row in rows}
+    assert errors[2] > errors[32]  # the 2-number bottleneck loses more of the sketch
+    assert np.allclose(window.compare_panel.strip.images[1], rows[1].reconstruction)
+    assert np.isclose(errors[32], np.mean((image - rows[1].reconstruction) ** 2), rtol=1e-5)
+    QTest.mouseClick(window.compare_panel.clear_button, Qt.MouseButton.LeftButton)
+    wait_until_idle(qtbot, window)
+    assert window.compare_panel.rows == [] and window.explorer.compared_models == []
