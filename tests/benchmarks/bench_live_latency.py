@@ -5,7 +5,8 @@
    window has repainted. Prints p50 / p99 / max in milliseconds.
 2. Cold start: a fresh interpreter, ``python -m aegui``, until the first painted window
    with the model loaded. Prints seconds (median of three).
-3. Resident memory after N strokes (default 1,000) of 200 events each, and its growth.
+3. Resident memory after N strokes (default 1,000; 50 pen events each, every 4th point of
+   the recording, jittered), and its growth.
 
     python tests/benchmarks/bench_live_latency.py [--strokes 1000]
 """
@@ -102,7 +103,7 @@ def measure_memory(window, strokes: int) -> tuple[float, float, float]:
     for index in range(strokes):
         points = stroke_points(canvas, 0.03, rng)
         send(canvas, QEvent.Type.MouseButtonPress, points[0], left, left)
-        for point in points[1::2]:
+        for point in points[1::4]:
             send(canvas, QEvent.Type.MouseMove, point, Qt.MouseButton.NoButton, left)
             QApplication.processEvents()
         send(canvas, QEvent.Type.MouseButtonRelease, points[-1], left, Qt.MouseButton.NoButton)
