@@ -32,7 +32,7 @@ class DecodedView(QWidget):
         super().__init__(parent)
         grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)
-        panels = [("what the model sees", None), ("reconstruction x̂", None), ("error (x − x̂)²", pg.colormap.get("inferno").getLookupTable(nPts=256))]
+        panels = [("what the model sees", None), ("reconstruction", None), ("error (x − x̂)²", pg.colormap.get("inferno").getLookupTable(nPts=256))]
         items = []
         for column, (title, lookup_table) in enumerate(panels):
             label = QLabel(title)

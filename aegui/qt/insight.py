@@ -44,7 +44,8 @@ class AnomalyMeter(QWidget):
             return
         self.verdict = analysis.verdict
         self.bar.setValue(int(round(analysis.error_percentile * 10)))
-        self.bar.setFormat(f"{analysis.error_percentile:.1f}th percentile of held-out digits' errors")
+        self.bar.setFormat(f"error percentile {analysis.error_percentile:.1f}")
+        self.bar.setToolTip(f"The sketch reconstructs worse than {analysis.error_percentile:.1f}% of held-out MNIST digits.")
         colour = VERDICT_COLOURS[analysis.verdict]
         self.bar.setStyleSheet(f"QProgressBar::chunk {{ background: {colour}; }}")
         self.verdict_label.setText(f"<b style='color:{colour}'>{analysis.verdict}</b>")

@@ -168,6 +168,7 @@ class MainWindow(QMainWindow):
         self.explore_dock.setObjectName("explore")
         self.explore_dock.setWidget(self.explore_tabs)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.explore_dock)
+        self.resizeDocks([self.explore_dock], [190], Qt.Orientation.Vertical)
 
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)

@@ -18,7 +18,8 @@ class ImageStrip(pg.GraphicsLayoutWidget):
     def __init__(self, parent=None, count: int = STEPS):
         super().__init__(parent)
         self.setBackground("w")
-        self.setMinimumHeight(90)
+        self.setMinimumHeight(80)
+        self.setMaximumHeight(150)
         self._captions = []
         self._items = []
         self.count = count
@@ -46,7 +47,10 @@ class ImageStrip(pg.GraphicsLayoutWidget):
             caption_item.setText(caption)
 
     def clear_strip(self) -> None:
-        self.show_images(np.zeros((0, 28, 28), np.float32), [])
+        self.images = np.zeros((0, 28, 28), np.float32)
+        for item, caption_item in zip(self._items, self._captions):
+            item.clear()
+            caption_item.setText("")
 
 
 class TraversalPanel(QWidget):
