@@ -14,17 +14,15 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+from training.idx import file_digest
+
 
 class DownloadError(RuntimeError):
     """Raised when no mirror delivered a file with the expected checksum."""
 
 
 def md5_of(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_digest(path, "md5")
 
 
 def download_file(file_name: str, md5: str, mirrors: Sequence[str], target_dir: Path, timeout: float = 30.0) -> Path:

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QW
 
 from aegui.core.anomaly import NOT_A_DIGIT_ABOVE, TYPICAL_BELOW
 from aegui.core.session import Analysis, ModelSession
+from aegui.qt.fixed_plot import FixedPlot
 
 VERDICT_COLOURS = {"typical digit": "#2e9d3a", "unusual": "#d98c00", "not a digit": "#c62828"}
 
@@ -51,16 +52,12 @@ class AnomalyMeter(QWidget):
         self.verdict_label.setText(f"<b style='color:{colour}'>{analysis.verdict}</b>")
 
 
-class DigitProbabilities(pg.PlotWidget):
+class DigitProbabilities(FixedPlot):
     """Linear probe on the code: p(digit | h) for 0-9."""
 
     def __init__(self, parent=None):
-        super().__init__(parent, background="w")
-        self.setMinimumHeight(110)
+        super().__init__(parent, minimum_height=110)
         plot = self.getPlotItem()
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        plot.setMouseEnabled(x=False, y=False)
         plot.setYRange(0, 1, padding=0.02)
         plot.setXRange(-0.6, 9.6, padding=0)
         plot.getAxis("bottom").setTicks([[(d, str(d)) for d in range(10)]])

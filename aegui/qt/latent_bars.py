@@ -7,21 +7,18 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 
 from aegui.core.session import ModelSession
+from aegui.qt.fixed_plot import FixedPlot
 
 BAR_COLOUR = (70, 140, 230)
 DISTRIBUTION_COLOUR = (200, 200, 200, 90)
 
 
-class LatentBars(pg.PlotWidget):
+class LatentBars(FixedPlot):
     dimension_selected = Signal(int)
 
     def __init__(self, parent=None):
-        super().__init__(parent, background="w")
-        self.setMinimumHeight(160)
+        super().__init__(parent, minimum_height=160)
         plot = self.getPlotItem()
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        plot.setMouseEnabled(x=False, y=False)
         plot.setLabel("bottom", "latent dimension")
         plot.setLabel("left", "value")
         plot.showGrid(y=True, alpha=0.2)
