@@ -44,6 +44,18 @@ def grayscale_qimage(image: np.ndarray) -> QImage:
     return QImage(pixels.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
 
 
+def configure_threads_for_live_inference() -> None:
+    """One image at a time is fastest on one intra-op thread (0.5 ms instead of 1.8 ms per
+    forward pass on 2 cores, measured from a worker thread), and a short GIL switch interval
+    lets the worker and the GUI thread hand over quickly while a stroke is drawn."""
+    import sys
+
+    import torch
+
+    torch.set_num_threads(1)
+    sys.setswitchinterval(0.0005)
+
+
 class MainWindow(QMainWindow):
     analysis_shown = Signal(object)  # every view shows this Analysis
     model_shown = Signal(object)  # every view shows this ModelSession
@@ -52,6 +64,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, reference: ReferenceDigits, settings: QSettings, parent: QWidget | None = None):
         super().__init__(parent)
+        configure_threads_for_live_inference()
         self.settings = settings
         self.setWindowTitle("aegui — draw into an autoencoder's latent space")
         self.setAcceptDrops(True)
