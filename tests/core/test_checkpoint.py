@@ -232,3 +232,19 @@ def test_loading_in_a_thread_is_safe(valid_table, tmp_path):
     for thread in threads:
         thread.join()
     assert results == [3, 3, 3]
+
+
+def test_every_bad_file_leaves_the_loaded_model_in_place(valid_table, tmp_path, reference):
+    from aegui.core.executor import ImmediateExecutor
+    from aegui.core.explorer import Explorer
+
+    explorer = Explorer(reference, ImmediateExecutor())
+    explorer.open_model(save(valid_table, tmp_path / "ok.ckpt"))
+    session, analysis = explorer.session, explorer.analysis
+    refusals = []
+    explorer.model_load_failed.connect(lambda path, message: refusals.append(message))
+    cases = _mutations(valid_table, tmp_path)
+    for _, path, _ in cases:
+        explorer.open_model(path)
+    assert len(refusals) == len(cases)
+    assert explorer.session is session and explorer.analysis is analysis

@@ -224,3 +224,25 @@ def test_choosing_tsne_refits_the_map_off_the_gui_thread_and_is_remembered(qtbot
     draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
     wait_until_idle(qtbot, window)
     assert np.isfinite(window.latent_map.marker_position()).all()
+
+
+def test_anomaly_meter_probe_and_neighbours_follow_the_sketch(qtbot, window):
+    import math
+
+    canvas = window.canvas
+    draw_stroke(canvas, canvas_points(canvas, "one"))
+    wait_until_idle(qtbot, window)
+    assert window.anomaly_meter.verdict == "typical digit"
+    assert int(np.argmax(window.probabilities.probabilities)) == 1
+    session = window.explorer.session
+    assert np.mean(session.reference.labels[window.nearest_digits.shown_indices] == 1) >= 0.6
+    # now scribble a dense zig-zag over the whole canvas: clearly not a digit
+    side = min(canvas.width(), canvas.height())
+    x0, y0 = (canvas.width() - side) / 2, (canvas.height() - side) / 2
+    zigzag = [(x0 + side * (0.1 + 0.8 * (i % 2)), y0 + side * (0.1 + 0.8 * i / 15)) for i in range(16)]
+    window.brush_slider.setValue(40)
+    draw_stroke(canvas, zigzag)
+    draw_stroke(canvas, [(x0 + side * (0.1 + 0.8 * i / 15), y0 + side * (0.5 + 0.4 * math.sin(i))) for i in range(16)])
+    wait_until_idle(qtbot, window)
+    assert window.anomaly_meter.verdict == "not a digit"
+    assert window.anomaly_meter.bar.value() > 990
