@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 RASTER_SIZE = 336
 DEFAULT_BRUSH = 24
+MAX_UNDO_STEPS = 200  # bounds memory over long use: each step keeps its strokes' points
 
 
 @dataclass
@@ -138,6 +139,7 @@ class DrawingCanvas(QWidget):
 
     def _push_history(self) -> None:
         self._undo.append(self._strokes)
+        del self._undo[:-MAX_UNDO_STEPS]
         self._redo.clear()
         self.history_changed.emit(self.can_undo(), self.can_redo())
 

@@ -246,3 +246,19 @@ def test_anomaly_meter_probe_and_neighbours_follow_the_sketch(qtbot, window):
     wait_until_idle(qtbot, window)
     assert window.anomaly_meter.verdict == "not a digit"
     assert window.anomaly_meter.bar.value() > 990
+
+
+def test_undo_history_is_bounded(qtbot, window):
+    from aegui.qt.canvas import MAX_UNDO_STEPS
+
+    canvas = window.canvas
+    for index in range(MAX_UNDO_STEPS + 30):
+        draw_stroke(canvas, canvas_points(canvas, "one", count=4))
+        if index % 10 == 9:
+            canvas.clear()
+    undone = 0
+    while canvas.can_undo():
+        canvas.undo()
+        undone += 1
+    assert undone == MAX_UNDO_STEPS
+    wait_until_idle(qtbot, window)
