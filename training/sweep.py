@@ -13,7 +13,6 @@ import csv
 import json
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from training.data import images_to_tensor, load_split, locate_dataset

@@ -11,13 +11,9 @@ import hashlib
 import importlib.util
 import os
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-
-Progress = Callable[[str], None]
-
 
 class Projection:
     """Fitted map from codes (n, k) to positions (n, 2), with an approximate inverse."""

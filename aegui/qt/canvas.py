@@ -244,9 +244,6 @@ class DrawingCanvas(QWidget):
         else:
             super().keyPressEvent(event)
 
-    def leaveEvent(self, event) -> None:
-        super().leaveEvent(event)
-
 
 def _pressure_scale(pressure: float) -> float:
     """Pen pressure 0..1 to a width factor; a mouse reports 1.0, which keeps the set width."""

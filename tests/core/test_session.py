@@ -71,7 +71,6 @@ def test_traversal_changes_only_the_chosen_dimension(session, unseen_digits):
     assert images.shape == (7, 28, 28)
     assert np.allclose(values, np.linspace(session.slider_low[5], session.slider_high[5], 7))
     assert np.abs(images[0] - images[-1]).mean() > 0.005
-    codes = np.array([session.encode(image) for image in images])
     assert np.abs(np.diff(values)).min() > 0
 
 

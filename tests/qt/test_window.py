@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication
 from PySide6.QtTest import QTest
@@ -86,7 +85,7 @@ def test_moving_a_slider_changes_decoded_image_bar_and_marker(qtbot, window):
     assert slider.value() == slider.maximum()  # the update did not bounce back into the slider
 
 
-def test_slider_drag_with_the_mouse(qtbot, window):
+def test_slider_moves_with_the_keyboard(qtbot, window):
     window.sliders_dock.show()
     slider = window.sliders.slider(0)
     window.sliders.ensureWidgetVisible(slider)
