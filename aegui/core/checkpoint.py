@@ -40,6 +40,7 @@ _TRAINING_HPARAMS: dict[str, tuple[type, ...]] = {
     "weight_decay": (int, float),
     "augmentation": (int, float),
     "classifier_weight": (int, float),
+    "reconstruction_loss": (str,),
 }
 # Weights of training-only heads that a checkpoint may carry besides the autoencoder.
 TRAINING_ONLY_PREFIXES = ("classifier.",)

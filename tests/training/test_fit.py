@@ -156,3 +156,19 @@ def test_sweep_runs_end_to_end_on_tiny_data(tiny_mnist_dir, tmp_path):
     with open(tmp_path / "sweep.csv") as handle:
         assert len(list(csv.DictReader(handle))) == 2
     assert json.loads((tmp_path / "family.json").read_text())["checkpoints"] == [row["checkpoint"] for row in rows]
+
+
+def test_mse_reconstruction_loss_trains_on_mse_and_the_app_reads_its_checkpoint(tiny_mnist_dir, tmp_path):
+    cli_main(fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "2", "--model.reconstruction_loss", "mse"))
+    with open(next(tmp_path.glob("logs/version_*/metrics.csv"))) as handle:
+        rows = [row for row in csv.DictReader(handle) if row.get("val/loss")]
+    assert rows and all(abs(float(row["val/loss"]) - float(row["val/mse"])) < 1e-6 for row in rows)  # the loss is the MSE
+    model = load_model(tmp_path / "checkpoints" / "last.ckpt")
+    assert model.hparams["reconstruction_loss"] == "mse"
+
+
+def test_unknown_reconstruction_loss_is_refused():
+    from training.module import AutoencoderModule
+
+    with pytest.raises(ValueError, match="reconstruction_loss must be one of"):
+        AutoencoderModule(reconstruction_loss="l1")
