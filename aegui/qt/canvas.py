@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPainterPath, QPen, QTabletEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -103,6 +103,19 @@ class DrawingCanvas(QWidget):
         scale = RASTER_SIZE / max(rect.width(), 1.0)
         return (position.x() - rect.x()) * scale, (position.y() - rect.y()) * scale
 
+    def _widget_rect_around(self, points, width: float) -> QRect:
+        """The widget pixels a brush of ``width`` through raster ``points`` can touch.
+
+        Repainting only these keeps a pen movement's repaint to a few hundred pixels.
+        """
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        margin = width / 2 + 2
+        rect = self._target_rect()
+        scale = rect.width() / RASTER_SIZE
+        left, top = rect.x() + (min(xs) - margin) * scale, rect.y() + (min(ys) - margin) * scale
+        right, bottom = rect.x() + (max(xs) + margin) * scale, rect.y() + (max(ys) + margin) * scale
+        return QRectF(left, top, right - left, bottom - top).toAlignedRect().adjusted(-1, -1, 1, 1)
+
     # --- strokes ---------------------------------------------------------------------------
     def _begin(self, position: QPointF, pressure: float, erase: bool) -> None:
         self._push_history()
@@ -122,7 +135,7 @@ class DrawingCanvas(QWidget):
         painter = QPainter(self._image)
         self._paint_piece(painter, stroke, len(stroke.points) - 1)
         painter.end()
-        self.update()
+        self.update(self._widget_rect_around(stroke.points[-3:], stroke.width))
         self.raster_changed.emit(self.raster())
 
     def _end(self) -> None:
@@ -204,9 +217,9 @@ class DrawingCanvas(QWidget):
     # --- Qt events -------------------------------------------------------------------------
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
-        painter.fillRect(self.rect(), self.palette().window())
+        painter.fillRect(event.rect(), self.palette().window())
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        painter.drawImage(self._target_rect(), self._image)
+        painter.drawImage(self._target_rect(), self._image)  # Qt scales only the exposed pixels
         painter.setPen(QPen(QColor(90, 90, 90), 1, Qt.PenStyle.DashLine))
         painter.drawRect(self._target_rect().adjusted(0, 0, -1, -1))
         painter.end()

@@ -4,13 +4,75 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from aegui.core.anomaly import NOT_A_DIGIT_ABOVE, TYPICAL_BELOW
 from aegui.core.session import Analysis, ModelSession
 from aegui.qt.fixed_plot import FixedPlot
+from aegui.qt.pixel_images import PixelImageRow
 
 VERDICT_COLOURS = {"typical digit": "#2e9d3a", "unusual": "#d98c00", "not a digit": "#c62828"}
+
+
+ZONES = ((0.0, TYPICAL_BELOW, 0.6), (TYPICAL_BELOW, NOT_A_DIGIT_ABOVE, 0.8), (NOT_A_DIGIT_ABOVE, 100.0, 1.0))
+
+
+def gauge_fraction(percentile: float) -> float:
+    """Where a percentile sits on the gauge: 0-95 fill the first 60 %, 95-99 the next 20 %,
+    99-100 the last 20 %, so the two thresholds that matter are far enough apart to read."""
+    start_fraction = 0.0
+    for low, high, end_fraction in ZONES:
+        if percentile <= high:
+            return start_fraction + (end_fraction - start_fraction) * (max(percentile, low) - low) / (high - low)
+        start_fraction = end_fraction
+    return 1.0
+
+
+class AnomalyGauge(QWidget):
+    """A bar over three tinted zones (typical, unusual, not a digit), painted in one pass.
+
+    Painted by hand rather than a QProgressBar, whose setValue repaints synchronously and
+    cost ~0.7 ms per pen event.
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setMinimumSize(160, 22)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.percentile: float | None = None
+        self.verdict: str | None = None
+
+    def set_percentile(self, percentile: float | None, verdict: str | None) -> None:
+        self.percentile, self.verdict = percentile, verdict
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(240, 22)
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        area = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
+        start = 0.0
+        for (_, _, end), verdict in zip(ZONES, VERDICT_COLOURS):
+            tint = QColor(VERDICT_COLOURS[verdict])
+            tint.setAlpha(45)
+            painter.fillRect(QRectF(area.x() + start * area.width(), area.y(), (end - start) * area.width(), area.height()), tint)
+            start = end
+        if self.percentile is not None and self.verdict is not None:
+            filled = QRectF(area.x(), area.y() + 3, gauge_fraction(self.percentile) * area.width(), area.height() - 6)
+            painter.fillRect(filled, QColor(VERDICT_COLOURS[self.verdict]))
+        painter.setPen(QColor(150, 150, 150))
+        for _, _, end in ZONES[:-1]:
+            x = area.x() + end * area.width()
+            painter.drawLine(QPointF(x, area.top()), QPointF(x, area.bottom()))
+        painter.drawRect(area)
+        painter.setPen(QColor(20, 20, 20))
+        text = "no sketch to compare" if self.percentile is None else f"error percentile {self.percentile:.1f}"
+        painter.drawText(area, Qt.AlignmentFlag.AlignCenter, text)
+        painter.end()
 
 
 class AnomalyMeter(QWidget):
@@ -18,38 +80,32 @@ class AnomalyMeter(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.bar = QProgressBar()
-        self.bar.setRange(0, 1000)
-        self.bar.setTextVisible(True)
-        self.bar.setFormat("no sketch")
+        self.gauge = AnomalyGauge()
         self.verdict_label = QLabel("")
         self.verdict_label.setMinimumWidth(110)
         thresholds = QLabel(f"typical ≤ {TYPICAL_BELOW:.0f}th percentile < unusual ≤ {NOT_A_DIGIT_ABOVE:.0f}th < not a digit")
         thresholds.setStyleSheet("color: #666; font-size: 9pt")
         row = QHBoxLayout()
         row.addWidget(QLabel("Anomaly"))
-        row.addWidget(self.bar, 1)
+        row.addWidget(self.gauge, 1)
         row.addWidget(self.verdict_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
         layout.addWidget(thresholds)
         self.verdict: str | None = None
+        self.percentile: float | None = None
 
     def show_analysis(self, analysis: Analysis) -> None:
-        if analysis.error_percentile is None:
-            self.verdict = None
-            self.bar.setValue(0)
-            self.bar.setFormat("no sketch to compare")
-            self.verdict_label.setText("")
-            return
-        self.verdict = analysis.verdict
-        self.bar.setValue(int(round(analysis.error_percentile * 10)))
-        self.bar.setFormat(f"error percentile {analysis.error_percentile:.1f}")
-        self.bar.setToolTip(f"The sketch reconstructs worse than {analysis.error_percentile:.1f}% of held-out MNIST digits.")
-        colour = VERDICT_COLOURS[analysis.verdict]
-        self.bar.setStyleSheet(f"QProgressBar::chunk {{ background: {colour}; }}")
-        self.verdict_label.setText(f"<b style='color:{colour}'>{analysis.verdict}</b>")
+        self.percentile = analysis.error_percentile
+        verdict = None if self.percentile is None else analysis.verdict
+        self.gauge.set_percentile(self.percentile, verdict)
+        if self.percentile is not None:
+            self.gauge.setToolTip(f"The sketch reconstructs worse than {self.percentile:.1f}% of held-out MNIST digits.")
+        if verdict != self.verdict:  # labels relayout when their text changes: only on a new verdict
+            self.verdict = verdict
+            colour = VERDICT_COLOURS.get(verdict or "", "#000")
+            self.verdict_label.setText(f"<b style='color:{colour}'>{verdict}</b>" if verdict else "")
 
 
 class DigitProbabilities(FixedPlot):
@@ -61,9 +117,15 @@ class DigitProbabilities(FixedPlot):
         plot.setYRange(0, 1, padding=0.02)
         plot.setXRange(-0.6, 9.6, padding=0)
         plot.getAxis("bottom").setTicks([[(d, str(d)) for d in range(10)]])
-        plot.setTitle("digit from the code (linear probe)", size="9pt")
+        self.title = "digit from the code (linear probe)"
+        plot.setTitle(self.title, size="9pt")
         self._bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7, brush=(90, 160, 90))
         plot.addItem(self._bars)
+        # the prediction is a text item inside the plot: a changing title would relayout the plot
+        self._prediction = pg.TextItem(anchor=(0, 0), color=(30, 30, 30))
+        self._prediction.setPos(-0.5, 1.0)
+        plot.addItem(self._prediction, ignoreBounds=True)
+        self.prediction_text = ""
         self.probabilities = np.zeros(10, np.float32)
 
     def show_analysis(self, analysis: Analysis) -> None:
@@ -71,38 +133,41 @@ class DigitProbabilities(FixedPlot):
         self.probabilities = np.zeros(10, np.float32) if probabilities is None else probabilities
         self._bars.setOpts(height=self.probabilities)
         title = "digit from the code (linear probe)" if probabilities is not None else "this checkpoint has no linear probe"
-        if probabilities is not None:
-            title += f": {int(np.argmax(probabilities))} ({float(np.max(probabilities)):.0%})"
-        self.getPlotItem().setTitle(title, size="9pt")
+        if title != self.title:
+            self.title = title
+            self.getPlotItem().setTitle(title, size="9pt")
+        text = "" if probabilities is None else f"{int(np.argmax(probabilities))} ({float(np.max(probabilities)):.0%})"
+        if text != self.prediction_text:
+            self.prediction_text = text
+            self._prediction.setText(text)
 
 
-class NearestDigits(pg.GraphicsLayoutWidget):
+class NearestDigits(QWidget):
     """The reference digits whose codes are closest to the current code."""
 
     def __init__(self, count: int = 5, parent=None):
         super().__init__(parent)
-        self.setBackground("w")
-        self.setMinimumHeight(80)
-        self.addLabel("nearest MNIST digits in latent space", size="8pt", color="#333", colspan=count)
-        self.nextRow()
-        self._items = []
-        self._labels = []
-        for _ in range(count):
-            view = self.addViewBox(lockAspect=True, enableMouse=False, invertY=True)
-            view.setMenuEnabled(False)
-            item = pg.ImageItem(axisOrder="row-major")
-            view.addItem(item)
-            view.setRange(xRange=(0, 28), yRange=(0, 28), padding=0.02)
-            self._items.append(item)
+        title = QLabel("nearest MNIST digits in latent space")
+        title.setStyleSheet("color: #333; font-size: 8pt")
+        self.images = PixelImageRow(count)
+        self.images.setMinimumHeight(50)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(title)
+        layout.addWidget(self.images, 1)
         self._session: ModelSession | None = None
         self.shown_indices = np.zeros(0, dtype=np.int64)
 
     def set_session(self, session: ModelSession) -> None:
         self._session = session
+        self.shown_indices = np.zeros(0, dtype=np.int64)
 
     def show_analysis(self, analysis: Analysis) -> None:
         session = analysis.session
-        self.shown_indices = analysis.neighbours
-        for item, index in zip(self._items, analysis.neighbours):
-            item.setImage(session.reference.images[index], levels=(0, 1))
-            item.setToolTip(f"digit {session.reference.labels[index]}")
+        indices = np.asarray(analysis.neighbours)
+        if np.array_equal(indices, self.shown_indices):
+            return  # the same neighbours: nothing to repaint
+        self.shown_indices = indices
+        reference = session.reference
+        self.images.set_images([reference.images[index] for index in indices], tooltips=[f"digit {reference.labels[index]}" for index in indices])

@@ -7,6 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 
 from aegui.core.session import ModelSession
+from aegui.qt.fixed_plot import cache_axes, cache_in_device_pixels
 
 DIGIT_COLOURS = [
     (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
@@ -25,18 +26,17 @@ class LatentMap(pg.PlotWidget):
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setAspectLocked(False)
-        plot.showGrid(x=True, y=True, alpha=0.15)
         self._legend = plot.addLegend(offset=(-5, 5), labelTextSize="8pt", verSpacing=-6, brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen(200, 200, 200))
-        self._digit_items: list[pg.ScatterPlotItem] = []
-        for digit in range(10):
-            item = pg.ScatterPlotItem(
-                size=5, pen=None, brush=pg.mkBrush(*DIGIT_COLOURS[digit], 150), name=str(digit),
-                hoverable=True, hoverSize=9, hoverBrush=pg.mkBrush(*DIGIT_COLOURS[digit], 255), hoverPen=pg.mkPen("k"),
-                tip=None,
-            )  # fmt: skip
-            item.sigHovered.connect(self._on_digit_item_hovered)
-            plot.addItem(item)
-            self._digit_items.append(item)
+        self._digit_brushes = [pg.mkBrush(*colour, 150) for colour in DIGIT_COLOURS]
+        for digit, brush in enumerate(self._digit_brushes):
+            self._legend.addItem(pg.ScatterPlotItem(size=7, pen=None, brush=brush), str(digit))
+        # All reference digits in one item, kept as one pixmap: when the marker moves, Qt
+        # copies the pixels under it instead of drawing 3,000 points again (no grid either:
+        # a grid spans the whole plot and would be redrawn with every move).
+        self._references = pg.ScatterPlotItem(size=5, pen=None, hoverable=True, hoverSize=9, hoverPen=pg.mkPen("k"), tip=None)
+        self._references.sigHovered.connect(self._on_references_hovered)
+        cache_in_device_pixels(self._references)
+        plot.addItem(self._references)
         self._trail = pg.PlotDataItem(pen=pg.mkPen((30, 30, 30, 160), width=2))
         self._marker = pg.ScatterPlotItem(size=22, symbol="star", pen=pg.mkPen("k", width=1.5), brush=pg.mkBrush(255, 215, 0))
         self._trail.setZValue(5)
@@ -47,6 +47,7 @@ class LatentMap(pg.PlotWidget):
         self._hover_label.setZValue(10)
         self._hover_label.hide()
         plot.addItem(self._hover_label, ignoreBounds=True)
+        cache_axes(plot)
         self._labels = np.zeros(0, dtype=np.int64)
         self.hovered_digit: int | None = None
         self.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
@@ -55,9 +56,8 @@ class LatentMap(pg.PlotWidget):
         positions = session.reference_positions
         labels = session.reference.labels
         self._labels = labels
-        for digit, item in enumerate(self._digit_items):
-            chosen = np.flatnonzero(labels == digit)
-            item.setData(x=positions[chosen, 0], y=positions[chosen, 1], data=chosen)
+        brushes = [self._digit_brushes[int(digit) % len(self._digit_brushes)] for digit in labels]
+        self._references.setData(x=positions[:, 0], y=positions[:, 1], data=np.arange(len(labels)), brush=brushes)
         plot = self.getPlotItem()
         title = {"latent": "latent space (k = 2: the code is the map)", "pca": "PCA of the latent codes", "umap": "UMAP of the latent codes", "tsne": "t-SNE of the latent codes"}
         plot.setTitle(f"{title.get(session.projection.name, session.projection.name)}: {len(labels)} MNIST test digits", size="9pt")
@@ -80,17 +80,16 @@ class LatentMap(pg.PlotWidget):
         x, y = self._marker.getData()
         return np.array([x[0], y[0]]) if len(x) else np.array([np.nan, np.nan])
 
-    def _on_digit_item_hovered(self, item, points, event) -> None:
+    def _on_references_hovered(self, item, points, event) -> None:
         if len(points):
             index = int(points[0].data())
             digit = int(self._labels[index])
             self.hovered_digit = digit
-            position = points[0].pos()
             self._hover_label.setText(f"digit {digit}")
-            self._hover_label.setPos(position)
+            self._hover_label.setPos(points[0].pos())
             self._hover_label.show()
             self.reference_hovered.emit(index, digit)
-        elif item is self._digit_items[self.hovered_digit if self.hovered_digit is not None else 0]:
+        elif self.hovered_digit is not None:
             self.hovered_digit = None
             self._hover_label.hide()
             self.reference_hovered.emit(-1, -1)

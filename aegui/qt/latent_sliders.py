@@ -38,8 +38,9 @@ class LatentSliders(QScrollArea):
             slider.setRange(0, STEPS)
             slider.setAccessibleName(f"latent dimension {index}")
             slider.valueChanged.connect(lambda step, i=index: self._on_slider_value_changed(i, step))
-            value = QLabel("0.00")
-            value.setMinimumWidth(48)
+            value = QLabel("+0.00")
+            # a fixed size keeps setText from relayouting the grid on every pen event
+            value.setFixedSize(value.fontMetrics().horizontalAdvance("+000.00") + 6, value.sizeHint().height())
             value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             grid.addWidget(name, index, 0)
             grid.addWidget(slider, index, 1)
@@ -64,10 +65,14 @@ class LatentSliders(QScrollArea):
     def show_code(self, code: np.ndarray) -> None:
         """Reflect a code without emitting dimension_changed (no feedback loop)."""
         for index, slider in enumerate(self._sliders):
-            slider.blockSignals(True)
-            slider.setValue(self.step_of_value(index, float(code[index])))
-            slider.blockSignals(False)
-            self._values[index].setText(f"{code[index]:+.2f}")
+            step = self.step_of_value(index, float(code[index]))
+            if step != slider.value():
+                slider.blockSignals(True)
+                slider.setValue(step)
+                slider.blockSignals(False)
+            text = f"{code[index]:+.2f}"
+            if text != self._values[index].text():
+                self._values[index].setText(text)
 
     def _on_slider_value_changed(self, index: int, step: int) -> None:
         value = self.value_of_step(index, step)

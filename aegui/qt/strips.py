@@ -3,54 +3,35 @@
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from aegui.core.session import Analysis, ModelSession
+from aegui.qt.pixel_images import PixelImageRow
 
 STEPS = 9
 
 
-class ImageStrip(pg.GraphicsLayoutWidget):
-    """``STEPS`` small 28x28 images side by side, each with a caption."""
+class ImageStrip(PixelImageRow):
+    """``STEPS`` small 28x28 images side by side, each with a caption (up to two lines)."""
 
     def __init__(self, parent=None, count: int = STEPS):
-        super().__init__(parent)
-        self.setBackground("w")
+        super().__init__(count, caption_lines=2, parent=parent)
         self.setMinimumHeight(80)
         self.setMaximumHeight(150)
-        self._captions = []
-        self._items = []
-        self.count = count
-        for column in range(count):
-            self._captions.append(self.addLabel("", row=0, col=column, size="8pt", color="#444"))
-        for column in range(count):
-            view = self.addViewBox(row=1, col=column, lockAspect=True, enableMouse=False, invertY=True)
-            view.setMenuEnabled(False)
-            item = pg.ImageItem(axisOrder="row-major")
-            view.addItem(item)
-            view.setRange(xRange=(0, 28), yRange=(0, 28), padding=0.02)
-            self._items.append(item)
-        self.images = np.zeros((count, 28, 28), np.float32)
-        self.clear_strip()
+        self.images = np.zeros((0, 28, 28), np.float32)
 
     def show_images(self, images: np.ndarray, captions: list[str]) -> None:
         """Show up to ``count`` images; the remaining slots are left blank."""
-        padded = np.zeros((self.count, 28, 28), np.float32)
-        shown = np.asarray(images, dtype=np.float32)[: self.count]
-        padded[: len(shown)] = shown
-        self.images = shown
-        captions = list(captions[: self.count]) + [""] * (self.count - len(shown))
-        for item, caption_item, image, caption in zip(self._items, self._captions, padded, captions):
-            item.setImage(image, levels=(0, 1))
-            caption_item.setText(caption)
+        self.set_images(np.asarray(images, dtype=np.float32)[: self.count], captions)
+
+    def set_images(self, images, captions=None, tooltips=None) -> None:
+        super().set_images(images, captions, tooltips)
+        self.images = self.shown_images()
 
     def clear_strip(self) -> None:
-        self.images = np.zeros((0, 28, 28), np.float32)
-        for item, caption_item in zip(self._items, self._captions):
-            item.clear()
-            caption_item.setText("")
+        if len(self.images):
+            self.set_images([])
 
 
 class TraversalPanel(QWidget):

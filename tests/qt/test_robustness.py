@@ -20,7 +20,10 @@ def test_ten_thousand_random_events_raise_nothing(qtbot, window):
     """Mouse, key, wheel and resize events at random places (pytest-qt fails the test on any
     exception raised inside a Qt handler). Keys that open modal file dialogs are left out."""
     rng = np.random.default_rng(1234)
-    widgets = [w for w in window.findChildren(QWidget) if w.isVisible() and w.width() > 4 and w.height() > 4]
+    # Qt's own dock title-bar buttons are left out: a synthetic middle-button press and a
+    # later move sent straight to a float button (bypassing the platform's mouse grab) left
+    # a closed dock that crashed inside Qt when deleted; no real pointer sends that pair.
+    widgets = [w for w in window.findChildren(QWidget) if w.isVisible() and w.width() > 4 and w.height() > 4 and not w.objectName().startswith("qt_dockwidget_")]
     assert len(widgets) > 20
     held: dict[int, Qt.MouseButton] = {}
     for step in range(10_000):

@@ -1,0 +1,170 @@
+"""Small images side by side, drawn pixel for pixel with QPainter, each with a caption.
+
+The decoded digit, its error map and the nearest reference digits change on every pen
+event. One pyqtgraph view per 28x28 image cost about 0.15 ms per image and event to update
+and repaint; a QImage drawn by one widget costs a few microseconds, which keeps the whole
+window's answer to a pen movement within a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QEvent, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+
+CAPTION_GAP = 2
+
+
+def image_to_qimage(image: np.ndarray, levels: tuple[float, float] = (0.0, 1.0), lookup_table: np.ndarray | None = None) -> QImage:
+    """A 2-D float image scaled from ``levels`` to 0..255, grey or through a (256, 3) colour table.
+
+    The QImage owns a copy of its pixels, so the array may change afterwards.
+    """
+    low, high = levels
+    scaled = np.clip((np.asarray(image, dtype=np.float32) - low) * (255.0 / max(high - low, 1e-12)) + 0.5, 0, 255).astype(np.uint8)
+    height, width = scaled.shape
+    if lookup_table is None:
+        pixels = np.ascontiguousarray(scaled)
+        return QImage(pixels.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
+    pixels = np.ascontiguousarray(lookup_table[scaled][:, :, :3], dtype=np.uint8)
+    return QImage(pixels.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+
+
+class PixelImageRow(QWidget):
+    """``count`` square cells in a row; each shows an image (or nothing) under its caption."""
+
+    def __init__(self, count: int, captions: list[str] | None = None, lookup_tables: list[np.ndarray | None] | None = None, levels: list[tuple[float, float]] | None = None, caption_lines: int = 1, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.count = count
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self._lookup_tables = lookup_tables or [None] * count
+        self._levels = levels or [(0.0, 1.0)] * count
+        self._caption_lines = caption_lines
+        self._captions = list(captions or [""] * count)
+        self._qimages: list[QImage | None] = [None] * count
+        self._cell_images: list[np.ndarray | None] = [None] * count
+        self.tooltips: list[str] = [""] * count
+
+    def set_image(self, index: int, image: np.ndarray | None, caption: str | None = None, tooltip: str = "") -> None:
+        self._cell_images[index] = None if image is None else np.array(image, dtype=np.float32)
+        self._qimages[index] = None if image is None else image_to_qimage(image, self._levels[index], self._lookup_tables[index])
+        if caption is not None:
+            self._captions[index] = caption
+        self.tooltips[index] = tooltip
+        self.update(self.cell_rect(index))
+
+    def set_images(self, images, captions: list[str] | None = None, tooltips: list[str] | None = None) -> None:
+        """Show up to ``count`` images from the left; the remaining cells are left empty."""
+        images = list(images)[: self.count]
+        captions = list(captions or [""] * len(images))
+        tooltips = list(tooltips or [""] * len(images))
+        for index in range(self.count):
+            if index < len(images):
+                self.set_image(index, images[index], captions[index], tooltips[index])
+            elif self._cell_images[index] is not None or self._captions[index]:
+                self.set_image(index, None, "")
+
+    def image(self, index: int) -> np.ndarray | None:
+        """The image cell ``index`` shows, as given (None when empty)."""
+        return self._cell_images[index]
+
+    def shown_images(self) -> np.ndarray:
+        """The images shown, left to right, up to the first empty cell, as (n, h, w)."""
+        shown = []
+        for image in self._cell_images:
+            if image is None:
+                break
+            shown.append(image)
+        return np.array(shown, dtype=np.float32) if shown else np.zeros((0, 28, 28), np.float32)
+
+    # --- geometry --------------------------------------------------------------------------
+    def _caption_height(self) -> int:
+        return self.fontMetrics().height() * self._caption_lines + CAPTION_GAP if any(self._captions) or self._caption_lines > 1 else 0
+
+    def cell_rect(self, index: int) -> QRect:
+        """The part of the widget that cell ``index`` (caption and image) paints."""
+        width = self.width() / self.count
+        return QRect(int(index * width), 0, int(np.ceil(width)) + 1, self.height())
+
+    def image_rect(self, index: int) -> QRectF:
+        cell = QRectF(self.cell_rect(index))
+        top = self._caption_height()
+        side = max(0.0, min(cell.width() - 4, cell.height() - top - 2))
+        return QRectF(cell.x() + (cell.width() - side) / 2, top + (cell.height() - top - side) / 2, side, side)
+
+    def cell_at(self, x: float) -> int | None:
+        index = int(x * self.count / max(self.width(), 1))
+        return index if 0 <= index < self.count else None
+
+    def sizeHint(self) -> QSize:
+        return QSize(60 * self.count, 60 + self._caption_height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(20 * self.count, 28 + self._caption_height())
+
+    # --- Qt events -------------------------------------------------------------------------
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(event.rect(), QColor(255, 255, 255))
+        caption_height = self._caption_height()
+        painter.setPen(QColor(68, 68, 68))
+        for index in range(self.count):
+            cell = self.cell_rect(index)
+            if not cell.intersects(event.rect()):
+                continue
+            if self._captions[index]:
+                painter.drawText(QRect(cell.x(), 0, cell.width(), caption_height), Qt.AlignmentFlag.AlignCenter, self._captions[index])
+            image = self._qimages[index]
+            if image is not None:
+                painter.drawImage(self.image_rect(index), image)  # no smoothing: pixels stay pixels
+        painter.end()
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            index = self.cell_at(event.pos().x())
+            text = self.tooltips[index] if index is not None else ""
+            if text:
+                QToolTip.showText(event.globalPos(), text, self)
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().event(event)
+
+
+class LiveText(QWidget):
+    """Text that changes with every pen event, in a box of fixed height (up to ``lines``).
+
+    A QLabel asks its parent layout to recompute on every setText, which relayouts and
+    repaints the whole column; this widget only repaints itself.
+    """
+
+    def __init__(self, text: str = "", lines: int = 1, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._text = text
+        self._lines = lines
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(self.fontMetrics().lineSpacing() * lines + 4)
+
+    def text(self) -> str:
+        return self._text
+
+    def setText(self, text: str) -> None:
+        if text != self._text:
+            self._text = text
+            self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.fontMetrics().horizontalAdvance(self._text) + 8, self.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(40, self.height())
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setPen(self.palette().windowText().color())
+        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextWordWrap
+        painter.drawText(self.rect().adjusted(2, 0, -2, 0), flags, self._text)
+        painter.end()

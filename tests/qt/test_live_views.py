@@ -1,0 +1,107 @@
+"""What the live views put on screen: partial repaints leave no stale pixels, the map's
+hover names the digit, the anomaly gauge and the image rows show what they were given."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QImage, QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from aegui.core.anomaly import NOT_A_DIGIT_ABOVE, TYPICAL_BELOW
+from aegui.qt.insight import VERDICT_COLOURS, AnomalyGauge, gauge_fraction
+from aegui.qt.pixel_images import LiveText, PixelImageRow
+from tests.qt.conftest import canvas_points, send_mouse, wait_until_idle
+
+
+def on_screen(widget) -> QImage:
+    """The widget's pixels as the window last presented them (not a fresh render)."""
+    window = widget.window()
+    screen = window.windowHandle().screen()
+    top_left = widget.mapTo(window, QPoint(0, 0))
+    shot = screen.grabWindow(window.winId(), top_left.x(), top_left.y(), widget.width(), widget.height())
+    return shot.toImage().convertToFormat(QImage.Format.Format_RGB32)
+
+
+def rendered(widget) -> QImage:
+    return widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+
+
+def pixels(image: QImage) -> np.ndarray:
+    view = np.frombuffer(image.constBits(), dtype=np.uint8).reshape(image.height(), image.bytesPerLine())
+    return view[:, : image.width() * 4].reshape(image.height(), image.width(), 4)[:, :, 2::-1].astype(int)  # BGRA in memory -> RGB
+
+
+def test_canvas_repaints_only_around_the_pen_yet_shows_the_whole_stroke(qtbot, window):
+    canvas = window.canvas
+    points = canvas_points(canvas, "zero")
+    left = Qt.MouseButton.LeftButton
+    send_mouse(canvas, QEvent.Type.MouseButtonPress, QPointF(*points[0]), left, left)
+    for x, y in points[1:]:  # mid-stroke, button still held: only partial repaints so far
+        send_mouse(canvas, QEvent.Type.MouseMove, QPointF(x, y), Qt.MouseButton.NoButton, left)
+        QApplication.processEvents()
+    wait_until_idle(qtbot, window)
+    shown, fresh = pixels(on_screen(canvas)), pixels(rendered(canvas))
+    assert shown.shape == fresh.shape
+    assert (shown > 128).any()  # the stroke is there
+    # every pixel the screen shows matches a full repaint (antialiasing may differ by a level)
+    assert np.abs(shown - fresh).max() <= 2
+
+
+def test_hovering_a_reference_point_on_the_map_names_its_digit(qtbot, window):
+    latent_map = window.latent_map
+    session = window.explorer.session
+    index = 7
+    x, y = session.reference_positions[index]
+    view_box = latent_map.getPlotItem().vb
+    point = latent_map.mapFromScene(view_box.mapViewToScene(QPointF(float(x), float(y))))
+    hovered = []
+    latent_map.reference_hovered.connect(lambda i, digit: hovered.append(digit))
+    viewport = latent_map.viewport()
+    for offset in (QPointF(-6, 0), QPointF(0, 0)):
+        position = QPointF(point) + offset
+        QApplication.sendEvent(viewport, QMouseEvent(QEvent.Type.MouseMove, position, viewport.mapToGlobal(position), Qt.MouseButton.NoButton, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
+    qtbot.waitUntil(lambda: latent_map.hovered_digit is not None, timeout=5000)
+    # several digits may lie under the pointer: the one named is one of them
+    near = np.linalg.norm(session.reference_positions - session.reference_positions[index], axis=1)
+    candidates = set(session.reference.labels[near <= np.sort(near)[10]].tolist())
+    assert latent_map.hovered_digit in candidates and hovered[-1] == latent_map.hovered_digit
+
+
+def test_gauge_places_the_thresholds_apart_and_fills_in_the_verdict_colour(qtbot):
+    assert gauge_fraction(0) == 0 and gauge_fraction(100) == 1
+    assert gauge_fraction(TYPICAL_BELOW) == 0.6 and gauge_fraction(NOT_A_DIGIT_ABOVE) == 0.8
+    values = [gauge_fraction(p) for p in np.linspace(0, 100, 201)]
+    assert all(a <= b for a, b in zip(values, values[1:]))
+    gauge = AnomalyGauge()
+    qtbot.addWidget(gauge)
+    gauge.resize(300, 22)
+    gauge.set_percentile(99.5, "not a digit")
+    image = pixels(rendered(gauge))
+    red = QColor(VERDICT_COLOURS["not a digit"])
+    column = int(0.85 * 300)  # inside the fill (99.5 -> 0.9 of the width)
+    assert np.abs(image[6, column] - [red.red(), red.green(), red.blue()]).max() < 10
+    column = int(0.95 * 300)  # beyond the fill: only the faint zone tint
+    assert np.abs(image[6, column] - [red.red(), red.green(), red.blue()]).max() > 60
+
+
+def test_image_row_draws_each_image_pixel_for_pixel_and_the_live_text(qtbot):
+    row = PixelImageRow(2, captions=["a", "b"])
+    qtbot.addWidget(row)
+    row.resize(2 * 80, 100)
+    checker = (np.indices((28, 28)).sum(0) % 2).astype(np.float32)
+    row.set_image(0, checker)
+    row.set_image(1, None)
+    image = pixels(rendered(row))
+    rect = row.image_rect(0)
+    centre = rect.center()
+    cell = rect.width() / 28
+    at = lambda i, j: image[int(rect.y() + (i + 0.5) * cell), int(rect.x() + (j + 0.5) * cell)]  # noqa: E731
+    assert at(0, 0).max() < 10 and at(0, 1).min() > 245  # black, white: no smoothing between pixels
+    assert image[int(centre.y()), int(row.image_rect(1).center().x())].min() > 245  # the empty cell stays blank
+    assert np.array_equal(row.shown_images(), checker[None])
+    text = LiveText("x")
+    qtbot.addWidget(text)
+    height = text.height()
+    text.setText("reconstruction error 0.0123 " * 3)
+    assert text.text().startswith("reconstruction error") and text.height() == height
