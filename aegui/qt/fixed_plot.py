@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QGraphicsItem
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
 
 def cache_in_device_pixels(*items: QGraphicsItem) -> None:
@@ -29,3 +32,41 @@ class FixedPlot(pg.PlotWidget):
         plot.hideButtons()
         plot.setMouseEnabled(x=False, y=False)
         cache_axes(plot)
+
+
+class RectBars:
+    """Bars as plain Qt rectangle items inside a pyqtgraph plot.
+
+    Live values change on every pen event; a QGraphicsRectItem per bar is moved with one
+    setRect call and painted by Qt in C++, where pyqtgraph's BarGraphItem rebuilds and
+    replays a picture in Python each time.
+    """
+
+    def __init__(self, plot: pg.PlotItem, width: float, brush, z_value: float = 0.0):
+        self._plot = plot
+        self._width = width
+        self._brush = pg.mkBrush(brush)
+        self._z_value = z_value
+        self._items: list[QGraphicsRectItem] = []
+        self.heights = np.zeros(0, dtype=np.float64)
+
+    def set_heights(self, heights) -> None:
+        heights = np.asarray(heights, dtype=np.float64).reshape(-1)
+        while len(self._items) < len(heights):
+            item = QGraphicsRectItem()
+            item.setPen(QPen(Qt.PenStyle.NoPen))
+            item.setBrush(self._brush)
+            item.setZValue(self._z_value)
+            self._plot.addItem(item, ignoreBounds=True)
+            self._items.append(item)
+        while len(self._items) > len(heights):
+            self._plot.removeItem(self._items.pop())
+        half = self._width / 2
+        for index, (item, height, old) in enumerate(zip(self._items, heights.tolist(), self._padded(len(heights)))):
+            if height != old:
+                item.setRect(QRectF(index - half, min(0.0, height), self._width, abs(height)))
+        self.heights = heights
+
+    def _padded(self, count: int) -> list[float]:
+        old = self.heights.tolist()
+        return old[:count] + [float("nan")] * (count - len(old))

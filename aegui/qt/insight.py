@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 
 from aegui.core.anomaly import NOT_A_DIGIT_ABOVE, TYPICAL_BELOW
 from aegui.core.session import Analysis, ModelSession
-from aegui.qt.fixed_plot import FixedPlot
+from aegui.qt.fixed_plot import FixedPlot, RectBars
 from aegui.qt.pixel_images import PixelImageRow
 
 VERDICT_COLOURS = {"typical digit": "#2e9d3a", "unusual": "#d98c00", "not a digit": "#c62828"}
@@ -40,6 +40,7 @@ class AnomalyGauge(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setMinimumSize(160, 22)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # the panel behind needs no repaint
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.percentile: float | None = None
         self.verdict: str | None = None
@@ -53,6 +54,7 @@ class AnomalyGauge(QWidget):
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
+        painter.fillRect(self.rect(), self.palette().window())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         area = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
         start = 0.0
@@ -119,8 +121,8 @@ class DigitProbabilities(FixedPlot):
         plot.getAxis("bottom").setTicks([[(d, str(d)) for d in range(10)]])
         self.title = "digit from the code (linear probe)"
         plot.setTitle(self.title, size="9pt")
-        self._bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7, brush=(90, 160, 90))
-        plot.addItem(self._bars)
+        self._bars = RectBars(plot, width=0.7, brush=(90, 160, 90))
+        self._bars.set_heights(np.zeros(10))
         # the prediction is a text item inside the plot: a changing title would relayout the plot
         self._prediction = pg.TextItem(anchor=(0, 0), color=(30, 30, 30))
         self._prediction.setPos(-0.5, 1.0)
@@ -131,7 +133,7 @@ class DigitProbabilities(FixedPlot):
     def show_analysis(self, analysis: Analysis) -> None:
         probabilities = analysis.digit_probabilities
         self.probabilities = np.zeros(10, np.float32) if probabilities is None else probabilities
-        self._bars.setOpts(height=self.probabilities)
+        self._bars.set_heights(self.probabilities)
         title = "digit from the code (linear probe)" if probabilities is not None else "this checkpoint has no linear probe"
         if title != self.title:
             self.title = title

@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 
 from aegui.core.session import ModelSession
-from aegui.qt.fixed_plot import FixedPlot
+from aegui.qt.fixed_plot import FixedPlot, RectBars, cache_in_device_pixels
 
 BAR_COLOUR = (70, 140, 230)
 DISTRIBUTION_COLOUR = (200, 200, 200, 90)
@@ -24,10 +24,12 @@ class LatentBars(FixedPlot):
         plot.showGrid(y=True, alpha=0.2)
         self._distribution = pg.BarGraphItem(x=[], height=[], y0=[], width=0.8, brush=DISTRIBUTION_COLOUR, pen=None)
         self._mean = pg.ScatterPlotItem(size=10, symbol="t3", pen=None, brush=(120, 120, 120))
-        self._bars = pg.BarGraphItem(x=[], height=[], width=0.55, brush=BAR_COLOUR, pen=None)
         self._zero = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen((150, 150, 150), width=1))
-        for item in (self._distribution, self._zero, self._bars, self._mean):
+        for item in (self._distribution, self._zero, self._mean):
             plot.addItem(item)
+        self._bars = RectBars(plot, width=0.55, brush=BAR_COLOUR, z_value=1)
+        self._mean.setZValue(2)
+        cache_in_device_pixels(self._distribution, self._zero, self._mean)  # fixed per model
         self._hover = pg.TextItem(anchor=(0, 1), color=(20, 20, 20), fill=(255, 255, 255, 220))
         self._hover.setZValue(10)
         self._hover.hide()
@@ -55,7 +57,7 @@ class LatentBars(FixedPlot):
 
     def show_code(self, code: np.ndarray) -> None:
         self._code = np.asarray(code, dtype=np.float32)
-        self._bars.setOpts(x=np.arange(len(code)), height=self._code)
+        self._bars.set_heights(self._code)
 
     def bar_heights(self) -> np.ndarray:
         return self._code.copy()

@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPainterPath, QTransform
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QLabel
+from pyqtgraph.graphicsItems.ScatterPlotItem import Symbols
 
 from aegui.core.session import ModelSession
 from aegui.qt.fixed_plot import cache_axes, cache_in_device_pixels
@@ -13,6 +16,24 @@ DIGIT_COLOURS = [
     (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
     (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
 ]  # fmt: skip
+
+
+MARKER_SIZE = 22  # pixels
+
+
+def _star_path(size: float) -> QPainterPath:
+    """pyqtgraph's star symbol scaled to ``size`` pixels."""
+    return QTransform.fromScale(size, size).map(Symbols["star"])
+
+
+class DigitLegend(QLabel):
+    """Which colour is which digit, beside the map rather than over its points."""
+
+    def __init__(self, parent=None):
+        swatches = "".join(f"<span style='color: rgb{colour}'>&#9679;</span>&nbsp;{digit}&nbsp;&nbsp; " for digit, colour in enumerate(DIGIT_COLOURS))
+        super().__init__(swatches, parent)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setToolTip("Colour of each reference digit on the map")
 
 
 class LatentMap(pg.PlotWidget):
@@ -26,10 +47,7 @@ class LatentMap(pg.PlotWidget):
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setAspectLocked(False)
-        self._legend = plot.addLegend(offset=(-5, 5), labelTextSize="8pt", verSpacing=-6, brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen(200, 200, 200))
         self._digit_brushes = [pg.mkBrush(*colour, 150) for colour in DIGIT_COLOURS]
-        for digit, brush in enumerate(self._digit_brushes):
-            self._legend.addItem(pg.ScatterPlotItem(size=7, pen=None, brush=brush), str(digit))
         # All reference digits in one item, kept as one pixmap: when the marker moves, Qt
         # copies the pixels under it instead of drawing 3,000 points again (no grid either:
         # a grid spans the whole plot and would be redrawn with every move).
@@ -37,12 +55,22 @@ class LatentMap(pg.PlotWidget):
         self._references.sigHovered.connect(self._on_references_hovered)
         cache_in_device_pixels(self._references)
         plot.addItem(self._references)
-        self._trail = pg.PlotDataItem(pen=pg.mkPen((30, 30, 30, 160), width=2))
-        self._marker = pg.ScatterPlotItem(size=22, symbol="star", pen=pg.mkPen("k", width=1.5), brush=pg.mkBrush(255, 215, 0))
-        self._trail.setZValue(5)
+        # Marker and trail are plain Qt items (painted in C++, no Python per repaint): the
+        # marker keeps its pixel size at any zoom, the trail is one path in map coordinates.
+        self._marker = QGraphicsPathItem(_star_path(MARKER_SIZE))
+        self._marker.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self._marker.setPen(pg.mkPen("k", width=1.5))
+        self._marker.setBrush(pg.mkBrush(255, 215, 0))
         self._marker.setZValue(6)
-        plot.addItem(self._trail)
-        plot.addItem(self._marker)
+        self._marker.hide()
+        self._trail = QGraphicsPathItem()
+        trail_pen = pg.mkPen((30, 30, 30, 160), width=2)
+        trail_pen.setCosmetic(True)
+        self._trail.setPen(trail_pen)
+        self._trail.setZValue(5)
+        plot.addItem(self._trail, ignoreBounds=True)
+        plot.addItem(self._marker, ignoreBounds=True)
+        self._marker_xy = np.array([np.nan, np.nan])
         self._hover_label = pg.TextItem(anchor=(0, 1), color=(20, 20, 20), fill=(255, 255, 255, 220))
         self._hover_label.setZValue(10)
         self._hover_label.hide()
@@ -66,19 +94,24 @@ class LatentMap(pg.PlotWidget):
         plot.enableAutoRange(False)
         plot.setXRange(float(low[0] - margin[0]), float(high[0] + margin[0]), padding=0)
         plot.setYRange(float(low[1] - margin[1]), float(high[1] + margin[1]), padding=0)
-        self._trail.setData([], [])
+        self._trail.setPath(QPainterPath())
 
     def show_position(self, position: np.ndarray, trail: list[np.ndarray] | None = None) -> None:
-        self._marker.setData(x=[float(position[0])], y=[float(position[1])])
-        if trail:
-            points = np.asarray(trail)
-            self._trail.setData(points[:, 0], points[:, 1])
-        else:
-            self._trail.setData([], [])
+        self._marker_xy = np.array([float(position[0]), float(position[1])])
+        self._marker.setPos(*self._marker_xy)
+        self._marker.show()
+        if trail and len(trail) > 1:
+            points = np.asarray(trail, dtype=np.float64)
+            self._trail.setPath(pg.arrayToQPath(points[:, 0], points[:, 1]))
+        elif not self._trail.path().isEmpty():
+            self._trail.setPath(QPainterPath())
 
     def marker_position(self) -> np.ndarray:
-        x, y = self._marker.getData()
-        return np.array([x[0], y[0]]) if len(x) else np.array([np.nan, np.nan])
+        return self._marker_xy.copy()
+
+    def trail_length(self) -> int:
+        """Points on the trail drawn over the map (0 when none)."""
+        return self._trail.path().elementCount()
 
     def _on_references_hovered(self, item, points, event) -> None:
         if len(points):

@@ -42,6 +42,8 @@ class LatentSliders(QScrollArea):
             # a fixed size keeps setText from relayouting the grid on every pen event
             value.setFixedSize(value.fontMetrics().horizontalAdvance("+000.00") + 6, value.sizeHint().height())
             value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            for widget in (slider, value):
+                widget.setAutoFillBackground(True)  # opaque: a change repaints it, not the panel behind
             grid.addWidget(name, index, 0)
             grid.addWidget(slider, index, 1)
             grid.addWidget(value, index, 2)
@@ -64,15 +66,17 @@ class LatentSliders(QScrollArea):
 
     def show_code(self, code: np.ndarray) -> None:
         """Reflect a code without emitting dimension_changed (no feedback loop)."""
-        for index, slider in enumerate(self._sliders):
-            step = self.step_of_value(index, float(code[index]))
-            if step != slider.value():
+        code = np.asarray(code, dtype=np.float32)
+        span = np.where(self._high > self._low, self._high - self._low, 1.0)
+        steps = np.rint(np.clip((code - self._low) / span, 0.0, 1.0) * STEPS).astype(int).tolist()
+        for slider, label, step, value in zip(self._sliders, self._values, steps, code.tolist()):
+            if step != slider.value():  # an unchanged slider is not repainted
                 slider.blockSignals(True)
                 slider.setValue(step)
                 slider.blockSignals(False)
-            text = f"{code[index]:+.2f}"
-            if text != self._values[index].text():
-                self._values[index].setText(text)
+            text = f"{value:+.2f}"
+            if text != label.text():
+                label.setText(text)
 
     def _on_slider_value_changed(self, index: int, step: int) -> None:
         value = self.value_of_step(index, step)

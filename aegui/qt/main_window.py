@@ -27,7 +27,7 @@ from aegui.qt.canvas import DrawingCanvas
 from aegui.qt.decoded_view import DecodedView
 from aegui.qt.insight import AnomalyMeter, DigitProbabilities, NearestDigits
 from aegui.qt.latent_bars import LatentBars
-from aegui.qt.latent_map import LatentMap
+from aegui.qt.latent_map import DigitLegend, LatentMap
 from aegui.qt.latent_sliders import LatentSliders
 from aegui.qt.model_panel import ModelPanel
 from aegui.qt.strips import ComparePanel, InterpolationPanel, TraversalPanel
@@ -140,6 +140,7 @@ class MainWindow(QMainWindow):
         map_row.addStretch(1)
         right_layout.addLayout(map_row)
         right_layout.addWidget(self.latent_map, 1)
+        right_layout.addWidget(DigitLegend())
         right_layout.addWidget(self.map_hint)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)

@@ -145,6 +145,7 @@ class LiveText(QWidget):
         super().__init__(parent)
         self._text = text
         self._lines = lines
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # the panel behind needs no repaint
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFixedHeight(self.fontMetrics().lineSpacing() * lines + 4)
 
@@ -164,6 +165,7 @@ class LiveText(QWidget):
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
+        painter.fillRect(event.rect(), self.palette().window())
         painter.setPen(self.palette().windowText().color())
         flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextWordWrap
         painter.drawText(self.rect().adjusted(2, 0, -2, 0), flags, self._text)

@@ -33,6 +33,7 @@ def test_drawing_changes_bars_marker_and_decoded_image_while_drawing(qtbot, wind
     assert np.abs(new_decoded - decoded).mean() > 0.01
     assert shown.count("sketch") >= 2  # updated during the stroke, not only on release
     assert len(window.explorer.trail) >= 2
+    assert window.latent_map.trail_length() == len(window.explorer.trail)  # the trail is drawn
     model_input = window.decoded_view.model_input()
     assert model_input.shape == (28, 28) and model_input.max() > 0.5
 
