@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 from aegui.core.anomaly import NOT_A_DIGIT_ABOVE, TYPICAL_BELOW
 from aegui.qt.insight import VERDICT_COLOURS, AnomalyGauge, gauge_fraction
 from aegui.qt.pixel_images import LiveText, PixelImageRow
-from tests.qt.conftest import canvas_points, send_mouse, wait_until_idle
+from tests.qt.conftest import canvas_points, draw_stroke, send_mouse, wait_until_idle
 
 
 def on_screen(widget) -> QImage:
@@ -105,3 +105,19 @@ def test_image_row_draws_each_image_pixel_for_pixel_and_the_live_text(qtbot):
     height = text.height()
     text.setText("reconstruction error 0.0123 " * 3)
     assert text.text().startswith("reconstruction error") and text.height() == height
+
+
+def test_hovering_a_nearest_digit_names_it(qtbot, window):
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QToolTip
+
+    draw_stroke(window.canvas, canvas_points(window.canvas, "one"))
+    wait_until_idle(qtbot, window)
+    row = window.nearest_digits.images
+    session = window.explorer.session
+    first = int(window.nearest_digits.shown_indices[0])
+    centre = row.image_rect(0).center().toPoint()
+    QApplication.sendEvent(row, QHelpEvent(QEvent.Type.ToolTip, centre, row.mapToGlobal(centre)))
+    qtbot.waitUntil(QToolTip.isVisible, timeout=5000)
+    assert QToolTip.text() == f"digit {session.reference.labels[first]}"
+    QToolTip.hideText()
