@@ -37,6 +37,7 @@ class AutoencoderModule(pl.LightningModule):
         latent_dim: int = 32,
         hidden_dim: int = 256,
         channels: int = 16,
+        hidden_layers: int = 1,
         variational: bool = False,
         beta: float = 1.0,
         learning_rate: float = 3e-3,

@@ -76,7 +76,15 @@ def _dense_decoder(latent_dim: int, hidden_dim: int) -> nn.Module:
     )
 
 
-def _conv_encoder(channels: int, hidden_dim: int, out_features: int) -> nn.Module:
+def _hidden_stack(hidden_dim: int, extra_layers: int) -> list[nn.Module]:
+    """``extra_layers`` more fully connected layers of width ``hidden_dim``, each with GELU."""
+    layers: list[nn.Module] = []
+    for _ in range(extra_layers):
+        layers += [nn.Linear(hidden_dim, hidden_dim), nn.GELU()]
+    return layers
+
+
+def _conv_encoder(channels: int, hidden_dim: int, out_features: int, hidden_layers: int = 1) -> nn.Module:
     c = channels
     return nn.Sequential(
         nn.Conv2d(1, c, 3, padding=1),
@@ -90,15 +98,17 @@ def _conv_encoder(channels: int, hidden_dim: int, out_features: int) -> nn.Modul
         nn.Flatten(),
         nn.Linear(2 * c * 7 * 7, hidden_dim),
         nn.GELU(),
+        *_hidden_stack(hidden_dim, hidden_layers - 1),
         nn.Linear(hidden_dim, out_features),
     )
 
 
-def _conv_decoder(latent_dim: int, channels: int, hidden_dim: int) -> nn.Module:
+def _conv_decoder(latent_dim: int, channels: int, hidden_dim: int, hidden_layers: int = 1) -> nn.Module:
     c = channels
     return nn.Sequential(
         nn.Linear(latent_dim, hidden_dim),
         nn.GELU(),
+        *_hidden_stack(hidden_dim, hidden_layers - 1),
         nn.Linear(hidden_dim, 2 * c * 7 * 7),
         nn.GELU(),
         nn.Unflatten(1, (2 * c, 7, 7)),
@@ -117,6 +127,7 @@ NETWORK_DEFAULTS: dict[str, Any] = {
     "latent_dim": 32,
     "hidden_dim": 256,
     "channels": 16,
+    "hidden_layers": 1,
     "variational": False,
 }
 
@@ -138,6 +149,7 @@ def build_autoencoder(hparams: Mapping[str, Any]) -> Autoencoder:
     hidden_dim = params["hidden_dim"]
     channels = params["channels"]
     variational = params["variational"]
+    hidden_layers = params["hidden_layers"]
     if architecture not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {architecture!r}; expected one of {ARCHITECTURES}")
     if not isinstance(latent_dim, int) or isinstance(latent_dim, bool) or not MIN_LATENT_DIM <= latent_dim <= MAX_LATENT_DIM:
@@ -146,6 +158,8 @@ def build_autoencoder(hparams: Mapping[str, Any]) -> Autoencoder:
         raise ValueError(f"hidden_dim must be an integer from 4 to 4096, got {hidden_dim!r}")
     if not isinstance(channels, int) or isinstance(channels, bool) or not 1 <= channels <= 256:
         raise ValueError(f"channels must be an integer from 1 to 256, got {channels!r}")
+    if not isinstance(hidden_layers, int) or isinstance(hidden_layers, bool) or not 1 <= hidden_layers <= 4:
+        raise ValueError(f"hidden_layers must be an integer from 1 to 4, got {hidden_layers!r}")
     if not isinstance(variational, bool):
         raise ValueError(f"variational must be true or false, got {variational!r}")
     encoder_out = 2 * latent_dim if variational else latent_dim
@@ -153,6 +167,6 @@ def build_autoencoder(hparams: Mapping[str, Any]) -> Autoencoder:
         encoder = _dense_encoder(latent_dim, hidden_dim, encoder_out)
         decoder = _dense_decoder(latent_dim, hidden_dim)
     else:
-        encoder = _conv_encoder(channels, hidden_dim, encoder_out)
-        decoder = _conv_decoder(latent_dim, channels, hidden_dim)
+        encoder = _conv_encoder(channels, hidden_dim, encoder_out, hidden_layers)
+        decoder = _conv_decoder(latent_dim, channels, hidden_dim, hidden_layers)
     return Autoencoder(encoder, decoder, latent_dim, variational)

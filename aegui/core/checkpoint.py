@@ -49,6 +49,7 @@ _NETWORK_TYPES: dict[str, tuple[type, ...]] = {
     "latent_dim": (int,),
     "hidden_dim": (int,),
     "channels": (int,),
+    "hidden_layers": (int,),
     "variational": (bool,),
 }
 _STATISTICS_VECTORS = ("latent_mean", "latent_std", "latent_min", "latent_max")

@@ -158,13 +158,15 @@ def test_sweep_runs_end_to_end_on_tiny_data(tiny_mnist_dir, tmp_path):
     assert json.loads((tmp_path / "family.json").read_text())["checkpoints"] == [row["checkpoint"] for row in rows]
 
 
-def test_mse_reconstruction_loss_trains_on_mse_and_the_app_reads_its_checkpoint(tiny_mnist_dir, tmp_path):
-    cli_main(fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "2", "--model.reconstruction_loss", "mse"))
+def test_mse_loss_and_deeper_layers_train_and_the_app_rebuilds_that_network(tiny_mnist_dir, tmp_path):
+    cli_main(fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "2", "--model.reconstruction_loss", "mse", "--model.hidden_layers", "2"))
     with open(next(tmp_path.glob("logs/version_*/metrics.csv"))) as handle:
         rows = [row for row in csv.DictReader(handle) if row.get("val/loss")]
     assert rows and all(abs(float(row["val/loss"]) - float(row["val/mse"])) < 1e-6 for row in rows)  # the loss is the MSE
     model = load_model(tmp_path / "checkpoints" / "last.ckpt")
-    assert model.hparams["reconstruction_loss"] == "mse"
+    assert model.hparams["reconstruction_loss"] == "mse" and model.hparams["hidden_layers"] == 2
+    hidden = [layer for layer in model.autoencoder.decoder if isinstance(layer, torch.nn.Linear) and layer.in_features == layer.out_features]
+    assert len(hidden) == 1  # the extra hidden-to-hidden layer of hidden_layers = 2
 
 
 def test_unknown_reconstruction_loss_is_refused():
@@ -172,3 +174,10 @@ def test_unknown_reconstruction_loss_is_refused():
 
     with pytest.raises(ValueError, match="reconstruction_loss must be one of"):
         AutoencoderModule(reconstruction_loss="l1")
+
+
+def test_out_of_range_hidden_layers_are_refused_before_any_weights_exist():
+    from training.networks import build_autoencoder
+
+    with pytest.raises(ValueError, match="hidden_layers must be an integer from 1 to 4"):
+        build_autoencoder({"latent_dim": 2, "hidden_layers": 9})
