@@ -83,9 +83,13 @@ class AutoencoderModule(pl.LightningModule):
             kl = 0.5 * (mean**2 + log_variance.exp() - 1 - log_variance).sum(1).mean() / images[0].numel()
         logits = self.autoencoder.decode_logits(code)
         bce = F.binary_cross_entropy_with_logits(logits, images)
-        pixels = torch.sigmoid(logits)
-        mse = F.mse_loss(pixels, images)
-        reconstruction = mse if self.hparams.reconstruction_loss == "mse" else bce
+        if self.hparams.reconstruction_loss == "mse":
+            mse = F.mse_loss(torch.sigmoid(logits), images)
+            reconstruction = mse
+        else:
+            with torch.no_grad():  # logged only: no graph for it
+                mse = F.mse_loss(torch.sigmoid(logits), images)
+            reconstruction = bce
         loss = reconstruction + self.hparams.beta * kl
         if self.classifier is not None:
             class_logits = self.classifier(mean)
