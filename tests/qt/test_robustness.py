@@ -21,8 +21,9 @@ def test_ten_thousand_random_events_raise_nothing(qtbot, window):
     exception raised inside a Qt handler). Keys that open modal file dialogs are left out."""
     rng = np.random.default_rng(1234)
     # Qt's own dock title-bar buttons are left out: a synthetic middle-button press and a
-    # later move sent straight to a float button (bypassing the platform's mouse grab) left
-    # a closed dock that crashed inside Qt when deleted; no real pointer sends that pair.
+    # later move sent straight to a float button left a closed dock that crashed inside Qt
+    # (QWidget::~QWidget) when deleted. Real pointer input reaches those buttons through
+    # Qt's implicit mouse grab, which these sendEvent calls bypass.
     widgets = [w for w in window.findChildren(QWidget) if w.isVisible() and w.width() > 4 and w.height() > 4 and not w.objectName().startswith("qt_dockwidget_")]
     assert len(widgets) > 20
     held: dict[int, Qt.MouseButton] = {}
