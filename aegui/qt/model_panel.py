@@ -27,7 +27,7 @@ def describe_session(session: ModelSession) -> str:
         ("format", model.file_format),
         ("architecture", f"{hp['architecture']}{' VAE (β = ' + str(hp.get('beta', 1.0)) + ')' if hp['variational'] else ' autoencoder'}"),
         ("latent size k", str(model.latent_dim)),
-        ("hidden width", str(hp["hidden_dim"]) + (f", {hp['channels']} channels" if hp["architecture"] == "conv" else "")),
+        ("hidden width", str(hp["hidden_dim"]) + (f" × {hp['hidden_layers']} layers" if hp.get("hidden_layers", 1) > 1 else "") + (f", {hp['channels']} channels" if hp["architecture"] == "conv" else "")),
     ]
     statistics = model.statistics
     if statistics is not None:
