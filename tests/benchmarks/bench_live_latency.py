@@ -87,28 +87,46 @@ def open_window():
     return window
 
 
-def measure_latency(window) -> list[float]:
+def replay_stroke(window, measure_move) -> None:
+    """Press, then every recorded point as a move with the button held, then release.
+
+    ``measure_move(point)`` sends one move and times it; sub-pixel moves, which the canvas
+    ignores (no analysis would follow), are skipped.
+    """
     canvas = window.canvas
     points = stroke_points(canvas)
     left = Qt.MouseButton.LeftButton
+    canvas.clear()
+    wait_idle(window)
+    send(canvas, QEvent.Type.MouseButtonPress, points[0], left, left)
+    wait_idle(window)
+    last = points[0]
+    for point in points[1:]:
+        if canvas.has_ink() and abs(point.x() - last.x()) < 1 and abs(point.y() - last.y()) < 1:
+            continue
+        last = point
+        measure_move(point)
+    send(canvas, QEvent.Type.MouseButtonRelease, points[-1], left, Qt.MouseButton.NoButton)
+    wait_idle(window)
+
+
+def send_move(window, point) -> None:
+    left = Qt.MouseButton.LeftButton
+    send(window.canvas, QEvent.Type.MouseMove, point, Qt.MouseButton.NoButton, left)
+
+
+def measure_latency(window) -> list[float]:
     latencies = []
-    for repeat in range(3):
-        canvas.clear()
-        wait_idle(window)
-        send(canvas, QEvent.Type.MouseButtonPress, points[0], left, left)
-        wait_idle(window)
-        last = points[0]
-        for point in points[1:]:
-            if canvas.has_ink() and abs(point.x() - last.x()) < 1 and abs(point.y() - last.y()) < 1:
-                continue  # the canvas ignores sub-pixel moves: no analysis would follow
-            last = point
-            start = time.perf_counter()
-            send(canvas, QEvent.Type.MouseMove, point, Qt.MouseButton.NoButton, left)
-            wait_shown(window)
-            QApplication.processEvents()  # Qt paints every widget the update touched, as in use
-            latencies.append((time.perf_counter() - start) * 1000)
-        send(canvas, QEvent.Type.MouseButtonRelease, points[-1], left, Qt.MouseButton.NoButton)
-        wait_idle(window)
+
+    def measure_move(point) -> None:
+        start = time.perf_counter()
+        send_move(window, point)
+        wait_shown(window)
+        QApplication.processEvents()  # Qt paints every widget the update touched, as in use
+        latencies.append((time.perf_counter() - start) * 1000)
+
+    for _ in range(3):
+        replay_stroke(window, measure_move)
     return latencies
 
 
@@ -137,35 +155,25 @@ def measure_breakdown(window) -> dict[str, np.ndarray]:
         on_live_done(analysis)
         marks["views_set"] = time.perf_counter()
 
-    explorer._submit_live, explorer._on_live_done = timed_submit, timed_done
-    canvas = window.canvas
-    points = stroke_points(canvas)
-    left = Qt.MouseButton.LeftButton
     rows = []
+
+    def measure_move(point) -> None:
+        marks.clear()
+        start, start_cpu = time.perf_counter(), time.thread_time()
+        send_move(window, point)
+        wait_shown(window)
+        shown = time.perf_counter()
+        QApplication.processEvents()
+        end, end_cpu = time.perf_counter(), time.thread_time()
+        rows.append([
+            marks["submitted"] - start, marks["job_started"] - marks["submitted"],
+            marks["job_finished"] - marks["job_started"], marks["delivered"] - marks["job_finished"],
+            marks["views_set"] - marks["delivered"], end - shown, end - start, end_cpu - start_cpu,
+        ])  # fmt: skip
+
+    explorer._submit_live, explorer._on_live_done = timed_submit, timed_done
     try:
-        canvas.clear()
-        wait_idle(window)
-        send(canvas, QEvent.Type.MouseButtonPress, points[0], left, left)
-        wait_idle(window)
-        last = points[0]
-        for point in points[1:]:
-            if abs(point.x() - last.x()) < 1 and abs(point.y() - last.y()) < 1:
-                continue
-            last = point
-            marks.clear()
-            start, start_cpu = time.perf_counter(), time.thread_time()
-            send(canvas, QEvent.Type.MouseMove, point, Qt.MouseButton.NoButton, left)
-            wait_shown(window)
-            shown = time.perf_counter()
-            QApplication.processEvents()
-            end, end_cpu = time.perf_counter(), time.thread_time()
-            rows.append([
-                marks["submitted"] - start, marks["job_started"] - marks["submitted"],
-                marks["job_finished"] - marks["job_started"], marks["delivered"] - marks["job_finished"],
-                marks["views_set"] - marks["delivered"], end - shown, end - start, end_cpu - start_cpu,
-            ])  # fmt: skip
-        send(canvas, QEvent.Type.MouseButtonRelease, points[-1], left, Qt.MouseButton.NoButton)
-        wait_idle(window)
+        replay_stroke(window, measure_move)
     finally:
         explorer._submit_live, explorer._on_live_done = submit_live, on_live_done
     names = ["pen event to job submitted (canvas ink, raster)", "worker picks the job up", "model work in the worker", "result back on the GUI thread", "setting every view", "Qt repaints what changed", "total", "GUI thread CPU time"]
