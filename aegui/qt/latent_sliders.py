@@ -60,15 +60,15 @@ class LatentSliders(QScrollArea):
     def value_of_step(self, index: int, step: int) -> float:
         return float(self._low[index] + (self._high[index] - self._low[index]) * step / STEPS)
 
-    def step_of_value(self, index: int, value: float) -> int:
-        span = float(self._high[index] - self._low[index]) or 1.0
-        return int(round(np.clip((value - self._low[index]) / span, 0.0, 1.0) * STEPS))
+    def steps_of_code(self, code: np.ndarray) -> list[int]:
+        """The slider step of every dimension of ``code`` (clipped to the slider range)."""
+        span = np.where(self._high > self._low, self._high - self._low, 1.0)
+        return np.rint(np.clip((np.asarray(code, dtype=np.float32) - self._low) / span, 0.0, 1.0) * STEPS).astype(int).tolist()
 
     def show_code(self, code: np.ndarray) -> None:
         """Reflect a code without emitting dimension_changed (no feedback loop)."""
         code = np.asarray(code, dtype=np.float32)
-        span = np.where(self._high > self._low, self._high - self._low, 1.0)
-        steps = np.rint(np.clip((code - self._low) / span, 0.0, 1.0) * STEPS).astype(int).tolist()
+        steps = self.steps_of_code(code)
         for slider, label, step, value in zip(self._sliders, self._values, steps, code.tolist()):
             if step != slider.value():  # an unchanged slider is not repainted
                 slider.blockSignals(True)
