@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QImage, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
     QProgressBar, QPushButton, QSlider, QSplitter, QTabWidget, QVBoxLayout, QWidget,
@@ -30,18 +30,12 @@ from aegui.qt.latent_bars import LatentBars
 from aegui.qt.latent_map import DigitLegend, LatentMap
 from aegui.qt.latent_sliders import LatentSliders
 from aegui.qt.model_panel import ModelPanel
+from aegui.qt.pixel_images import image_to_qimage
 from aegui.qt.strips import ComparePanel, InterpolationPanel, TraversalPanel
 from aegui.qt.worker import LatestWinsExecutor
 
 MAX_RECENT_FILES = 8
 PROJECTION_LABELS = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
-
-
-def grayscale_qimage(image: np.ndarray) -> QImage:
-    """A float image in [0, 1] as an 8-bit grayscale QImage (a copy that owns its pixels)."""
-    pixels = np.ascontiguousarray(np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8))
-    height, width = pixels.shape
-    return QImage(pixels.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
 
 
 def configure_threads_for_live_inference() -> None:
@@ -419,7 +413,7 @@ class MainWindow(QMainWindow):
 
     def export_decoded(self, path: Path) -> None:
         if self.explorer.analysis is not None:
-            grayscale_qimage(self.explorer.analysis.reconstruction).save(str(path), "PNG")
+            image_to_qimage(self.explorer.analysis.reconstruction).save(str(path), "PNG")
 
     def export_code(self, path: Path) -> None:
         analysis = self.explorer.analysis
