@@ -30,8 +30,7 @@ class ImageStrip(PixelImageRow):
         self.images = self.shown_images()
 
     def clear_strip(self) -> None:
-        if len(self.images):
-            self.set_images([])
+        self.set_images([])  # cells already empty are left alone, so this costs nothing when blank
 
 
 class TraversalPanel(QWidget):
