@@ -39,15 +39,25 @@ PROJECTION_LABELS = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
 
 
 def configure_threads_for_live_inference() -> None:
-    """One image at a time is fastest on one intra-op thread (0.5 ms instead of 1.8 ms per
-    forward pass on 2 cores, measured from a worker thread), and a short GIL switch interval
-    lets the worker and the GUI thread hand over quickly while a stroke is drawn."""
+    """Threads tuned for one small image at a time.
+
+    - One torch intra-op thread: 0.5 ms instead of 1.8 ms per forward pass on 2 cores,
+      measured from a worker thread.
+    - A short GIL switch interval lets the worker and the GUI thread hand over quickly.
+    - No Qt GUI thread pool: Qt's raster engine otherwise hands every fill taller than ~96
+      lines (plot backgrounds, the canvas, the slider panel) to pool threads and waits for
+      them, which on a pen event costs more than the fill itself (pen event to all views
+      repainted p50 5.2 -> 3.9 ms on 2 cores, ``tests/benchmarks/bench_live_latency.py``).
+      Qt reads the variable when it first needs the pool, i.e. at the first large paint.
+    """
+    import os
     import sys
 
     import torch
 
     torch.set_num_threads(1)
     sys.setswitchinterval(0.0005)
+    os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
 
 
 class MainWindow(QMainWindow):

@@ -48,6 +48,24 @@ def test_canvas_repaints_only_around_the_pen_yet_shows_the_whole_stroke(qtbot, w
     assert np.abs(shown - fresh).max() <= 2
 
 
+def test_every_live_view_shows_what_a_full_repaint_would_after_a_stroke(qtbot, window):
+    """Views repaint only what changed on each pen event (images without their captions,
+    sliders whose value moved); none may keep a stale pixel."""
+    canvas = window.canvas
+    points = canvas_points(canvas, "zero", count=30)
+    left = Qt.MouseButton.LeftButton
+    send_mouse(canvas, QEvent.Type.MouseButtonPress, QPointF(*points[0]), left, left)
+    for x, y in points[1:]:  # each move is answered and painted before the next
+        send_mouse(canvas, QEvent.Type.MouseMove, QPointF(x, y), Qt.MouseButton.NoButton, left)
+        wait_until_idle(qtbot, window)
+        QApplication.processEvents()
+    views = {"decoded": window.decoded_view, "nearest": window.nearest_digits, "sliders": window.sliders.viewport(), "gauge": window.anomaly_meter}
+    for name, view in views.items():
+        shown, fresh = pixels(on_screen(view)), pixels(rendered(view))
+        assert shown.shape == fresh.shape, name
+        assert np.abs(shown - fresh).max() <= 2, name
+
+
 def test_hovering_a_reference_point_on_the_map_names_its_digit(qtbot, window):
     latent_map = window.latent_map
     session = window.explorer.session
