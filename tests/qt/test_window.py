@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication
 from PySide6.QtTest import QTest
 
 from aegui.core.export import load_code
-from tests.qt.conftest import SIGNAL_TIMEOUT_MS, canvas_points, draw_stroke, wait_until_idle
+from aegui.qt.latent_sliders import STEPS
+from tests.qt.conftest import SIGNAL_TIMEOUT_MS, canvas_points, draw_stroke, send_mouse, wait_until_idle
 
 
 def state(window):
@@ -72,29 +73,60 @@ def test_right_button_erases(qtbot, window):
     assert window.canvas.raster().sum() < ink_before
 
 
+def drag_slider(window, index: int, fraction: float) -> None:
+    """Press on slider ``index`` in the middle and drag it to ``fraction`` of its track."""
+    window.sliders_dock.show()
+    rows = window.sliders.rows
+    rect = rows.row_rect(index)
+    window.sliders.ensureVisible(rect.center().x(), rect.center().y())
+    QApplication.processEvents()
+    left, right = rows.track_span()
+    start, end = QPointF((left + right) / 2, rect.center().y()), QPointF(left + fraction * (right - left), rect.center().y())
+    button = Qt.MouseButton.LeftButton
+    send_mouse(rows, QEvent.Type.MouseButtonPress, start, button, button)
+    for step in np.linspace(0, 1, 5)[1:]:
+        send_mouse(rows, QEvent.Type.MouseMove, start + (end - start) * float(step), Qt.MouseButton.NoButton, button)
+    send_mouse(rows, QEvent.Type.MouseButtonRelease, end, button, Qt.MouseButton.NoButton)
+
+
 def test_moving_a_slider_changes_decoded_image_bar_and_marker(qtbot, window):
     _, marker, decoded = state(window)
-    slider = window.sliders.slider(3)
     with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
-        slider.setValue(slider.maximum())  # what dragging to the end does
+        drag_slider(window, 3, 1.0)
     wait_until_idle(qtbot, window)
     bars, new_marker, new_decoded = state(window)
-    assert bars[3] == np.float32(window.sliders.value_of_step(3, slider.maximum()))
+    assert bars[3] == np.float32(window.sliders.value_of_step(3, STEPS))
     assert np.abs(new_decoded - decoded).mean() > 1e-3
     assert not np.allclose(new_marker, marker)
     assert window.explorer.analysis.origin == "sliders"
-    assert slider.value() == slider.maximum()  # the update did not bounce back into the slider
+    assert window.sliders.step(3) == STEPS  # the update did not bounce back into the slider
+    assert window.sliders.rows.value_texts[3] == f"{window.explorer.analysis.code[3]:+.2f}"
 
 
 def test_slider_moves_with_the_keyboard(qtbot, window):
     window.sliders_dock.show()
-    slider = window.sliders.slider(0)
-    window.sliders.ensureWidgetVisible(slider)
-    QApplication.processEvents()
-    before = slider.value()
+    rows = window.sliders.rows
+    rows.setFocus()
+    QTest.keyClick(rows, Qt.Key.Key_Down)  # to the second dimension
+    before = window.sliders.step(1)
     with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
-        QTest.keyClick(slider, Qt.Key.Key_PageUp)
-    assert slider.value() != before
+        QTest.keyClick(rows, Qt.Key.Key_PageUp)
+    assert window.sliders.step(1) == min(before + STEPS // 10, STEPS)
+    assert window.explorer.analysis.code[1] == np.float32(window.sliders.value_of_step(1, window.sliders.step(1)))
+
+
+def test_sliders_scroll_for_large_k_and_keep_the_chosen_row_in_view(qtbot, window):
+    window.sliders_dock.show()
+    window.sliders_dock.resize(300, 200)
+    QApplication.processEvents()
+    rows = window.sliders.rows
+    assert rows.height() > window.sliders.viewport().height()  # 32 rows do not fit: it scrolls
+    rows.setFocus()
+    for _ in range(31):
+        QTest.keyClick(rows, Qt.Key.Key_Down)
+    assert rows.current_row == 31
+    bar = window.sliders.verticalScrollBar()
+    assert bar.value() > 0 and rows.row_rect(31).bottom() - bar.value() <= window.sliders.viewport().height()
 
 
 def test_clicking_the_map_decodes_that_point(qtbot, window):
@@ -127,7 +159,7 @@ def test_back_to_sketch_after_moving_a_slider(qtbot, window):
     draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
     wait_until_idle(qtbot, window)
     sketch_code = window.explorer.analysis.code.copy()
-    window.sliders.slider(1).setValue(0)
+    drag_slider(window, 1, 0.0)
     wait_until_idle(qtbot, window)
     assert window.back_to_sketch_button.isEnabled()
     with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
