@@ -18,10 +18,11 @@ INK_THRESHOLD = 0.02
 
 def ink_bounding_box(raster: np.ndarray, threshold: float = INK_THRESHOLD) -> tuple[int, int, int, int] | None:
     """(top, bottom, left, right) of the ink, exclusive ends; None when there is no ink."""
-    rows = np.flatnonzero((raster > threshold).any(axis=1))
+    ink = raster > threshold
+    rows = np.flatnonzero(ink.any(axis=1))
     if rows.size == 0:
         return None
-    cols = np.flatnonzero((raster > threshold).any(axis=0))
+    cols = np.flatnonzero(ink.any(axis=0))
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 

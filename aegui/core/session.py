@@ -97,6 +97,7 @@ class ModelSession:
             codes = torch.cat([autoencoder.encode(images[i : i + 1000]) for i in range(0, len(images), 1000)])
             reconstructions = torch.cat([autoencoder.decode(codes[i : i + 1000]) for i in range(0, len(codes), 1000)])
         self.reference_codes = codes.numpy()
+        self._reference_norms = np.einsum("nk,nk->n", self.reference_codes, self.reference_codes)
         self.reference_errors = ((reconstructions - images) ** 2).flatten(1).mean(1).numpy()
         statistics = model.statistics
         if statistics is not None:
@@ -166,7 +167,9 @@ class ModelSession:
         return (exp / exp.sum()).astype(np.float32)
 
     def nearest_references(self, code: np.ndarray, count: int = NEIGHBOURS) -> np.ndarray:
-        distances = np.einsum("nk,nk->n", self.reference_codes - code, self.reference_codes - code)
+        # |r - c|^2 = |r|^2 - 2 r.c + |c|^2; the last term is the same for every r, so the
+        # ranking needs one matrix-vector product per code instead of a (n, k) difference
+        distances = self._reference_norms - 2.0 * (self.reference_codes @ np.asarray(code, dtype=np.float32))
         nearest = np.argpartition(distances, count)[:count]
         return nearest[np.argsort(distances[nearest])]
 

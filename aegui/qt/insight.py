@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from aegui.core.anomaly import NOT_A_DIGIT_ABOVE, TYPICAL_BELOW
 from aegui.core.session import Analysis, ModelSession
@@ -123,8 +122,12 @@ class DigitProbabilities(FixedPlot):
         plot.setTitle(self.title, size="9pt")
         self._bars = RectBars(plot, width=0.7, brush=(90, 160, 90))
         self._bars.set_heights(np.zeros(10))
-        # the prediction is a text item inside the plot: a changing title would relayout the plot
-        self._prediction = pg.TextItem(anchor=(0, 0), color=(30, 30, 30))
+        # The prediction is a text item inside the plot (a changing title would relayout the
+        # plot), a plain Qt one: it changes with most pen events, and pyqtgraph's TextItem
+        # lays itself out again in Python on every change.
+        self._prediction = QGraphicsSimpleTextItem()
+        self._prediction.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self._prediction.setBrush(QColor(30, 30, 30))
         self._prediction.setPos(-0.5, 1.0)
         plot.addItem(self._prediction, ignoreBounds=True)
         self.prediction_text = ""

@@ -91,11 +91,6 @@ class SliderRows(QWidget):
         left, right = self.track_span()
         return int(round(np.clip((x - left) / (right - left), 0.0, 1.0) * STEPS))
 
-    def handle_centre(self, row: int) -> QPointF:
-        left, right = self.track_span()
-        rect = self.row_rect(row)
-        return QPointF(left + (right - left) * self.steps[row] / STEPS, rect.center().y() + 0.5)
-
     def row_at(self, y: float) -> int | None:
         row = int((y - MARGIN) // ROW_HEIGHT)
         return row if 0 <= row < len(self.names) else None
@@ -139,23 +134,26 @@ class SliderRows(QWidget):
         value_right = self.width() - MARGIN
         has_focus = self.hasFocus()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(text_colour)
+        # plain arithmetic in the loop: on every pen event each visible row is repainted
+        track_left, track_width = int(left), int(right - left)
+        text_offset = (ROW_HEIGHT - self.fontMetrics().height()) / 2
+        paint_names = exposed.left() < MARGIN + self._name_width
+        no_pen, focus_pen = QPen(Qt.PenStyle.NoPen), QPen(focus_colour.darker(140), 2)
+        painter.setBrush(handle_colour)
         for row in range(first, last + 1):
-            rect = self.row_rect(row)
-            centre_y = rect.center().y()
-            text_y = rect.y() + (ROW_HEIGHT - self.fontMetrics().height()) / 2
-            if exposed.left() < MARGIN + self._name_width:
-                painter.drawStaticText(QPointF(MARGIN + 2, text_y), self._name_texts[row])
-            painter.fillRect(QRect(int(left), centre_y - 2, int(right - left), 4), groove_colour)
-            painter.fillRect(QRect(middle_x, centre_y - 5, 1, 10), groove_colour)  # the training mean
-            handle = self.handle_centre(row)
-            focused = has_focus and row == self.current_row
-            painter.setBrush(handle_colour)
-            painter.setPen(QPen(focus_colour.darker(140), 2) if focused else Qt.PenStyle.NoPen)
-            painter.drawRoundedRect(QRectF(handle.x() - HANDLE_WIDTH / 2, rect.y() + 3, HANDLE_WIDTH, ROW_HEIGHT - 6), 3, 3)
+            top = MARGIN + row * ROW_HEIGHT
+            centre_y = top + ROW_HEIGHT // 2
+            text_y = top + text_offset
             painter.setPen(text_colour)
+            if paint_names:
+                painter.drawStaticText(QPointF(MARGIN + 2, text_y), self._name_texts[row])
             text = self._value_text(self.value_texts[row])
             painter.drawStaticText(QPointF(value_right - text.size().width(), text_y), text)
+            painter.fillRect(track_left, centre_y - 2, track_width, 4, groove_colour)
+            painter.fillRect(middle_x, centre_y - 5, 1, 10, groove_colour)  # the training mean
+            handle_x = left + (right - left) * int(self.steps[row]) / STEPS
+            painter.setPen(focus_pen if has_focus and row == self.current_row else no_pen)
+            painter.drawRoundedRect(QRectF(handle_x - HANDLE_WIDTH / 2, top + 3, HANDLE_WIDTH, ROW_HEIGHT - 6), 3, 3)
         painter.end()
 
     def _value_text(self, text: str) -> QStaticText:

@@ -105,3 +105,15 @@ def test_explorer_map_click_decodes_the_point_it_was_given(default_checkpoint, r
     explorer.set_map_point(float(target[0]), float(target[1]))
     assert explorer.analysis.origin == "map"
     assert np.allclose(explorer.analysis.map_position, target, atol=1e-3)  # PCA: exact on its plane
+
+
+def test_nearest_references_are_the_closest_codes_in_order(session, unseen_digits):
+    images, _ = unseen_digits
+    codes = session.reference_codes.astype(np.float64)
+    for image in images[:20]:
+        code = session.encode(image)
+        distances = np.linalg.norm(codes - code.astype(np.float64), axis=1)
+        nearest = session.nearest_references(code)
+        assert len(nearest) == 5
+        # the five returned are the five smallest distances, closest first
+        assert np.allclose(distances[nearest], np.sort(distances)[:5], rtol=1e-4, atol=1e-4)
