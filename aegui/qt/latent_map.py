@@ -71,6 +71,7 @@ class LatentMap(pg.PlotWidget):
         plot.addItem(self._trail, ignoreBounds=True)
         plot.addItem(self._marker, ignoreBounds=True)
         self._marker_xy = np.array([np.nan, np.nan])
+        self._trail_start: np.ndarray | None = None  # first point of the trail drawn
         self._hover_label = pg.TextItem(anchor=(0, 1), color=(20, 20, 20), fill=(255, 255, 255, 220))
         self._hover_label.setZValue(10)
         self._hover_label.hide()
@@ -102,8 +103,14 @@ class LatentMap(pg.PlotWidget):
         self._marker.setPos(*self._marker_xy)
         self._marker.show()
         if trail and len(trail) > 1:
-            points = np.asarray(trail, dtype=np.float64)
-            self._trail.setPath(pg.arrayToQPath(points[:, 0], points[:, 1]))
+            path = self._trail.path()
+            if len(trail) == path.elementCount() + 1 and trail[0] is self._trail_start:
+                path.lineTo(float(trail[-1][0]), float(trail[-1][1]))  # the stroke went on: one more point
+            else:
+                points = np.asarray(trail, dtype=np.float64)
+                path = pg.arrayToQPath(points[:, 0], points[:, 1])
+                self._trail_start = trail[0]
+            self._trail.setPath(path)
         elif not self._trail.path().isEmpty():
             self._trail.setPath(QPainterPath())
 
@@ -113,6 +120,11 @@ class LatentMap(pg.PlotWidget):
     def trail_length(self) -> int:
         """Points on the trail drawn over the map (0 when none)."""
         return self._trail.path().elementCount()
+
+    def trail_points(self) -> np.ndarray:
+        """The trail drawn over the map as (n, 2) map coordinates."""
+        path = self._trail.path()
+        return np.array([[path.elementAt(i).x, path.elementAt(i).y] for i in range(path.elementCount())]).reshape(-1, 2)
 
     def _on_references_hovered(self, item, points, event) -> None:
         if len(points):

@@ -59,6 +59,8 @@ def test_every_live_view_shows_what_a_full_repaint_would_after_a_stroke(qtbot, w
         send_mouse(canvas, QEvent.Type.MouseMove, QPointF(x, y), Qt.MouseButton.NoButton, left)
         wait_until_idle(qtbot, window)
         QApplication.processEvents()
+    trail = np.array(window.explorer.trail)
+    assert len(trail) >= 10 and np.allclose(window.latent_map.trail_points(), trail, atol=1e-6)  # drawn point by point
     views = {"decoded": window.decoded_view, "nearest": window.nearest_digits, "sliders": window.sliders.viewport(), "gauge": window.anomaly_meter}
     for name, view in views.items():
         shown, fresh = pixels(on_screen(view)), pixels(rendered(view))
