@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsPathItem
 
 from aegui.core.session import ModelSession
 from aegui.qt.fixed_plot import FixedPlot, RectBars, cache_in_device_pixels
 
 BAR_COLOUR = (70, 140, 230)
 DISTRIBUTION_COLOUR = (200, 200, 200, 90)
+MEAN_COLOUR = (120, 120, 120)
 
 
 class LatentBars(FixedPlot):
@@ -22,13 +25,20 @@ class LatentBars(FixedPlot):
         plot.setLabel("bottom", "latent dimension")
         plot.setLabel("left", "value")
         plot.showGrid(y=True, alpha=0.2)
-        self._distribution = pg.BarGraphItem(x=[], height=[], y0=[], width=0.8, brush=DISTRIBUTION_COLOUR, pen=None)
-        self._mean = pg.ScatterPlotItem(size=10, symbol="t3", pen=None, brush=(120, 120, 120))
-        self._zero = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen((150, 150, 150), width=1))
-        for item in (self._distribution, self._zero, self._mean):
-            plot.addItem(item)
-        self._bars = RectBars(plot, width=0.55, brush=BAR_COLOUR, z_value=1)
+        # Training distribution (a box from mean - std to mean + std, a line at the mean) and
+        # the zero line are plain Qt items: the scene asks every item in a repainted area for
+        # its bounds, and pyqtgraph's items answer in Python, on every pen event.
+        self._distribution = QGraphicsPathItem()
+        self._distribution.setPen(QPen(Qt.PenStyle.NoPen))
+        self._distribution.setBrush(pg.mkBrush(DISTRIBUTION_COLOUR))
+        self._mean = QGraphicsPathItem()
+        self._mean.setPen(pg.mkPen(MEAN_COLOUR, width=2, cosmetic=True))
         self._mean.setZValue(2)
+        self._zero = QGraphicsLineItem()
+        self._zero.setPen(pg.mkPen((150, 150, 150), width=1, cosmetic=True))
+        for item in (self._distribution, self._zero, self._mean):
+            plot.addItem(item, ignoreBounds=True)
+        self._bars = RectBars(plot, width=0.55, brush=BAR_COLOUR, z_value=1)
         cache_in_device_pixels(self._distribution, self._zero, self._mean)  # fixed per model
         self._hover = pg.TextItem(anchor=(0, 1), color=(20, 20, 20), fill=(255, 255, 255, 220))
         self._hover.setZValue(10)
@@ -41,11 +51,16 @@ class LatentBars(FixedPlot):
 
     def set_session(self, session: ModelSession, labels: list[str] | None = None) -> None:
         k = session.latent_dim
-        x = np.arange(k)
         low, high = session.slider_low, session.slider_high
         std = session.latent_std
-        self._distribution.setOpts(x=x, y0=session.latent_mean - std, height=2 * std)
-        self._mean.setData(x=x, y=session.latent_mean)
+        boxes, means = QPainterPath(), QPainterPath()
+        for index, (mean, spread) in enumerate(zip(session.latent_mean.tolist(), std.tolist())):
+            boxes.addRect(QRectF(index - 0.4, mean - spread, 0.8, 2 * spread))
+            means.moveTo(index - 0.4, mean)
+            means.lineTo(index + 0.4, mean)
+        self._distribution.setPath(boxes)
+        self._mean.setPath(means)
+        self._zero.setLine(-1.0, 0.0, float(k), 0.0)
         self._labels = labels or [""] * k
         plot = self.getPlotItem()
         plot.setXRange(-0.7, k - 0.3, padding=0)

@@ -64,6 +64,8 @@ class PixelImageRow(QWidget):
         self._tables = [rgb32_table(table) for table in self._lookup_tables]
         self._cell_images: list[np.ndarray | None] = [None] * count
         self.tooltips: list[str] = [""] * count
+        self._geometry_key: tuple[int, int, int] | None = None
+        self._geometry_cache: list[tuple[QRect, QRectF, QRect]] = []
 
     def set_image(self, index: int, image: np.ndarray | None, caption: str | None = None, tooltip: str = "") -> None:
         self._cell_images[index] = None if image is None else np.array(image, dtype=np.float32)
@@ -78,7 +80,8 @@ class PixelImageRow(QWidget):
             self._captions[index] = caption
         self.tooltips[index] = tooltip
         # an unchanged caption is not repainted: laying out its text costs more than the image
-        self.update(self.cell_rect(index) if caption_changed else self.image_rect(index).toAlignedRect().adjusted(-1, -1, 1, 1))
+        cell, _, image_pixels = self._geometry()[index]
+        self.update(cell if caption_changed else image_pixels)
 
     def set_images(self, images, captions: list[str] | None = None, tooltips: list[str] | None = None) -> None:
         """Show up to ``count`` images from the left; the remaining cells are left empty."""
@@ -108,16 +111,30 @@ class PixelImageRow(QWidget):
     def _caption_height(self) -> int:
         return self.fontMetrics().height() * self._caption_lines + CAPTION_GAP if any(self._captions) or self._caption_lines > 1 else 0
 
+    def _geometry(self) -> list[tuple[QRect, QRectF, QRect]]:
+        """Per cell: its rect, its image's rect, and the pixels to repaint for a new image.
+
+        Computed once per size and caption height: cells are asked for on every pen event.
+        """
+        top = self._caption_height()
+        key = (self.width(), self.height(), top)
+        if key != self._geometry_key:
+            width = self.width() / self.count
+            cells = []
+            for index in range(self.count):
+                cell = QRect(int(index * width), 0, int(np.ceil(width)) + 1, self.height())
+                side = max(0.0, min(cell.width() - 4, cell.height() - top - 2))
+                image = QRectF(cell.x() + (cell.width() - side) / 2, top + (cell.height() - top - side) / 2, side, side)
+                cells.append((cell, image, image.toAlignedRect().adjusted(-1, -1, 1, 1)))
+            self._geometry_key, self._geometry_cache = key, cells
+        return self._geometry_cache
+
     def cell_rect(self, index: int) -> QRect:
         """The part of the widget that cell ``index`` (caption and image) paints."""
-        width = self.width() / self.count
-        return QRect(int(index * width), 0, int(np.ceil(width)) + 1, self.height())
+        return QRect(self._geometry()[index][0])
 
     def image_rect(self, index: int) -> QRectF:
-        cell = QRectF(self.cell_rect(index))
-        top = self._caption_height()
-        side = max(0.0, min(cell.width() - 4, cell.height() - top - 2))
-        return QRectF(cell.x() + (cell.width() - side) / 2, top + (cell.height() - top - side) / 2, side, side)
+        return QRectF(self._geometry()[index][1])
 
     def cell_at(self, x: float) -> int | None:
         index = int(x * self.count / max(self.width(), 1))
@@ -134,17 +151,17 @@ class PixelImageRow(QWidget):
         painter = QPainter(self)
         painter.fillRect(event.rect(), QColor(255, 255, 255))
         caption_height = self._caption_height()
+        exposed = event.rect()
         painter.setPen(QColor(68, 68, 68))
-        for index in range(self.count):
-            cell = self.cell_rect(index)
-            if not cell.intersects(event.rect()):
+        for index, (cell, image_rect, _) in enumerate(self._geometry()):
+            if not cell.intersects(exposed):
                 continue
             caption_rect = QRect(cell.x(), 0, cell.width(), caption_height)
-            if self._captions[index] and caption_rect.intersects(event.rect()):
+            if self._captions[index] and caption_rect.intersects(exposed):
                 painter.drawText(caption_rect, Qt.AlignmentFlag.AlignCenter, self._captions[index])
             image = self._qimages[index]
             if image is not None:
-                painter.drawImage(self.image_rect(index), image)  # no smoothing: pixels stay pixels
+                painter.drawImage(image_rect, image)  # no smoothing: pixels stay pixels
         painter.end()
 
     def event(self, event) -> bool:
