@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPen, QStaticText
+from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QStaticText
 from PySide6.QtWidgets import QScrollArea, QToolTip, QWidget
 
 from aegui.core.session import ModelSession
@@ -47,6 +47,8 @@ class SliderRows(QWidget):
         self._value_cache: dict[str, QStaticText] = {}
         self._name_width = 0
         self._value_width = self.fontMetrics().horizontalAdvance("+000.00") + 6
+        self._static_key: tuple | None = None
+        self._static_pixmap = QPixmap()
 
     # --- content ---------------------------------------------------------------------------
     def set_rows(self, names: list[str]) -> None:
@@ -116,44 +118,63 @@ class SliderRows(QWidget):
             scroll_area.ensureVisible(rect.center().x(), rect.center().y(), 0, ROW_HEIGHT)
 
     # --- Qt events -------------------------------------------------------------------------
+    def _static_layer(self) -> QPixmap:
+        """Background, names, grooves and mean marks: drawn once per size, copied per paint."""
+        ratio = self.devicePixelRatioF()
+        key = (self.width(), self.height(), ratio, tuple(self.names))
+        if key != self._static_key:
+            pixmap = QPixmap(int(self.width() * ratio), int(self.height() * ratio))
+            pixmap.setDevicePixelRatio(ratio)
+            palette = self.palette()
+            pixmap.fill(palette.window().color())
+            painter = QPainter(pixmap)
+            left, right = self.track_span()
+            middle_x = int(round((left + right) / 2))
+            groove_colour = palette.mid().color()
+            text_offset = (ROW_HEIGHT - self.fontMetrics().height()) / 2
+            painter.setPen(palette.windowText().color())
+            for row, name in enumerate(self._name_texts):
+                top = MARGIN + row * ROW_HEIGHT
+                centre_y = top + ROW_HEIGHT // 2
+                painter.drawStaticText(QPointF(MARGIN + 2, top + text_offset), name)
+                painter.fillRect(int(left), centre_y - 2, int(right - left), 4, groove_colour)
+                painter.fillRect(middle_x, centre_y - 5, 1, 10, groove_colour)  # the training mean
+            painter.end()
+            self._static_key, self._static_pixmap = key, pixmap
+        return self._static_pixmap
+
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         exposed = event.rect()
-        palette = self.palette()
-        painter.fillRect(exposed, palette.window())
+        painter.drawPixmap(exposed, self._static_layer(), exposed)
         count = len(self.names)
         if not count:
             painter.end()
             return
+        # On every pen event each visible row is repainted: only what moves is drawn here,
+        # with plain arithmetic and one pen change per kind of thing.
         first = max(0, (exposed.top() - MARGIN) // ROW_HEIGHT)
         last = min(count - 1, (exposed.bottom() - MARGIN) // ROW_HEIGHT)
+        rows = range(first, last + 1)
         left, right = self.track_span()
-        groove_colour, handle_colour, text_colour = palette.mid().color(), QColor(60, 110, 200), palette.windowText().color()
-        focus_colour = palette.highlight().color()
-        middle_x = int(round((left + right) / 2))
+        palette = self.palette()
         value_right = self.width() - MARGIN
-        has_focus = self.hasFocus()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        # plain arithmetic in the loop: on every pen event each visible row is repainted
-        track_left, track_width = int(left), int(right - left)
-        text_offset = (ROW_HEIGHT - self.fontMetrics().height()) / 2
-        paint_names = exposed.left() < MARGIN + self._name_width
-        no_pen, focus_pen = QPen(Qt.PenStyle.NoPen), QPen(focus_colour.darker(140), 2)
-        painter.setBrush(handle_colour)
-        for row in range(first, last + 1):
-            top = MARGIN + row * ROW_HEIGHT
-            centre_y = top + ROW_HEIGHT // 2
-            text_y = top + text_offset
-            painter.setPen(text_colour)
-            if paint_names:
-                painter.drawStaticText(QPointF(MARGIN + 2, text_y), self._name_texts[row])
+        text_offset = MARGIN + (ROW_HEIGHT - self.fontMetrics().height()) / 2
+        painter.setPen(palette.windowText().color())
+        for row in rows:
             text = self._value_text(self.value_texts[row])
-            painter.drawStaticText(QPointF(value_right - text.size().width(), text_y), text)
-            painter.fillRect(track_left, centre_y - 2, track_width, 4, groove_colour)
-            painter.fillRect(middle_x, centre_y - 5, 1, 10, groove_colour)  # the training mean
-            handle_x = left + (right - left) * int(self.steps[row]) / STEPS
-            painter.setPen(focus_pen if has_focus and row == self.current_row else no_pen)
-            painter.drawRoundedRect(QRectF(handle_x - HANDLE_WIDTH / 2, top + 3, HANDLE_WIDTH, ROW_HEIGHT - 6), 3, 3)
+            painter.drawStaticText(QPointF(value_right - text.size().width(), row * ROW_HEIGHT + text_offset), text)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(60, 110, 200))
+        scale = (right - left) / STEPS
+        for row, step in zip(rows, self.steps[first : last + 1].tolist()):
+            painter.drawRoundedRect(QRectF(left + scale * step - HANDLE_WIDTH / 2, MARGIN + row * ROW_HEIGHT + 3, HANDLE_WIDTH, ROW_HEIGHT - 6), 3, 3)
+        if self.hasFocus() and first <= self.current_row <= last:
+            painter.setPen(QPen(palette.highlight().color().darker(140), 2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            row = self.current_row
+            painter.drawRoundedRect(QRectF(left + scale * int(self.steps[row]) - HANDLE_WIDTH / 2, MARGIN + row * ROW_HEIGHT + 3, HANDLE_WIDTH, ROW_HEIGHT - 6), 3, 3)
         painter.end()
 
     def _value_text(self, text: str) -> QStaticText:
@@ -202,6 +223,11 @@ class SliderRows(QWidget):
         else:
             return super().keyPressEvent(event)
         event.accept()
+
+    def changeEvent(self, event) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._static_key = None
+        super().changeEvent(event)
 
     def focusInEvent(self, event) -> None:
         self.update(self.row_rect(self.current_row))
