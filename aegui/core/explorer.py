@@ -130,8 +130,9 @@ class Explorer:
         self.trail.clear()
 
     def set_sketch(self, raster: np.ndarray | None) -> None:
-        """A new raster of the drawing (ink 0..1 at canvas resolution); None or blank clears."""
-        if raster is None or not np.any(raster > 0):
+        """A new raster of the drawing (float ink 0..1, or uint8 ink 0..255, at canvas
+        resolution); None or blank clears."""
+        if raster is None or not np.any(raster):
             self.sketch_raster = None
             self.sketch_analysis = None
             self.trail.clear()

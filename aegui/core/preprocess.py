@@ -39,16 +39,25 @@ def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
 def to_mnist(raster: np.ndarray) -> np.ndarray:
     """Crop to the ink, fit into 20x20, centre by mass in 28x28; float32 in [0, 1].
 
-    ``raster`` is ink intensity (0 = paper, 1 = full ink) at any resolution. A raster with no
-    ink gives an all-zero image.
+    ``raster`` is ink intensity at any resolution: floats (0 = paper, 1 = full ink) or uint8
+    (255 = full ink; only the ink's box is converted, a quarter of the memory traffic of a
+    float raster). A raster with no ink gives an all-zero image.
     """
-    raster = np.asarray(raster, dtype=np.float32)
-    box = ink_bounding_box(raster)
+    raster = np.asarray(raster)
     output = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
-    if box is None:
-        return output
-    top, bottom, left, right = box
-    ink = raster[top:bottom, left:right]
+    if raster.dtype == np.uint8:
+        box = ink_bounding_box(raster, INK_THRESHOLD * 255)
+        if box is None:
+            return output
+        top, bottom, left, right = box
+        ink = raster[top:bottom, left:right].astype(np.float32) / np.float32(255)
+    else:
+        raster = raster.astype(np.float32, copy=False)
+        box = ink_bounding_box(raster)
+        if box is None:
+            return output
+        top, bottom, left, right = box
+        ink = raster[top:bottom, left:right]
     height, width = ink.shape
     scale = MNIST_BOX / max(height, width)
     new_height = max(1, min(MNIST_BOX, round(height * scale)))

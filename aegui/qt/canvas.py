@@ -28,7 +28,7 @@ class Stroke:
 
 class DrawingCanvas(QWidget):
     stroke_started = Signal()
-    raster_changed = Signal(object)  # np.ndarray (RASTER_SIZE, RASTER_SIZE) float32 ink 0..1
+    raster_changed = Signal(object)  # np.ndarray (RASTER_SIZE, RASTER_SIZE) uint8 ink, 255 = full
     history_changed = Signal(bool, bool)  # can undo, can redo
 
     def __init__(self, parent: QWidget | None = None):
@@ -54,10 +54,14 @@ class DrawingCanvas(QWidget):
     def has_ink(self) -> bool:
         return bool(self._strokes)
 
+    def ink(self) -> np.ndarray:
+        """A copy of the ink as uint8 (255 = full ink), RASTER_SIZE square."""
+        view = np.frombuffer(self._image.constBits(), dtype=np.uint8).reshape(RASTER_SIZE, self._image.bytesPerLine())
+        return view[:, :RASTER_SIZE].copy()
+
     def raster(self) -> np.ndarray:
         """The ink as float32 in [0, 1], RASTER_SIZE square."""
-        view = np.frombuffer(self._image.constBits(), dtype=np.uint8).reshape(RASTER_SIZE, self._image.bytesPerLine())
-        return view[:, :RASTER_SIZE].astype(np.float32) * (1.0 / 255.0)
+        return self.ink().astype(np.float32) / np.float32(255)  # the same floats to_mnist makes of the ink
 
     def image(self) -> QImage:
         return self._image.copy()
@@ -136,7 +140,7 @@ class DrawingCanvas(QWidget):
         self._paint_piece(painter, stroke, len(stroke.points) - 1)
         painter.end()
         self.update(self._widget_rect_around(stroke.points[-3:], stroke.width))
-        self.raster_changed.emit(self.raster())
+        self.raster_changed.emit(self.ink())
 
     def _end(self) -> None:
         stroke = self._current
@@ -148,7 +152,7 @@ class DrawingCanvas(QWidget):
         painter.end()
         self.update()
         self.history_changed.emit(self.can_undo(), self.can_redo())
-        self.raster_changed.emit(self.raster())
+        self.raster_changed.emit(self.ink())
 
     def _push_history(self) -> None:
         self._undo.append(self._strokes)
@@ -212,7 +216,7 @@ class DrawingCanvas(QWidget):
         painter.end()
         self.update()
         self.history_changed.emit(self.can_undo(), self.can_redo())
-        self.raster_changed.emit(self.raster())
+        self.raster_changed.emit(self.ink())
 
     # --- Qt events -------------------------------------------------------------------------
     def paintEvent(self, event) -> None:

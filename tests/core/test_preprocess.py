@@ -30,6 +30,15 @@ def test_ink_fits_the_central_20x20_box_keeping_aspect_ratio(centre, radius):
 
 def test_blank_raster_gives_blank_image():
     assert not to_mnist(np.zeros((336, 336), np.float32)).any()
+    assert not to_mnist(np.zeros((336, 336), np.uint8)).any()
+
+
+def test_uint8_ink_gives_the_same_digit_as_float_ink():
+    """The canvas hands its 8-bit ink over as is; the digit is the one its float copy gives."""
+    ink = np.rint(_stroke_raster(centre=(200, 120), radius=(60, 25)) * 255).astype(np.uint8)
+    from_bytes, from_floats = to_mnist(ink), to_mnist(ink.astype(np.float32) / 255)
+    assert from_bytes.max() > 0.5
+    assert np.allclose(from_bytes, from_floats, atol=1e-6)
 
 
 def test_mnist_test_digits_pass_through_nearly_unchanged():
