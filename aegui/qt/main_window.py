@@ -47,7 +47,8 @@ def configure_threads_for_live_inference() -> None:
     - No Qt GUI thread pool: Qt's raster engine otherwise hands every fill taller than ~96
       lines (plot backgrounds, the canvas, the slider panel) to pool threads and waits for
       them, which on a pen event costs more than the fill itself (pen event to all views
-      repainted p50 5.2 -> 3.9 ms on 2 cores, ``tests/benchmarks/bench_live_latency.py``).
+      repainted p50 5.4 -> 4.2 ms on 2 cores, medians of three alternating runs of
+      ``tests/benchmarks/bench_live_latency.py`` when it was introduced).
       Qt reads the variable when it first needs the pool, i.e. at the first large paint.
     """
     import os
