@@ -167,6 +167,7 @@ class NearestDigits(QWidget):
     def set_session(self, session: ModelSession) -> None:
         self._session = session
         self.shown_indices = np.zeros(0, dtype=np.int64)
+        self.images.forget_converted()  # keys are reference indices: valid for one set of digits
 
     def show_analysis(self, analysis: Analysis) -> None:
         session = analysis.session
@@ -175,4 +176,4 @@ class NearestDigits(QWidget):
             return  # the same neighbours: nothing to repaint
         self.shown_indices = indices
         reference = session.reference
-        self.images.set_images([reference.images[index] for index in indices], tooltips=[f"digit {reference.labels[index]}" for index in indices])
+        self.images.set_images([reference.images[index] for index in indices], tooltips=[f"digit {reference.labels[index]}" for index in indices], keys=[int(index) for index in indices])

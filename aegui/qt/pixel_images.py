@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 CAPTION_GAP = 2
+MAX_CONVERTED_IMAGES = 1024  # about 4 MB of 28x28 pixels at most
 
 
 def to_bytes(image: np.ndarray, levels: tuple[float, float] = (0.0, 1.0)) -> np.ndarray:
@@ -65,16 +66,25 @@ class PixelImageRow(QWidget):
         self._cell_images: list[np.ndarray | None] = [None] * count
         self.tooltips: list[str] = [""] * count
         self._geometry_key: tuple[int, int, int] | None = None
+        self._converted: dict[tuple, QImage] = {}  # (key, cell) -> pixels, for images that recur
         self._geometry_cache: list[tuple[QRect, QRectF, QRect]] = []
 
-    def set_image(self, index: int, image: np.ndarray | None, caption: str | None = None, tooltip: str = "") -> None:
+    def set_image(self, index: int, image: np.ndarray | None, caption: str | None = None, tooltip: str = "", key=None) -> None:
+        """Show ``image`` in cell ``index``. An image that comes back often (a reference digit)
+        can pass a ``key``: its pixels are then converted once and reused."""
         self._cell_images[index] = None if image is None else np.array(image, dtype=np.float32)
         if image is None:
             self._qimages[index] = None
+        elif key is not None and (key, index) in self._converted:
+            self._qimages[index] = self._converted[key, index]
         else:
             pixels = self._tables[index][to_bytes(image, self._levels[index])]
             height, width = pixels.shape
             self._qimages[index] = QImage(pixels.data, width, height, 4 * width, QImage.Format.Format_RGB32).copy()
+            if key is not None:
+                if len(self._converted) >= MAX_CONVERTED_IMAGES:
+                    self._converted.clear()
+                self._converted[key, index] = self._qimages[index]
         caption_changed = caption is not None and caption != self._captions[index]
         if caption_changed:
             self._captions[index] = caption
@@ -83,14 +93,19 @@ class PixelImageRow(QWidget):
         cell, _, image_pixels = self._geometry()[index]
         self.update(cell if caption_changed else image_pixels)
 
-    def set_images(self, images, captions: list[str] | None = None, tooltips: list[str] | None = None) -> None:
+    def forget_converted(self) -> None:
+        """Drop the pixels kept for keyed images (their keys may mean other images now)."""
+        self._converted.clear()
+
+    def set_images(self, images, captions: list[str] | None = None, tooltips: list[str] | None = None, keys: list | None = None) -> None:
         """Show up to ``count`` images from the left; the remaining cells are left empty."""
         images = list(images)[: self.count]
         captions = list(captions or [""] * len(images))
         tooltips = list(tooltips or [""] * len(images))
+        keys = list(keys if keys is not None else [None] * len(images))
         for index in range(self.count):
             if index < len(images):
-                self.set_image(index, images[index], captions[index], tooltips[index])
+                self.set_image(index, images[index], captions[index], tooltips[index], keys[index])
             elif self._cell_images[index] is not None or self._captions[index]:
                 self.set_image(index, None, "")
 

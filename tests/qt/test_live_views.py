@@ -141,3 +141,21 @@ def test_hovering_a_nearest_digit_names_it(qtbot, window):
     qtbot.waitUntil(QToolTip.isVisible, timeout=5000)
     assert QToolTip.text() == f"digit {session.reference.labels[first]}"
     QToolTip.hideText()
+
+
+def test_image_row_reuses_the_pixels_of_a_keyed_image_and_forgets_them_on_request(qtbot):
+    row = PixelImageRow(2)
+    qtbot.addWidget(row)
+    row.resize(160, 80)
+    first, second = np.zeros((28, 28), np.float32), np.ones((28, 28), np.float32)
+    row.set_image(0, first, key=7)
+    row.set_image(0, second, key=8)
+    row.set_image(0, first, key=7)  # back to digit 7: its converted pixels are reused
+    centre = row.image_rect(0).center()
+    assert pixels(rendered(row))[int(centre.y()), int(centre.x())].max() < 10
+    row.set_image(0, second, key=7)  # the key, not the array, picks the pixels: no conversion
+    assert pixels(rendered(row))[int(centre.y()), int(centre.x())].max() < 10
+    row.forget_converted()
+    row.set_image(0, second, key=7)  # key 7 now names another image
+    assert pixels(rendered(row))[int(centre.y()), int(centre.x())].min() > 245
+    assert np.array_equal(row.image(0), second)
