@@ -23,7 +23,8 @@ def test_ten_thousand_random_events_raise_nothing(qtbot, window):
     # Qt's own dock title-bar buttons are left out: a synthetic middle-button press and a
     # later move sent straight to a float button left a closed dock that crashed inside Qt
     # (QWidget::~QWidget) when deleted. Real pointer input reaches those buttons through
-    # Qt's implicit mouse grab, which these sendEvent calls bypass.
+    # Qt's implicit mouse grab, which these sendEvent calls bypass; the next test sends
+    # random input to them that way.
     widgets = [w for w in window.findChildren(QWidget) if w.isVisible() and w.width() > 4 and w.height() > 4 and not w.objectName().startswith("qt_dockwidget_")]
     assert len(widgets) > 20
     held: dict[int, Qt.MouseButton] = {}
@@ -96,3 +97,55 @@ def test_damaged_settings_are_ignored(qtbot, reference, tmp_path, default_checkp
     with qtbot.waitSignal(window.model_shown, timeout=20000):
         window.open_model(default_checkpoint)
     window.executor.shutdown()
+
+
+def test_dock_title_buttons_and_bars_take_random_pointer_input_through_the_window(qtbot, reference, settings, default_checkpoint):
+    """Presses, drags, clicks and double clicks of every button on the docks' title bars and
+    buttons, delivered the way real input is (through the window, with Qt's mouse grab), then
+    the window is closed and deleted: Qt must neither crash nor lose a dock for good."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QDockWidget
+
+    from aegui.qt.main_window import MainWindow
+
+    window = MainWindow(reference, settings)
+    window.show()
+    with qtbot.waitSignal(window.model_shown, timeout=20000):
+        window.open_model(default_checkpoint)
+    rng = np.random.default_rng(7)
+    docks = window.findChildren(QDockWidget)
+    for _ in range(600):
+        targets = [w for w in window.findChildren(QWidget) if w.objectName().startswith("qt_dockwidget_") and w.isVisible()]
+        targets += [dock for dock in docks if dock.isVisible()]
+        if not targets:
+            for dock in docks:
+                dock.show()
+            continue
+        target = targets[rng.integers(len(targets))]
+        handle = target.window().windowHandle()
+        title_height = 20 if isinstance(target, QDockWidget) else target.height()  # a dock's title bar only
+        point = target.mapTo(target.window(), QPoint(int(rng.integers(0, max(target.width(), 1))), int(rng.integers(0, max(title_height, 1)))))
+        button = BUTTONS[rng.integers(len(BUTTONS))]
+        action = rng.integers(5)
+        if action == 0:
+            QTest.mousePress(handle, button, Qt.KeyboardModifier.NoModifier, point)
+        elif action == 1:
+            QTest.mouseMove(handle, point + QPoint(int(rng.integers(-60, 60)), int(rng.integers(-60, 60))))
+        elif action == 2:
+            QTest.mouseRelease(handle, button, Qt.KeyboardModifier.NoModifier, point)
+        elif action == 3:
+            QTest.mouseClick(handle, button, Qt.KeyboardModifier.NoModifier, point)
+        else:
+            QTest.mouseDClick(handle, button, Qt.KeyboardModifier.NoModifier, point)
+        QApplication.processEvents()
+    for dock in docks:
+        dock.show()
+    assert all(dock.isVisible() for dock in docks)
+    window.executor.shutdown()
+    window.close()
+    window.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # the deletion that used to crash
+    import shiboken6
+
+    assert not shiboken6.isValid(window)
