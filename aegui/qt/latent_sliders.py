@@ -189,12 +189,16 @@ class SliderRows(QWidget):
 
     def mousePressEvent(self, event) -> None:
         row = self.row_at(event.position().y())
-        if event.button() == Qt.MouseButton.LeftButton and row is not None:
+        if event.button() != Qt.MouseButton.LeftButton or row is None:
+            return super().mousePressEvent(event)
+        left, right = self.track_span()
+        x = event.position().x()
+        if left - HANDLE_WIDTH <= x <= right + HANDLE_WIDTH:  # on the track: the handle jumps there
             self._dragged_row = row
-            self._set_step(row, self.step_at(event.position().x()))
-            event.accept()
-        else:
-            super().mousePressEvent(event)
+            self._set_step(row, self.step_at(x))
+        else:  # on the name or the value: that row takes the keyboard, its value stays
+            self._select_row(row)
+        event.accept()
 
     def mouseMoveEvent(self, event) -> None:
         if self._dragged_row is not None and event.buttons() & Qt.MouseButton.LeftButton:

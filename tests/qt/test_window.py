@@ -110,6 +110,18 @@ def test_moving_a_slider_changes_decoded_image_bar_and_marker(qtbot, window):
     assert window.sliders.rows.value_texts[3] == f"{window.explorer.analysis.code[3]:+.2f}"
 
 
+def test_pressing_a_sliders_name_chooses_it_without_moving_it(qtbot, window):
+    window.sliders_dock.show()
+    rows = window.sliders.rows
+    rect = rows.row_rect(2)
+    window.sliders.ensureVisible(rect.center().x(), rect.center().y())
+    before = window.sliders.step(2)
+    left = Qt.MouseButton.LeftButton
+    send_mouse(rows, QEvent.Type.MouseButtonPress, QPointF(rect.left() + 2, rect.center().y()), left, left)
+    send_mouse(rows, QEvent.Type.MouseButtonRelease, QPointF(rect.left() + 2, rect.center().y()), left, Qt.MouseButton.NoButton)
+    assert rows.current_row == 2 and window.sliders.step(2) == before
+
+
 def test_slider_moves_with_the_keyboard(qtbot, window):
     window.sliders_dock.show()
     rows = window.sliders.rows
