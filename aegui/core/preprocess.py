@@ -44,20 +44,15 @@ def to_mnist(raster: np.ndarray) -> np.ndarray:
     float raster). A raster with no ink gives an all-zero image.
     """
     raster = np.asarray(raster)
-    output = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
-    if raster.dtype == np.uint8:
-        box = ink_bounding_box(raster, INK_THRESHOLD * 255)
-        if box is None:
-            return output
-        top, bottom, left, right = box
-        ink = raster[top:bottom, left:right].astype(np.float32) / np.float32(255)
-    else:
+    if raster.dtype != np.uint8:
         raster = raster.astype(np.float32, copy=False)
-        box = ink_bounding_box(raster)
-        if box is None:
-            return output
-        top, bottom, left, right = box
-        ink = raster[top:bottom, left:right]
+    full_ink = np.float32(255 if raster.dtype == np.uint8 else 1)
+    output = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
+    box = ink_bounding_box(raster, INK_THRESHOLD * full_ink)
+    if box is None:
+        return output
+    top, bottom, left, right = box
+    ink = raster[top:bottom, left:right].astype(np.float32) / full_ink
     height, width = ink.shape
     scale = MNIST_BOX / max(height, width)
     new_height = max(1, min(MNIST_BOX, round(height * scale)))

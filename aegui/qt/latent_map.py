@@ -84,9 +84,9 @@ class LatentMap(pg.PlotWidget):
         cache_in_device_pixels(self._trail_settled)
         self._trail_points: list[tuple[float, float]] = []
         self._settled_count = 0  # points in the settled path
+        self._trail_start: np.ndarray | None = None  # first point of the trail drawn
         plot.addItem(self._marker, ignoreBounds=True)
         self._marker_xy = np.array([np.nan, np.nan])
-        self._trail_start: np.ndarray | None = None  # first point of the trail drawn
         self._hover_label = pg.TextItem(anchor=(0, 1), color=(20, 20, 20), fill=(255, 255, 255, 220))
         self._hover_label.setZValue(10)
         self._hover_label.hide()

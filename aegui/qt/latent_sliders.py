@@ -5,8 +5,9 @@ every pen event; 32 QSliders and their value labels are 64 widgets that Qt repai
 one through the style (about 1 ms per pen event on 2 cores), where one widget painting its
 changed rows with a handful of QPainter calls each takes a fraction of that.
 
-Mouse: press or drag on a row sets that dimension. Keyboard: Up/Down choose the row,
-Left/Right move by 1% of the range, Page Up/Page Down by 10%, Home/End to the ends.
+Mouse: press or drag on a row's track sets that dimension; a press on its name or value
+picks the row. Keyboard: Up/Down choose the row, Left/Right move by 1% of the range,
+Page Up/Page Down by 10%, Home/End to the ends.
 """
 
 from __future__ import annotations
@@ -101,12 +102,10 @@ class SliderRows(QWidget):
     def _set_step(self, row: int, step: int) -> None:
         step = int(np.clip(step, 0, STEPS))
         self.current_row = row
+        self.update(self.row_rect(row))  # the handle or at least the focus mark moves here
         if step != self.steps[row]:
             self.steps[row] = step
-            self.update(self.row_rect(row))
             self.step_changed.emit(row, step)
-        else:
-            self.update(self.row_rect(row))  # the focus mark moves to this row
 
     def _select_row(self, row: int) -> None:
         previous, self.current_row = self.current_row, int(np.clip(row, 0, len(self.names) - 1))
@@ -168,13 +167,16 @@ class SliderRows(QWidget):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(60, 110, 200))
         scale = (right - left) / STEPS
+
+        def handle(row: int, step: int) -> QRectF:
+            return QRectF(left + scale * step - HANDLE_WIDTH / 2, MARGIN + row * ROW_HEIGHT + 3, HANDLE_WIDTH, ROW_HEIGHT - 6)
+
         for row, step in zip(rows, self.steps[first : last + 1].tolist()):
-            painter.drawRoundedRect(QRectF(left + scale * step - HANDLE_WIDTH / 2, MARGIN + row * ROW_HEIGHT + 3, HANDLE_WIDTH, ROW_HEIGHT - 6), 3, 3)
+            painter.drawRoundedRect(handle(row, step), 3, 3)
         if self.hasFocus() and first <= self.current_row <= last:
             painter.setPen(QPen(palette.highlight().color().darker(140), 2))
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            row = self.current_row
-            painter.drawRoundedRect(QRectF(left + scale * int(self.steps[row]) - HANDLE_WIDTH / 2, MARGIN + row * ROW_HEIGHT + 3, HANDLE_WIDTH, ROW_HEIGHT - 6), 3, 3)
+            painter.drawRoundedRect(handle(self.current_row, int(self.steps[self.current_row])), 3, 3)
         painter.end()
 
     def _value_text(self, text: str) -> QStaticText:

@@ -23,18 +23,14 @@ def to_bytes(image: np.ndarray, levels: tuple[float, float] = (0.0, 1.0)) -> np.
     return np.clip((np.asarray(image, dtype=np.float32) - low) * (255.0 / max(high - low, 1e-12)) + 0.5, 0, 255).astype(np.uint8)
 
 
-def image_to_qimage(image: np.ndarray, levels: tuple[float, float] = (0.0, 1.0), lookup_table: np.ndarray | None = None) -> QImage:
-    """A 2-D float image scaled from ``levels`` to 0..255, grey or through a (256, 3) colour table.
+def image_to_qimage(image: np.ndarray, levels: tuple[float, float] = (0.0, 1.0)) -> QImage:
+    """A 2-D float image scaled from ``levels`` to an 8-bit grey QImage (for saving as PNG).
 
     The QImage owns a copy of its pixels, so the array may change afterwards.
     """
-    scaled = to_bytes(image, levels)
-    height, width = scaled.shape
-    if lookup_table is None:
-        pixels = np.ascontiguousarray(scaled)
-        return QImage(pixels.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
-    pixels = np.ascontiguousarray(lookup_table[scaled][:, :, :3], dtype=np.uint8)
-    return QImage(pixels.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+    pixels = np.ascontiguousarray(to_bytes(image, levels))
+    height, width = pixels.shape
+    return QImage(pixels.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
 
 
 def rgb32_table(lookup_table: np.ndarray | None = None) -> np.ndarray:
