@@ -9,12 +9,12 @@ import sys
 import traceback
 from pathlib import Path
 
+from aegui.core.paths import state_dir
 from aegui.core.resources import DEFAULT_CHECKPOINT
 
 
 def log_file_path() -> Path:
-    state_home = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
-    return state_home / "aegui" / "aegui.log"
+    return state_dir("aegui.log")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -1,6 +1,5 @@
-"""Training package for aegui's autoencoders.
+"""aegui's Lightning training package: a client of the kernel in ``aegui.core``.
 
-Importing this package does not import Lightning: the GUI uses ``training.networks`` and
-``training.idx`` without it. Lightning lives in ``training.module``, ``training.data`` and
-``training.cli``.
+The networks, the IDX reader and the checkpoint format live in ``aegui.core``; this package
+adds what only training needs (data module, Lightning module, statistics, the CLI).
 """

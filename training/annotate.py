@@ -11,8 +11,8 @@ from pathlib import Path
 
 import torch
 
+from aegui.core.model_format import STATISTICS_KEY
 from training.module import annotate_checkpoint
-from training.statistics import STATISTICS_KEY
 
 
 def main(argv: list[str]) -> int:

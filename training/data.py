@@ -11,8 +11,9 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from aegui.core.idx import read_images_and_labels, sha256_of
+from aegui.core.paths import cache_dir
 from training.download import download_file
-from training.idx import read_images_and_labels, sha256_of
 
 SPLITS = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -58,8 +59,7 @@ class DatasetNotFoundError(FileNotFoundError):
 
 
 def default_cache_dir(dataset: str) -> Path:
-    cache_home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache_home / "aegui" / "datasets" / dataset
+    return cache_dir("datasets", dataset)
 
 
 def find_split_files(folder: Path, split: str) -> tuple[Path, Path] | None:

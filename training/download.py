@@ -14,7 +14,7 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-from training.idx import file_digest
+from aegui.core.idx import file_digest
 
 
 class DownloadError(RuntimeError):

@@ -10,20 +10,18 @@ import torch
 from pytorch_lightning.callbacks import ModelCheckpoint
 from torch.nn import functional as F
 
+from aegui.core.model_format import DEFAULTS, FORMAT_KEY, FORMAT_VERSION, HYPERPARAMETERS, N_CLASSES, STATE_PREFIX, STATISTICS_KEY
+from aegui.core.networks import build_autoencoder
 from training.atomic_save import save_atomically
-from training.networks import build_autoencoder
-from training.statistics import FORMAT_KEY, FORMAT_VERSION, STATISTICS_KEY, compute_statistics
-
-RECONSTRUCTION_LOSSES = ("bce", "mse")
-
-STATE_PREFIX = "autoencoder."
+from training.statistics import compute_statistics
 
 
 class AutoencoderModule(pl.LightningModule):
     """Reconstruct MNIST-style digits through a k-dimensional bottleneck.
 
     All init arguments are primitives and saved with ``save_hyperparameters`` so that a
-    checkpoint alone rebuilds the network (see ``training.networks.build_autoencoder``).
+    checkpoint alone rebuilds the network (see ``aegui.core.networks.build_autoencoder``); their
+    defaults and ranges are the checkpoint schema in ``aegui.core.model_format``.
     ``beta`` weighs the KL term in variational mode; ``augmentation`` scales a small random
     affine jitter of each training digit (at 1.0: rotation up to ±8°, scale ±8 %, shift ±1.4
     px); it keeps the decoder from memorising the 9,000 training digits.
@@ -33,26 +31,29 @@ class AutoencoderModule(pl.LightningModule):
 
     def __init__(
         self,
-        architecture: str = "conv",
-        latent_dim: int = 32,
-        hidden_dim: int = 256,
-        channels: int = 16,
-        hidden_layers: int = 1,
-        variational: bool = False,
-        beta: float = 1.0,
-        learning_rate: float = 3e-3,
-        weight_decay: float = 1e-4,
-        augmentation: float = 0.0,
-        classifier_weight: float = 0.0,
-        reconstruction_loss: str = "bce",
+        architecture: str = DEFAULTS["architecture"],
+        latent_dim: int = DEFAULTS["latent_dim"],
+        hidden_dim: int = DEFAULTS["hidden_dim"],
+        channels: int = DEFAULTS["channels"],
+        hidden_layers: int = DEFAULTS["hidden_layers"],
+        variational: bool = DEFAULTS["variational"],
+        beta: float = DEFAULTS["beta"],
+        learning_rate: float = DEFAULTS["learning_rate"],
+        weight_decay: float = DEFAULTS["weight_decay"],
+        augmentation: float = DEFAULTS["augmentation"],
+        classifier_weight: float = DEFAULTS["classifier_weight"],
+        reconstruction_loss: str = DEFAULTS["reconstruction_loss"],
     ):
+        arguments = dict(locals())
         super().__init__()
-        if reconstruction_loss not in RECONSTRUCTION_LOSSES:
-            raise ValueError(f"reconstruction_loss must be one of {RECONSTRUCTION_LOSSES}, got {reconstruction_loss!r}")
+        for name, schema in HYPERPARAMETERS.items():
+            problem = schema.problem(arguments[name])
+            if problem:
+                raise ValueError(problem)
         self.save_hyperparameters()
         self.autoencoder = build_autoencoder(self.hparams)
         self._total_steps: float = float("inf")  # set when training starts
-        self.classifier = torch.nn.Linear(latent_dim, 10) if classifier_weight > 0 else None
+        self.classifier = torch.nn.Linear(latent_dim, N_CLASSES) if classifier_weight > 0 else None
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.autoencoder(images)

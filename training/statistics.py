@@ -11,13 +11,9 @@ import math
 import torch
 from torch.nn import functional as F
 
-from training.networks import Autoencoder
+from aegui.core.model_format import ERROR_QUANTILE_COUNT, IMAGE_SIZE, N_CLASSES
+from aegui.core.networks import Autoencoder
 from training.stroke_properties import correlations, measure
-
-STATISTICS_KEY = "aegui_statistics"
-FORMAT_KEY = "aegui_format"
-FORMAT_VERSION = 1
-N_CLASSES = 10
 
 
 @torch.no_grad()
@@ -26,7 +22,7 @@ def encode_dataset(autoencoder: Autoencoder, images: torch.Tensor, batch_size: i
     autoencoder.eval()
     codes, errors, bces = [], [], []
     for start in range(0, len(images), batch_size):
-        batch = images[start : start + batch_size].reshape(-1, 1, 28, 28).float()
+        batch = images[start : start + batch_size].reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE).float()
         code = autoencoder.encode(batch)
         logits = autoencoder.decode_logits(code)
         errors.append(((torch.sigmoid(logits) - batch) ** 2).flatten(1).mean(1))
@@ -98,7 +94,7 @@ def _average_ranks(values: torch.Tensor) -> torch.Tensor:
     return ranks
 
 
-def error_quantiles(errors: torch.Tensor, n: int = 1001) -> torch.Tensor:
+def error_quantiles(errors: torch.Tensor, n: int = ERROR_QUANTILE_COUNT) -> torch.Tensor:
     """Quantiles 0..1 of the held-out error distribution, enough to read any percentile."""
     return torch.quantile(errors.double(), torch.linspace(0, 1, n, dtype=torch.float64)).float()
 

@@ -61,8 +61,8 @@ def plot(rows: list[dict], path: Path) -> None:
 
 
 def run_sweep(latent_dims, data_dir: Path | None, output_dir: Path, max_epochs: int | None, extra_args: list[str]) -> list[dict]:
-    from training.cli import run_lightning_cli
     from training.evaluate import evaluate
+    from training.lightning_cli import run_lightning_cli
 
     output_dir.mkdir(parents=True, exist_ok=True)
     folder = locate_dataset("mnist", data_dir)

@@ -23,36 +23,15 @@ from typing import Any
 
 import torch
 
-from training.networks import MAX_LATENT_DIM, NETWORK_DEFAULTS, Autoencoder, build_autoencoder
-from training.statistics import FORMAT_KEY, FORMAT_VERSION, STATISTICS_KEY
+from aegui.core.model_format import (
+    FORMAT_KEY, FORMAT_VERSION, HYPERPARAMETERS, LATENT_VECTOR_STATISTICS, N_CLASSES,
+    STATE_PREFIX, STATISTICS_KEY, TRAINING_ONLY_PREFIXES,
+)  # fmt: skip
+from aegui.core.networks import Autoencoder, build_autoencoder
 
 MAX_CHECKPOINT_BYTES = 256 * 1024 * 1024
 MAX_SIDECAR_BYTES = 1024 * 1024
-STATE_PREFIX = "autoencoder."
 SAFETENSORS_STATISTICS_PREFIX = "statistics."
-CHECKPOINT_SUFFIXES = (".ckpt", ".pt", ".pth", ".safetensors")
-
-# Hyperparameters the app reads, with the types it accepts. Anything else in a file (for
-# example keys naming classes to instantiate) is ignored, never acted on.
-_TRAINING_HPARAMS: dict[str, tuple[type, ...]] = {
-    "beta": (int, float),
-    "learning_rate": (int, float),
-    "weight_decay": (int, float),
-    "augmentation": (int, float),
-    "classifier_weight": (int, float),
-    "reconstruction_loss": (str,),
-}
-# Weights of training-only heads that a checkpoint may carry besides the autoencoder.
-TRAINING_ONLY_PREFIXES = ("classifier.",)
-_NETWORK_TYPES: dict[str, tuple[type, ...]] = {
-    "architecture": (str,),
-    "latent_dim": (int,),
-    "hidden_dim": (int,),
-    "channels": (int,),
-    "hidden_layers": (int,),
-    "variational": (bool,),
-}
-_STATISTICS_VECTORS = ("latent_mean", "latent_std", "latent_min", "latent_max")
 
 
 class CheckpointError(Exception):
@@ -189,23 +168,21 @@ def _unpickle_weights_only(path: Path, data: bytes) -> Any:
 def _validated_hparams(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise CheckpointError("The checkpoint has no hyper_parameters table, so aegui cannot tell which network it holds.")
+    # Only names in the schema are read; anything else in a file (for example keys naming
+    # classes to instantiate) is ignored, never acted on.
     hparams: dict[str, Any] = {}
-    for name, types in {**_NETWORK_TYPES, **_TRAINING_HPARAMS}.items():
+    for name, schema in HYPERPARAMETERS.items():
         if name not in raw:
             continue
-        value = raw[name]
-        accepted = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
-        if not accepted:
-            raise CheckpointError(f"Hyperparameter {name} has the value {value!r:.60}, which is not of type {' or '.join(t.__name__ for t in types)}.")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise CheckpointError(f"Hyperparameter {name} is {value}.")
-        hparams[name] = value
+        problem = schema.problem(raw[name])
+        if problem:
+            raise CheckpointError(f"Hyperparameter {problem}.")
+        hparams[name] = raw[name]
     if "latent_dim" not in hparams:
         raise CheckpointError("The checkpoint does not say its latent size (hyperparameter latent_dim).")
-    for name, default in NETWORK_DEFAULTS.items():
-        hparams.setdefault(name, default)
-    if not 1 <= hparams["latent_dim"] <= MAX_LATENT_DIM:
-        raise CheckpointError(f"Latent size {hparams['latent_dim']} is outside the range aegui supports (1 to {MAX_LATENT_DIM}).")
+    for name, schema in HYPERPARAMETERS.items():
+        if schema.defines_network:
+            hparams.setdefault(name, schema.default)
     return hparams
 
 
@@ -288,14 +265,14 @@ def _validated_statistics(raw: Any, latent_dim: int) -> ModelStatistics | None:
         return None
     if not isinstance(raw, dict):
         raise CheckpointError("The checkpoint's statistics are not a table.")
-    vectors = {name: _tensor(raw, name, (latent_dim,)) for name in _STATISTICS_VECTORS}
+    vectors = {name: _tensor(raw, name, (latent_dim,)) for name in LATENT_VECTOR_STATISTICS}
     if not (vectors["latent_std"] > 0).all():
         raise CheckpointError("Statistic latent_std must be positive.")
     quantiles = _tensor(raw, "error_quantiles", None)
     if quantiles.ndim != 1 or len(quantiles) < 2 or (quantiles < 0).any() or (quantiles.diff() < 0).any():
         raise CheckpointError("Statistic error_quantiles must be a rising list of non-negative errors.")
-    probe_weight = _tensor(raw, "probe_weight", (10, latent_dim), required=False)
-    probe_bias = _tensor(raw, "probe_bias", (10,), required=probe_weight is not None)
+    probe_weight = _tensor(raw, "probe_weight", (N_CLASSES, latent_dim), required=False)
+    probe_bias = _tensor(raw, "probe_bias", (N_CLASSES,), required=probe_weight is not None)
     properties_raw = raw.get("dimension_properties") or {}
     properties = {}
     if isinstance(properties_raw, dict):
@@ -383,7 +360,7 @@ def export_safetensors(model: LoadedModel, output_stem: Path) -> tuple[Path, Pat
     sidecar: dict[str, Any] = {FORMAT_KEY: FORMAT_VERSION, "hyper_parameters": model.hparams}
     statistics = model.statistics
     if statistics is not None:
-        for name in (*_STATISTICS_VECTORS, "error_quantiles", "probe_weight", "probe_bias"):
+        for name in (*LATENT_VECTOR_STATISTICS, "error_quantiles", "probe_weight", "probe_bias"):
             value = getattr(statistics, name)
             if value is not None:
                 tensors[SAFETENSORS_STATISTICS_PREFIX + name] = value.contiguous()
@@ -410,7 +387,7 @@ def slim_checkpoint(model: LoadedModel, weight_dtype: torch.dtype = torch.float3
     statistics = model.statistics
     if statistics is not None:
         table[STATISTICS_KEY] = {
-            **{name: getattr(statistics, name) for name in (*_STATISTICS_VECTORS, "error_quantiles")},
+            **{name: getattr(statistics, name) for name in (*LATENT_VECTOR_STATISTICS, "error_quantiles")},
             **({"probe_weight": statistics.probe_weight, "probe_bias": statistics.probe_bias} if statistics.probe_weight is not None else {}),
             "dimension_properties": dict(statistics.dimension_properties),
             "test_metrics": dict(statistics.test_metrics),

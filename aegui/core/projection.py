@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from aegui.core.paths import cache_dir
+
 class Projection:
     """Fitted map from codes (n, k) to positions (n, 2), with an approximate inverse."""
 
@@ -158,8 +160,7 @@ def _embedding_positions(method: str, codes: np.ndarray, cache_dir: Path | None)
 
 
 def default_cache_dir() -> Path:
-    cache_home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache_home / "aegui" / "projections"
+    return cache_dir("projections")
 
 
 _OPTIONAL_MODULES = {"umap": "umap", "tsne": "openTSNE"}

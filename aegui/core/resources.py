@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.idx import read_images_and_labels
+from aegui.core.idx import read_images_and_labels
 
 RESOURCES_DIR = Path(os.environ.get("AEGUI_RESOURCES", Path(__file__).resolve().parents[2] / "resources"))
 CHECKPOINTS_DIR = RESOURCES_DIR / "checkpoints"

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (
     QProgressBar, QPushButton, QSlider, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )  # fmt: skip
 
-from aegui.core.checkpoint import CHECKPOINT_SUFFIXES, CheckpointError
+from aegui.core.checkpoint import CheckpointError
+from aegui.core.model_format import CHECKPOINT_SUFFIXES
 from aegui.core.explorer import Explorer
 from aegui.core.export import CODE_FORMATS, save_code
 from aegui.core.projection import PROJECTION_METHODS, available_methods

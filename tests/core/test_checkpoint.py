@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 from aegui.core.checkpoint import CheckpointError, export_safetensors, load_model, sniff_format
 from aegui.core.resources import load_reference_digits
-from training.networks import build_autoencoder
-from training.statistics import FORMAT_KEY, STATISTICS_KEY, compute_statistics
+from aegui.core.networks import build_autoencoder
+from aegui.core.model_format import FORMAT_KEY, STATISTICS_KEY
+from training.statistics import compute_statistics
 
 HPARAMS = {"architecture": "conv", "latent_dim": 3, "hidden_dim": 16, "channels": 2, "variational": False, "_instantiator": "os.system"}
 
@@ -132,9 +133,9 @@ def _mutations(valid_table: dict, tmp_path: Path):
     table_case("nan_weights", "NaN or infinite", lambda t: t["state_dict"].update({"autoencoder.encoder.0.bias": torch.full((2,), float("nan"))}))
     table_case("inf_weights", "NaN or infinite", lambda t: t["state_dict"].update({"autoencoder.decoder.0.bias": torch.full((16,), float("inf"))}))
     table_case("integer_weights", "expected floating point", lambda t: t["state_dict"].update({"autoencoder.encoder.0.bias": torch.zeros(2, dtype=torch.int64)}))
-    table_case("absurd_latent", "Latent size 1000000000", lambda t: t["hyper_parameters"].update({"latent_dim": 10**9}))
-    table_case("latent_as_text", "not of type int", lambda t: t["hyper_parameters"].update({"latent_dim": "32"}))
-    table_case("unknown_architecture", "unknown architecture", lambda t: t["hyper_parameters"].update({"architecture": "transformer"}))
+    table_case("absurd_latent", "latent_dim must be from 1 to 256, got 1000000000", lambda t: t["hyper_parameters"].update({"latent_dim": 10**9}))
+    table_case("latent_as_text", "latent_dim must be int", lambda t: t["hyper_parameters"].update({"latent_dim": "32"}))
+    table_case("unknown_architecture", "architecture must be one of dense, conv", lambda t: t["hyper_parameters"].update({"architecture": "transformer"}))
     table_case("missing_key", "missing 1 weight", lambda t: t["state_dict"].pop("autoencoder.decoder.0.weight"))
     table_case("extra_key", "does not have", lambda t: t["state_dict"].update({"autoencoder.encoder.99.weight": torch.zeros(1)}))
     table_case("other_model", "some other model", lambda t: t.update({"state_dict": {"fc1.weight": torch.zeros(4, 4), "fc1.bias": torch.zeros(4)}}))

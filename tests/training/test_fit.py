@@ -13,7 +13,7 @@ import torch
 
 from aegui.core.checkpoint import load_model
 from training.cli import main as cli_main
-from training.statistics import STATISTICS_KEY
+from aegui.core.model_format import STATISTICS_KEY
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_MODEL = ["--model.latent_dim", "4", "--model.hidden_dim", "32", "--model.channels", "4", "--model.learning_rate", "0.01"]
@@ -179,7 +179,7 @@ def test_unknown_reconstruction_loss_is_refused():
 
 
 def test_out_of_range_hidden_layers_are_refused_before_any_weights_exist():
-    from training.networks import build_autoencoder
+    from aegui.core.networks import build_autoencoder
 
-    with pytest.raises(ValueError, match="hidden_layers must be an integer from 1 to 4"):
+    with pytest.raises(ValueError, match="hidden_layers must be from 1 to 4, got 9"):
         build_autoencoder({"latent_dim": 2, "hidden_layers": 9})

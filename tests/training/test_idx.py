@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from training.data import MNISTDataModule, load_split
-from training.idx import read_idx, read_images_and_labels, write_idx
+from aegui.core.idx import read_idx, read_images_and_labels, write_idx
 
 
 def test_round_trip_gzip_and_raw(tmp_path):

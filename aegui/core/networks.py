@@ -1,7 +1,7 @@
-"""Plain ``nn.Module`` autoencoders, importable without Lightning.
+"""Plain ``nn.Module`` autoencoders: the kernel's networks, used by the app and the trainer.
 
 ``build_autoencoder`` is the one place that turns checkpoint hyperparameters into a network;
-training and the GUI both call it, so a checkpoint always rebuilds the same module it was
+training and the app both call it, so a checkpoint always rebuilds the module it was
 trained as.
 """
 
@@ -13,10 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-IMAGE_SIZE = 28
-ARCHITECTURES = ("dense", "conv")
-MIN_LATENT_DIM = 1
-MAX_LATENT_DIM = 256
+from aegui.core.model_format import IMAGE_SIZE, network_hparams
 
 
 class Autoencoder(nn.Module):
@@ -55,7 +52,7 @@ class Autoencoder(nn.Module):
         return self.decode(self.encode(images))
 
 
-def _dense_encoder(latent_dim: int, hidden_dim: int, out_features: int) -> nn.Module:
+def _dense_encoder(hidden_dim: int, out_features: int) -> nn.Module:
     return nn.Sequential(
         nn.Flatten(),
         nn.Linear(IMAGE_SIZE * IMAGE_SIZE, hidden_dim),
@@ -122,21 +119,6 @@ def _conv_decoder(latent_dim: int, channels: int, hidden_dim: int, hidden_layers
     )
 
 
-NETWORK_DEFAULTS: dict[str, Any] = {
-    "architecture": "conv",
-    "latent_dim": 32,
-    "hidden_dim": 256,
-    "channels": 16,
-    "hidden_layers": 1,
-    "variational": False,
-}
-
-
-def network_hparams(hparams: Mapping[str, Any]) -> dict[str, Any]:
-    """The subset of ``hparams`` that defines the network, with defaults filled in."""
-    return {name: hparams.get(name, default) for name, default in NETWORK_DEFAULTS.items()}
-
-
 def build_autoencoder(hparams: Mapping[str, Any]) -> Autoencoder:
     """Rebuild the network a checkpoint was trained as, from its hyperparameters.
 
@@ -144,27 +126,11 @@ def build_autoencoder(hparams: Mapping[str, Any]) -> Autoencoder:
     weights are allocated.
     """
     params = network_hparams(hparams)
-    architecture = params["architecture"]
-    latent_dim = params["latent_dim"]
-    hidden_dim = params["hidden_dim"]
-    channels = params["channels"]
-    variational = params["variational"]
-    hidden_layers = params["hidden_layers"]
-    if architecture not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {architecture!r}; expected one of {ARCHITECTURES}")
-    if not isinstance(latent_dim, int) or isinstance(latent_dim, bool) or not MIN_LATENT_DIM <= latent_dim <= MAX_LATENT_DIM:
-        raise ValueError(f"latent_dim must be an integer from {MIN_LATENT_DIM} to {MAX_LATENT_DIM}, got {latent_dim!r}")
-    if not isinstance(hidden_dim, int) or isinstance(hidden_dim, bool) or not 4 <= hidden_dim <= 4096:
-        raise ValueError(f"hidden_dim must be an integer from 4 to 4096, got {hidden_dim!r}")
-    if not isinstance(channels, int) or isinstance(channels, bool) or not 1 <= channels <= 256:
-        raise ValueError(f"channels must be an integer from 1 to 256, got {channels!r}")
-    if not isinstance(hidden_layers, int) or isinstance(hidden_layers, bool) or not 1 <= hidden_layers <= 4:
-        raise ValueError(f"hidden_layers must be an integer from 1 to 4, got {hidden_layers!r}")
-    if not isinstance(variational, bool):
-        raise ValueError(f"variational must be true or false, got {variational!r}")
+    latent_dim, hidden_dim, channels = params["latent_dim"], params["hidden_dim"], params["channels"]
+    variational, hidden_layers = params["variational"], params["hidden_layers"]
     encoder_out = 2 * latent_dim if variational else latent_dim
-    if architecture == "dense":
-        encoder = _dense_encoder(latent_dim, hidden_dim, encoder_out)
+    if params["architecture"] == "dense":
+        encoder = _dense_encoder(hidden_dim, encoder_out)
         decoder = _dense_decoder(latent_dim, hidden_dim)
     else:
         encoder = _conv_encoder(channels, hidden_dim, encoder_out, hidden_layers)
