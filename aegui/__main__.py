@@ -1,4 +1,10 @@
-"""``aegui [CHECKPOINT]``: open the window on a checkpoint (the bundled default if none)."""
+"""``aegui [CHECKPOINT]``: open the window on a checkpoint (the bundled default if none).
+
+Start-up builds the collaborators first and hands them to the window (settings, executor,
+explorer, then the window given them). The window is shown and painted before torch is
+imported: the model and its libraries load in the background, and ink drawn meanwhile is
+encoded as soon as the model is ready.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,8 @@ from pathlib import Path
 from aegui.core.paths import state_dir
 from aegui.core.resources import DEFAULT_CHECKPOINT
 
+STARTUP_CHANNEL = "startup"
+
 
 def log_file_path() -> Path:
     return state_dir("aegui.log")
@@ -19,9 +27,29 @@ def log_file_path() -> Path:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="aegui", description="Draw a digit and watch an autoencoder's latent code.")
-    parser.add_argument("checkpoint", nargs="?", type=Path, default=DEFAULT_CHECKPOINT, help="model file (.ckpt or .safetensors); default: the bundled k=32 model")
+    parser.add_argument("checkpoint", nargs="?", type=Path, default=DEFAULT_CHECKPOINT, help="model file (.ckpt or .safetensors); default: the bundled k = 32 model")
     parser.add_argument("--settings", type=Path, help="use this INI file for settings instead of the user's")
     return parser.parse_args(argv)
+
+
+def configure_process_for_live_drawing() -> None:
+    """Process-wide settings for one small image at a time, shared with the GUI thread.
+
+    - A short GIL switch interval lets the worker and the GUI thread hand over quickly.
+    - No Qt GUI thread pool: Qt's raster engine otherwise hands every fill taller than about
+      96 lines to pool threads and waits for them, which on a pen event costs more than the
+      fill itself. Qt reads the variable when it first needs the pool (the first large paint).
+    """
+    sys.setswitchinterval(0.0005)
+    os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
+
+
+def configure_torch_for_live_drawing() -> None:
+    """One torch intra-op thread: a single 28x28 image is faster without a thread pool's
+    hand-offs. Imports torch, so it runs in the background at start-up."""
+    import torch
+
+    torch.set_num_threads(1)
 
 
 def install_exception_dialog(log_path: Path) -> None:
@@ -54,23 +82,43 @@ def install_exception_dialog(log_path: Path) -> None:
     sys.excepthook = hook
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication
-
+def create_window(settings_store, reference=None):
+    """Settings, executor and explorer first, then the window given them (no model yet)."""
+    from aegui.core.explorer import Explorer
     from aegui.core.resources import load_reference_digits
     from aegui.qt.main_window import MainWindow
+    from aegui.qt.settings import PROJECTION, Settings
+    from aegui.qt.worker import LatestWinsExecutor
+
+    settings = Settings(settings_store)
+    executor = LatestWinsExecutor()
+    explorer = Explorer(reference if reference is not None else load_reference_digits(), executor, projection_method=settings.read(PROJECTION))
+    window = MainWindow(explorer, executor, settings)
+    executor.setParent(window)
+    return window
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    configure_process_for_live_drawing()
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("aegui")
     app.setOrganizationName("aegui")
     install_exception_dialog(log_file_path())
-    settings = QSettings(str(args.settings), QSettings.Format.IniFormat) if args.settings else QSettings()
-    window = MainWindow(load_reference_digits(), settings)
+    store = QSettings(str(args.settings), QSettings.Format.IniFormat) if args.settings else QSettings()
+    window = create_window(store)
     window.restore_layout()
+
+    def load_model() -> None:
+        # once the window has painted: torch's import must not delay the first frame
+        window.executor.submit(STARTUP_CHANNEL, configure_torch_for_live_drawing, lambda _: None, lambda error: None)
+        window.open_model(args.checkpoint)
+
+    window.first_painted.connect(load_model)
     window.show()
-    window.open_model(args.checkpoint)
     return app.exec()
 
 

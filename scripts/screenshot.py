@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from aegui.core.resources import DEFAULT_CHECKPOINT, load_reference_digits  # noqa: E402
-from aegui.qt.main_window import MainWindow  # noqa: E402
+from aegui.__main__ import create_window  # noqa: E402
 
 STROKE = json.loads((REPO / "tests" / "benchmarks" / "stroke-200.json").read_text())["points"]
 
@@ -32,7 +32,7 @@ def send(widget, kind, point, button, buttons) -> None:
 def main(output: Path) -> None:
     app = QApplication(sys.argv[:1])
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "screenshot.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(load_reference_digits(), settings)
+    window = create_window(settings, load_reference_digits())
     window.resize(1500, 900)
     window.show()
 

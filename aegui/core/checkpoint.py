@@ -23,6 +23,7 @@ from typing import Any
 
 import torch
 
+from aegui.core.errors import CheckpointError
 from aegui.core.model_format import (
     FORMAT_KEY, FORMAT_VERSION, HYPERPARAMETERS, LATENT_VECTOR_STATISTICS, N_CLASSES,
     STATE_PREFIX, STATISTICS_KEY, TRAINING_ONLY_PREFIXES,
@@ -32,10 +33,6 @@ from aegui.core.networks import Autoencoder, build_autoencoder
 MAX_CHECKPOINT_BYTES = 256 * 1024 * 1024
 MAX_SIDECAR_BYTES = 1024 * 1024
 SAFETENSORS_STATISTICS_PREFIX = "statistics."
-
-
-class CheckpointError(Exception):
-    """A model file the app refuses; ``str(error)`` is the message shown to the user."""
 
 
 @dataclass(frozen=True)

@@ -33,3 +33,22 @@ class ImmediateExecutor:
             on_error(error)
             return
         on_done(result)
+
+
+class HeldExecutor:
+    """Holds jobs until ``flush`` (tests): shows what happens when results arrive late.
+
+    Like the threaded executor, a newer job on a channel replaces one still waiting there.
+    """
+
+    def __init__(self) -> None:
+        self.pending: dict[str, tuple[Job, Done, Failed]] = {}
+
+    def submit(self, channel: str, job: Job, on_done: Done, on_error: Failed) -> None:
+        self.pending[channel] = (job, on_done, on_error)
+
+    def flush(self) -> None:
+        """Run every waiting job, including any that the callbacks submit."""
+        while self.pending:
+            channel = next(iter(self.pending))
+            ImmediateExecutor().submit(channel, *self.pending.pop(channel))

@@ -1,30 +1,39 @@
-"""The app's state without any view: the loaded model, the sketch, the current code.
+"""The app's state without any view: the model, the sketch, the requested code, the selection.
 
-Views subscribe to the signals below and forward user intent to the methods; the explorer
-never knows which views exist. Slow work goes through the injected executor on two channels,
-"model" (loading, fitting a map) and "live" (encoding and decoding as the user draws), each
-latest-wins, so a fast stroke never builds a backlog.
+Every request (a sketch, a slider move, a map click, a selection, a projection, models to
+compare, kept end points) is stored here at once, on the caller's thread; only the
+computation runs through the injected executor, on channels whose latest request wins, so a
+fast stroke never builds a backlog. A job captures what it needs when it is submitted and
+changes no state; its result is published through the signals below, to which each view
+subscribes itself.
+
+This module imports neither torch nor Qt at import time: the window can be built and painted
+while the model's libraries still load in the background.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from aegui.core.checkpoint import CheckpointError, LoadedModel, load_model
+from aegui.core.errors import CheckpointError
 from aegui.core.events import Signal
 from aegui.core.executor import Executor
-from aegui.core.preprocess import to_mnist
-from aegui.core.projection import default_cache_dir, fit_projection
-from aegui.core.resources import ReferenceDigits
-from aegui.core.session import Analysis, ModelSession, compare_reconstructions
+from aegui.core.projection import default_cache_dir
+
+if TYPE_CHECKING:
+    from aegui.core.checkpoint import LoadedModel
+    from aegui.core.resources import ReferenceDigits
+    from aegui.core.session import Analysis, ModelSession
 
 LIVE = "live"
 MODEL = "model"
 COMPARE = "compare"
 MAX_FAMILY_SIZE = 12
+SKETCH = "sketch"
 
 
 def read_family(family_file: Path) -> list[Path]:
@@ -38,26 +47,57 @@ def read_family(family_file: Path) -> list[Path]:
     return paths
 
 
+def _load_session(path: Path, reference: ReferenceDigits, method: str, cache_dir: Path | None) -> ModelSession:
+    from aegui.core.session import ModelSession
+
+    return ModelSession.from_file(path, reference, method, cache_dir)
+
+
+def _fit_projection(method: str, codes: np.ndarray, cache_dir: Path | None):
+    from aegui.core.projection import fit_projection
+
+    return fit_projection(method, codes, cache_dir)
+
+
+def _load_models(paths: list[Path]) -> tuple[list[LoadedModel], list[str]]:
+    from aegui.core.checkpoint import load_model
+
+    models, problems = [], []
+    for path in paths:
+        try:
+            models.append(load_model(path))
+        except CheckpointError as error:
+            problems.append(f"{Path(path).name}: {error}")
+    return models, problems
+
+
 class Explorer:
-    def __init__(self, reference: ReferenceDigits, executor: Executor, projection_method: str = "pca", seed: int | None = None):
+    def __init__(self, reference: ReferenceDigits, executor: Executor, projection_method: str = "pca", projection_cache_dir: Path | None = None, seed: int | None = None):
         self.reference = reference
         self.executor = executor
-        self.projection_method = projection_method
-        self.projection_cache_dir = default_cache_dir()
+        self.projection_cache_dir = projection_cache_dir or default_cache_dir()
+        self._rng = np.random.default_rng(seed)
+        # --- state: each field is the request as last made ---------------------------------
         self.session: ModelSession | None = None
-        self.analysis: Analysis | None = None
-        self.sketch_raster: np.ndarray | None = None
-        self.sketch_analysis: Analysis | None = None
-        self.trail: list[np.ndarray] = []
+        self.projection_method = projection_method
+        self.sketch: np.ndarray | None = None  # the drawing's raster, None when blank
+        self.origin = "mean"  # what set the current code: sketch, sliders, map, random, mean, interpolation
+        self.code: np.ndarray | None = None  # the requested code; None while the sketch sets it
         self.selected_dimension: int | None = None
         self.kept_codes: dict[str, np.ndarray] = {}  # "A" and "B" for interpolation
+        self.compared_paths: list[Path] = []
         self.compared_models: list[LoadedModel] = []
-        self._rng = np.random.default_rng(seed)
+        # --- results -------------------------------------------------------------------------
+        self.analysis: Analysis | None = None  # the newest result published
+        self.trail: list[np.ndarray] = []  # map positions of the sketch over the current stroke
+        # --- events ------------------------------------------------------------------------------
         self.model_changed = Signal()  # (ModelSession)
         self.model_load_failed = Signal()  # (path, message)
-        self.model_loading = Signal()  # (path)
         self.analysis_changed = Signal()  # (Analysis)
-        self.projection_changed = Signal()  # (ModelSession)
+        self.sketch_changed = Signal()  # (has a sketch: bool)
+        self.selection_changed = Signal()  # (dimension or None)
+        self.projection_method_changed = Signal()  # (method)
+        self.projection_changed = Signal()  # (ModelSession), the map was refitted
         self.projection_failed = Signal()  # (method, message)
         self.task_started = Signal()  # (description)
         self.task_finished = Signal()  # (description)
@@ -68,11 +108,8 @@ class Explorer:
     def open_model(self, path: str | Path) -> None:
         """Load a model in the background; on failure the current model stays loaded."""
         path = Path(path)
-        method = self.projection_method
-        reference = self.reference
-        cache_dir = self.projection_cache_dir
+        method, reference, cache_dir = self.projection_method, self.reference, self.projection_cache_dir
         description = f"Loading {path.name}"
-        self.model_loading.emit(path)
         self.task_started.emit(description)
 
         def done(session: ModelSession) -> None:
@@ -83,24 +120,25 @@ class Explorer:
             self.task_finished.emit(description)
             self.model_load_failed.emit(path, str(error))
 
-        self.executor.submit(MODEL, lambda: ModelSession.from_file(path, reference, method, cache_dir), done, failed)
+        self.executor.submit(MODEL, lambda: _load_session(path, reference, method, cache_dir), done, failed)
 
     def _set_session(self, session: ModelSession) -> None:
         self.session = session
         self.kept_codes.clear()  # codes of another model mean nothing here
         self.kept_changed.emit(self.kept_codes)
         if self.selected_dimension is not None and self.selected_dimension >= session.latent_dim:
-            self.selected_dimension = None
-        self.model_changed.emit(session)
+            self.select_dimension(None)
+        if self.origin != SKETCH:  # codes of another model mean nothing here
+            self.code, self.origin = None, "mean"
         self.trail.clear()
-        if self.sketch_raster is not None:
-            self.set_sketch(self.sketch_raster)
-        else:
-            self.reset_to_mean()
+        self.model_changed.emit(session)
+        self._resubmit()
 
     def set_projection_method(self, method: str) -> None:
         """Refit the map with another projection in the background (the old map stays meanwhile)."""
-        self.projection_method = method
+        if method != self.projection_method:
+            self.projection_method = method
+            self.projection_method_changed.emit(method)
         session = self.session
         if session is None:
             return
@@ -109,21 +147,19 @@ class Explorer:
 
         def done(projection) -> None:
             self.task_finished.emit(description)
-            if session is not self.session:
+            if session is not self.session or method != self.projection_method:
                 return
             session.set_projection(projection)
             self.trail.clear()
             self.projection_changed.emit(session)
-            if self.analysis is not None:
-                self._analyse_code(self.analysis.code, self.analysis.origin)
+            self._resubmit()
 
         def failed(error: BaseException) -> None:
             self.task_finished.emit(description)
             self.projection_failed.emit(method, str(error))
 
-        codes = session.reference_codes
-        cache_dir = self.projection_cache_dir
-        self.executor.submit(MODEL, lambda: fit_projection(method, codes, cache_dir), done, failed)
+        codes, cache_dir = session.reference_codes, self.projection_cache_dir
+        self.executor.submit(MODEL, lambda: _fit_projection(method, codes, cache_dir), done, failed)
 
     # --- the sketch ------------------------------------------------------------------------
     def begin_stroke(self) -> None:
@@ -131,125 +167,145 @@ class Explorer:
 
     def set_sketch(self, raster: np.ndarray | None) -> None:
         """A new raster of the drawing (float ink 0..1, or uint8 ink 0..255, at canvas
-        resolution); None or blank clears."""
+        resolution); None or blank clears it and shows the mean code."""
+        had_sketch = self.sketch is not None
         if raster is None or not np.any(raster):
-            self.sketch_raster = None
-            self.sketch_analysis = None
+            self.sketch = None
             self.trail.clear()
+            if had_sketch:
+                self.sketch_changed.emit(False)
             self.reset_to_mean()
             return
-        self.sketch_raster = raster
-        session = self.session
-        if session is None:
-            return
-        self._submit_live(lambda: session.analyse_image(to_mnist(raster), "sketch"))
+        self.sketch = raster
+        self.origin, self.code = SKETCH, None
+        if not had_sketch:
+            self.sketch_changed.emit(True)
+        self._submit_live()
+
+    def back_to_sketch(self) -> None:
+        if self.sketch is not None:
+            self.origin, self.code = SKETCH, None
+            self._submit_live()
 
     # --- codes -----------------------------------------------------------------------------
-    def set_code(self, code: np.ndarray, origin: str) -> None:
-        self._analyse_code(code, origin)
+    def current_code(self) -> np.ndarray | None:
+        """The code as last requested; for a sketch, its newest encoding."""
+        if self.code is not None:
+            return self.code
+        if self.analysis is not None and self.session is not None and self.analysis.session is self.session:
+            return self.analysis.code
+        return None
 
     def set_dimension(self, dimension: int, value: float) -> None:
-        if self.analysis is None:
+        """Move one dimension of the requested code (not of the last result: moves made
+        before a result returns all survive)."""
+        code = self.current_code()
+        if code is None:
             return
-        code = self.analysis.code.copy()
+        code = code.copy()
         code[dimension] = value
-        self._analyse_code(code, "sliders")
+        self._request_code(code, "sliders")
 
     def set_map_point(self, x: float, y: float) -> None:
         if self.session is None:
             return
         code = self.session.projection.inverse_transform(np.array([[x, y]], dtype=np.float32))[0]
-        self._analyse_code(code, "map")
-
-    def back_to_sketch(self) -> None:
-        if self.sketch_raster is not None:
-            self.set_sketch(self.sketch_raster)
+        self._request_code(code, "map")
 
     def sample_random(self) -> None:
         if self.session is not None:
-            self._analyse_code(self.session.random_code(self._rng), "random")
+            self._request_code(self.session.random_code(self._rng), "random")
 
     def reset_to_mean(self) -> None:
         if self.session is not None:
-            self._analyse_code(self.session.latent_mean, "mean")
-
-    def select_dimension(self, dimension: int | None) -> None:
-        """Show the traversal strip of ``dimension`` with every analysis from now on."""
-        self.selected_dimension = dimension
-        self._refresh()
-
-    def _refresh(self) -> None:
-        """Recompute the current analysis (its strips depend on the selection and kept codes)."""
-        if self.analysis is None:
-            return
-        if self.analysis.origin == "sketch":
-            self.back_to_sketch()
+            self._request_code(self.session.latent_mean, "mean")
         else:
-            self._analyse_code(self.analysis.code, self.analysis.origin)
-
-    def keep_current(self, slot: str) -> None:
-        """Keep the current code as end point "A" or "B" of the interpolation."""
-        if self.analysis is not None:
-            self.kept_codes[slot] = self.analysis.code.copy()
-            self.kept_changed.emit(self.kept_codes)
-            self._refresh()
+            self.origin, self.code = "mean", None
 
     def interpolate(self, fraction: float) -> None:
         """Move to the code a ``fraction`` of the way from A to B."""
         if "A" in self.kept_codes and "B" in self.kept_codes:
-            code = (1 - fraction) * self.kept_codes["A"] + fraction * self.kept_codes["B"]
-            self._analyse_code(code, "interpolation")
+            self._request_code((1 - fraction) * self.kept_codes["A"] + fraction * self.kept_codes["B"], "interpolation")
+
+    def _request_code(self, code: np.ndarray, origin: str) -> None:
+        self.origin, self.code = origin, np.array(code, dtype=np.float32).reshape(-1)
+        self._submit_live()
+
+    # --- what the strips show --------------------------------------------------------------
+    def select_dimension(self, dimension: int | None) -> None:
+        """Show the traversal strip of ``dimension`` with every analysis from now on."""
+        if dimension == self.selected_dimension:
+            return
+        self.selected_dimension = dimension
+        self.selection_changed.emit(dimension)
+        self._resubmit()
+
+    def keep_current(self, slot: str) -> None:
+        """Keep the current code as end point "A" or "B" of the interpolation."""
+        code = self.current_code()
+        if code is not None:
+            self.kept_codes[slot] = code.copy()
+            self.kept_changed.emit(self.kept_codes)
+            self._resubmit()
 
     def open_comparison(self, paths: list[Path]) -> None:
         """Load models to compare side by side, in the background; bad files are reported."""
+        self.compared_paths = [Path(p) for p in paths]
         description = f"Loading {len(paths)} models to compare"
         self.task_started.emit(description)
-
-        def load_all():
-            models, problems = [], []
-            for path in paths:
-                try:
-                    models.append(load_model(path))
-                except CheckpointError as error:
-                    problems.append(f"{Path(path).name}: {error}")
-            return models, problems
+        requested = list(self.compared_paths)
 
         def done(result) -> None:
             self.task_finished.emit(description)
+            if requested != self.compared_paths:
+                return  # a newer comparison was asked for meanwhile
             self.compared_models = result[0]
             self.comparison_changed.emit(self.compared_models, result[1])
-            self._refresh()
+            self._resubmit()
 
         def failed(error: BaseException) -> None:
             self.task_finished.emit(description)
             self.comparison_changed.emit(self.compared_models, [str(error)])
 
-        self.executor.submit(COMPARE, load_all, done, failed)
+        self.executor.submit(COMPARE, lambda: _load_models(requested), done, failed)
 
     def open_family(self, family_file: Path) -> None:
         """Compare the checkpoints a sweep listed in its family.json."""
         self.open_comparison(read_family(family_file))
 
     def clear_comparison(self) -> None:
-        self.compared_models = []
+        self.compared_paths, self.compared_models = [], []
         self.comparison_changed.emit([], [])
-        self._refresh()
+        self._resubmit()
 
-    def _analyse_code(self, code: np.ndarray, origin: str) -> None:
+    # --- the live computation --------------------------------------------------------------
+    def _resubmit(self) -> None:
+        """Compute the current request again (the model, map or strips changed)."""
+        if self.origin == SKETCH and self.sketch is None:
+            self.origin = "mean"
+        if self.origin == "mean" or (self.code is None and self.origin != SKETCH):
+            self.reset_to_mean()
+        else:
+            self._submit_live()
+
+    def _submit_live(self) -> None:
+        """Capture the request and hand its computation to the live channel."""
         session = self.session
         if session is None:
             return
-        code = np.array(code, dtype=np.float32)
-        self._submit_live(lambda: session.analyse_code(code, origin))
-
-    def _submit_live(self, job) -> None:
-        dimension = self.selected_dimension
+        origin, code, sketch = self.origin, self.code, self.sketch
+        dimension, compared = self.selected_dimension, list(self.compared_models)
         kept = dict(self.kept_codes)
-        compared = list(self.compared_models)
 
-        def analyse_with_strips() -> Analysis:
-            analysis = job()
-            session = analysis.session
+        def analyse() -> Analysis:
+            from aegui.core.session import compare_reconstructions
+
+            if origin == SKETCH:
+                from aegui.core.preprocess import to_mnist
+
+                analysis = session.analyse_image(to_mnist(sketch), SKETCH)
+            else:
+                analysis = session.analyse_code(code, origin)
             if dimension is not None and dimension < session.latent_dim:
                 analysis.extras["traversal"] = (dimension, *session.traversal(analysis.code, dimension))
             if "A" in kept and "B" in kept:
@@ -259,14 +315,13 @@ class Explorer:
                 analysis.extras["comparison"] = compare_reconstructions(compared, image)
             return analysis
 
-        self.executor.submit(LIVE, analyse_with_strips, self._on_live_done, self._on_live_failed)
+        self.executor.submit(LIVE, analyse, self._on_live_done, self._on_live_failed)
 
     def _on_live_done(self, analysis: Analysis) -> None:
         if analysis.session is not self.session:
             return  # computed with a model that has since been replaced
         self.analysis = analysis
-        if analysis.origin == "sketch":
-            self.sketch_analysis = analysis
+        if analysis.origin == SKETCH:
             self.trail.append(analysis.map_position)
         self.analysis_changed.emit(analysis)
 

@@ -165,6 +165,7 @@ def default_cache_dir() -> Path:
 
 _OPTIONAL_MODULES = {"umap": "umap", "tsne": "openTSNE"}
 PROJECTION_METHODS = ("pca", "umap", "tsne")
+PROJECTION_LABELS = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
 
 
 def available_methods() -> list[str]:

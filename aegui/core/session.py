@@ -136,10 +136,6 @@ class ModelSession:
     def slider_high(self) -> np.ndarray:
         return self.latent_mean + SLIDER_STD_RANGE * self.latent_std
 
-    @property
-    def has_probe(self) -> bool:
-        return self._probe is not None
-
     def set_projection(self, projection: Projection) -> None:
         self.projection = projection
         positions = getattr(projection, "reference_positions", None)

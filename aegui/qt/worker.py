@@ -18,7 +18,6 @@ from aegui.core.executor import Done, Failed, Job
 
 class LatestWinsExecutor(QObject):
     job_finished = Signal()  # a result waits in the queue; delivered queued to the GUI thread
-    busy_changed = Signal(bool)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -27,7 +26,6 @@ class LatestWinsExecutor(QObject):
         self._running: set[str] = set()
         self._threads: dict[str, threading.Thread] = {}
         self._stopping = False
-        self.dropped_jobs = 0
         # Results travel in a Python queue, not as signal arguments: the signal only wakes
         # the GUI thread, so no Python object is marshalled by Qt across threads.
         self._results: queue.SimpleQueue = queue.SimpleQueue()
@@ -37,8 +35,6 @@ class LatestWinsExecutor(QObject):
         with self._condition:
             if self._stopping:
                 return
-            if channel in self._pending:
-                self.dropped_jobs += 1
             self._pending[channel] = (job, on_done, on_error)
             if channel not in self._threads:
                 thread = threading.Thread(target=self._run, args=(channel,), name=f"aegui-{channel}", daemon=True)

@@ -73,10 +73,10 @@ def stroke_points(canvas, jitter: float = 0.0, rng=None):
 
 def open_window():
     from aegui.core.resources import DEFAULT_CHECKPOINT, load_reference_digits
-    from aegui.qt.main_window import MainWindow
+    from aegui.__main__ import create_window
 
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "bench.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(load_reference_digits(), settings)
+    window = create_window(settings, load_reference_digits())
     window.show()
     loaded = []
     window.model_shown.connect(loaded.append)

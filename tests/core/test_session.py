@@ -95,7 +95,7 @@ def test_explorer_flow_without_a_view(default_checkpoint, reference, tmp_path, u
     assert refused and "web page" in refused[-1]
     assert explorer.session is session  # the loaded model stays
     explorer.set_sketch(None)
-    assert shown[-1].origin == "mean" and explorer.sketch_raster is None
+    assert shown[-1].origin == "mean" and explorer.sketch is None
 
 
 def test_explorer_map_click_decodes_the_point_it_was_given(default_checkpoint, reference):

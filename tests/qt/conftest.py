@@ -9,7 +9,7 @@ from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from aegui.qt.main_window import MainWindow
+from aegui.__main__ import create_window
 
 SIGNAL_TIMEOUT_MS = 20000
 
@@ -21,7 +21,7 @@ def settings(tmp_path):
 
 @pytest.fixture
 def window(qtbot, reference, settings, default_checkpoint):
-    window = MainWindow(reference, settings)
+    window = create_window(settings, reference)
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)

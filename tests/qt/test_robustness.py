@@ -77,18 +77,18 @@ def test_unexpected_error_shows_a_dialog_logs_it_and_the_app_keeps_running(qtbot
     assert "Traceback" in box.detailedText()
     assert "something nobody expected" in log_path.read_text()
     box.close()
-    window.random_button.click()  # still responsive
+    window.slider_panel.random_button.click()  # still responsive
     wait_until_idle(qtbot, window)
     assert window.explorer.analysis.origin == "random"
 
 
 def test_damaged_settings_are_ignored(qtbot, reference, tmp_path, default_checkpoint):
-    from aegui.qt.main_window import MainWindow
+    from aegui.__main__ import create_window
 
     path = tmp_path / "settings.ini"
     path.write_bytes(b"[window]\ngeometry=@ByteArray(\\x01garbage)\nstate=12\n[map]\nprojection=nonsense\n[files]\nrecent=@Invalid()\n\x00\xff\xfe")
     settings = QSettings(str(path), QSettings.Format.IniFormat)
-    window = MainWindow(reference, settings)
+    window = create_window(settings, reference)
     qtbot.addWidget(window)
     window.restore_layout()
     window.show()
@@ -107,9 +107,9 @@ def test_dock_title_buttons_and_bars_take_random_pointer_input_through_the_windo
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QDockWidget
 
-    from aegui.qt.main_window import MainWindow
+    from aegui.__main__ import create_window
 
-    window = MainWindow(reference, settings)
+    window = create_window(settings, reference)
     window.show()
     with qtbot.waitSignal(window.model_shown, timeout=20000):
         window.open_model(default_checkpoint)

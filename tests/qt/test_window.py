@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication
 from PySide6.QtTest import QTest
 
 from aegui.core.export import load_code
-from aegui.qt.latent_sliders import STEPS
+from aegui.qt.views.latent_sliders import STEPS
 from tests.qt.conftest import SIGNAL_TIMEOUT_MS, canvas_points, draw_stroke, send_mouse, wait_until_idle
 
 
@@ -166,10 +166,10 @@ def test_clicking_the_map_decodes_that_point(qtbot, window):
 
 def test_random_and_mean_buttons(qtbot, window):
     with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
-        QTest.mouseClick(window.random_button, Qt.MouseButton.LeftButton)
+        QTest.mouseClick(window.slider_panel.random_button, Qt.MouseButton.LeftButton)
     random_code = window.explorer.analysis.code
     with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
-        QTest.mouseClick(window.mean_button, Qt.MouseButton.LeftButton)
+        QTest.mouseClick(window.slider_panel.mean_button, Qt.MouseButton.LeftButton)
     assert np.allclose(window.explorer.analysis.code, window.explorer.session.latent_mean)
     assert not np.allclose(random_code, window.explorer.session.latent_mean)
 
@@ -180,9 +180,9 @@ def test_back_to_sketch_after_moving_a_slider(qtbot, window):
     sketch_code = window.explorer.analysis.code.copy()
     drag_slider(window, 1, 0.0)
     wait_until_idle(qtbot, window)
-    assert window.back_to_sketch_button.isEnabled()
+    assert window.slider_panel.back_to_sketch_button.isEnabled()
     with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
-        QTest.mouseClick(window.back_to_sketch_button, Qt.MouseButton.LeftButton)
+        QTest.mouseClick(window.slider_panel.back_to_sketch_button, Qt.MouseButton.LeftButton)
     wait_until_idle(qtbot, window)
     assert np.allclose(window.explorer.analysis.code, sketch_code, atol=1e-5)
 
@@ -226,10 +226,10 @@ def test_broken_file_shows_the_problem_and_keeps_the_model(qtbot, window, tmp_pa
 
 
 def test_recent_files_menu_survives_missing_and_garbage_entries(qtbot, reference, settings, tmp_path):
-    from aegui.qt.main_window import MainWindow
+    from aegui.__main__ import create_window
 
     settings.setValue("files/recent", [str(tmp_path / "gone.ckpt"), 42])
-    window = MainWindow(reference, settings)
+    window = create_window(settings, reference)
     qtbot.addWidget(window)
     assert window.recent_files() == []
     assert not window.recent_menu.isEnabled()
@@ -254,27 +254,54 @@ def test_exports_write_png_and_codes(qtbot, window, tmp_path):
 
 def test_bar_hover_shows_dimension_and_value(qtbot, window):
     plot = window.latent_bars.getPlotItem()
-    scene_point = plot.vb.mapViewToScene(QPointF(2, 0))
-    window.latent_bars.scene().sigMouseMoved.emit(scene_point)
-    assert window.latent_bars.hover_text().startswith("dimension 2")
+    widget_point = window.latent_bars.mapFromScene(plot.vb.mapViewToScene(QPointF(2, 0)))
+    QTest.mouseMove(window.latent_bars.viewport(), widget_point)  # a hover: no button held
+    qtbot.waitUntil(lambda: window.latent_bars.hover_text().startswith("dimension 2"), timeout=2000)
+
+
+def choose_projection_with_the_keyboard(qtbot, window, key) -> None:
+    """Focus the map's projection box and press a key, as a person choosing a map would."""
+    window.projection_combo.setFocus()
+    QTest.keyClick(window.projection_combo, key)
 
 
 def test_choosing_tsne_refits_the_map_off_the_gui_thread_and_is_remembered(qtbot, window, tmp_path):
     import pytest
 
+    from aegui.qt.settings import PROJECTION
+
     pytest.importorskip("openTSNE")
     window.explorer.projection_cache_dir = tmp_path
-    index = window.projection_combo.findData("tsne")
     with qtbot.waitSignal(window.map_shown, timeout=120_000):
-        window.projection_combo.activated.emit(index)
+        choose_projection_with_the_keyboard(qtbot, window, Qt.Key.Key_End)  # the last entry: t-SNE
         assert window.busy_bar.isVisible()  # the fit runs in the background, the window stays live
     assert window.explorer.session.projection.name == "tsne"
     assert "t-SNE" in window.latent_map.getPlotItem().titleLabel.text
-    assert window.settings.value("map/projection") == "tsne"
+    assert window.settings.read(PROJECTION) == "tsne"
+    assert window.projection_actions["tsne"].isChecked()
     assert list(tmp_path.glob("tsne-*.npy"))
     draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
     wait_until_idle(qtbot, window)
     assert np.isfinite(window.latent_map.marker_position()).all()
+
+
+def test_a_new_map_keeps_the_analysis_of_the_sketch_on_the_canvas(qtbot, window, tmp_path):
+    import pytest
+
+    pytest.importorskip("openTSNE")
+    window.explorer.projection_cache_dir = tmp_path
+    draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
+    wait_until_idle(qtbot, window)
+    seen_before = window.decoded_view.model_input()
+    assert seen_before.max() > 0.5 and window.anomaly_meter.percentile is not None
+    with qtbot.waitSignal(window.map_shown, timeout=120_000):
+        choose_projection_with_the_keyboard(qtbot, window, Qt.Key.Key_End)
+    wait_until_idle(qtbot, window)
+    # the digit is still on the canvas: what the model sees, its error and its verdict stay
+    assert np.allclose(window.decoded_view.model_input(), seen_before)
+    assert window.anomaly_meter.percentile is not None and window.anomaly_meter.verdict is not None
+    assert window.explorer.analysis.origin == "sketch"
+    assert "no input to compare" not in window.decoded_view.error_label.text()
 
 
 def test_anomaly_meter_probe_and_neighbours_follow_the_sketch(qtbot, window):
@@ -291,7 +318,7 @@ def test_anomaly_meter_probe_and_neighbours_follow_the_sketch(qtbot, window):
     side = min(canvas.width(), canvas.height())
     x0, y0 = (canvas.width() - side) / 2, (canvas.height() - side) / 2
     zigzag = [(x0 + side * (0.1 + 0.8 * (i % 2)), y0 + side * (0.1 + 0.8 * i / 15)) for i in range(16)]
-    window.brush_slider.setValue(40)
+    window.sketch_panel.brush_slider.setValue(40)
     draw_stroke(canvas, zigzag)
     draw_stroke(canvas, [(x0 + side * (0.1 + 0.8 * i / 15), y0 + side * (0.5 + 0.4 * math.sin(i))) for i in range(16)])
     wait_until_idle(qtbot, window)
@@ -300,7 +327,7 @@ def test_anomaly_meter_probe_and_neighbours_follow_the_sketch(qtbot, window):
 
 
 def test_undo_history_is_bounded(qtbot, window):
-    from aegui.qt.canvas import MAX_UNDO_STEPS
+    from aegui.qt.views.canvas import MAX_UNDO_STEPS
 
     canvas = window.canvas
     for index in range(MAX_UNDO_STEPS + 30):

@@ -1,13 +1,20 @@
-"""Rows of decoded digits: a dimension's traversal and the interpolation from A to B."""
+"""The Explore panels: a dimension's traversal, the interpolation from A to B, and the
+comparison of bottleneck sizes, each a strip of decoded digits."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
-from aegui.core.session import Analysis, ModelSession
-from aegui.qt.pixel_images import PixelImageRow
+from aegui.core.model_format import IMAGE_SIZE
+from aegui.qt.painting.pixel_images import PixelImageRow
+
+if TYPE_CHECKING:
+    from aegui.core.explorer import Explorer
+    from aegui.core.session import Analysis, ModelSession
 
 STEPS = 9
 
@@ -19,7 +26,7 @@ class ImageStrip(PixelImageRow):
         super().__init__(count, caption_lines=2, parent=parent)
         self.setMinimumHeight(80)
         self.setMaximumHeight(150)
-        self.images = np.zeros((0, 28, 28), np.float32)
+        self.images = np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32)
 
     def show_images(self, images: np.ndarray, captions: list[str]) -> None:
         """Show up to ``count`` images; the remaining slots are left blank."""
@@ -38,7 +45,7 @@ class TraversalPanel(QWidget):
 
     dimension_chosen = Signal(int)  # -1 for none
 
-    def __init__(self, parent=None):
+    def __init__(self, explorer: Explorer, parent=None):
         super().__init__(parent)
         self.dimension_combo = QComboBox()
         self.dimension_combo.setAccessibleName("dimension to traverse")
@@ -53,6 +60,11 @@ class TraversalPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.strip, 1)
+        self._explorer = explorer
+        explorer.model_changed.connect(self.set_session)
+        explorer.selection_changed.connect(self.select)
+        explorer.analysis_changed.connect(self.show_analysis)
+        self.dimension_chosen.connect(lambda dimension: explorer.select_dimension(None if dimension < 0 else dimension))
 
     def set_session(self, session: ModelSession) -> None:
         self.dimension_combo.clear()
@@ -60,6 +72,7 @@ class TraversalPanel(QWidget):
         for index, label in enumerate(session.dimension_labels):
             self.dimension_combo.addItem(f"{index}" + (f" ({label})" if label else ""), index)
         self.strip.clear_strip()
+        self.select(self._explorer.selected_dimension)
 
     def select(self, dimension: int | None) -> None:
         self.dimension_combo.setCurrentIndex(0 if dimension is None else dimension + 1)
@@ -82,7 +95,7 @@ class InterpolationPanel(QWidget):
     keep_requested = Signal(str)
     fraction_changed = Signal(float)
 
-    def __init__(self, parent=None):
+    def __init__(self, explorer: Explorer, parent=None):
         super().__init__(parent)
         self.keep_a_button = QPushButton("Keep as A")
         self.keep_b_button = QPushButton("Keep as B")
@@ -106,6 +119,10 @@ class InterpolationPanel(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.status)
         layout.addWidget(self.strip, 1)
+        explorer.kept_changed.connect(self.show_kept)
+        explorer.analysis_changed.connect(self.show_analysis)
+        self.keep_requested.connect(explorer.keep_current)
+        self.fraction_changed.connect(explorer.interpolate)
 
     def show_kept(self, kept: dict) -> None:
         ready = "A" in kept and "B" in kept
@@ -133,7 +150,7 @@ class ComparePanel(QWidget):
     files_requested = Signal()
     clear_requested = Signal()
 
-    def __init__(self, parent=None):
+    def __init__(self, explorer: Explorer, parent=None):
         super().__init__(parent)
         self.family_button = QPushButton("Load sweep family…")
         self.files_button = QPushButton("Add checkpoints…")
@@ -154,6 +171,9 @@ class ComparePanel(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(self.strip, 1)
         self.rows = []
+        explorer.comparison_changed.connect(self.show_models)
+        explorer.analysis_changed.connect(self.show_analysis)
+        self.clear_requested.connect(explorer.clear_comparison)
 
     def show_models(self, models, problems) -> None:
         names = ", ".join(f"{model.name} (k = {model.latent_dim})" for model in sorted(models, key=lambda m: m.latent_dim))

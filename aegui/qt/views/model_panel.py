@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from aegui.core.session import ModelSession
+
+if TYPE_CHECKING:
+    from aegui.core.explorer import Explorer
+    from aegui.core.session import ModelSession
 
 METRIC_NAMES = {
     "test_mse": ("test MSE / pixel", "{:.5f}"),
@@ -43,13 +47,14 @@ def describe_session(session: ModelSession) -> str:
 
 
 class ModelPanel(QLabel):
-    def __init__(self, parent=None):
+    def __init__(self, explorer: Explorer, parent=None):
         super().__init__("No model loaded.", parent)
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.setMargin(6)
+        explorer.model_changed.connect(self.set_session)
 
     def set_session(self, session: ModelSession) -> None:
         self.setText(describe_session(session))

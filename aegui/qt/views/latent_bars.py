@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsPathItem
 
-from aegui.core.session import ModelSession
-from aegui.qt.fixed_plot import FixedPlot, RectBars, cache_in_device_pixels
+from aegui.qt.painting.fixed_plot import FixedPlot, RectBars, cache_in_device_pixels
+
+if TYPE_CHECKING:
+    from aegui.core.explorer import Explorer
+    from aegui.core.session import Analysis, ModelSession
 
 BAR_COLOUR = (70, 140, 230)
 DISTRIBUTION_COLOUR = (200, 200, 200, 90)
@@ -19,7 +24,7 @@ MEAN_COLOUR = (120, 120, 120)
 class LatentBars(FixedPlot):
     dimension_selected = Signal(int)
 
-    def __init__(self, parent=None):
+    def __init__(self, explorer: Explorer, parent=None):
         super().__init__(parent, minimum_height=160)
         plot = self.getPlotItem()
         plot.setLabel("bottom", "latent dimension")
@@ -48,8 +53,11 @@ class LatentBars(FixedPlot):
         self._labels: list[str] = []
         self.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
+        explorer.model_changed.connect(self.set_session)
+        explorer.analysis_changed.connect(self._on_explorer_analysis_changed)
+        self.dimension_selected.connect(explorer.select_dimension)
 
-    def set_session(self, session: ModelSession, labels: list[str] | None = None) -> None:
+    def set_session(self, session: ModelSession) -> None:
         k = session.latent_dim
         low, high = session.slider_low, session.slider_high
         std = session.latent_std
@@ -61,7 +69,7 @@ class LatentBars(FixedPlot):
         self._distribution.setPath(boxes)
         self._mean.setPath(means)
         self._zero.setLine(-1.0, 0.0, float(k), 0.0)
-        self._labels = labels or [""] * k
+        self._labels = session.dimension_labels
         plot = self.getPlotItem()
         plot.setXRange(-0.7, k - 0.3, padding=0)
         margin = 0.05 * float(high.max() - low.min())
@@ -69,6 +77,9 @@ class LatentBars(FixedPlot):
         ticks = [(i, self._labels[i] or str(i)) for i in range(k)] if k <= 16 else [(i, str(i)) for i in range(0, k, max(1, k // 16))]
         plot.getAxis("bottom").setTicks([ticks])
         self.show_code(session.latent_mean.astype(np.float32))
+
+    def _on_explorer_analysis_changed(self, analysis: Analysis) -> None:
+        self.show_code(analysis.code)
 
     def show_code(self, code: np.ndarray) -> None:
         self._code = np.asarray(code, dtype=np.float32)

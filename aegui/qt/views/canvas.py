@@ -8,14 +8,19 @@ as it is drawn, not only on release.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPainterPath, QPen, QTabletEvent
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QVBoxLayout, QWidget
+
+if TYPE_CHECKING:
+    from aegui.core.explorer import Explorer
 
 RASTER_SIZE = 336
 DEFAULT_BRUSH = 24
+BRUSH_RANGE = (6, 60)
 MAX_UNDO_STEPS = 200  # bounds memory over long use: each step keeps its strokes' points
 
 
@@ -265,3 +270,45 @@ class DrawingCanvas(QWidget):
 def _pressure_scale(pressure: float) -> float:
     """Pen pressure 0..1 to a width factor; a mouse reports 1.0, which keeps the set width."""
     return 0.35 + 0.65 * min(max(pressure, 0.0), 1.0)
+
+
+class SketchPanel(QWidget):
+    """The canvas with its brush width, Clear, Undo and Redo; hands every raster to the explorer."""
+
+    def __init__(self, explorer: Explorer, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.canvas = DrawingCanvas()
+        self.brush_slider = QSlider(Qt.Orientation.Horizontal)
+        self.brush_slider.setRange(*BRUSH_RANGE)
+        self.brush_slider.setValue(int(self.canvas.brush_width))
+        self.brush_slider.setToolTip("Brush width")
+        self.brush_slider.setAccessibleName("brush width")
+        self.clear_button = QPushButton("Clear")
+        self.undo_button = QPushButton("Undo")
+        self.redo_button = QPushButton("Redo")
+        self.undo_button.setEnabled(False)
+        self.redo_button.setEnabled(False)
+        brush_row = QHBoxLayout()
+        brush_row.addWidget(QLabel("Brush"))
+        brush_row.addWidget(self.brush_slider, 1)
+        buttons = QHBoxLayout()
+        for button in (self.clear_button, self.undo_button, self.redo_button):
+            buttons.addWidget(button)
+        hint = QLabel("Draw a digit. Right button erases.")
+        hint.setStyleSheet("color: #666")
+        layout = QVBoxLayout(self)
+        layout.addWidget(hint)
+        layout.addWidget(self.canvas, 1)
+        layout.addLayout(brush_row)
+        layout.addLayout(buttons)
+        self.brush_slider.valueChanged.connect(self.canvas.set_brush_width)
+        self.clear_button.clicked.connect(self.canvas.clear)
+        self.undo_button.clicked.connect(self.canvas.undo)
+        self.redo_button.clicked.connect(self.canvas.redo)
+        self.canvas.history_changed.connect(self._on_canvas_history_changed)
+        self.canvas.stroke_started.connect(explorer.begin_stroke)
+        self.canvas.raster_changed.connect(explorer.set_sketch)
+
+    def _on_canvas_history_changed(self, can_undo: bool, can_redo: bool) -> None:
+        self.undo_button.setEnabled(can_undo)
+        self.redo_button.setEnabled(can_redo)

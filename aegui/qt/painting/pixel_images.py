@@ -140,10 +140,6 @@ class PixelImageRow(QWidget):
             self._geometry_key, self._geometry_cache = key, cells
         return self._geometry_cache
 
-    def cell_rect(self, index: int) -> QRect:
-        """The part of the widget that cell ``index`` (caption and image) paints."""
-        return QRect(self._geometry()[index][0])
-
     def image_rect(self, index: int) -> QRectF:
         return QRectF(self._geometry()[index][1])
 
@@ -186,41 +182,3 @@ class PixelImageRow(QWidget):
                 event.ignore()
             return True
         return super().event(event)
-
-
-class LiveText(QWidget):
-    """Text that changes with every pen event, in a box of fixed height (up to ``lines``).
-
-    A QLabel asks its parent layout to recompute on every setText, which relayouts and
-    repaints the whole column; this widget only repaints itself.
-    """
-
-    def __init__(self, text: str = "", lines: int = 1, parent: QWidget | None = None):
-        super().__init__(parent)
-        self._text = text
-        self._lines = lines
-        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # the panel behind needs no repaint
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setFixedHeight(self.fontMetrics().lineSpacing() * lines + 4)
-
-    def text(self) -> str:
-        return self._text
-
-    def setText(self, text: str) -> None:
-        if text != self._text:
-            self._text = text
-            self.update()
-
-    def sizeHint(self) -> QSize:
-        return QSize(self.fontMetrics().horizontalAdvance(self._text) + 8, self.height())
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(40, self.height())
-
-    def paintEvent(self, event) -> None:
-        painter = QPainter(self)
-        painter.fillRect(event.rect(), self.palette().window())
-        painter.setPen(self.palette().windowText().color())
-        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextWordWrap
-        painter.drawText(self.rect().adjusted(2, 0, -2, 0), flags, self._text)
-        painter.end()

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QPainterPath, QTransform
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QLabel
+from PySide6.QtWidgets import QComboBox, QGraphicsItem, QGraphicsPathItem, QLabel
 from pyqtgraph.graphicsItems.ScatterPlotItem import Symbols
 
-from aegui.core.session import ModelSession
-from aegui.qt.fixed_plot import cache_axes, cache_in_device_pixels, repaint_one_rect
+from aegui.core.projection import PROJECTION_LABELS, PROJECTION_METHODS, available_methods
+from aegui.qt.painting.fixed_plot import cache_axes, cache_in_device_pixels, repaint_one_rect
+
+if TYPE_CHECKING:
+    from aegui.core.explorer import Explorer
+    from aegui.core.session import Analysis, ModelSession
 
 DIGIT_COLOURS = [
     (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
@@ -48,7 +54,7 @@ class LatentMap(pg.PlotWidget):
     point_clicked = Signal(float, float)  # map coordinates of a click
     reference_hovered = Signal(int, int)  # (reference index, digit); (-1, -1) when none
 
-    def __init__(self, parent=None):
+    def __init__(self, explorer: Explorer, parent=None):
         super().__init__(parent, background="w")
         self.setMinimumSize(300, 300)
         plot = self.getPlotItem()
@@ -96,6 +102,11 @@ class LatentMap(pg.PlotWidget):
         self._labels = np.zeros(0, dtype=np.int64)
         self.hovered_digit: int | None = None
         self.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
+        self._explorer = explorer
+        explorer.model_changed.connect(self.set_session)
+        explorer.projection_changed.connect(self.set_session)
+        explorer.analysis_changed.connect(self._on_explorer_analysis_changed)
+        self.point_clicked.connect(explorer.set_map_point)
 
     def set_session(self, session: ModelSession) -> None:
         positions = session.reference_positions
@@ -112,6 +123,9 @@ class LatentMap(pg.PlotWidget):
         plot.setXRange(float(low[0] - margin[0]), float(high[0] + margin[0]), padding=0)
         plot.setYRange(float(low[1] - margin[1]), float(high[1] + margin[1]), padding=0)
         self._set_trail([])
+
+    def _on_explorer_analysis_changed(self, analysis: Analysis) -> None:
+        self.show_position(analysis.map_position, self._explorer.trail if analysis.origin == "sketch" else None)
 
     def show_position(self, position: np.ndarray, trail: list[np.ndarray] | None = None) -> None:
         self._marker_xy = np.array([float(position[0]), float(position[1])])
@@ -178,3 +192,25 @@ class LatentMap(pg.PlotWidget):
             return
         point = view_box.mapSceneToView(event.scenePos())
         self.point_clicked.emit(point.x(), point.y())
+
+
+class ProjectionChoice(QComboBox):
+    """PCA, UMAP or t-SNE for the map; methods whose package is missing say how to get it."""
+
+    def __init__(self, explorer: Explorer, parent=None):
+        super().__init__(parent)
+        installed = available_methods()
+        for method in PROJECTION_METHODS:
+            if method in installed:
+                self.addItem(PROJECTION_LABELS[method], method)
+            else:
+                self.addItem(f"{PROJECTION_LABELS[method]} (pip install aegui[maps])", method)
+                index = self.count() - 1
+                self.model().item(index).setEnabled(False)
+                self.setItemData(index, f"{PROJECTION_LABELS[method]} needs the optional packages: pip install aegui[maps]", Qt.ItemDataRole.ToolTipRole)
+        self.show_method(explorer.projection_method)
+        explorer.projection_method_changed.connect(self.show_method)
+        self.activated.connect(lambda index: explorer.set_projection_method(self.itemData(index)))
+
+    def show_method(self, method: str) -> None:
+        self.setCurrentIndex(PROJECTION_METHODS.index(method))

@@ -12,12 +12,16 @@ Page Up/Page Down by 10%, Home/End to the ends.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QStaticText
-from PySide6.QtWidgets import QScrollArea, QToolTip, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QScrollArea, QToolTip, QVBoxLayout, QWidget
 
-from aegui.core.session import ModelSession
+if TYPE_CHECKING:
+    from aegui.core.explorer import Explorer
+    from aegui.core.session import Analysis, ModelSession
 
 STEPS = 1000
 ROW_HEIGHT = 22
@@ -258,7 +262,7 @@ class SliderRows(QWidget):
 class LatentSliders(QScrollArea):
     dimension_changed = Signal(int, float)  # the user moved dimension i to value v
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, explorer: Explorer, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWidgetResizable(True)
         self.setMinimumWidth(240)
@@ -267,10 +271,13 @@ class LatentSliders(QScrollArea):
         self.setWidget(self.rows)
         self._low = np.zeros(0, np.float32)
         self._high = np.zeros(0, np.float32)
+        explorer.model_changed.connect(self.set_session)
+        explorer.analysis_changed.connect(self._on_explorer_analysis_changed)
+        self.dimension_changed.connect(explorer.set_dimension)
 
-    def set_session(self, session: ModelSession, labels: list[str] | None = None) -> None:
+    def set_session(self, session: ModelSession) -> None:
         self._low, self._high = session.slider_low.astype(np.float32), session.slider_high.astype(np.float32)
-        labels = labels or [""] * session.latent_dim
+        labels = session.dimension_labels
         self.rows.set_rows([f"{index}" + (f" {labels[index]}" if labels[index] else "") for index in range(session.latent_dim)])
         self.show_code(session.latent_mean)
 
@@ -286,6 +293,9 @@ class LatentSliders(QScrollArea):
         span = np.where(self._high > self._low, self._high - self._low, 1.0)
         return np.rint(np.clip((np.asarray(code, dtype=np.float32) - self._low) / span, 0.0, 1.0) * STEPS).astype(np.int64)
 
+    def _on_explorer_analysis_changed(self, analysis: Analysis) -> None:
+        self.show_code(analysis.code)
+
     def show_code(self, code: np.ndarray) -> None:
         """Reflect a code without emitting dimension_changed (no feedback loop)."""
         code = np.asarray(code, dtype=np.float32)
@@ -297,3 +307,31 @@ class LatentSliders(QScrollArea):
         values[index] = value
         self.rows.set_row_values(self.rows.steps, values)
         self.dimension_changed.emit(index, value)
+
+
+class SliderPanel(QWidget):
+    """The latent sliders with Back to sketch, Random sample and Reset to mean."""
+
+    def __init__(self, explorer: Explorer, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._explorer = explorer
+        self.sliders = LatentSliders(explorer)
+        self.back_to_sketch_button = QPushButton("Back to sketch")
+        self.random_button = QPushButton("Random sample")
+        self.mean_button = QPushButton("Reset to mean")
+        self.back_to_sketch_button.setEnabled(False)
+        self.back_to_sketch_button.clicked.connect(explorer.back_to_sketch)
+        self.random_button.clicked.connect(explorer.sample_random)
+        self.mean_button.clicked.connect(explorer.reset_to_mean)
+        buttons = QHBoxLayout()
+        for button in (self.back_to_sketch_button, self.random_button, self.mean_button):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.sliders, 1)
+        explorer.analysis_changed.connect(self._on_explorer_changed)
+        explorer.sketch_changed.connect(self._on_explorer_changed)
+
+    def _on_explorer_changed(self, *_) -> None:
+        """Back to sketch makes sense only while the code shown is not the sketch's own."""
+        self.back_to_sketch_button.setEnabled(self._explorer.sketch is not None and self._explorer.origin != "sketch")

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from aegui.core.session import Analysis
-from aegui.qt.pixel_images import LiveText, PixelImageRow
+from aegui.core.model_format import IMAGE_SIZE
+from aegui.qt.painting.live_text import LiveText
+from aegui.qt.painting.pixel_images import PixelImageRow
+
+if TYPE_CHECKING:
+    from aegui.core.explorer import Explorer
+    from aegui.core.session import Analysis
 
 ERROR_LEVELS = (0.0, 0.5)  # per-pixel squared error range of the heatmap
+BLANK = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
 ERROR_COLOURS = pg.colormap.get("inferno").getLookupTable(nPts=256)
 
 
 class DecodedView(QWidget):
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, explorer: Explorer, parent: QWidget | None = None):
         super().__init__(parent)
         self.images = PixelImageRow(
             3,
@@ -28,15 +36,14 @@ class DecodedView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.images, 1)
         layout.addWidget(self.error_label)
-        blank = np.zeros((28, 28), np.float32)
         for index in range(3):
-            self.images.set_image(index, blank)
+            self.images.set_image(index, BLANK)
+        explorer.analysis_changed.connect(self.show_analysis)
 
     def show_analysis(self, analysis: Analysis) -> None:
-        blank = np.zeros((28, 28), np.float32)
-        self.images.set_image(0, analysis.input_image if analysis.input_image is not None else blank)
+        self.images.set_image(0, analysis.input_image if analysis.input_image is not None else BLANK)
         self.images.set_image(1, analysis.reconstruction)
-        self.images.set_image(2, analysis.error_map if analysis.error_map is not None else blank)
+        self.images.set_image(2, analysis.error_map if analysis.error_map is not None else BLANK)
         if analysis.reconstruction_error is None:
             text = f"Decoded from a code set by {analysis.origin}; no input to compare with."
         else:

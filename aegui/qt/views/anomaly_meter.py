@@ -1,16 +1,18 @@
-"""What the code says: anomaly meter, digit probabilities from the linear probe, neighbours."""
+"""The anomaly meter: the sketch's reconstruction error as a percentile of held-out digits' errors."""
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from aegui.core.anomaly import NOT_A_DIGIT_ABOVE, TYPICAL_BELOW
-from aegui.core.session import Analysis, ModelSession
-from aegui.qt.fixed_plot import FixedPlot, RectBars
-from aegui.qt.pixel_images import PixelImageRow
+
+if TYPE_CHECKING:
+    from aegui.core.explorer import Explorer
+    from aegui.core.session import Analysis
 
 VERDICT_COLOURS = {"typical digit": "#2e9d3a", "unusual": "#d98c00", "not a digit": "#c62828"}
 
@@ -79,7 +81,7 @@ class AnomalyGauge(QWidget):
 class AnomalyMeter(QWidget):
     """The sketch's reconstruction error as a percentile of held-out MNIST digits' errors."""
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, explorer: Explorer, parent: QWidget | None = None):
         super().__init__(parent)
         self.gauge = AnomalyGauge()
         self.verdict_label = QLabel("")
@@ -96,6 +98,7 @@ class AnomalyMeter(QWidget):
         layout.addWidget(thresholds)
         self.verdict: str | None = None
         self.percentile: float | None = None
+        explorer.analysis_changed.connect(self.show_analysis)
 
     def show_analysis(self, analysis: Analysis) -> None:
         self.percentile = analysis.error_percentile
@@ -107,73 +110,3 @@ class AnomalyMeter(QWidget):
             self.verdict = verdict
             colour = VERDICT_COLOURS.get(verdict or "", "#000")
             self.verdict_label.setText(f"<b style='color:{colour}'>{verdict}</b>" if verdict else "")
-
-
-class DigitProbabilities(FixedPlot):
-    """Linear probe on the code: p(digit | h) for 0-9."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent, minimum_height=110)
-        plot = self.getPlotItem()
-        plot.setYRange(0, 1, padding=0.02)
-        plot.setXRange(-0.6, 9.6, padding=0)
-        plot.getAxis("bottom").setTicks([[(d, str(d)) for d in range(10)]])
-        self.title = "digit from the code (linear probe)"
-        plot.setTitle(self.title, size="9pt")
-        self._bars = RectBars(plot, width=0.7, brush=(90, 160, 90))
-        self._bars.set_heights(np.zeros(10))
-        # The prediction is a text item inside the plot (a changing title would relayout the
-        # plot), a plain Qt one: it changes with most pen events, and pyqtgraph's TextItem
-        # lays itself out again in Python on every change.
-        self._prediction = QGraphicsSimpleTextItem()
-        self._prediction.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
-        self._prediction.setBrush(QColor(30, 30, 30))
-        self._prediction.setPos(-0.5, 1.0)
-        plot.addItem(self._prediction, ignoreBounds=True)
-        self.prediction_text = ""
-        self.probabilities = np.zeros(10, np.float32)
-
-    def show_analysis(self, analysis: Analysis) -> None:
-        probabilities = analysis.digit_probabilities
-        self.probabilities = np.zeros(10, np.float32) if probabilities is None else probabilities
-        self._bars.set_heights(self.probabilities)
-        title = "digit from the code (linear probe)" if probabilities is not None else "this checkpoint has no linear probe"
-        if title != self.title:
-            self.title = title
-            self.getPlotItem().setTitle(title, size="9pt")
-        text = "" if probabilities is None else f"{int(np.argmax(probabilities))} ({float(np.max(probabilities)):.0%})"
-        if text != self.prediction_text:
-            self.prediction_text = text
-            self._prediction.setText(text)
-
-
-class NearestDigits(QWidget):
-    """The reference digits whose codes are closest to the current code."""
-
-    def __init__(self, count: int = 5, parent=None):
-        super().__init__(parent)
-        title = QLabel("nearest MNIST digits in latent space")
-        title.setStyleSheet("color: #333; font-size: 8pt")
-        self.images = PixelImageRow(count)
-        self.images.setMinimumHeight(50)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(title)
-        layout.addWidget(self.images, 1)
-        self._session: ModelSession | None = None
-        self.shown_indices = np.zeros(0, dtype=np.int64)
-
-    def set_session(self, session: ModelSession) -> None:
-        self._session = session
-        self.shown_indices = np.zeros(0, dtype=np.int64)
-        self.images.forget_converted()  # keys are reference indices: valid for one set of digits
-
-    def show_analysis(self, analysis: Analysis) -> None:
-        session = analysis.session
-        indices = np.asarray(analysis.neighbours)
-        if np.array_equal(indices, self.shown_indices):
-            return  # the same neighbours: nothing to repaint
-        self.shown_indices = indices
-        reference = session.reference
-        self.images.set_images([reference.images[index] for index in indices], tooltips=[f"digit {reference.labels[index]}" for index in indices], keys=[int(index) for index in indices])

@@ -1,0 +1,1 @@
+"""Fast-paint helpers shared by the views."""

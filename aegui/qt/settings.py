@@ -1,0 +1,67 @@
+"""Every persisted setting in one table: its key, its type and its default.
+
+Values come back from ``QSettings`` as whatever the file holds (an INI file stores strings, a
+damaged one anything); ``read`` turns a missing, damaged or unknown value into the default,
+so a bad settings file can never stop the app from starting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from aegui.core.projection import PROJECTION_METHODS
+
+MAX_RECENT_FILES = 8
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    kind: type  # str, bytes, list (of str)
+    default: Any
+    choices: tuple[str, ...] | None = None
+
+
+PROJECTION = Setting("map/projection", str, "pca", PROJECTION_METHODS)
+RECENT_FILES = Setting("files/recent", list, [])
+LAST_MODEL_DIR = Setting("files/last_dir", str, str(Path.home()))
+EXPORT_DIR = Setting("files/export_dir", str, str(Path.home()))
+WINDOW_GEOMETRY = Setting("window/geometry", bytes, None)
+WINDOW_STATE = Setting("window/state", bytes, None)
+ALL_SETTINGS = (PROJECTION, RECENT_FILES, LAST_MODEL_DIR, EXPORT_DIR, WINDOW_GEOMETRY, WINDOW_STATE)
+
+
+class Settings:
+    """Typed access to a ``QSettings`` store through the table above."""
+
+    def __init__(self, store: QSettings):
+        self.store = store
+
+    def read(self, setting: Setting) -> Any:
+        value = self.store.value(setting.key, None)
+        if value is None:
+            return setting.default
+        if setting.kind is bytes:
+            return value if isinstance(value, (QByteArray, bytes)) and len(value) else setting.default
+        if setting.kind is list:
+            items = [value] if isinstance(value, str) else value
+            return [item for item in items if isinstance(item, str)] if isinstance(items, list) else setting.default
+        if not isinstance(value, str) or (setting.choices is not None and value not in setting.choices):
+            return setting.default
+        return value
+
+    def write(self, setting: Setting, value: Any) -> None:
+        self.store.setValue(setting.key, value)
+
+    def recent_files(self) -> list[str]:
+        """Recent model files that still exist, newest first."""
+        return [item for item in self.read(RECENT_FILES) if Path(item).is_file()][:MAX_RECENT_FILES]
+
+    def remember_recent(self, path: Path) -> None:
+        path_text = str(Path(path).resolve())
+        recent = [item for item in self.recent_files() if item != path_text]
+        self.write(RECENT_FILES, [path_text, *recent][:MAX_RECENT_FILES])

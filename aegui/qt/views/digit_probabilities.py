@@ -1,0 +1,55 @@
+"""Digit probabilities from the checkpoint's linear probe on the code."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem
+
+from aegui.core.model_format import N_CLASSES
+from aegui.qt.painting.fixed_plot import FixedPlot, RectBars
+
+if TYPE_CHECKING:
+    from aegui.core.explorer import Explorer
+    from aegui.core.session import Analysis
+
+
+class DigitProbabilities(FixedPlot):
+    """Linear probe on the code: p(digit | h) for 0-9."""
+
+    def __init__(self, explorer: Explorer, parent=None):
+        super().__init__(parent, minimum_height=110)
+        plot = self.getPlotItem()
+        plot.setYRange(0, 1, padding=0.02)
+        plot.setXRange(-0.6, 9.6, padding=0)
+        plot.getAxis("bottom").setTicks([[(d, str(d)) for d in range(N_CLASSES)]])
+        self.title = "digit from the code (linear probe)"
+        plot.setTitle(self.title, size="9pt")
+        self._bars = RectBars(plot, width=0.7, brush=(90, 160, 90))
+        self._bars.set_heights(np.zeros(N_CLASSES))
+        # The prediction is a text item inside the plot (a changing title would relayout the
+        # plot), a plain Qt one: it changes with most pen events, and pyqtgraph's TextItem
+        # lays itself out again in Python on every change.
+        self._prediction = QGraphicsSimpleTextItem()
+        self._prediction.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self._prediction.setBrush(QColor(30, 30, 30))
+        self._prediction.setPos(-0.5, 1.0)
+        plot.addItem(self._prediction, ignoreBounds=True)
+        self.prediction_text = ""
+        self.probabilities = np.zeros(N_CLASSES, np.float32)
+        explorer.analysis_changed.connect(self.show_analysis)
+
+    def show_analysis(self, analysis: Analysis) -> None:
+        probabilities = analysis.digit_probabilities
+        self.probabilities = np.zeros(N_CLASSES, np.float32) if probabilities is None else probabilities
+        self._bars.set_heights(self.probabilities)
+        title = "digit from the code (linear probe)" if probabilities is not None else "this checkpoint has no linear probe"
+        if title != self.title:
+            self.title = title
+            self.getPlotItem().setTitle(title, size="9pt")
+        text = "" if probabilities is None else f"{int(np.argmax(probabilities))} ({float(np.max(probabilities)):.0%})"
+        if text != self.prediction_text:
+            self.prediction_text = text
+            self._prediction.setText(text)
