@@ -3,12 +3,15 @@
 1. Pen event to all views repainted: replays a recorded 200-point stroke as real mouse
    events, three times; for each event, the time until the model's answer is set in every
    view and Qt has painted every widget that changed. Prints p50 / p99 / max in milliseconds.
-2. Cold start: a fresh interpreter, ``python -m aegui``, until the first painted window
-   with the model loaded. Prints seconds (median of three).
+2. Cold start: a fresh interpreter, ``python -m aegui``, until the first painted window and
+   until the model is ready (loaded and shown). Prints seconds (medians of three).
 3. Resident memory after N strokes (default 1,000; 50 pen events each, every 4th point of
    the recording, jittered), and its growth.
 
     python tests/benchmarks/bench_live_latency.py [--strokes 1000] [--breakdown]
+
+Every run starts with this machine's speed (``machine_reference``): compare figures between
+runs or machines as ratios to it, since speed drifts from run to run.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 STROKE = json.loads((HERE / "stroke-200.json").read_text())["points"]
+sys.path.insert(0, str(HERE))
+
+from machine_reference import machine_reference  # noqa: E402
 
 
 def resident_mb() -> float:
@@ -133,13 +139,18 @@ def measure_latency(window) -> list[float]:
 def measure_breakdown(window) -> dict[str, np.ndarray]:
     """Where one pen event's time goes: the same replay, with timestamps at each hand-over.
 
-    Wraps the explorer's live submission and delivery for the duration of the replay.
+    Wraps the executor's submission on the live channel and the explorer's delivery for the
+    duration of the replay.
     """
-    explorer = window.explorer
-    marks: dict[str, float] = {}
-    submit_live, on_live_done = explorer._submit_live, explorer._on_live_done
+    from aegui.core.explorer import LIVE
 
-    def timed_submit(job):
+    explorer, executor = window.explorer, window.executor
+    marks: dict[str, float] = {}
+    submit, on_live_done = executor.submit, explorer._on_live_done
+
+    def timed_submit(channel, job, on_done, on_error):
+        if channel != LIVE:
+            return submit(channel, job, on_done, on_error)
         marks["submitted"] = time.perf_counter()
 
         def timed_job():
@@ -148,12 +159,12 @@ def measure_breakdown(window) -> dict[str, np.ndarray]:
             marks["job_finished"] = time.perf_counter()
             return result
 
-        submit_live(timed_job)
+        def timed_done(analysis):
+            marks["delivered"] = time.perf_counter()
+            on_done(analysis)
+            marks["views_set"] = time.perf_counter()
 
-    def timed_done(analysis):
-        marks["delivered"] = time.perf_counter()
-        on_live_done(analysis)
-        marks["views_set"] = time.perf_counter()
+        submit(channel, timed_job, timed_done, on_error)
 
     rows = []
 
@@ -171,11 +182,11 @@ def measure_breakdown(window) -> dict[str, np.ndarray]:
             marks["views_set"] - marks["delivered"], end - shown, end - start, end_cpu - start_cpu,
         ])  # fmt: skip
 
-    explorer._submit_live, explorer._on_live_done = timed_submit, timed_done
+    executor.submit = timed_submit
     try:
         replay_stroke(window, measure_move)
     finally:
-        explorer._submit_live, explorer._on_live_done = submit_live, on_live_done
+        del executor.submit
     names = ["pen event to job submitted (canvas ink, raster)", "worker picks the job up", "model work in the worker", "result back on the GUI thread", "setting every view", "Qt repaints what changed", "total", "GUI thread CPU time"]
     table = np.array(rows) * 1000
     return {name: table[:, column] for column, name in enumerate(names)}
@@ -204,31 +215,37 @@ def measure_memory(window, strokes: int) -> tuple[float, float, float]:
     return before, after_first_hundred, resident_mb()
 
 
-def measure_cold_start(runs: int = 3) -> list[float]:
+def measure_cold_start(runs: int = 3) -> tuple[list[float], list[float]]:
+    """Seconds from launching ``python -m aegui`` to the first painted window, and to the
+    model shown in it."""
     code = (
         "import time, sys\n"
         "from PySide6.QtWidgets import QApplication\n"
         "import aegui.__main__ as entry\n"
         "from aegui.qt import main_window\n"
-        "original = main_window.MainWindow._on_explorer_model_changed\n"
-        "def shown(self, session):\n"
-        "    original(self, session)\n"
-        "    self.repaint()\n"
-        "    print(f'FIRST_PAINT {time.time():.6f}', flush=True)\n"
-        "    QApplication.instance().quit()\n"
-        "main_window.MainWindow._on_explorer_model_changed = shown\n"
+        "original_init = main_window.MainWindow.__init__\n"
+        "def init(self, *args, **kwargs):\n"
+        "    original_init(self, *args, **kwargs)\n"
+        "    self.first_painted.connect(lambda: print(f'FIRST_PAINT {time.time():.6f}', flush=True))\n"
+        "    def shown(session):\n"
+        "        self.repaint()\n"
+        "        print(f'MODEL_READY {time.time():.6f}', flush=True)\n"
+        "        QApplication.instance().quit()\n"
+        "    self.model_shown.connect(shown)\n"
+        "main_window.MainWindow.__init__ = init\n"
         "sys.exit(entry.main(['--settings', sys.argv[1]]))\n"
     )
-    times = []
+    first_paint, model_ready = [], []
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as folder:
             launched = time.time()
             output = subprocess.run([sys.executable, "-c", code, str(Path(folder) / "s.ini")], capture_output=True, text=True, timeout=120, env={**os.environ, "XDG_STATE_HOME": folder})
-        line = next((line for line in output.stdout.splitlines() if line.startswith("FIRST_PAINT")), None)
-        if line is None:
-            raise SystemExit(output.stderr[-2000:])
-        times.append(float(line.split()[1]) - launched)
-    return times
+        marks = dict(line.split() for line in output.stdout.splitlines() if line.startswith(("FIRST_PAINT", "MODEL_READY")))
+        if len(marks) != 2:
+            raise SystemExit(output.stdout[-1000:] + output.stderr[-2000:])
+        first_paint.append(float(marks["FIRST_PAINT"]) - launched)
+        model_ready.append(float(marks["MODEL_READY"]) - launched)
+    return first_paint, model_ready
 
 
 def main() -> None:
@@ -237,13 +254,21 @@ def main() -> None:
     parser.add_argument("--skip-cold-start", action="store_true")
     parser.add_argument("--breakdown", action="store_true", help="also print where a pen event's time goes")
     args = parser.parse_args()
+    reference = machine_reference()
+    print(f"machine reference: batch-1 forward of the default network {reference['forward_ms']:.3f} ms, pure-Python loop {reference['python_loop_ms']:.1f} ms (medians)")
+    from aegui.__main__ import configure_process_for_live_drawing, configure_torch_for_live_drawing
+
+    configure_process_for_live_drawing()
+    configure_torch_for_live_drawing()
     app = QApplication.instance() or QApplication([])
     import torch
 
     window = open_window()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} intra-op thread(s) in the app, platform {app.platformName()}")
     latencies = np.array(measure_latency(window))
-    print(f"pen event -> all views repainted, {len(latencies)} events: p50 {np.percentile(latencies, 50):.2f} ms, p99 {np.percentile(latencies, 99):.2f} ms, max {latencies.max():.2f} ms")
+    p50, p99 = np.percentile(latencies, 50), np.percentile(latencies, 99)
+    print(f"pen event -> all views repainted, {len(latencies)} events: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {latencies.max():.2f} ms")
+    print(f"  as multiples of the reference forward: p50 {p50 / reference['forward_ms']:.1f}x, p99 {p99 / reference['forward_ms']:.1f}x")
     if args.breakdown:
         for name, values in measure_breakdown(window).items():
             print(f"  {name:50s} p50 {np.percentile(values, 50):5.2f} ms   p99 {np.percentile(values, 99):5.2f} ms")
@@ -252,8 +277,9 @@ def main() -> None:
     print(f"peak resident memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     window.close()
     if not args.skip_cold_start:
-        times = measure_cold_start()
-        print(f"cold start to first painted window with the model loaded: median {statistics.median(times):.2f} s (runs: {', '.join(f'{t:.2f}' for t in times)})")
+        first_paint, model_ready = measure_cold_start()
+        print(f"cold start to the first painted window: median {statistics.median(first_paint):.2f} s (runs: {', '.join(f'{t:.2f}' for t in first_paint)})")
+        print(f"cold start to the model ready in the window: median {statistics.median(model_ready):.2f} s (runs: {', '.join(f'{t:.2f}' for t in model_ready)})")
 
 
 if __name__ == "__main__":

@@ -220,10 +220,20 @@ def test_random_bytes_are_refused_cleanly(tmp_path, data):
 
 
 def test_sniffing_happens_before_any_unpickling(tmp_path, monkeypatch):
+    """Files that are not a checkpoint never reach torch.load: load_model refuses them first."""
+    import pickle
+
     calls = []
-    monkeypatch.setattr(torch, "load", lambda *a, **k: calls.append(1))
-    with pytest.raises(CheckpointError):
-        sniff_format(b"<html></html>")
+    monkeypatch.setattr(torch, "load", lambda *a, **k: calls.append(a) or {})
+    payloads = {
+        "page.ckpt": b"<!DOCTYPE html><html><body>Not found</body></html>",
+        "legacy.ckpt": pickle.dumps({"state_dict": {}}, protocol=2),
+        "pointer.ckpt": b"version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 12\n",
+    }
+    for name, payload in payloads.items():
+        (tmp_path / name).write_bytes(payload)
+        with pytest.raises(CheckpointError):
+            load_model(tmp_path / name)
     assert calls == []
 
 

@@ -36,8 +36,10 @@ def fitted_run(tiny_mnist_dir, tmp_path_factory) -> Path:
     return root
 
 
-def test_fast_dev_run(tiny_mnist_dir, tmp_path):
+def test_fast_dev_run_reaches_the_trainer_and_runs_one_batch(tiny_mnist_dir, tmp_path, caplog):
+    caplog.set_level("INFO")
     cli_main(fit_args(tiny_mnist_dir, tmp_path, "--trainer.fast_dev_run", "true"))
+    assert "Running in `fast_dev_run` mode: will run the requested loop using 1 batch(es)" in caplog.text
 
 
 def test_short_fit_lowers_the_loss(fitted_run):
