@@ -19,8 +19,8 @@ from PySide6.QtWidgets import QApplication
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from aegui.core.resources import DEFAULT_CHECKPOINT, load_reference_digits  # noqa: E402
 from aegui.__main__ import create_window  # noqa: E402
+from aegui.core.resources import DEFAULT_CHECKPOINT, load_reference_digits  # noqa: E402
 
 STROKE = json.loads((REPO / "tests" / "benchmarks" / "stroke-200.json").read_text())["points"]
 

@@ -12,8 +12,8 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from aegui.core.resources import DEFAULT_CHECKPOINT, REFERENCE_IMAGES, REFERENCE_LABELS, load_reference_digits  # noqa: E402
 from aegui.core.idx import read_images_and_labels, write_idx  # noqa: E402
+from aegui.core.resources import DEFAULT_CHECKPOINT, REFERENCE_IMAGES, REFERENCE_LABELS, load_reference_digits  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from aegui.core.model_format import IMAGE_SIZE
+
 INK = 0.5
 PAPER = 0.3
 
@@ -77,7 +79,7 @@ def loops(images: np.ndarray, min_size: int = 2) -> np.ndarray:
     holes = paper & ~reached
     # label each hole pixel with its own index, then spread the minimum label through each hole
     big = np.iinfo(np.int32).max
-    labels = np.where(holes, np.arange(holes[0].size, dtype=np.int32).reshape(28, 28)[None], big)
+    labels = np.where(holes, np.arange(holes[0].size, dtype=np.int32).reshape(IMAGE_SIZE, IMAGE_SIZE)[None], big)
     while True:
         spread = labels.copy()
         for dy, dx in ((1, 0), (-1, 0), (0, 1), (0, -1)):

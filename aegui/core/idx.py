@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from aegui.core.model_format import IMAGE_SIZE
+
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 
 
@@ -50,7 +52,7 @@ def read_images_and_labels(images_path: Path, labels_path: Path) -> tuple[np.nda
     """Read a matching pair of image (N, 28, 28) and label (N,) files and check they agree."""
     images = read_idx(images_path)
     labels = read_idx(labels_path)
-    if images.ndim != 3 or images.shape[1:] != (28, 28):
+    if images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
         raise ValueError(f"{images_path}: expected 28x28 images, found shape {images.shape}")
     if labels.ndim != 1:
         raise ValueError(f"{labels_path}: expected a 1-D label file, found shape {labels.shape}")

@@ -11,7 +11,9 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-MNIST_SIZE = 28
+from aegui.core.model_format import IMAGE_SIZE
+
+MNIST_SIZE = IMAGE_SIZE
 MNIST_BOX = 20
 INK_THRESHOLD = 0.02
 

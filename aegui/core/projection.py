@@ -17,6 +17,7 @@ import numpy as np
 
 from aegui.core.paths import cache_dir
 
+
 class Projection:
     """Fitted map from codes (n, k) to positions (n, 2), with an approximate inverse."""
 

@@ -16,6 +16,7 @@ import torch
 
 from aegui.core.anomaly import error_percentile, reconstruction_error, verdict
 from aegui.core.checkpoint import LoadedModel, load_model
+from aegui.core.model_format import ERROR_QUANTILE_COUNT, IMAGE_SIZE
 from aegui.core.projection import Projection, fit_projection
 from aegui.core.resources import ReferenceDigits
 
@@ -59,7 +60,7 @@ class Comparison:
 
 def compare_reconstructions(models: list[LoadedModel], image: np.ndarray) -> list[Comparison]:
     """Reconstruct the same 28x28 image with each model, smallest bottleneck first."""
-    tensor = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).reshape(1, 1, 28, 28)
+    tensor = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).reshape(1, 1, IMAGE_SIZE, IMAGE_SIZE)
     rows = []
     with torch.inference_mode():
         for model in sorted(models, key=lambda m: m.latent_dim):
@@ -93,7 +94,7 @@ class ModelSession:
         self.reference = reference
         autoencoder = model.autoencoder
         with torch.inference_mode():
-            images = torch.from_numpy(reference.images).reshape(-1, 1, 28, 28)
+            images = torch.from_numpy(reference.images).reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
             codes = torch.cat([autoencoder.encode(images[i : i + 1000]) for i in range(0, len(images), 1000)])
             reconstructions = torch.cat([autoencoder.decode(codes[i : i + 1000]) for i in range(0, len(codes), 1000)])
         self.reference_codes = codes.numpy()
@@ -108,7 +109,7 @@ class ModelSession:
         else:  # an older or hand-made checkpoint: estimate from the bundled digits
             self.latent_mean = self.reference_codes.mean(0)
             self.latent_std = self.reference_codes.std(0) + 1e-6
-            self.error_quantiles = np.quantile(self.reference_errors, np.linspace(0, 1, 1001)).astype(np.float32)
+            self.error_quantiles = np.quantile(self.reference_errors, np.linspace(0, 1, ERROR_QUANTILE_COUNT)).astype(np.float32)
             self.statistics_source = "bundled MNIST sample (the checkpoint stores none)"
         if statistics is not None and statistics.probe_weight is not None:
             self._probe = (statistics.probe_weight.numpy(), statistics.probe_bias.numpy())
@@ -144,7 +145,7 @@ class ModelSession:
     # --- live questions --------------------------------------------------------------------
     def encode(self, image: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            return self.model.autoencoder.encode(torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).reshape(1, 1, 28, 28))[0].numpy()
+            return self.model.autoencoder.encode(torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).reshape(1, 1, IMAGE_SIZE, IMAGE_SIZE))[0].numpy()
 
     def decode(self, code: np.ndarray) -> np.ndarray:
         with torch.inference_mode():

@@ -34,7 +34,7 @@ from aegui.qt.views.nearest_digits import NearestDigits
 
 if TYPE_CHECKING:
     from aegui.core.explorer import Explorer
-    from aegui.core.session import Analysis, ModelSession
+    from aegui.core.session import ModelSession
     from aegui.qt.worker import LatestWinsExecutor
 
 

@@ -78,8 +78,8 @@ def stroke_points(canvas, jitter: float = 0.0, rng=None):
 
 
 def open_window():
-    from aegui.core.resources import DEFAULT_CHECKPOINT, load_reference_digits
     from aegui.__main__ import create_window
+    from aegui.core.resources import DEFAULT_CHECKPOINT, load_reference_digits
 
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "bench.ini"), QSettings.Format.IniFormat)
     window = create_window(settings, load_reference_digits())
@@ -144,9 +144,9 @@ def measure_breakdown(window) -> dict[str, np.ndarray]:
     """
     from aegui.core.explorer import LIVE
 
-    explorer, executor = window.explorer, window.executor
+    executor = window.executor
     marks: dict[str, float] = {}
-    submit, on_live_done = executor.submit, explorer._on_live_done
+    submit = executor.submit
 
     def timed_submit(channel, job, on_done, on_error):
         if channel != LIVE:

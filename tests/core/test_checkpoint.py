@@ -15,10 +15,10 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aegui.core.checkpoint import CheckpointError, export_safetensors, load_model, sniff_format
-from aegui.core.resources import load_reference_digits
-from aegui.core.networks import build_autoencoder
+from aegui.core.checkpoint import CheckpointError, export_safetensors, load_model
 from aegui.core.model_format import FORMAT_KEY, STATISTICS_KEY
+from aegui.core.networks import build_autoencoder
+from aegui.core.resources import load_reference_digits
 from training.statistics import compute_statistics
 
 HPARAMS = {"architecture": "conv", "latent_dim": 3, "hidden_dim": 16, "channels": 2, "variational": False, "_instantiator": "os.system"}

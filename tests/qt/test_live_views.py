@@ -9,9 +9,9 @@ from PySide6.QtGui import QColor, QImage, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from aegui.core.anomaly import NOT_A_DIGIT_ABOVE, TYPICAL_BELOW
-from aegui.qt.views.anomaly_meter import VERDICT_COLOURS, AnomalyGauge, gauge_fraction
 from aegui.qt.painting.live_text import LiveText
 from aegui.qt.painting.pixel_images import PixelImageRow
+from aegui.qt.views.anomaly_meter import VERDICT_COLOURS, AnomalyGauge, gauge_fraction
 from tests.qt.conftest import canvas_points, draw_stroke, send_mouse, wait_until_idle
 
 

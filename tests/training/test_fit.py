@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from aegui.core.checkpoint import load_model
-from training.cli import main as cli_main
 from aegui.core.model_format import STATISTICS_KEY
+from training.cli import main as cli_main
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_MODEL = ["--model.latent_dim", "4", "--model.hidden_dim", "32", "--model.channels", "4", "--model.learning_rate", "0.01"]

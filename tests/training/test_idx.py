@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from training.data import MNISTDataModule, load_split
 from aegui.core.idx import read_idx, read_images_and_labels, write_idx
+from training.data import MNISTDataModule, load_split
 
 
 def test_round_trip_gzip_and_raw(tmp_path):

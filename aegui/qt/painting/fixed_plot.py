@@ -21,7 +21,7 @@ def cache_in_device_pixels(*items: QGraphicsItem) -> None:
 
 def repaint_one_rect(view: pg.GraphicsView) -> None:
     """Repaint the bounding rectangle of all changes at once: when 32 bars move, one clip
-    rectangle is cheaper than a region of 32 (measured ~0.4 ms less per pen event)."""
+    rectangle is cheaper to repaint than a region of 32."""
     view.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.BoundingRectViewportUpdate)
 
 

@@ -1,9 +1,8 @@
 """Small images side by side, drawn pixel for pixel with QPainter, each with a caption.
 
 The decoded digit, its error map and the nearest reference digits change on every pen
-event. One pyqtgraph view per 28x28 image cost about 0.15 ms per image and event to update
-and repaint; a QImage drawn by one widget costs a few microseconds, which keeps the whole
-window's answer to a pen movement within a few milliseconds.
+event. A QImage drawn by one widget is far cheaper to update and repaint than a plot view per
+image (the README's latency section has the figures).
 """
 
 from __future__ import annotations
@@ -12,6 +11,8 @@ import numpy as np
 from PySide6.QtCore import QEvent, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+
+from aegui.core.model_format import IMAGE_SIZE
 
 CAPTION_GAP = 2
 MAX_CONVERTED_IMAGES = 1024  # about 4 MB of 28x28 pixels at most
@@ -57,7 +58,7 @@ class PixelImageRow(QWidget):
         self._caption_lines = caption_lines
         self._captions = list(captions or [""] * count)
         self._qimages: list[QImage | None] = [None] * count
-        # 32-bit pixels are what Qt scales fastest: 9 us per 150 px cell instead of 37 (grey) or 49 (RGB888)
+        # 32-bit pixels are what Qt scales fastest (faster than 8-bit grey or RGB888)
         self._tables = [rgb32_table(table) for table in self._lookup_tables]
         self._cell_images: list[np.ndarray | None] = [None] * count
         self.tooltips: list[str] = [""] * count
@@ -116,7 +117,7 @@ class PixelImageRow(QWidget):
             if image is None:
                 break
             shown.append(image)
-        return np.array(shown, dtype=np.float32) if shown else np.zeros((0, 28, 28), np.float32)
+        return np.array(shown, dtype=np.float32) if shown else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32)
 
     # --- geometry --------------------------------------------------------------------------
     def _caption_height(self) -> int:

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.graphicsItems.ScatterPlotItem import Symbols
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QPainterPath, QTransform
 from PySide6.QtWidgets import QComboBox, QGraphicsItem, QGraphicsPathItem, QLabel
-from pyqtgraph.graphicsItems.ScatterPlotItem import Symbols
 
 from aegui.core.projection import PROJECTION_LABELS, PROJECTION_METHODS, available_methods
 from aegui.qt.painting.fixed_plot import cache_axes, cache_in_device_pixels, repaint_one_rect
@@ -79,7 +79,7 @@ class LatentMap(pg.PlotWidget):
         self._marker.hide()
         # The trail is two paths: the last few points, which grow with each pen event and are
         # all that is repainted then, and the rest, settled and kept as a pixmap. One growing
-        # path would repaint the whole stroke's extent on every event (0.26 ms).
+        # path would repaint the whole stroke's extent on every event.
         trail_pen = pg.mkPen((30, 30, 30, 160), width=2)
         trail_pen.setCosmetic(True)
         self._trail_settled, self._trail_fresh = QGraphicsPathItem(), QGraphicsPathItem()

@@ -2,7 +2,7 @@
 
 All sliders are rows of one painted widget. While a digit is drawn every dimension moves on
 every pen event; 32 QSliders and their value labels are 64 widgets that Qt repaints one by
-one through the style (about 1 ms per pen event on 2 cores), where one widget painting its
+one through the style, where one widget painting its
 changed rows with a handful of QPainter calls each takes a fraction of that.
 
 Mouse: press or drag on a row's track sets that dimension; a press on its name or value

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-
 if TYPE_CHECKING:
     from aegui.core.explorer import Explorer
     from aegui.core.session import ModelSession
