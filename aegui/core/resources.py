@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +9,13 @@ import numpy as np
 
 from aegui.core.idx import read_images_and_labels
 
-RESOURCES_DIR = Path(os.environ.get("AEGUI_RESOURCES", Path(__file__).resolve().parents[2] / "resources"))
+def _resources_dir() -> Path:
+    """``aegui/resources`` in an installed wheel; the repository's ``resources/`` in a checkout."""
+    installed = Path(__file__).resolve().parents[1] / "resources"
+    return installed if (installed / "checkpoints").is_dir() else Path(__file__).resolve().parents[2] / "resources"
+
+
+RESOURCES_DIR = _resources_dir()
 CHECKPOINTS_DIR = RESOURCES_DIR / "checkpoints"
 DEFAULT_CHECKPOINT = CHECKPOINTS_DIR / "mnist-conv-k32.ckpt"
 REFERENCE_IMAGES = RESOURCES_DIR / "data" / "mnist-sample-images-idx3-ubyte.gz"
