@@ -20,6 +20,22 @@ from aegui.core.resources import DEFAULT_CHECKPOINT
 
 STARTUP_CHANNEL = "startup"
 
+# Libraries Qt's X11 (xcb) platform plugin loads, with the Debian/Ubuntu package of each.
+XCB_LIBRARIES = {
+    "libEGL.so.1": "libegl1",
+    "libGL.so.1": "libgl1",
+    "libfontconfig.so.1": "libfontconfig1",
+    "libdbus-1.so.3": "libdbus-1-3",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libxcb-cursor.so.0": "libxcb-cursor0",
+    "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-render-util.so.0": "libxcb-render-util0",
+    "libxcb-shape.so.0": "libxcb-shape0",
+    "libxcb-xkb.so.1": "libxcb-xkb1",
+}
+
 
 def log_file_path() -> Path:
     return state_dir("aegui.log")
@@ -30,6 +46,39 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("checkpoint", nargs="?", type=Path, default=DEFAULT_CHECKPOINT, help="model file (.ckpt or .safetensors); default: the bundled k = 32 model")
     parser.add_argument("--settings", type=Path, help="use this INI file for settings instead of the user's")
     return parser.parse_args(argv)
+
+
+def missing_system_libraries(libraries: dict[str, str] = XCB_LIBRARIES) -> list[str]:
+    """Debian/Ubuntu packages whose shared library cannot be loaded (Linux only)."""
+    import ctypes
+
+    missing = []
+    for library, package in libraries.items():
+        try:
+            ctypes.CDLL(library)
+        except OSError:
+            missing.append(package)
+    return missing
+
+
+def display_problem(environ=os.environ, platform: str = sys.platform) -> str | None:
+    """Why Qt could not open a window here, in one sentence, or None if it should work.
+
+    Qt itself aborts with a message naming the wrong package; this says what to install.
+    """
+    if not platform.startswith("linux"):
+        return None
+    chosen = environ.get("QT_QPA_PLATFORM", "")
+    if chosen and not chosen.startswith("xcb"):
+        return None  # offscreen, wayland, vnc...: Qt's own plugins, no X libraries needed
+    if not chosen and environ.get("WAYLAND_DISPLAY"):
+        return None
+    if not environ.get("DISPLAY"):
+        return "aegui needs a desktop session: neither DISPLAY nor WAYLAND_DISPLAY is set (start it from your desktop, or under xvfb-run for a virtual one)."
+    missing = missing_system_libraries()
+    if missing:
+        return f"aegui cannot open a window: Qt needs system libraries that are missing; install them with: sudo apt-get install {' '.join(missing)}"
+    return None
 
 
 def configure_process_for_live_drawing() -> None:
@@ -100,9 +149,17 @@ def create_window(settings_store, reference=None):
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     configure_process_for_live_drawing()
-    from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication
+    try:
+        from PySide6.QtCore import QSettings
+        from PySide6.QtWidgets import QApplication
+    except ImportError as error:  # e.g. libEGL.so.1: cannot open shared object file
+        print(f"aegui cannot start Qt: {error}. Install the system libraries listed in the README's set-up section (Debian/Ubuntu: sudo apt-get install {' '.join(XCB_LIBRARIES.values())}).", file=sys.stderr)
+        return 1
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("aegui")

@@ -1,0 +1,33 @@
+"""Start-up problems a user can fix are one sentence saying what to do, not a Qt abort."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from aegui.__main__ import XCB_LIBRARIES, display_problem, missing_system_libraries
+
+
+def test_without_any_display_the_app_says_so_and_exits():
+    environment = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    result = subprocess.run([sys.executable, "-m", "aegui"], capture_output=True, text=True, timeout=60, env=environment)
+    assert result.returncode == 1
+    assert "neither DISPLAY nor WAYLAND_DISPLAY is set" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_missing_x11_libraries_are_named_by_package(monkeypatch):
+    monkeypatch.setattr("aegui.__main__.missing_system_libraries", lambda: [p for lib, p in XCB_LIBRARIES.items() if lib in ("libxcb-shape.so.0", "libEGL.so.1")])
+    problem = display_problem({"DISPLAY": ":0"}, "linux")
+    assert problem.endswith("sudo apt-get install libegl1 libxcb-shape0")
+
+
+def test_the_library_probe_reports_what_cannot_be_loaded():
+    assert missing_system_libraries({"libdoes-not-exist.so.9": "no-such-package", "libc.so.6": "libc6"}) == ["no-such-package"]
+
+
+def test_offscreen_wayland_and_other_systems_need_no_x11_check():
+    assert display_problem({"QT_QPA_PLATFORM": "offscreen"}, "linux") is None
+    assert display_problem({"WAYLAND_DISPLAY": "wayland-0"}, "linux") is None
+    assert display_problem({}, "darwin") is None
