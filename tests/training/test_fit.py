@@ -185,3 +185,11 @@ def test_out_of_range_hidden_layers_are_refused_before_any_weights_exist():
 
     with pytest.raises(ValueError, match="hidden_layers must be from 1 to 4, got 9"):
         build_autoencoder({"latent_dim": 2, "hidden_layers": 9})
+
+
+def test_help_lists_every_command_quickly_without_lightning():
+    code = "import sys; from training.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit as e:\n    print('EXIT', e.code, any(m.split('.')[0] in ('lightning', 'pytorch_lightning') for m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    for command in ("fit", "validate", "test", "predict", "evaluate", "sweep", "export", "annotate"):
+        assert f"\n  {command} " in result.stdout
+    assert result.stdout.strip().endswith("EXIT 0 False")
