@@ -49,7 +49,7 @@ def main(output: Path) -> None:
         send(canvas, QEvent.Type.MouseButtonRelease, points[-1], left, Qt.MouseButton.NoButton)
         labels = window.explorer.session.dimension_labels
         slant = next((index for index, label in enumerate(labels) if label.startswith("slant")), 0)
-        window._on_latent_bars_dimension_selected(slant)  # as a click on that bar does
+        window.explorer.select_dimension(slant)  # as a click on that bar does
         QTimer.singleShot(800, save)
 
     def save() -> None:
