@@ -6,21 +6,26 @@ version (for example to add dimension labels) using the same seeded split it was
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import torch
 
 from aegui.core.model_format import STATISTICS_KEY
-from training.module import annotate_checkpoint
+from training.arguments import command_parser
+from training.module import annotate_checkpoint, format_test_metrics
 
 
 def main(argv: list[str]) -> int:
     from training.data import MNISTDataModule
 
-    parser = argparse.ArgumentParser(prog="aegui-train annotate", description=__doc__.splitlines()[0])
-    parser.add_argument("checkpoint", type=Path)
-    parser.add_argument("--data-dir", type=Path, help="folder with the dataset's IDX files")
+    parser = command_parser(
+        "annotate",
+        "Recompute the statistics the app reads from a checkpoint (latent ranges, error percentiles, "
+        "linear probe, dimension labels, test figures) on the seeded split it was trained on, and store them in the file.",
+        "aegui-train annotate runs/mnist-conv-k32/checkpoints/best.ckpt --data-dir ~/data/mnist",
+    )
+    parser.add_argument("checkpoint", type=Path, help="the .ckpt to update in place")
+    parser.add_argument("--data-dir", type=Path, metavar="DIR", help="folder with the dataset's four IDX files (default: the folder the run used)")
     args = parser.parse_args(argv)
     checkpoint = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
     dataset = (checkpoint.get(STATISTICS_KEY) or {}).get("dataset") or {}
@@ -35,5 +40,5 @@ def main(argv: list[str]) -> int:
     )
     datamodule.setup("fit")
     metrics = annotate_checkpoint(args.checkpoint, datamodule)["test_metrics"]
-    print(f"annotated {args.checkpoint}: test MSE {metrics['test_mse']:.5f}, probe accuracy {metrics['probe_accuracy']:.4f}")
+    print(f"annotated {args.checkpoint.resolve()}: {format_test_metrics(metrics)}")
     return 0

@@ -6,14 +6,18 @@
     aegui-train sweep [--latent-dims 2 4 8 ...] --output-dir DIR
     aegui-train export CKPT OUTPUT_STEM
     aegui-train annotate CKPT --data-dir DIR             # recompute the app's statistics
+
+Errors a user can fix (no data, a failed download, a diverged loss) end the command with one
+message and exit status 1; ``--verbose`` shows the traceback as well.
 """
 
 from __future__ import annotations
 
 import sys
 
-from training.lightning_cli import run_lightning_cli
+from training.errors import DatasetNotFoundError, DownloadError
 
+LIGHTNING_COMMANDS = ("fit", "validate", "test", "predict")
 EXTRA_COMMANDS = ("evaluate", "sweep", "export", "annotate")
 HELP = """usage: aegui-train COMMAND [options]
 
@@ -30,32 +34,65 @@ aegui commands:
   sweep      one model per bottleneck size k, compared with PCA (report and family.json)
   export     a slim .ckpt and a .safetensors + .json pair for sharing
   annotate   recompute the statistics the app reads from a checkpoint
+
+Any command: --verbose shows the full traceback when a command stops with an error.
 """
+
+# Where each command takes the folder of IDX files.
+DATA_FLAGS = {command: "--data.data_dir DIR" for command in LIGHTNING_COMMANDS} | {"evaluate": "--data-dir DIR", "sweep": "--data-dir DIR", "annotate": "--data-dir DIR"}
+
+
+def user_message(command: str, error: BaseException) -> str | None:
+    """The one message for an error the user can act on, or None for a bug (shown in full)."""
+    flag = getattr(error, "flag", None) or DATA_FLAGS.get(command, "--data-dir DIR")
+    if isinstance(error, (DatasetNotFoundError, DownloadError)):
+        return f"{error}. Pass the folder that holds the four IDX files with {flag}."
+    if isinstance(error, FloatingPointError):
+        return str(error)
+    return None
+
+
+def run_command(command: str, args: list[str]) -> int | None:
+    """Run one command; the aegui commands return an exit status."""
+    if command == "evaluate":
+        from training.evaluate import main as evaluate_main
+
+        return evaluate_main(args)
+    if command == "sweep":
+        from training.sweep import main as sweep_main
+
+        return sweep_main(args)
+    if command == "annotate":
+        from training.annotate import main as annotate_main
+
+        return annotate_main(args)
+    if command == "export":
+        from training.export import main as export_main
+
+        return export_main(args)
+    from training.lightning_cli import run_lightning_cli
+
+    run_lightning_cli([command, *args])
+    return 0
 
 
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
+    verbose = "--verbose" in args
+    args = [arg for arg in args if arg != "--verbose"]
     if not args or args[0] in ("-h", "--help"):
         print(HELP, end="")
         raise SystemExit(0 if args else 2)
-    if args[0] in EXTRA_COMMANDS:
-        command, rest = args[0], args[1:]
-        if command == "evaluate":
-            from training.evaluate import main as evaluate_main
-
-            raise SystemExit(evaluate_main(rest))
-        if command == "sweep":
-            from training.sweep import main as sweep_main
-
-            raise SystemExit(sweep_main(rest))
-        if command == "annotate":
-            from training.annotate import main as annotate_main
-
-            raise SystemExit(annotate_main(rest))
-        from training.export import main as export_main
-
-        raise SystemExit(export_main(rest))
-    run_lightning_cli(args)
+    command, rest = args[0], args[1:]
+    try:
+        status = run_command(command, rest)
+    except Exception as error:
+        message = user_message(command, error)
+        if message is None or verbose:
+            raise
+        raise SystemExit(f"aegui-train {command}: {message}\n(run again with --verbose for the full traceback)") from None
+    if command in EXTRA_COMMANDS:
+        raise SystemExit(status or 0)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from aegui.core.idx import read_images_and_labels, sha256_of
 from aegui.core.paths import cache_dir
 from training.download import download_file
+from training.errors import DatasetNotFoundError, DownloadError
 
 SPLITS = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -54,10 +55,6 @@ DATASETS = {
 }
 
 
-class DatasetNotFoundError(FileNotFoundError):
-    """No usable copy of a dataset: the message says where we looked and what to do."""
-
-
 def default_cache_dir(dataset: str) -> Path:
     return cache_dir("datasets", dataset)
 
@@ -87,11 +84,7 @@ def locate_dataset(dataset: str, data_dir: str | os.PathLike | None = None) -> P
         if all(find_split_files(folder, split) for split in SPLITS):
             return folder
     looked = ", ".join(str(d) for d in dirs)
-    raise DatasetNotFoundError(
-        f"{dataset} IDX files (train-images-idx3-ubyte[.gz] and friends) not found in: {looked}. "
-        f"Put the four standard files in a folder and pass it with --data.data_dir DIR "
-        f"(or --data-dir DIR for evaluate), or allow the download with --data.download true."
-    )
+    raise DatasetNotFoundError(f"the {dataset} IDX files (train-images-idx3-ubyte[.gz] and the other three) are not in {looked}")
 
 
 def download_dataset(dataset: str, target_dir: Path | None = None) -> Path:
@@ -113,6 +106,13 @@ def load_split(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray, dict[s
         checksums = ", ".join(f"{p.name} sha256 {sha256_of(p)}" for p in paths if p.is_file())
         raise ValueError(f"refusing damaged dataset file: {error} ({checksums})") from None
     return images, labels, {p.name: sha256_of(p) for p in paths}
+
+
+def split_indices(n_images: int, n_val: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, validation) indices of a seeded split: the same seed and sizes give the same split
+    in ``fit``, ``annotate`` and ``evaluate``."""
+    order = torch.randperm(n_images, generator=torch.Generator().manual_seed(seed)).numpy()
+    return order[n_val:], order[:n_val]
 
 
 def images_to_tensor(images: np.ndarray) -> torch.Tensor:
@@ -147,11 +147,16 @@ class MNISTDataModule(pl.LightningDataModule):
     def prepare_data(self) -> None:
         try:
             locate_dataset(self.hparams.dataset, self.hparams.data_dir)
-        except DatasetNotFoundError:
+        except DatasetNotFoundError as missing:
             if not self.hparams.download:
-                raise
+                raise DatasetNotFoundError(f"{missing}, and downloading is off (--data.download false)") from None
             target = Path(self.hparams.data_dir).expanduser() if self.hparams.data_dir else None
-            download_dataset(self.hparams.dataset, target)
+            try:
+                download_dataset(self.hparams.dataset, target)
+            except DownloadError as failed:
+                first, *mirrors = str(failed).splitlines()
+                reasons = f"{first} {'; '.join(line.strip() for line in mirrors)}"
+                raise DownloadError(f"{missing}, and downloading them failed ({reasons})") from failed
 
     def setup(self, stage: str | None = None) -> None:
         folder = locate_dataset(self.hparams.dataset, self.hparams.data_dir)
@@ -159,10 +164,8 @@ class MNISTDataModule(pl.LightningDataModule):
         if self.hparams.limit_train:
             images, labels = images[: self.hparams.limit_train], labels[: self.hparams.limit_train]
         test_images, test_labels, test_checksums = load_split(folder, "test")
-        generator = torch.Generator().manual_seed(self.hparams.split_seed)
-        order = torch.randperm(len(images), generator=generator).numpy()
         n_val = max(1, int(round(len(images) * self.hparams.val_fraction)))
-        val_index, train_index = order[:n_val], order[n_val:]
+        train_index, val_index = split_indices(len(images), n_val, self.hparams.split_seed)
         self.train_set = TensorDataset(images_to_tensor(images[train_index]), torch.from_numpy(labels[train_index]))
         self.val_set = TensorDataset(images_to_tensor(images[val_index]), torch.from_numpy(labels[val_index]))
         self.test_set = TensorDataset(images_to_tensor(test_images), torch.from_numpy(test_labels))

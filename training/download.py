@@ -15,10 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from aegui.core.idx import file_digest
-
-
-class DownloadError(RuntimeError):
-    """Raised when no mirror delivered a file with the expected checksum."""
+from training.errors import DownloadError
 
 
 def md5_of(path: Path) -> str:

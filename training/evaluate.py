@@ -6,15 +6,30 @@ the app would show. The anomaly score is the per-image reconstruction error ||x 
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import torch
 
 from aegui.core.checkpoint import CheckpointError, load_model
-from training.data import DatasetNotFoundError, images_to_tensor, load_split, locate_dataset
+from aegui.core.model_format import TEST_METRICS, format_metric
+from training.arguments import command_parser
+from training.data import DatasetNotFoundError, images_to_tensor, load_split, locate_dataset, split_indices
 from training.statistics import auroc, encode_dataset, fit_linear_probe, knn_accuracy, probe_accuracy
+
+
+def reference_split(images, labels, dataset: dict | None):
+    """The digits the checkpoint was trained on (its seeded training split, as ``fit`` made it),
+    so 5-NN and the probe use the same reference as the figures ``fit`` stored; all training
+    digits when the checkpoint does not say how it was split or the file holds fewer digits."""
+    dataset = dataset or {}
+    n_train, n_val, seed = dataset.get("n_train"), dataset.get("n_val"), dataset.get("split_seed")
+    if not all(isinstance(value, int) and not isinstance(value, bool) for value in (n_train, n_val, seed)):
+        return images, labels, "all training digits"
+    if n_train + n_val > len(images) or n_train <= 0:
+        return images, labels, "all training digits"
+    train_index, _ = split_indices(n_train + n_val, n_val, seed)
+    return images[train_index], labels[train_index], "the checkpoint's training split"
 
 
 def evaluate(checkpoint: Path, data_dir: Path | None = None, fashion_dir: Path | None = None) -> dict:
@@ -22,11 +37,12 @@ def evaluate(checkpoint: Path, data_dir: Path | None = None, fashion_dir: Path |
     folder = locate_dataset("mnist", data_dir)
     train_images, train_labels, _ = load_split(folder, "train")
     test_images, test_labels, _ = load_split(folder, "test")
+    statistics = model.statistics
+    train_images, train_labels, reference = reference_split(train_images, train_labels, statistics.dataset if statistics is not None else None)
     train_labels, test_labels = torch.from_numpy(train_labels), torch.from_numpy(test_labels)
     autoencoder = model.autoencoder
-    train_codes, _, _ = encode_dataset(autoencoder, images_to_tensor(train_images))
+    train_codes, _, _ = encode_dataset(autoencoder, images_to_tensor(train_images), reconstruct=False)
     test_codes, test_errors, test_bce = encode_dataset(autoencoder, images_to_tensor(test_images))
-    statistics = model.statistics
     if statistics is not None and statistics.probe_weight is not None:
         weight, bias = statistics.probe_weight, statistics.probe_bias
     else:
@@ -39,12 +55,14 @@ def evaluate(checkpoint: Path, data_dir: Path | None = None, fashion_dir: Path |
         "ood_auroc_fashion": None,
         "latent_dim": model.latent_dim,
         "n_test": len(test_images),
+        "n_reference": len(train_images),
+        "reference": reference,
     }
     try:
         fashion_folder = locate_dataset("fashion-mnist", fashion_dir)
-    except DatasetNotFoundError:
+    except DatasetNotFoundError as missing:
         if fashion_dir is not None:
-            raise
+            raise DatasetNotFoundError(str(missing), flag="--fashion-dir DIR") from None
         return result
     fashion_images, _, _ = load_split(fashion_folder, "test")
     _, fashion_errors, _ = encode_dataset(autoencoder, images_to_tensor(fashion_images))
@@ -53,26 +71,30 @@ def evaluate(checkpoint: Path, data_dir: Path | None = None, fashion_dir: Path |
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="aegui-train evaluate", description="Test metrics of a checkpoint.")
-    parser.add_argument("checkpoint", type=Path)
-    parser.add_argument("--data-dir", type=Path, help="folder with the MNIST IDX files (default: the download cache)")
-    parser.add_argument("--fashion-dir", type=Path, help="folder with Fashion-MNIST (default: /usr/share/datasets/fashion-mnist or the cache)")
+    parser = command_parser(
+        "evaluate",
+        "Test figures of any checkpoint, read with the app's safe loader: test MSE and BCE per pixel, "
+        "linear probe and 5-NN accuracy from the code, and the anomaly AUROC of MNIST test digits against Fashion-MNIST.",
+        "aegui-train evaluate runs/mnist-conv-k32/checkpoints/best.ckpt --data-dir ~/data/mnist --json",
+    )
+    parser.add_argument("checkpoint", type=Path, help="a .ckpt or .safetensors model file")
+    parser.add_argument("--data-dir", type=Path, metavar="DIR", help="folder with the MNIST IDX files (default: the download cache)")
+    parser.add_argument("--fashion-dir", type=Path, metavar="DIR", help="folder with Fashion-MNIST (default: /usr/share/datasets/fashion-mnist or the cache)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     try:
         result = evaluate(args.checkpoint, args.data_dir, args.fashion_dir)
-    except (CheckpointError, DatasetNotFoundError, ValueError) as error:
+    except (CheckpointError, ValueError) as error:  # missing data: the CLI's message names the flag
         parser.exit(2, f"aegui-train evaluate: {error}\n")
     if args.json:
         print(json.dumps(result))
         return 0
-    auroc_text = "n/a (Fashion-MNIST not found)" if result["ood_auroc_fashion"] is None else f"{result['ood_auroc_fashion']:.4f}"
+    auroc_text = "n/a (Fashion-MNIST not found)" if result["ood_auroc_fashion"] is None else format_metric("ood_auroc_fashion", result["ood_auroc_fashion"])
     print(f"checkpoint            {args.checkpoint}")
     print(f"latent size k         {result['latent_dim']}")
     print(f"test digits           {result['n_test']}")
-    print(f"test MSE per pixel    {result['test_mse']:.5f}")
-    print(f"test BCE per pixel    {result['test_bce']:.5f}")
-    print(f"linear probe accuracy {result['probe_accuracy']:.4f}")
-    print(f"5-NN accuracy         {result['knn_accuracy']:.4f}")
+    for key in ("test_mse", "test_bce", "probe_accuracy", "knn_accuracy"):
+        print(f"{TEST_METRICS[key][0]:<22}{format_metric(key, result[key])}")
+    print(f"5-NN reference        {result['n_reference']:,} digits ({result['reference']})")
     print(f"anomaly AUROC MNIST vs Fashion-MNIST {auroc_text}")
     return 0

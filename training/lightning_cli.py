@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 
@@ -27,6 +29,11 @@ def check_writable(folder: Path) -> None:
             pass
     except OSError as error:
         raise SystemExit(f"aegui-train: cannot write to the output folder {folder}: {error.strerror or error}") from None
+
+
+def _not_an_advert(record: logging.LogRecord) -> bool:
+    """Drop Lightning's product tips from the training log; keep everything else it says."""
+    return not str(record.msg).startswith("💡 Tip:")
 
 
 def run_lightning_cli(args: list[str]) -> None:
@@ -61,11 +68,33 @@ def run_lightning_cli(args: list[str]) -> None:
                 if callback.dirpath:
                     check_writable(Path(callback.dirpath))
 
-    AeguiCLI(
-        AutoencoderModule,
-        MNISTDataModule,
-        seed_everything_default=1234,
-        trainer_defaults={"callbacks": [CheckpointStatistics()], "deterministic": False},
-        save_config_kwargs={"overwrite": True},
-        args=args,
-    )
+        def after_fit(self) -> None:
+            """The run's outcome as the last lines on the terminal, after every progress bar."""
+            if not self.trainer.is_global_zero:
+                return
+            for callback in self.trainer.callbacks:
+                if isinstance(callback, CheckpointStatistics) and callback.summary:
+                    print("\n".join(callback.summary), flush=True)
+            log_dirs = sorted({logger.log_dir for logger in self.trainer.loggers if getattr(logger, "log_dir", None)})
+            if log_dirs:
+                print(f"Logs (metrics.csv, TensorBoard events): {', '.join(log_dirs)}", flush=True)
+            best = next((c.best_model_path for c in self.trainer.checkpoint_callbacks if getattr(c, "best_model_path", "")), "")
+            if best:
+                print(f"Open it in the app: aegui {best}", flush=True)
+
+    rank_zero_log = logging.getLogger("pytorch_lightning.utilities.rank_zero")
+    if _not_an_advert not in rank_zero_log.filters:
+        rank_zero_log.addFilter(_not_an_advert)
+    with warnings.catch_warnings():
+        # ``args`` is how aegui-train hands its own arguments over; Lightning's warning about
+        # it is meant for notebooks. The pytree notice is Lightning's own deprecation.
+        warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
+        warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
+        AeguiCLI(
+            AutoencoderModule,
+            MNISTDataModule,
+            seed_everything_default=1234,
+            trainer_defaults={"callbacks": [CheckpointStatistics()], "deterministic": False},
+            save_config_kwargs={"overwrite": True},
+            args=args,
+        )

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import sys
+import time
 from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import ModelCheckpoint
 from torch.nn import functional as F
+from tqdm.auto import tqdm
 
-from aegui.core.model_format import DEFAULTS, FORMAT_KEY, FORMAT_VERSION, HYPERPARAMETERS, N_CLASSES, STATE_PREFIX, STATISTICS_KEY
+from aegui.core.model_format import DEFAULTS, FORMAT_KEY, FORMAT_VERSION, HYPERPARAMETERS, N_CLASSES, STATE_PREFIX, STATISTICS_KEY, format_metric
 from aegui.core.networks import build_autoencoder
 from training.atomic_save import save_atomically
 from training.statistics import compute_statistics
+from training.stroke_properties import measure
 
 
 class AutoencoderModule(pl.LightningModule):
@@ -145,25 +150,76 @@ class AutoencoderModule(pl.LightningModule):
         checkpoint[FORMAT_KEY] = FORMAT_VERSION
 
 
-def annotate_checkpoint(path: Path, datamodule) -> dict:
-    """Add the app's statistics, computed with the weights in ``path`` itself, to that file."""
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    autoencoder = build_autoencoder(checkpoint["hyper_parameters"])
-    weights = {k[len(STATE_PREFIX) :]: v for k, v in checkpoint["state_dict"].items() if k.startswith(STATE_PREFIX)}
-    autoencoder.load_state_dict(weights)
+def _network_weights(checkpoint: dict) -> dict[str, torch.Tensor]:
+    return {k[len(STATE_PREFIX) :]: v for k, v in checkpoint["state_dict"].items() if k.startswith(STATE_PREFIX)}
+
+
+def _same_weights(first: dict[str, torch.Tensor], second: dict[str, torch.Tensor]) -> bool:
+    return first.keys() == second.keys() and all(torch.equal(first[name], second[name]) for name in first)
+
+
+def annotate_checkpoints(paths: list[Path], datamodule, progress_bar=None) -> dict[Path, dict]:
+    """Add the app's statistics, computed with each file's own weights, to every file in ``paths``.
+
+    Statistics are computed once per distinct set of weights (the best and the last checkpoint
+    of a run are often the same epoch) and the data's stroke properties once in all.
+    ``progress_bar(total_digits)`` may return a context manager with ``update(n)`` (a tqdm bar).
+    Returns each path's statistics.
+    """
     train_images, train_labels = datamodule.train_set.tensors
     val_images, _ = datamodule.val_set.tensors
     test_images, test_labels = datamodule.test_set.tensors
-    statistics = compute_statistics(autoencoder, train_images, train_labels, val_images, test_images, test_labels, datamodule.provenance)
-    checkpoint[STATISTICS_KEY] = statistics
-    checkpoint[FORMAT_KEY] = FORMAT_VERSION
-    save_atomically(checkpoint, path)
-    return statistics
+    groups: list[tuple[dict, list[tuple[Path, dict]]]] = []  # weights, [(path, checkpoint)]
+    for path in paths:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        weights = _network_weights(checkpoint)
+        group = next((members for known, members in groups if _same_weights(known, weights)), None)
+        if group is None:
+            groups.append((weights, [(Path(path), checkpoint)]))
+        else:
+            group.append((Path(path), checkpoint))
+    total = len(groups) * (len(train_images) + len(val_images) + len(test_images))
+    result = {}
+    with progress_bar(total) if progress_bar else contextlib.nullcontext() as progress:
+        train_properties = measure(train_images.numpy()) if groups else None
+        for weights, members in groups:
+            autoencoder = build_autoencoder(members[0][1]["hyper_parameters"])
+            autoencoder.load_state_dict(weights)
+            statistics = compute_statistics(
+                autoencoder, train_images, train_labels, val_images, test_images, test_labels, datamodule.provenance, train_properties=train_properties, progress=progress
+            )
+            for path, checkpoint in members:
+                checkpoint[STATISTICS_KEY] = statistics
+                checkpoint[FORMAT_KEY] = FORMAT_VERSION
+                save_atomically(checkpoint, path)
+                result[path] = statistics
+    return result
+
+
+def annotate_checkpoint(path: Path, datamodule) -> dict:
+    """Add the app's statistics, computed with the weights in ``path`` itself, to that file."""
+    return annotate_checkpoints([Path(path)], datamodule)[Path(path)]
+
+
+def format_test_metrics(metrics: dict) -> str:
+    """One line of test figures, rounded as everywhere in aegui (``aegui.core.model_format.format_metric``)."""
+    return (
+        f"test MSE/pixel {format_metric('test_mse', metrics['test_mse'])}, BCE {format_metric('test_bce', metrics['test_bce'])}, "
+        f"linear probe {format_metric('probe_accuracy', metrics['probe_accuracy'])}, 5-NN {format_metric('knn_accuracy', metrics['knn_accuracy'])} "
+        f"on {metrics['n_test']:,} test digits"
+    )
 
 
 class CheckpointStatistics(pl.Callback):
     """At the end of fitting, store latent statistics, error percentiles, the linear probe,
-    dataset provenance and test metrics in the best and last checkpoints."""
+    dataset provenance and test metrics in the best and last checkpoints.
+
+    ``summary`` keeps what was written (one line per file), printed by the CLI once the
+    trainer and its progress bar are done, so it is the last thing a user sees.
+    """
+
+    def __init__(self) -> None:
+        self.summary: list[str] = []
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not trainer.is_global_zero or trainer.datamodule is None:
@@ -171,15 +227,23 @@ class CheckpointStatistics(pl.Callback):
         datamodule = trainer.datamodule
         if not hasattr(datamodule, "test_set"):
             datamodule.setup("fit")
-        paths = set()
+        roles: dict[Path, list[str]] = {}
         for callback in trainer.checkpoint_callbacks:
             if isinstance(callback, ModelCheckpoint):
-                paths.update(p for p in (callback.best_model_path, callback.last_model_path) if p)
-        for path in sorted(paths):
-            if Path(path).is_file():
-                statistics = annotate_checkpoint(Path(path), datamodule)
-                metrics = statistics["test_metrics"]
-                pl_module.print(
-                    f"{path}: test MSE/pixel {metrics['test_mse']:.5f}, BCE {metrics['test_bce']:.4f}, "
-                    f"probe accuracy {metrics['probe_accuracy']:.4f}, kNN accuracy {metrics['knn_accuracy']:.4f}"
-                )
+                for role, path in (("best", callback.best_model_path), ("last", callback.last_model_path)):
+                    if path and Path(path).is_file():
+                        roles.setdefault(Path(path), []).append(role)
+        if not roles:
+            return
+        def progress_bar(total: int):
+            return tqdm(total=total, unit=" digits", desc="Statistics for the app", disable=not trainer.progress_bar_callback, file=sys.stderr, dynamic_ncols=True)
+
+        started = time.perf_counter()
+        annotated = annotate_checkpoints(sorted(roles), datamodule, progress_bar=progress_bar)
+        seconds = time.perf_counter() - started
+        distinct = len({id(statistics) for statistics in annotated.values()})
+        shared = " (the same weights: computed once)" if distinct < len(annotated) else ""
+        self.summary = [f"Statistics for the app computed in {seconds:.1f} s{shared}:"]
+        for path, statistics in annotated.items():
+            self.summary.append(f"  {' and '.join(roles[path])}: {path}")
+            self.summary.append(f"    {format_test_metrics(statistics['test_metrics'])}")

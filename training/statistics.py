@@ -7,7 +7,9 @@ primitive, so a checkpoint carrying it still loads with ``torch.load(weights_onl
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
+import numpy as np
 import torch
 from torch.nn import functional as F
 
@@ -16,18 +18,48 @@ from aegui.core.networks import Autoencoder
 from training.stroke_properties import correlations, measure
 
 
-@torch.no_grad()
-def encode_dataset(autoencoder: Autoencoder, images: torch.Tensor, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Codes, per-image reconstruction error (mean squared error per pixel) and per-image BCE."""
+class Progress(Protocol):
+    """What the statistics report their progress to: a tqdm bar fits, counted in digits."""
+
+    def update(self, n: int) -> object: ...
+
+
+class _NoProgress:
+    def update(self, n: int) -> None:
+        pass
+
+
+# Batches of 256 digits keep a conv layer's activations in the CPU cache: encoding 20,000
+# digits took a third of the time it took in batches of 1,000 (measured on a 2-core machine).
+BATCH_SIZE = 256
+
+
+@torch.inference_mode()
+def encode_dataset(
+    autoencoder: Autoencoder, images: torch.Tensor, batch_size: int = BATCH_SIZE, reconstruct: bool = True, progress: Progress | None = None
+) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """Codes, per-image reconstruction error (mean squared error per pixel) and per-image BCE.
+
+    With ``reconstruct=False`` only the codes are computed (errors and BCE are None): the
+    decoder costs more than the encoder.
+    """
     autoencoder.eval()
+    progress = progress or _NoProgress()
     codes, errors, bces = [], [], []
     for start in range(0, len(images), batch_size):
         batch = images[start : start + batch_size].reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE).float()
         code = autoencoder.encode(batch)
-        logits = autoencoder.decode_logits(code)
-        errors.append(((torch.sigmoid(logits) - batch) ** 2).flatten(1).mean(1))
-        bces.append(F.binary_cross_entropy_with_logits(logits, batch, reduction="none").flatten(1).mean(1))
         codes.append(code)
+        if reconstruct:
+            logits = autoencoder.decode_logits(code)
+            errors.append(((torch.sigmoid(logits) - batch) ** 2).flatten(1).mean(1))
+            bces.append(F.binary_cross_entropy_with_logits(logits, batch, reduction="none").flatten(1).mean(1))
+        progress.update(len(batch))
+    if not codes:
+        empty = torch.zeros(0)
+        return torch.zeros(0, autoencoder.latent_dim), empty, empty
+    if not reconstruct:
+        return torch.cat(codes), None, None
     return torch.cat(codes), torch.cat(errors), torch.cat(bces)
 
 
@@ -107,13 +139,21 @@ def compute_statistics(
     test_images: torch.Tensor,
     test_labels: torch.Tensor,
     dataset: dict,
+    train_properties: dict[str, np.ndarray] | None = None,
+    progress: Progress | None = None,
 ) -> dict:
-    """Everything the app reads from a checkpoint besides the weights."""
-    train_codes, _, _ = encode_dataset(autoencoder, train_images)
-    _, val_errors, _ = encode_dataset(autoencoder, val_images)
-    test_codes, test_errors, test_bce = encode_dataset(autoencoder, test_images)
+    """Everything the app reads from a checkpoint besides the weights.
+
+    ``train_properties`` (``measure(train_images)``) depends on the data only: pass it when
+    annotating several checkpoints of one run, so it is measured once.
+    """
+    train_codes, _, _ = encode_dataset(autoencoder, train_images, reconstruct=False, progress=progress)
+    _, val_errors, _ = encode_dataset(autoencoder, val_images, progress=progress)
+    test_codes, test_errors, test_bce = encode_dataset(autoencoder, test_images, progress=progress)
     probe_weight, probe_bias = fit_linear_probe(train_codes, train_labels)
-    property_correlations = correlations(train_codes.numpy(), measure(train_images.numpy()))
+    if train_properties is None:
+        train_properties = measure(train_images.numpy())
+    property_correlations = correlations(train_codes.numpy(), train_properties)
     metrics = {
         "test_mse": float(test_errors.mean()),
         "test_bce": float(test_bce.mean()),

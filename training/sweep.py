@@ -8,13 +8,13 @@ the checkpoints, which the app's Compare view loads in one action.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 from pathlib import Path
 
 import torch
 
+from training.arguments import command_parser
 from training.data import images_to_tensor, load_split, locate_dataset
 from training.statistics import fit_linear_probe, probe_accuracy
 
@@ -104,12 +104,19 @@ def run_sweep(latent_dims, data_dir: Path | None, output_dir: Path, max_epochs: 
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="aegui-train sweep", description=__doc__.splitlines()[0])
-    parser.add_argument("--latent-dims", type=int, nargs="+", default=list(DEFAULT_DIMS))
-    parser.add_argument("--data-dir", type=Path, help="folder with the MNIST IDX files (default: download)")
-    parser.add_argument("--output-dir", type=Path, default=Path("runs/sweep"))
-    parser.add_argument("--max-epochs", type=int, help="epochs per model (default: the sweep config's)")
+    parser = command_parser(
+        "sweep",
+        "Train one autoencoder per bottleneck size k with the same recipe, evaluate each on the test set "
+        "and compare it with PCA at the same k. Writes sweep.csv, sweep.png and family.json (the app's Compare view "
+        "opens the family in one action). Options it does not know are passed to every `fit`, e.g. --model.channels 8.",
+        "aegui-train sweep --latent-dims 2 8 32 --data-dir ~/data/mnist --max-epochs 15 --output-dir runs/sweep",
+    )
+    parser.add_argument("--latent-dims", type=int, nargs="+", default=list(DEFAULT_DIMS), metavar="K", help=f"bottleneck sizes to train (default: {' '.join(map(str, DEFAULT_DIMS))})")
+    parser.add_argument("--data-dir", type=Path, metavar="DIR", help="folder with the four MNIST IDX files (default: download them once)")
+    parser.add_argument("--output-dir", type=Path, default=Path("runs/sweep"), metavar="DIR", help="where the runs and the report go (default: runs/sweep)")
+    parser.add_argument("--max-epochs", type=int, metavar="N", help=f"epochs per model (default: the sweep config's, {BASE_CONFIG.name})")
     args, extra = parser.parse_known_args(argv)
     rows = run_sweep(args.latent_dims, args.data_dir, args.output_dir, args.max_epochs, extra)
-    print(f"wrote {args.output_dir / 'sweep.csv'}, {args.output_dir / 'sweep.png'} and {args.output_dir / 'family.json'} ({len(rows)} models)")
+    output = args.output_dir.resolve()
+    print(f"wrote {output / 'sweep.csv'}, {output / 'sweep.png'} and {output / 'family.json'} ({len(rows)} models)")
     return 0

@@ -90,3 +90,19 @@ def network_hparams(hparams: Mapping[str, Any]) -> dict[str, Any]:
 
 # The statistics table: latent vectors of length k, and the rest.
 LATENT_VECTOR_STATISTICS = ("latent_mean", "latent_std", "latent_min", "latent_max")
+
+
+# Test metrics a checkpoint stores (and ``aegui-train evaluate`` reports): label and the one
+# rounding used wherever aegui shows them (app, evaluate, fit's summary, README tables).
+TEST_METRICS: dict[str, tuple[str, int]] = {
+    "test_mse": ("test MSE / pixel", 5),
+    "test_bce": ("test BCE / pixel", 4),
+    "probe_accuracy": ("linear probe accuracy", 3),
+    "knn_accuracy": ("5-NN accuracy", 3),
+    "ood_auroc_fashion": ("AUROC vs Fashion-MNIST", 4),
+}
+
+
+def format_metric(name: str, value: float) -> str:
+    """``value`` rounded as aegui shows metric ``name`` everywhere."""
+    return f"{value:.{TEST_METRICS[name][1]}f}"

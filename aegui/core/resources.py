@@ -9,6 +9,7 @@ import numpy as np
 
 from aegui.core.idx import read_images_and_labels
 
+
 def _resources_dir() -> Path:
     """``aegui/resources`` in an installed wheel; the repository's ``resources/`` in a checkout."""
     installed = Path(__file__).resolve().parents[1] / "resources"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -89,7 +90,7 @@ def test_evaluate_prints_json_with_the_documented_keys(fitted_run, tiny_mnist_di
         cli_main(["evaluate", str(fitted_run / "checkpoints" / "best.ckpt"), "--data-dir", str(tiny_mnist_dir), "--fashion-dir", str(tiny_mnist_dir), "--json"])
     assert exit_info.value.code == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert set(result) == {"test_mse", "test_bce", "probe_accuracy", "knn_accuracy", "ood_auroc_fashion", "latent_dim", "n_test"}
+    assert set(result) == {"test_mse", "test_bce", "probe_accuracy", "knn_accuracy", "ood_auroc_fashion", "latent_dim", "n_test", "n_reference", "reference"}
     assert result["latent_dim"] == 4 and result["n_test"] == 200
     assert 0.15 < result["probe_accuracy"] <= 1 and 0.15 < result["knn_accuracy"] <= 1  # chance is 0.1
     assert result["ood_auroc_fashion"] == pytest.approx(0.5)  # the same digits on both sides: no separation
@@ -120,7 +121,7 @@ def test_unwritable_output_folder_is_reported_before_training(tiny_mnist_dir, tm
 
 
 def test_nan_loss_stops_training_with_a_message(tiny_mnist_dir, tmp_path):
-    with pytest.raises(FloatingPointError, match="loss became nan"):
+    with pytest.raises(SystemExit, match="aegui-train fit: train loss became nan .* Lower the learning rate"):
         cli_main(fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "1", "--model.learning_rate", "1e30"))
 
 
@@ -193,3 +194,78 @@ def test_help_lists_every_command_quickly_without_lightning():
     for command in ("fit", "validate", "test", "predict", "evaluate", "sweep", "export", "annotate"):
         assert f"\n  {command} " in result.stdout
     assert result.stdout.strip().endswith("EXIT 0 False")
+
+
+def test_fit_ends_with_the_checkpoint_paths_and_test_figures_computed_once(tiny_mnist_dir, tmp_path, capsys, monkeypatch):
+    import training.module
+
+    computed = []
+    original = training.module.compute_statistics
+    monkeypatch.setattr(training.module, "compute_statistics", lambda *args, **kwargs: computed.append(1) or original(*args, **kwargs))
+    cli_main(fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "1"))
+    last_lines = capsys.readouterr().out.strip().splitlines()[-7:]
+    assert last_lines[0].startswith("Statistics for the app computed in") and "computed once" in last_lines[0]
+    assert last_lines[1] == f"  best: {tmp_path / 'checkpoints' / 'best.ckpt'}"
+    assert last_lines[3] == f"  last: {tmp_path / 'checkpoints' / 'last.ckpt'}"
+    stored = torch.load(tmp_path / "checkpoints" / "best.ckpt", weights_only=True)[STATISTICS_KEY]["test_metrics"]
+    assert last_lines[2] == f"    test MSE/pixel {stored['test_mse']:.5f}, BCE {stored['test_bce']:.4f}, linear probe {stored['probe_accuracy']:.3f}, 5-NN {stored['knn_accuracy']:.3f} on 200 test digits"
+    assert last_lines[5].startswith("Logs (metrics.csv") and last_lines[6] == f"Open it in the app: aegui {tmp_path / 'checkpoints' / 'best.ckpt'}"
+    assert len(computed) == 1  # one epoch: best and last hold the same weights
+
+
+def test_evaluate_reports_the_5nn_accuracy_fit_stored(fitted_run, tiny_mnist_dir):
+    from training.evaluate import evaluate
+
+    path = fitted_run / "checkpoints" / "best.ckpt"
+    stored = torch.load(path, weights_only=True)[STATISTICS_KEY]["test_metrics"]
+    result = evaluate(path, tiny_mnist_dir)
+    assert result["reference"] == "the checkpoint's training split" and result["n_reference"] == 540
+    # The app's loader keeps convolutions channels-last: codes agree to ~1e-6, which can flip one
+    # near-tie of this barely trained 4-D model (the bundled models agree exactly).
+    assert result["knn_accuracy"] == pytest.approx(stored["knn_accuracy"], abs=1.01 / result["n_test"])
+    assert result["probe_accuracy"] == pytest.approx(stored["probe_accuracy"], abs=1.01 / result["n_test"])
+
+
+def test_fit_without_data_offline_is_one_message_naming_the_flag(tmp_path):
+    environment = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "training", "fit", "--data.download", "false", "--trainer.default_root_dir", str(tmp_path / "run"), "--trainer.max_epochs", "1"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path, env=environment)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr and "args parameter" not in result.stderr and "Tip:" not in result.stderr
+    message = [line for line in result.stderr.splitlines() if line.startswith("aegui-train fit:")]
+    assert len(message) == 1 and message[0].endswith("Pass the folder that holds the four IDX files with --data.data_dir DIR.")
+    assert str(tmp_path / "cache") in message[0]
+
+
+def test_failed_download_is_one_message_and_verbose_shows_the_traceback(tmp_path, monkeypatch):
+    import dataclasses
+    import socket
+
+    import training.data
+    from training.errors import DownloadError
+
+    with socket.socket() as closed:  # a port on 127.0.0.1 that nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setitem(training.data.DATASETS, "mnist", dataclasses.replace(training.data.DATASETS["mnist"], mirrors=(f"http://127.0.0.1:{port}/",)))
+    args = ["fit", "--trainer.default_root_dir", str(tmp_path / "run"), "--trainer.max_epochs", "1", "--trainer.enable_progress_bar", "false"]
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(args)
+    message = str(exit_info.value.code)
+    assert message.startswith("aegui-train fit: the mnist IDX files") and "downloading them failed" in message and f"127.0.0.1:{port}" in message
+    assert "--data.data_dir DIR." in message and message.count("\n") == 1
+    with pytest.raises(DownloadError):
+        cli_main([*args, "--verbose"])
+
+
+def test_every_aegui_command_documents_each_option(capsys):
+    for command in ("evaluate", "sweep", "export", "annotate"):
+        with pytest.raises(SystemExit):
+            cli_main([command, "--help"])
+        text = capsys.readouterr().out
+        assert "``" not in text and "\nexample:\n  aegui-train " + command in text
+        options = text.split("options:\n")[1].split("\n\n")[0].splitlines()
+        for index, line in enumerate(options):  # an option line without help has its help on the next line, indented
+            if line.startswith("  -") and len(line.split("  ")) < 3:
+                assert options[index + 1].startswith(" " * 10), f"{command}: {line.strip()} has no help"

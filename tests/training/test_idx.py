@@ -79,7 +79,7 @@ def test_datamodule_split_is_seeded_and_disjoint(tiny_mnist_dir):
     assert first.provenance["name"] == "mnist" and len(first.provenance["files"]) == 4
 
 
-def test_missing_dataset_says_how_to_point_at_a_folder(tmp_path):
+def test_missing_dataset_says_where_it_looked_and_that_downloading_is_off(tmp_path):
     module = MNISTDataModule(data_dir=str(tmp_path / "nowhere"), download=False)
-    with pytest.raises(FileNotFoundError, match="--data.data_dir"):
+    with pytest.raises(FileNotFoundError, match=r"not in .*nowhere, and downloading is off \(--data.download false\)"):
         module.prepare_data()

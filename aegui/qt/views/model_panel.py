@@ -8,17 +8,12 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
+from aegui.core.model_format import TEST_METRICS, format_metric
+
 if TYPE_CHECKING:
     from aegui.core.explorer import Explorer
     from aegui.core.session import ModelSession
 
-METRIC_NAMES = {
-    "test_mse": ("test MSE / pixel", "{:.5f}"),
-    "test_bce": ("test BCE / pixel", "{:.4f}"),
-    "probe_accuracy": ("linear probe accuracy", "{:.3f}"),
-    "knn_accuracy": ("5-NN accuracy", "{:.3f}"),
-    "ood_auroc_fashion": ("AUROC vs Fashion-MNIST", "{:.4f}"),
-}
 
 
 def describe_session(session: ModelSession) -> str:
@@ -37,10 +32,10 @@ def describe_session(session: ModelSession) -> str:
         dataset = statistics.dataset
         if dataset:
             rows.append(("trained on", html.escape(f"{dataset.get('name', '?')}: {dataset.get('n_train', '?')} train / {dataset.get('n_val', '?')} validation digits")))
-        for key, (name, fmt) in METRIC_NAMES.items():
+        for key, (label, _) in TEST_METRICS.items():
             value = statistics.test_metrics.get(key)
             if isinstance(value, (int, float)):
-                rows.append((name, fmt.format(value)))
+                rows.append((label, format_metric(key, value)))
     rows.append(("statistics from", session.statistics_source))
     return "<table>" + "".join(f"<tr><td style='color:#555;padding-right:8px'>{name}</td><td>{value}</td></tr>" for name, value in rows) + "</table>"
 
