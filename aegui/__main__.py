@@ -45,6 +45,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="aegui", description="Draw a digit and watch an autoencoder's latent code.")
     parser.add_argument("checkpoint", nargs="?", type=Path, default=DEFAULT_CHECKPOINT, help="model file (.ckpt or .safetensors); default: the bundled k = 32 model")
     parser.add_argument("--settings", type=Path, help="use this INI file for settings instead of the user's")
+    parser.add_argument("--install-desktop-entry", action="store_true", help="add aegui and its icon to this user's desktop application menu (Linux, XDG) and exit")
     return parser.parse_args(argv)
 
 
@@ -149,6 +150,12 @@ def create_window(settings_store, reference=None):
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.install_desktop_entry:
+        from aegui.core.desktop_entry import install_desktop_entry
+
+        for path in install_desktop_entry():
+            print(f"wrote {path}")
+        return 0
     problem = display_problem()
     if problem:
         print(problem, file=sys.stderr)

@@ -1,8 +1,10 @@
 """Save a screenshot of the real window with a drawn digit: ``python scripts/screenshot.py OUT.png``.
 
-Run it under ``xvfb-run -a`` for a real X11 window (or with QT_QPA_PLATFORM=offscreen). It
-opens the bundled default model, draws the recorded handwritten "2" from
-``tests/benchmarks/stroke-200.json`` with real mouse events, and grabs the window.
+Run it under ``xvfb-run -a -s "-screen 0 1400x900x24"`` for a real X11 window (or with
+QT_QPA_PLATFORM=offscreen). The window takes the size a first start gives it on that screen.
+It opens the bundled default model, grabs the window before drawing (``OUT-before.png`` with
+``--before``), draws the recorded handwritten "2" from ``tests/benchmarks/stroke-200.json``
+with real mouse events, and grabs the window again.
 """
 
 from __future__ import annotations
@@ -29,14 +31,26 @@ def send(widget, kind, point, button, buttons) -> None:
     QApplication.sendEvent(widget, QMouseEvent(kind, point, widget.mapToGlobal(point), button, buttons, Qt.KeyboardModifier.NoModifier))
 
 
-def main(output: Path) -> None:
+def main(output: Path, before: bool = False) -> None:
     app = QApplication(sys.argv[:1])
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "screenshot.ini"), QSettings.Format.IniFormat)
     window = create_window(settings, load_reference_digits())
-    window.resize(1500, 900)
+    window.restore_layout()
     window.show()
 
-    def draw(_session) -> None:
+    def start(_session) -> None:
+        if before:  # once the mean code's analysis is on screen
+            window.analysis_shown.connect(grab_before)
+        else:
+            draw()
+
+    def grab_before(_analysis) -> None:
+        window.analysis_shown.disconnect(grab_before)
+        QApplication.processEvents()
+        window.grab().save(str(output.with_name(output.stem + "-before.png")))
+        draw()
+
+    def draw() -> None:
         canvas = window.canvas
         side = min(canvas.width(), canvas.height())
         x0, y0 = (canvas.width() - side) / 2, (canvas.height() - side) / 2
@@ -59,10 +73,11 @@ def main(output: Path) -> None:
         window.close()
         app.quit()
 
-    window.model_shown.connect(draw)
+    window.model_shown.connect(start)
     window.open_model(DEFAULT_CHECKPOINT)
     app.exec()
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs" / "screenshot.png")
+    arguments = [argument for argument in sys.argv[1:] if argument != "--before"]
+    main(Path(arguments[0]) if arguments else REPO / "docs" / "screenshot.png", before="--before" in sys.argv)

@@ -61,7 +61,7 @@ def run_installed(python: Path, args: list[str], cwd: Path, **env) -> subprocess
 def test_the_wheel_holds_the_bundled_models_and_reference_digits(installed_wheel):
     wheel, _, _ = installed_wheel
     names = zipfile.ZipFile(wheel).namelist()
-    for expected in ("aegui/resources/checkpoints/mnist-conv-k32.ckpt", "aegui/resources/checkpoints/mnist-conv-k2.ckpt", "aegui/resources/data/mnist-sample-images-idx3-ubyte.gz", "aegui/resources/data/mnist-sample-labels-idx1-ubyte.gz", "training/configs/mnist-conv-k32.yaml", "aegui-0.1.0.dist-info/licenses/LICENSE"):
+    for expected in ("aegui/resources/checkpoints/mnist-conv-k32.ckpt", "aegui/resources/checkpoints/mnist-conv-k2.ckpt", "aegui/resources/data/mnist-sample-images-idx3-ubyte.gz", "aegui/resources/data/mnist-sample-labels-idx1-ubyte.gz", "aegui/resources/icons/aegui.png", "training/configs/mnist-conv-k32.yaml", "aegui-0.1.0.dist-info/licenses/LICENSE"):
         assert expected in names
     top_level = {name.split("/")[0] for name in names if not name.startswith("aegui-0.1.0.dist-info")}
     assert top_level == {"aegui", "training"}  # no generic top-level names such as resources/

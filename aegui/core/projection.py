@@ -124,7 +124,8 @@ class EmbeddingProjection(Projection):
 def _fit_umap(codes: np.ndarray) -> np.ndarray:
     import umap
 
-    return umap.UMAP(n_components=2, random_state=0, n_neighbors=15, min_dist=0.1).fit_transform(codes)
+    # Seeded, so one thread (n_jobs=1 says so, and keeps UMAP from warning that it chose it).
+    return umap.UMAP(n_components=2, random_state=0, n_neighbors=15, min_dist=0.1, n_jobs=1).fit_transform(codes)
 
 
 def _fit_tsne(codes: np.ndarray) -> np.ndarray:

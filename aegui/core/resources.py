@@ -21,6 +21,7 @@ CHECKPOINTS_DIR = RESOURCES_DIR / "checkpoints"
 DEFAULT_CHECKPOINT = CHECKPOINTS_DIR / "mnist-conv-k32.ckpt"
 REFERENCE_IMAGES = RESOURCES_DIR / "data" / "mnist-sample-images-idx3-ubyte.gz"
 REFERENCE_LABELS = RESOURCES_DIR / "data" / "mnist-sample-labels-idx1-ubyte.gz"
+ICON = RESOURCES_DIR / "icons" / "aegui.png"  # 256 x 256, drawn by scripts/make_icon.py
 
 
 @dataclass(frozen=True)

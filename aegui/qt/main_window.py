@@ -7,18 +7,21 @@ belongs to a window: menus, file dialogs, recent files, the status bar and error
 
 from __future__ import annotations
 
+import html
+import importlib.metadata
+import platform
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from aegui.core.errors import CheckpointError
 from aegui.core.export import CODE_FORMATS, save_code
 from aegui.core.model_format import CHECKPOINT_SUFFIXES
 from aegui.core.projection import PROJECTION_LABELS, PROJECTION_METHODS, available_methods
-from aegui.core.resources import bundled_checkpoints
+from aegui.core.resources import ICON, bundled_checkpoints
 from aegui.qt.painting.pixel_images import image_to_qimage
 from aegui.qt.settings import EXPORT_DIR, LAST_MODEL_DIR, PROJECTION, WINDOW_GEOMETRY, WINDOW_STATE, Settings
 from aegui.qt.views.anomaly_meter import AnomalyMeter
@@ -38,6 +41,62 @@ if TYPE_CHECKING:
     from aegui.qt.worker import LatestWinsExecutor
 
 
+PREFERRED_SIZE = QSize(1400, 860)
+# What a window manager adds around the client area (title bar, borders), before the window
+# is shown and its real frame is known.
+FRAME_ALLOWANCE = QSize(16, 40)
+
+
+def window_rect_for(available: QRect, minimum: QSize, preferred: QSize = PREFERRED_SIZE) -> QRect:
+    """The client rect of a new window on a screen with ``available`` geometry: the preferred
+    size shrunk to fit (frame included), never below ``minimum``, centred."""
+    width = max(minimum.width(), min(preferred.width(), available.width() - FRAME_ALLOWANCE.width()))
+    height = max(minimum.height(), min(preferred.height(), available.height() - FRAME_ALLOWANCE.height()))
+    left = available.x() + max(0, (available.width() - width - FRAME_ALLOWANCE.width()) // 2) + FRAME_ALLOWANCE.width() // 2
+    top = available.y() + max(0, (available.height() - height - FRAME_ALLOWANCE.height()) // 2) + FRAME_ALLOWANCE.height() - FRAME_ALLOWANCE.width() // 2
+    return QRect(left, top, width, height)
+
+
+# Keys and gestures the views handle themselves (not menu actions).
+VIEW_GESTURES = [
+    ("left button drag", "draw on the canvas"),
+    ("right button drag", "erase on the canvas"),
+    ("click on a latent bar", "traverse that dimension (Explore dock)"),
+    ("click on the map", "decode that point of the map"),
+    ("Up / Down", "latent sliders: choose the slider"),
+    ("Left / Right", "latent sliders: move by 1 % of the range"),
+    ("Page Up / Page Down", "latent sliders: move by 10 % of the range"),
+    ("Home / End", "latent sliders: to either end"),
+]
+
+
+def package_version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def about_html() -> str:
+    """Version, the libraries it runs on, licence and data credits (no torch import needed)."""
+    from PySide6 import __version__ as pyside_version
+    from PySide6.QtCore import qVersion
+
+    from aegui import __version__
+
+    return (
+        f"<h3>aegui {__version__}</h3>"
+        "<p>Draw a digit and watch an autoencoder's latent code: encoded on every stroke, shown as bars and as a point "
+        "on a map of real MNIST digits, decoded beside your sketch.</p>"
+        f"<p>Python {platform.python_version()} · PyTorch {package_version('torch')} · Qt {qVersion()} (PySide6 {pyside_version}) · "
+        f"pyqtgraph {package_version('pyqtgraph')} · PyTorch Lightning {package_version('pytorch-lightning')} (training only)</p>"
+        "<p>Licence: MIT. Source and documentation: the project's README.</p>"
+        "<p>Data: the MNIST database of handwritten digits by Yann LeCun, Corinna Cortes and Christopher J. C. Burges, "
+        "CC BY-SA 3.0; the reference digits on the map and the bundled models come from it. Fashion-MNIST (for the "
+        "anomaly benchmark) by Han Xiao, Kashif Rasul and Roland Vollgraf, Zalando Research, MIT licence.</p>"
+    )
+
+
 class MainWindow(QMainWindow):
     analysis_shown = Signal(object)  # every view has shown this Analysis
     model_shown = Signal(object)  # every view has shown this ModelSession
@@ -51,6 +110,8 @@ class MainWindow(QMainWindow):
         self.executor = executor
         self.settings = settings
         self.setWindowTitle("aegui — draw into an autoencoder's latent space")
+        self.setWindowIcon(QIcon(str(ICON)))
+        self._help_box: QMessageBox | None = None
         self.setAcceptDrops(True)
         self._error_box: QMessageBox | None = None
         self._tasks: list[str] = []
@@ -58,7 +119,7 @@ class MainWindow(QMainWindow):
         self._build_views()
         self._build_menus()
         self._connect()
-        self.resize(1400, 860)
+        self.resize(PREFERRED_SIZE)
 
     # --- construction ----------------------------------------------------------------------
     def _build_views(self) -> None:
@@ -73,6 +134,7 @@ class MainWindow(QMainWindow):
         self.nearest_digits = NearestDigits(explorer)
         middle = QWidget()
         middle_layout = QVBoxLayout(middle)
+        middle_layout.setContentsMargins(4, 4, 4, 4)
         middle_layout.addWidget(self.decoded_view, 3)
         middle_layout.addWidget(self.anomaly_meter)
         middle_layout.addWidget(self.latent_bars, 3)
@@ -104,7 +166,11 @@ class MainWindow(QMainWindow):
         self.sliders = self.slider_panel.sliders
         self.sliders_dock = self._add_dock("Latent sliders", "sliders", self.slider_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.model_panel = ModelPanel(explorer)
-        self.model_dock = self._add_dock("Model", "model", self.model_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        model_scroll = QScrollArea()  # every row reachable however short the dock
+        model_scroll.setWidget(self.model_panel)
+        model_scroll.setWidgetResizable(True)
+        model_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.model_dock = self._add_dock("Model", "model", model_scroll, Qt.DockWidgetArea.RightDockWidgetArea)
 
         self.traversal_panel = TraversalPanel(explorer)
         self.interpolation_panel = InterpolationPanel(explorer)
@@ -114,7 +180,7 @@ class MainWindow(QMainWindow):
         self.explore_tabs.addTab(self.interpolation_panel, "Interpolate A → B")
         self.explore_tabs.addTab(self.compare_panel, "Compare bottlenecks")
         self.explore_dock = self._add_dock("Explore the code", "explore", self.explore_tabs, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.resizeDocks([self.explore_dock], [190], Qt.Orientation.Vertical)
+        self.resizeDocks([self.explore_dock], [160], Qt.Orientation.Vertical)
 
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)
@@ -169,6 +235,12 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.sliders_dock.toggleViewAction())
         view_menu.addAction(self.model_dock.toggleViewAction())
         view_menu.addAction(self.explore_dock.toggleViewAction())
+
+        help_menu = self.menuBar().addMenu("&Help")
+        self.shortcuts_action = QAction("&Keyboard and mouse", self, shortcut=QKeySequence.StandardKey.HelpContents, triggered=self.show_shortcuts)
+        self.about_action = QAction("&About aegui", self, triggered=self.show_about)
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addAction(self.about_action)
 
     def _connect(self) -> None:
         explorer = self.explorer
@@ -268,6 +340,34 @@ class MainWindow(QMainWindow):
         box.open()
         self._error_box = box
 
+    # --- help ------------------------------------------------------------------------------
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """(keys, what they do): the menus' own shortcuts, read from their actions, then the
+        keys and mouse gestures of the views."""
+        rows = []
+        for menu_action in self.menuBar().actions():
+            for action in menu_action.menu().actions():
+                if not action.shortcut().isEmpty():
+                    rows.append((action.shortcut().toString(QKeySequence.SequenceFormat.NativeText), action.text().replace("&", "").rstrip("…")))
+        return rows + VIEW_GESTURES
+
+    def show_shortcuts(self) -> None:
+        table = "".join(f"<tr><td style='padding-right:14px'><b>{html.escape(keys)}</b></td><td>{html.escape(what)}</td></tr>" for keys, what in self.shortcut_rows())
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard and mouse", f"<table>{table}</table>", QMessageBox.StandardButton.Close, self)
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.open()
+        self._help_box = box
+
+    def about_text(self) -> str:
+        return about_html()
+
+    def show_about(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "About aegui", self.about_text(), QMessageBox.StandardButton.Close, self)
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setIconPixmap(self.windowIcon().pixmap(64, 64))
+        box.open()
+        self._help_box = box
+
     # --- recent files ----------------------------------------------------------------------
     def recent_files(self) -> list[str]:
         return self.settings.recent_files()
@@ -288,12 +388,19 @@ class MainWindow(QMainWindow):
         self.settings.write(EXPORT_DIR, str(Path(path).parent))
         return Path(path)
 
+    def _report_saved(self, what: str, path: Path, saved: bool = True) -> None:
+        """Say where a file went (or that it did not), in the status bar, with the full path."""
+        if saved:
+            self.statusBar().showMessage(f"Saved {what} to {Path(path).resolve()}", 10000)
+        else:
+            self._show_error("Cannot export", f"Could not write {Path(path).resolve()}.")
+
     def export_sketch(self, path: Path) -> None:
-        self.canvas.image().save(str(path), "PNG")
+        self._report_saved("the sketch", path, self.canvas.image().save(str(path), "PNG"))
 
     def export_decoded(self, path: Path) -> None:
         if self.explorer.analysis is not None:
-            image_to_qimage(self.explorer.analysis.reconstruction).save(str(path), "PNG")
+            self._report_saved("the decoded image", path, image_to_qimage(self.explorer.analysis.reconstruction).save(str(path), "PNG"))
 
     def export_code(self, path: Path) -> None:
         analysis = self.explorer.analysis
@@ -301,6 +408,7 @@ class MainWindow(QMainWindow):
             return
         model = analysis.session.model
         save_code(path, analysis.code, {"checkpoint": model.path.name, "origin": analysis.origin})
+        self._report_saved("the latent code", path)
 
     def _on_export_sketch_triggered(self) -> None:
         path = self._ask_save_path("Export sketch", "sketch.png", "PNG image (*.png)")
@@ -344,11 +452,20 @@ class MainWindow(QMainWindow):
         self.executor.shutdown()
         super().closeEvent(event)
 
-    def restore_layout(self) -> None:
+    def restore_layout(self, available: QRect | None = None) -> None:
+        """The size, place and docks of last time, on the screen as it is now.
+
+        A first start, or a saved geometry that no longer fits the screen (a smaller monitor,
+        another resolution), gets the preferred size shrunk to the available screen area.
+        """
+        if available is None:
+            screen = self.screen() or QGuiApplication.primaryScreen()
+            available = screen.availableGeometry()
         geometry = self.settings.read(WINDOW_GEOMETRY)
         state = self.settings.read(WINDOW_STATE)
-        if geometry is not None:
-            self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
+        restored = geometry is not None and self.restoreGeometry(geometry)
+        if not restored or not available.contains(self.geometry()):
+            self.setGeometry(window_rect_for(available, self.minimumSizeHint()))
 

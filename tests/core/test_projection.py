@@ -92,3 +92,16 @@ def test_nonlinear_map_places_a_reference_digit_on_its_own_position_and_is_cache
     monkeypatch.setitem(projection_module._EMBEDDINGS, method, lambda codes: (_ for _ in ()).throw(AssertionError("refitted")))
     cached = fit_projection(method, codes, cache_dir=tmp_path)
     assert np.array_equal(cached.reference_positions, fitted.reference_positions)
+
+
+def test_fitting_umap_prints_no_warnings():
+    import warnings
+
+    pytest.importorskip("umap")
+    from aegui.core.projection import _fit_umap
+
+    codes = np.random.default_rng(0).normal(size=(120, 6)).astype(np.float32)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _fit_umap(codes)
+    assert [str(w.message) for w in caught if "umap" in w.filename] == []

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
+from PySide6.QtGui import QColor, QDropEvent, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -340,3 +347,71 @@ def test_undo_history_is_bounded(qtbot, window):
         undone += 1
     assert undone == MAX_UNDO_STEPS
     wait_until_idle(qtbot, window)
+
+
+def run_window_probe(tmp_path, screen: tuple[int, int], *resize: int) -> dict:
+    """The window on a screen of ``screen`` pixels (Qt's offscreen platform, configured)."""
+    config = tmp_path / f"screen-{screen[0]}x{screen[1]}.json"
+    config.write_text(json.dumps({"screens": [{"name": "probe", "x": 0, "y": 0, "width": screen[0], "height": screen[1], "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
+    environment = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={config}"}
+    command = [sys.executable, str(Path(__file__).with_name("window_geometry_probe.py")), str(tmp_path / "settings.ini"), *map(str, resize)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=environment, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_window_fits_a_1366x768_screen_and_remembers_its_size(tmp_path):
+    first = run_window_probe(tmp_path, (1366, 768), 1250, 680)
+    x, y, width, height = first["frame"]
+    assert first["available"] == [0, 0, 1366, 768]
+    assert x >= 0 and y >= 0 and x + width <= 1366 and y + height <= 768  # every edge on screen
+    assert first["minimum"][0] <= 1366 - 16 and first["minimum"][1] <= 768 - 40 - 30  # room for a panel and a title bar
+    again = run_window_probe(tmp_path, (1366, 768))
+    assert again["size"] == [1250, 680]  # the size it was closed at
+
+
+def test_a_size_saved_on_a_large_screen_is_fitted_to_a_smaller_one(tmp_path):
+    run_window_probe(tmp_path, (1920, 1200), 1800, 1100)
+    small = run_window_probe(tmp_path, (1366, 768))
+    x, y, width, height = small["frame"]
+    assert x >= 0 and y >= 0 and x + width <= 1366 and y + height <= 768
+
+
+def test_before_any_drawing_the_app_invites_drawing_and_says_what_it_shows(qtbot, window):
+    assert "Nothing drawn yet" in window.decoded_view.error_label.text()
+    assert window.probabilities.prediction_text.startswith("mean code: ")
+    shot = window.canvas.grab().toImage()
+    assert any(QColor(shot.pixel(x, shot.height() // 2)).red() > 100 for x in range(shot.width()))  # the invitation's text on black paper
+    draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
+    wait_until_idle(qtbot, window)
+    assert "reconstruction error" in window.decoded_view.error_label.text()
+    assert not window.probabilities.prediction_text.startswith("mean code")
+
+
+def test_help_lists_the_menus_shortcuts_and_about_names_versions_and_credits(qtbot, window):
+    rows = dict((what, keys) for keys, what in window.shortcut_rows())
+    assert rows["Open model"] == QKeySequence(QKeySequence.StandardKey.Open).toString(QKeySequence.SequenceFormat.NativeText)
+    assert rows["Clear"] == "Esc" and "Undo stroke" in rows and "erase on the canvas" in rows
+    about = window.about_text()
+    assert importlib.metadata.version("torch") in about and "Qt " in about and "MIT" in about and "LeCun" in about
+    assert not window.windowIcon().isNull()
+
+
+def test_export_says_where_it_wrote(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    window.export_sketch(Path("sketch.png"))
+    assert window.statusBar().currentMessage() == f"Saved the sketch to {tmp_path / 'sketch.png'}"
+
+
+def test_status_messages_clear_when_the_work_is_done(qtbot, window, k2_checkpoint, default_checkpoint):
+    with qtbot.waitSignal(window.explorer.comparison_changed, timeout=SIGNAL_TIMEOUT_MS):
+        window.explorer.open_comparison([k2_checkpoint, default_checkpoint])
+    wait_until_idle(qtbot, window)
+    assert window.statusBar().currentMessage() == "" and window.busy_bar.isHidden()
+
+
+def test_the_explore_panels_say_what_they_will_show_before_there_is_anything(qtbot, window):
+    strip = window.traversal_panel.strip
+    assert len(strip.images) == 0 and "latent bar" in strip.placeholder
+    shot = strip.grab().toImage()
+    assert any(QColor(shot.pixel(x, shot.height() // 2)).red() < 200 for x in range(shot.width()))  # text, not a blank area

@@ -135,8 +135,10 @@ class PixelImageRow(QWidget):
             cells = []
             for index in range(self.count):
                 cell = QRect(int(index * width), 0, int(np.ceil(width)) + 1, self.height())
-                side = max(0.0, min(cell.width() - 4, cell.height() - top - 2))
-                image = QRectF(cell.x() + (cell.width() - side) / 2, top + (cell.height() - top - side) / 2, side, side)
+                # Whole-pixel places: an image drawn at a half pixel is sampled differently when
+                # Qt repaints it through a clip of several rects than when it repaints it whole.
+                side = max(0, min(cell.width() - 4, cell.height() - top - 2))
+                image = QRectF(cell.x() + (cell.width() - side) // 2, top + (cell.height() - top - side) // 2, side, side)
                 cells.append((cell, image, image.toAlignedRect().adjusted(-1, -1, 1, 1)))
             self._geometry_key, self._geometry_cache = key, cells
         return self._geometry_cache
@@ -166,11 +168,19 @@ class PixelImageRow(QWidget):
                 continue
             caption_rect = QRect(cell.x(), 0, cell.width(), caption_height)
             if self._captions[index] and caption_rect.intersects(exposed):
-                painter.drawText(caption_rect, Qt.AlignmentFlag.AlignCenter, self._captions[index])
+                self._draw_caption(painter, caption_rect, self._captions[index])
             image = self._qimages[index]
             if image is not None:
                 painter.drawImage(image_rect, image)  # no smoothing: pixels stay pixels
         painter.end()
+
+    def _draw_caption(self, painter: QPainter, rect: QRect, caption: str) -> None:
+        """Wrapped over the caption lines, and elided with "…" rather than cut when still too wide."""
+        metrics = painter.fontMetrics()
+        if self._caption_lines > 1:
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, caption)
+        else:
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, metrics.elidedText(caption, Qt.TextElideMode.ElideRight, rect.width() - 2))
 
     def event(self, event) -> bool:
         if event.type() == QEvent.Type.ToolTip:

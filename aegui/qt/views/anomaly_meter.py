@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 VERDICT_COLOURS = {"typical digit": "#2e9d3a", "unusual": "#d98c00", "not a digit": "#c62828"}
 
 
+BAR_HEIGHT = 14
 ZONES = ((0.0, TYPICAL_BELOW, 0.6), (TYPICAL_BELOW, NOT_A_DIGIT_ABOVE, 0.8), (NOT_A_DIGIT_ABOVE, 100.0, 1.0))
 
 
@@ -40,7 +41,7 @@ class AnomalyGauge(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setMinimumSize(160, 22)
+        self.setMinimumSize(120, BAR_HEIGHT + self.fontMetrics().height() + 2)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # the panel behind needs no repaint
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.percentile: float | None = None
@@ -51,13 +52,13 @@ class AnomalyGauge(QWidget):
         self.update()
 
     def sizeHint(self) -> QSize:
-        return QSize(240, 22)
+        return QSize(240, BAR_HEIGHT + self.fontMetrics().height() + 2)
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), self.palette().window())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        area = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
+        area = QRectF(0.5, 0.5, self.width() - 1.0, BAR_HEIGHT - 1.0)  # the bar; its text goes beneath
         start = 0.0
         for (_, _, end), verdict in zip(ZONES, VERDICT_COLOURS):
             tint = QColor(VERDICT_COLOURS[verdict])
@@ -72,9 +73,14 @@ class AnomalyGauge(QWidget):
             x = area.x() + end * area.width()
             painter.drawLine(QPointF(x, area.top()), QPointF(x, area.bottom()))
         painter.drawRect(area)
-        painter.setPen(QColor(20, 20, 20))
-        text = "no sketch to compare" if self.percentile is None else f"error percentile {self.percentile:.1f}"
-        painter.drawText(area, Qt.AlignmentFlag.AlignCenter, text)
+        text_area = QRectF(0, BAR_HEIGHT + 1, self.width(), self.height() - BAR_HEIGHT - 1)
+        if self.percentile is None:
+            painter.setPen(QColor(110, 110, 110))
+            text = "draw a digit to see how unusual it is"
+        else:
+            painter.setPen(QColor(20, 20, 20))
+            text = f"error percentile {self.percentile:.1f} among held-out digits"
+        painter.drawText(text_area, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, self.width()))
         painter.end()
 
 
@@ -85,9 +91,13 @@ class AnomalyMeter(QWidget):
         super().__init__(parent)
         self.gauge = AnomalyGauge()
         self.verdict_label = QLabel("")
-        self.verdict_label.setMinimumWidth(110)
+        self.verdict_label.setMinimumWidth(self.verdict_label.fontMetrics().horizontalAdvance("not a digit") + 12)
+        # A row whose height changed with the verdict's first appearance would move every view
+        # beneath it mid-stroke (and Qt's move of their pixels can drop their pending repaints).
+        self.verdict_label.setFixedHeight(self.gauge.minimumHeight())
         thresholds = QLabel(f"typical ≤ {TYPICAL_BELOW:.0f}th percentile < unusual ≤ {NOT_A_DIGIT_ABOVE:.0f}th < not a digit")
         thresholds.setStyleSheet("color: #666; font-size: 9pt")
+        thresholds.setWordWrap(True)
         row = QHBoxLayout()
         row.addWidget(QLabel("Anomaly"))
         row.addWidget(self.gauge, 1)

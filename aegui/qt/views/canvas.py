@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 RASTER_SIZE = 336
 DEFAULT_BRUSH = 24
 BRUSH_RANGE = (6, 60)
+INVITATION = "Draw a digit here\n(left button draws, right button erases)"
 MAX_UNDO_STEPS = 200  # bounds memory over long use: each step keeps its strokes' points
 
 
@@ -38,7 +39,7 @@ class DrawingCanvas(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setMinimumSize(300, 300)
+        self.setMinimumSize(224, 224)  # 8 screen pixels per MNIST pixel; small screens need the room
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -127,6 +128,8 @@ class DrawingCanvas(QWidget):
 
     # --- strokes ---------------------------------------------------------------------------
     def _begin(self, position: QPointF, pressure: float, erase: bool) -> None:
+        if not self._strokes:
+            self.update()  # the invitation to draw goes with the first stroke
         self._push_history()
         self._current = Stroke(width=self.brush_width * (2.0 if erase else 1.0), erase=erase)
         self._strokes = self._strokes + [self._current]
@@ -231,6 +234,9 @@ class DrawingCanvas(QWidget):
         painter.drawImage(self._target_rect(), self._image)  # Qt scales only the exposed pixels
         painter.setPen(QPen(QColor(90, 90, 90), 1, Qt.PenStyle.DashLine))
         painter.drawRect(self._target_rect().adjusted(0, 0, -1, -1))
+        if not self._strokes:
+            painter.setPen(QColor(150, 150, 150))
+            painter.drawText(self._target_rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, INVITATION)
         painter.end()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 ERROR_LEVELS = (0.0, 0.5)  # per-pixel squared error range of the heatmap
 BLANK = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
+ORIGIN_NAMES = {"sliders": "the sliders", "map": "a click on the map", "random": "a random sample", "interpolation": "the A → B interpolation"}
 ERROR_COLOURS = pg.colormap.get("inferno").getLookupTable(nPts=256)
 
 
@@ -26,11 +27,12 @@ class DecodedView(QWidget):
         super().__init__(parent)
         self.images = PixelImageRow(
             3,
-            captions=["what the model sees", "reconstruction", "error (x − x̂)²"],
+            captions=["model input", "reconstruction", "error (x − x̂)²"],
             lookup_tables=[None, None, ERROR_COLOURS],
             levels=[(0.0, 1.0), (0.0, 1.0), ERROR_LEVELS],
         )
-        self.images.setMinimumHeight(110)
+        self.images.setMinimumHeight(90)
+        self.images.setToolTip("model input: the sketch prepared the MNIST way (28 × 28, centred); reconstruction: decoded from its code; error: (x − x̂)² per pixel")
         self.error_label = LiveText("Draw a digit on the left.", lines=2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -38,14 +40,19 @@ class DecodedView(QWidget):
         layout.addWidget(self.error_label)
         for index in range(3):
             self.images.set_image(index, BLANK)
+        self._explorer = explorer
         explorer.analysis_changed.connect(self.show_analysis)
 
     def show_analysis(self, analysis: Analysis) -> None:
         self.images.set_image(0, analysis.input_image if analysis.input_image is not None else BLANK)
         self.images.set_image(1, analysis.reconstruction)
         self.images.set_image(2, analysis.error_map if analysis.error_map is not None else BLANK)
-        if analysis.reconstruction_error is None:
-            text = f"Decoded from a code set by {analysis.origin}; no input to compare with."
+        if analysis.reconstruction_error is None and analysis.origin == "mean":
+            text = "The average code of the training digits, decoded."
+            if self._explorer.sketch is None:
+                text = "Nothing drawn yet: this is the average code of the training digits, decoded. Draw a digit on the left."
+        elif analysis.reconstruction_error is None:
+            text = f"Decoded from a code set by {ORIGIN_NAMES.get(analysis.origin, analysis.origin)}; no input to compare with."
         else:
             text = f"reconstruction error ‖x − x̂‖² / 784 = {analysis.reconstruction_error:.4f}"
         self.error_label.setText(text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem
 
 from aegui.core.model_format import N_CLASSES
@@ -20,11 +20,12 @@ class DigitProbabilities(FixedPlot):
     """Linear probe on the code: p(digit | h) for 0-9."""
 
     def __init__(self, explorer: Explorer, parent=None):
-        super().__init__(parent, minimum_height=110)
+        super().__init__(parent, minimum_height=80)
         plot = self.getPlotItem()
         plot.setYRange(0, 1, padding=0.02)
         plot.setXRange(-0.6, 9.6, padding=0)
         plot.getAxis("bottom").setTicks([[(d, str(d)) for d in range(N_CLASSES)]])
+        plot.getAxis("left").setTicks([[(0.0, "0"), (0.5, ".5"), (1.0, "1")]])  # legible in a short plot
         self.title = "digit from the code (linear probe)"
         plot.setTitle(self.title, size="9pt")
         self._bars = RectBars(plot, width=0.7, brush=(90, 160, 90))
@@ -35,7 +36,7 @@ class DigitProbabilities(FixedPlot):
         self._prediction = QGraphicsSimpleTextItem()
         self._prediction.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         self._prediction.setBrush(QColor(30, 30, 30))
-        self._prediction.setPos(-0.5, 1.0)
+        self._prediction.setPos(9.6, 1.0)  # top right, right-aligned: clear of the y-axis labels
         plot.addItem(self._prediction, ignoreBounds=True)
         self.prediction_text = ""
         self.probabilities = np.zeros(N_CLASSES, np.float32)
@@ -50,6 +51,10 @@ class DigitProbabilities(FixedPlot):
             self.title = title
             self.getPlotItem().setTitle(title, size="9pt")
         text = "" if probabilities is None else f"{int(np.argmax(probabilities))} ({float(np.max(probabilities)):.0%})"
+        if text and analysis.origin == "mean":
+            text = f"mean code: {text}"
         if text != self.prediction_text:
             self.prediction_text = text
             self._prediction.setText(text)
+            width = self._prediction.boundingRect().width()
+            self._prediction.setTransform(QTransform.fromTranslate(-width - 4, 0))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from aegui.core.model_format import IMAGE_SIZE
@@ -22,19 +23,31 @@ STEPS = 9
 class ImageStrip(PixelImageRow):
     """``STEPS`` small 28x28 images side by side, each with a caption (up to two lines)."""
 
-    def __init__(self, parent=None, count: int = STEPS):
+    def __init__(self, placeholder: str = "", parent=None, count: int = STEPS):
         super().__init__(count, caption_lines=2, parent=parent)
-        self.setMinimumHeight(80)
+        self.setMinimumHeight(56)
         self.setMaximumHeight(150)
         self.images = np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32)
+        self.placeholder = placeholder  # says what will appear here, while nothing does
 
     def show_images(self, images: np.ndarray, captions: list[str]) -> None:
         """Show up to ``count`` images; the remaining slots are left blank."""
         self.set_images(np.asarray(images, dtype=np.float32)[: self.count], captions)
 
     def set_images(self, images, captions=None, tooltips=None) -> None:
+        was_empty = len(self.images) == 0
         super().set_images(images, captions, tooltips)
         self.images = self.shown_images()
+        if was_empty != (len(self.images) == 0) and self.placeholder:
+            self.update()  # the placeholder spans every cell
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self.placeholder and len(self.images) == 0:
+            painter = QPainter(self)
+            painter.setPen(QColor(120, 120, 120))
+            painter.drawText(self.rect().adjusted(12, 0, -12, 0), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.placeholder)
+            painter.end()
 
     def clear_strip(self) -> None:
         self.set_images([])  # cells already empty are left alone, so this costs nothing when blank
@@ -49,8 +62,9 @@ class TraversalPanel(QWidget):
         super().__init__(parent)
         self.dimension_combo = QComboBox()
         self.dimension_combo.setAccessibleName("dimension to traverse")
+        self.dimension_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.dimension_combo.activated.connect(self._on_dimension_combo_activated)
-        self.strip = ImageStrip()
+        self.strip = ImageStrip("Click a latent bar (or pick a dimension here) to see the current digit decoded as that one number sweeps from mean − 3 std to mean + 3 std, the rest of the code unchanged.")
         row = QHBoxLayout()
         row.addWidget(QLabel("Sweep dimension"))
         row.addWidget(self.dimension_combo)
@@ -58,6 +72,7 @@ class TraversalPanel(QWidget):
         hint.setStyleSheet("color: #666")
         row.addWidget(hint, 1)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(row)
         layout.addWidget(self.strip, 1)
         self._explorer = explorer
@@ -108,7 +123,7 @@ class InterpolationPanel(QWidget):
         self.slider.valueChanged.connect(lambda value: self.fraction_changed.emit(value / 100.0))
         self.status = QLabel("Draw a digit and keep it as A, then another as B.")
         self.status.setStyleSheet("color: #666")
-        self.strip = ImageStrip()
+        self.strip = ImageStrip("The straight line from code A to code B, decoded: does the path pass through other digits?")
         row = QHBoxLayout()
         row.addWidget(self.keep_a_button)
         row.addWidget(self.keep_b_button)
@@ -116,6 +131,7 @@ class InterpolationPanel(QWidget):
         row.addWidget(self.slider, 1)
         row.addWidget(QLabel("B"))
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(row)
         layout.addWidget(self.status)
         layout.addWidget(self.strip, 1)
@@ -161,12 +177,13 @@ class ComparePanel(QWidget):
         self.status = QLabel("Load the family written by `aegui-train sweep` (family.json) or pick checkpoints.")
         self.status.setStyleSheet("color: #666")
         self.status.setWordWrap(True)
-        self.strip = ImageStrip()
+        self.strip = ImageStrip("Your sketch reconstructed by each model, smallest bottleneck first: see what k costs.")
         row = QHBoxLayout()
         for button in (self.family_button, self.files_button, self.clear_button):
             row.addWidget(button)
         row.addStretch(1)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(row)
         layout.addWidget(self.status)
         layout.addWidget(self.strip, 1)

@@ -25,7 +25,7 @@ class LatentBars(FixedPlot):
     dimension_selected = Signal(int)
 
     def __init__(self, explorer: Explorer, parent=None):
-        super().__init__(parent, minimum_height=160)
+        super().__init__(parent, minimum_height=96)
         plot = self.getPlotItem()
         plot.setLabel("bottom", "latent dimension")
         plot.setLabel("left", "value")

@@ -47,6 +47,7 @@ class DigitLegend(QLabel):
         swatches = "".join(f"<span style='color: rgb{colour}'>&#9679;</span>&nbsp;{digit}&nbsp;&nbsp; " for digit, colour in enumerate(DIGIT_COLOURS))
         super().__init__(swatches, parent)
         self.setTextFormat(Qt.TextFormat.RichText)
+        self.setWordWrap(True)  # two rows in a narrow panel rather than a wider window
         self.setToolTip("Colour of each reference digit on the map")
 
 
@@ -56,7 +57,7 @@ class LatentMap(pg.PlotWidget):
 
     def __init__(self, explorer: Explorer, parent=None):
         super().__init__(parent, background="w")
-        self.setMinimumSize(300, 300)
+        self.setMinimumSize(220, 220)
         plot = self.getPlotItem()
         plot.setMenuEnabled(False)
         plot.hideButtons()
@@ -115,8 +116,8 @@ class LatentMap(pg.PlotWidget):
         brushes = [self._digit_brushes[int(digit) % len(self._digit_brushes)] for digit in labels]
         self._references.setData(x=positions[:, 0], y=positions[:, 1], data=np.arange(len(labels)), brush=brushes)
         plot = self.getPlotItem()
-        title = {"latent": "latent space (k = 2: the code is the map)", "pca": "PCA of the latent codes", "umap": "UMAP of the latent codes", "tsne": "t-SNE of the latent codes"}
-        plot.setTitle(f"{title.get(session.projection.name, session.projection.name)}: {len(labels)} MNIST test digits", size="9pt")
+        title = {"latent": "the code itself (k = 2)", "pca": "PCA of the codes", "umap": "UMAP of the codes", "tsne": "t-SNE of the codes"}
+        plot.setTitle(f"{title.get(session.projection.name, session.projection.name)} of {len(labels):,} MNIST test digits", size="9pt")
         low, high = positions.min(axis=0), positions.max(axis=0)
         margin = 0.08 * (high - low + 1e-6)
         plot.enableAutoRange(False)

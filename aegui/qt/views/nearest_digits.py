@@ -22,7 +22,7 @@ class NearestDigits(QWidget):
         title = QLabel("nearest MNIST digits in latent space")
         title.setStyleSheet("color: #333; font-size: 8pt")
         self.images = PixelImageRow(count)
-        self.images.setMinimumHeight(50)
+        self.images.setMinimumHeight(40)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
