@@ -79,7 +79,7 @@ class AnomalyGauge(QWidget):
             text = "draw a digit to see how unusual it is"
         else:
             painter.setPen(QColor(20, 20, 20))
-            text = f"error percentile {self.percentile:.1f} among held-out digits"
+            text = f"error percentile {self.percentile:.1f} (of held-out digits)"
         painter.drawText(text_area, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, self.width()))
         painter.end()
 
