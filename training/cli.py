@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sys
 
+from aegui.core.errors import CheckpointError
 from training.errors import DatasetNotFoundError, DownloadError
 
 LIGHTNING_COMMANDS = ("fit", "validate", "test", "predict")
@@ -45,6 +46,8 @@ DATA_FLAGS = {command: "--data.data_dir DIR" for command in LIGHTNING_COMMANDS} 
 def user_message(command: str, error: BaseException) -> str | None:
     """The one message for an error the user can act on, or None for a bug (shown in full)."""
     flag = getattr(error, "flag", None) or DATA_FLAGS.get(command, "--data-dir DIR")
+    if isinstance(error, CheckpointError):  # already one sentence naming the problem
+        return str(error)
     if isinstance(error, (DatasetNotFoundError, DownloadError)):
         return f"{error}. Pass the folder that holds the four IDX files with {flag}."
     if isinstance(error, FloatingPointError):
@@ -90,7 +93,8 @@ def main(argv: list[str] | None = None) -> None:
         message = user_message(command, error)
         if message is None or verbose:
             raise
-        raise SystemExit(f"aegui-train {command}: {message}\n(run again with --verbose for the full traceback)") from None
+        hint = "" if isinstance(error, CheckpointError) else "\n(run again with --verbose for the full traceback)"
+        raise SystemExit(f"aegui-train {command}: {message}{hint}") from None
     if command in EXTRA_COMMANDS:
         raise SystemExit(status or 0)
 

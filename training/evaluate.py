@@ -7,11 +7,12 @@ the app would show. The anomaly score is the per-image reconstruction error ||x 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import torch
 
-from aegui.core.checkpoint import CheckpointError, load_model
+from aegui.core.checkpoint import load_model
 from aegui.core.model_format import TEST_METRICS, format_metric
 from training.arguments import command_parser
 from training.data import DatasetNotFoundError, images_to_tensor, load_split, locate_dataset, split_indices
@@ -84,10 +85,11 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         result = evaluate(args.checkpoint, args.data_dir, args.fashion_dir)
-    except (CheckpointError, ValueError) as error:  # missing data: the CLI's message names the flag
-        parser.exit(2, f"aegui-train evaluate: {error}\n")
+    except ValueError as error:  # a damaged dataset file; a refused model or missing data: the CLI's message
+        parser.exit(1, f"aegui-train evaluate: {error}\n")
     if args.json:
-        print(json.dumps(result))
+        # strict JSON: a figure that is not a finite number (a diverged model) is null, never NaN
+        print(json.dumps({key: (None if isinstance(value, float) and not math.isfinite(value) else value) for key, value in result.items()}, allow_nan=False))
         return 0
     auroc_text = "n/a (Fashion-MNIST not found)" if result["ood_auroc_fashion"] is None else format_metric("ood_auroc_fashion", result["ood_auroc_fashion"])
     print(f"checkpoint            {args.checkpoint}")

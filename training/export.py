@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from aegui.core.checkpoint import CheckpointError, export_safetensors, load_model, slim_checkpoint
+from aegui.core.checkpoint import export_safetensors, load_model, slim_checkpoint
 from training.arguments import command_parser
 from training.atomic_save import save_atomically
 
@@ -28,10 +28,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--no-safetensors", action="store_true", help="write only the slim .ckpt")
     parser.add_argument("--half", action="store_true", help="store the slim .ckpt's weights as float16 (half the size)")
     args = parser.parse_args(argv)
-    try:
-        model = load_model(args.checkpoint)
-    except CheckpointError as error:
-        parser.exit(2, f"aegui-train export: {error}\n")
+    model = load_model(args.checkpoint)  # a refused file: the CLI prints the loader's message and exits 1
     args.output_stem.parent.mkdir(parents=True, exist_ok=True)
     ckpt_path = args.output_stem.with_suffix(".ckpt")
     save_atomically(slim_checkpoint(model, torch.float16 if args.half else torch.float32), ckpt_path)

@@ -11,12 +11,17 @@ Every refusal is a ``CheckpointError`` whose message names the problem for a per
 
 from __future__ import annotations
 
+import errno
 import io
 import json
+import logging
 import math
 import os
 import pickle
+import re
+import stat
 import zipfile
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,8 +40,21 @@ from aegui.core.model_format import (
     TRAINING_ONLY_PREFIXES,
 )  # fmt: skip
 from aegui.core.networks import Autoencoder, build_autoencoder
+from aegui.core.pickle_scan import MAX_PICKLE_BYTES, scan_pickle
+
+logger = logging.getLogger("aegui")
 
 MAX_CHECKPOINT_BYTES = 256 * 1024 * 1024
+MAX_ARCHIVE_ENTRIES = 10_000
+MAX_TABLE_ENTRIES = 10_000
+MAX_TENSOR_ELEMENTS = MAX_CHECKPOINT_BYTES // 2  # as many float16 numbers as the largest file holds
+MAX_QUANTILES = 100_000
+MAX_ABS_VALUE = 1e6  # weights and statistics of trained networks stay many orders of magnitude below
+MAX_TEXT = 200  # characters kept of any text from a file (names, descriptions, metric names)
+MAX_PLAIN_NODES = 2_000
+ALLOWED_DTYPES = (torch.float32, torch.float16, torch.bfloat16, torch.float64)
+ANSI_ESCAPE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")
+BLOCKED_GLOBAL = re.compile(r"GLOBAL ([\w.]+) was not an allowed global")
 MAX_SIDECAR_BYTES = 1024 * 1024
 SAFETENSORS_STATISTICS_PREFIX = "statistics."
 
@@ -77,46 +95,93 @@ class LoadedModel:
 def load_model(path: str | os.PathLike) -> LoadedModel:
     """Read, validate and rebuild a model file; raise CheckpointError if it cannot be used.
 
-    For ``X.ckpt`` with an exported ``X.safetensors`` + ``X.json`` beside it, the safetensors
-    pair is read instead: it holds only tensors and JSON, never pickled data.
+    The file opened is the file named: an exported ``X.safetensors`` beside ``X.ckpt`` is a
+    file of its own, opened when it is the one chosen. An unexpected error inside the loader
+    is logged and refused like any other problem, never shown raw.
     """
     path = Path(path).expanduser()
-    if path.suffix != ".safetensors":
-        sibling = path.with_suffix(".safetensors")
-        if sibling.is_file() and sibling.with_suffix(".json").is_file():
-            path = sibling
-    data = _read_file(path, MAX_CHECKPOINT_BYTES)
-    kind = sniff_format(data)
-    if kind == "safetensors":
-        return _load_safetensors(path, data)
-    checkpoint = _unpickle_weights_only(path, data)
-    return model_from_checkpoint_dict(checkpoint, path, "Lightning checkpoint")
+    try:
+        data = _read_file(path, MAX_CHECKPOINT_BYTES)
+        kind = sniff_format(data)
+        if kind == "safetensors":
+            return _load_safetensors(path, data)
+        _scan_torch_archive(data, path.name)
+        checkpoint = _unpickle_weights_only(path, data)
+        return model_from_checkpoint_dict(checkpoint, path, "Lightning checkpoint")
+    except CheckpointError:
+        raise
+    except MemoryError:
+        raise CheckpointError(f"{_shown_name(path)} needs more memory than this computer can give it; aegui refuses it.") from None
+    except RecursionError:
+        raise CheckpointError(f"{_shown_name(path)} is nested too deeply to be a model file.") from None
+    except Exception as error:
+        logger.exception("unexpected error while loading %s", path)
+        raise CheckpointError(f"{_shown_name(path)} could not be loaded: an unexpected {type(error).__name__} ({_clean_text(str(error))}).") from None
+
+
+def _shown_name(path: Path) -> str:
+    """The file's name as a message shows it: bounded, printable."""
+    return _clean_text(path.name, 80) or "The file"
+
+
+def _clean_text(text: str, limit: int = 160) -> str:
+    """One line of printable text: no terminal escape codes or control characters, bounded."""
+    text = ANSI_ESCAPE.sub("", str(text)[: limit * 4])
+    lines = text.strip().splitlines()
+    first = "".join(character if character.isprintable() else " " for character in (lines[0] if lines else ""))
+    first = " ".join(first.split())
+    return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
 def _read_file(path: Path, limit: int) -> bytes:
-    """All bytes of ``path``, read once, refusing folders, huge files and files being written."""
-    if not path.exists():
-        raise CheckpointError(f"{path} does not exist.")
-    if path.is_dir():
-        raise CheckpointError(f"{path} is a folder, not a model file.")
+    """All bytes of ``path``, read once: only regular files, never blocking, size-capped, and
+    refused if the file changes while it is read."""
+    name = _shown_name(path)
     try:
-        before = path.stat()
-        if before.st_size == 0:
-            raise CheckpointError(f"{path.name} is empty (0 bytes).")
-        if before.st_size > limit:
-            raise CheckpointError(f"{path.name} is {before.st_size / 2**20:.0f} MB; aegui refuses files over {limit / 2**20:.0f} MB.")
-        with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
-        after = path.stat()
-    except PermissionError:
-        raise CheckpointError(f"No permission to read {path}.") from None
+        before = os.stat(path)
     except OSError as error:
-        raise CheckpointError(f"Could not read {path}: {error.strerror or error}.") from None
+        raise CheckpointError(_stat_problem(path, error)) from None
+    if stat.S_ISDIR(before.st_mode):
+        raise CheckpointError(f"{name} is a folder, not a model file.")
+    if not stat.S_ISREG(before.st_mode):
+        raise CheckpointError(f"{name} is not a regular file (it is a pipe, a device or a socket); aegui opens model files only.")
+    if before.st_size == 0:
+        raise CheckpointError(f"{name} is empty (0 bytes).")
+    if before.st_size > limit:
+        raise CheckpointError(f"{name} is {before.st_size / 2**20:.0f} MB; aegui refuses files over {limit / 2**20:.0f} MB.")
+    try:
+        # O_NONBLOCK: a file swapped for a pipe between stat and open cannot block the read.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            opened = os.fstat(handle.fileno())
+            if not stat.S_ISREG(opened.st_mode):
+                raise CheckpointError(f"{name} is not a regular file; aegui opens model files only.")
+            data = handle.read(limit + 1)
+        after = os.stat(path)
+    except CheckpointError:
+        raise
+    except PermissionError:
+        raise CheckpointError(f"No permission to read {name}.") from None
+    except OSError as error:
+        raise CheckpointError(f"Could not read {name}: {error.strerror or type(error).__name__}.") from None
     if len(data) > limit:
-        raise CheckpointError(f"{path.name} grew past {limit / 2**20:.0f} MB while it was read.")
+        raise CheckpointError(f"{name} grew past {limit / 2**20:.0f} MB while it was read.")
     if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(data) != after.st_size:
-        raise CheckpointError(f"{path.name} changed while it was being read (is it still being written?). Try again once it is complete.")
+        raise CheckpointError(f"{name} changed while it was being read (is it still being written?). Try again once it is complete.")
     return data
+
+
+def _stat_problem(path: Path, error: OSError) -> str:
+    name = _shown_name(path)
+    if error.errno == errno.ENOENT:
+        return f"{_clean_text(str(path), 200)} does not exist."
+    if error.errno == errno.ELOOP:
+        return f"{name} is a symbolic link that leads back to itself (a link loop), not a model file."
+    if error.errno == errno.ENAMETOOLONG:
+        return "The file name is longer than the file system allows."
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return f"No permission to read {name}."
+    return f"Could not open {name}: {error.strerror or type(error).__name__}."
 
 
 def sniff_format(data: bytes) -> str:
@@ -142,45 +207,90 @@ def sniff_format(data: bytes) -> str:
 
 
 def _check_torch_archive(data: bytes) -> None:
+    """The archive's directory, checked before any entry is read: every entry's declared size
+    and their total within the file cap, none encrypted, only stored or deflated entries."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = archive.namelist()
+            entries = archive.infolist()
+            if len(entries) > MAX_ARCHIVE_ENTRIES:
+                raise CheckpointError(f"The archive has {len(entries):,} entries; an aegui checkpoint has a few hundred at most.")
+            declared = 0
+            for entry in entries:
+                if entry.flag_bits & 0x1:
+                    raise CheckpointError(f"The archive's entry {_clean_text(entry.filename, 80)} is encrypted; a checkpoint never is.")
+                if entry.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                    raise CheckpointError(f"The archive's entry {_clean_text(entry.filename, 80)} uses a compression PyTorch does not write.")
+                declared += entry.file_size
+                if entry.file_size > MAX_CHECKPOINT_BYTES or declared > MAX_CHECKPOINT_BYTES:
+                    raise CheckpointError(f"The archive claims {declared / 2**20:,.0f} MB of content once unpacked; aegui refuses more than {MAX_CHECKPOINT_BYTES / 2**20:.0f} MB.")
+            names = [entry.filename for entry in entries]
             broken = archive.testzip()
-    except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError) as error:
-        raise CheckpointError(f"The archive is damaged or truncated ({error}).") from None
+    except CheckpointError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError, NotImplementedError, RuntimeError) as error:
+        reason = _clean_text(str(error)) or type(error).__name__
+        raise CheckpointError(f"The archive is damaged or truncated ({reason}).") from None
     if broken is not None:
-        raise CheckpointError(f"The archive is damaged: its entry {broken} fails its checksum.")
+        raise CheckpointError(f"The archive is damaged: its entry {_clean_text(broken, 80)} fails its checksum.")
     if any("/code/" in name or name.endswith("/constants.pkl") for name in names):
         raise CheckpointError("This is a TorchScript archive (a compiled program), not a training checkpoint; aegui does not run TorchScript.")
     if not any(name.endswith("data.pkl") for name in names):
         raise CheckpointError("This zip archive is not a PyTorch checkpoint (it has no data.pkl record).")
 
 
+def _scan_torch_archive(data: bytes, file_name: str) -> None:
+    """Every pickle stream in the archive, read as opcodes before torch unpickles it."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for entry in archive.infolist():
+            if entry.filename.endswith(".pkl"):
+                if entry.file_size > MAX_PICKLE_BYTES:
+                    raise CheckpointError(f"{_clean_text(file_name, 80)}'s object table is {entry.file_size / 2**20:.1f} MB; aegui checkpoints hold under {MAX_PICKLE_BYTES / 2**20:.0f} MB of it.")
+                scan_pickle(archive.read(entry), _clean_text(file_name, 80))
+
+
 def _unpickle_weights_only(path: Path, data: bytes) -> Any:
+    name = _shown_name(path)
     try:
         # weights_only=True explicitly: only tensors and primitive containers can be built;
         # TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD cannot override an explicit argument.
         return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True, mmap=False)
     except pickle.UnpicklingError as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else "forbidden content"
-        raise CheckpointError(f"{path.name} contains Python objects other than tensors and plain data, which aegui will not load ({first_line[:200]}).") from None
-    except (RuntimeError, EOFError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile, OSError) as error:
-        raise CheckpointError(f"{path.name} could not be read as a PyTorch checkpoint ({str(error).splitlines()[0][:200] if str(error) else type(error).__name__}).") from None
+        # The scan names refused constructors itself; torch's own text advises weights_only=False,
+        # which would run the payload, so only the blocked name is kept from it.
+        blocked = BLOCKED_GLOBAL.search(str(error))
+        what = f" (it refers to {_clean_text(blocked.group(1), 80)})" if blocked else ""
+        raise CheckpointError(f"{name} contains Python objects other than tensors and plain data, which aegui will not load{what}.") from None
+    except (RuntimeError, EOFError, ValueError, KeyError, TypeError, AttributeError, IndexError, zipfile.BadZipFile, OSError) as error:
+        reason = _clean_text(str(error)) or type(error).__name__
+        raise CheckpointError(f"{name} could not be read as a PyTorch checkpoint ({reason}).") from None
+
+
+def _table(raw: Any) -> dict | None:
+    """A plain dict copy of a table from the file, or None when it is not one.
+
+    Only exact dict and OrderedDict count, and the copy is made by ``dict()``, which reads the
+    entries directly: an OrderedDict whose pickled state overrides ``items`` or ``get`` changes
+    nothing here.
+    """
+    if type(raw) is OrderedDict and set(vars(raw)) - {"_metadata"}:  # state_dict()'s own attribute
+        raise CheckpointError("A table in the checkpoint carries attributes a table never has (its pickled state replaces its methods).")
+    return dict(raw) if type(raw) in (dict, OrderedDict) else None
 
 
 def _validated_hparams(raw: Any) -> dict[str, Any]:
-    if not isinstance(raw, dict):
+    table = _table(raw)
+    if table is None:
         raise CheckpointError("The checkpoint has no hyper_parameters table, so aegui cannot tell which network it holds.")
     # Only names in the schema are read; anything else in a file (for example keys naming
     # classes to instantiate) is ignored, never acted on.
     hparams: dict[str, Any] = {}
     for name, schema in HYPERPARAMETERS.items():
-        if name not in raw:
+        if name not in table:
             continue
-        problem = schema.problem(raw[name])
+        problem = schema.problem(table[name])
         if problem:
             raise CheckpointError(f"Hyperparameter {problem}.")
-        hparams[name] = raw[name]
+        hparams[name] = table[name]
     if "latent_dim" not in hparams:
         raise CheckpointError("The checkpoint does not say its latent size (hyperparameter latent_dim).")
     for name, schema in HYPERPARAMETERS.items():
@@ -199,74 +309,116 @@ def _build_network(hparams: dict[str, Any]) -> tuple[Autoencoder, dict[str, torc
     return skeleton, {name: tensor.shape for name, tensor in skeleton.state_dict().items()}
 
 
+def _checked_tensor(value: Any, what: str, shape: tuple[int, ...] | None = None, limit: float = MAX_ABS_VALUE) -> torch.Tensor:
+    """A plain float32 copy of a tensor from the file, after every check that needs no copy.
+
+    The tensor must be a dense CPU tensor of an allowed floating dtype whose view fits inside
+    its storage without repeating elements (a stride-0 view of a few bytes can claim billions
+    of elements), with the expected shape; only then are its values copied, and they must be
+    finite and below ``limit`` in magnitude. Methods are called through ``torch.Tensor``, not
+    the object, so a tensor whose pickled state overrides them cannot change the answers.
+    """
+    if type(value) not in (torch.Tensor, torch.nn.Parameter):
+        raise CheckpointError(f"{what} is not a tensor.")
+    if value.layout != torch.strided or value.is_nested:
+        raise CheckpointError(f"{what} is a {str(value.layout).removeprefix('torch.')} tensor; aegui reads dense tensors only.")
+    if value.device.type != "cpu":
+        raise CheckpointError(f"{what} is stored on the {value.device.type} device, which holds no values aegui can read.")
+    if value.dtype not in ALLOWED_DTYPES:
+        if value.dtype.is_floating_point:
+            raise CheckpointError(f"{what} has dtype {str(value.dtype).removeprefix('torch.')}; aegui reads float32, float16, bfloat16 and float64.")
+        raise CheckpointError(f"{what} has dtype {str(value.dtype).removeprefix('torch.')}, expected floating point.")
+    size = tuple(int(n) for n in value.shape)
+    if shape is not None and size != tuple(shape):
+        raise CheckpointError(f"{what} has shape {size}, expected {tuple(shape)}.")
+    numel = math.prod(size)
+    if numel > MAX_TENSOR_ELEMENTS:
+        raise CheckpointError(f"{what} has {numel:,} elements; aegui's networks need far fewer.")
+    strides = torch.Tensor.stride(value)
+    item_size = torch.Tensor.element_size(value)
+    storage_elements = torch.Tensor.untyped_storage(value).nbytes() // max(item_size, 1)
+    span = torch.Tensor.storage_offset(value) + sum((n - 1) * abs(step) for n, step in zip(size, strides)) + 1 if numel else 0
+    if span > storage_elements or numel > storage_elements:
+        raise CheckpointError(f"{what} claims {numel:,} elements over a storage of {storage_elements:,}; its view repeats or overruns its data.")
+    copy = torch.Tensor.to(value, dtype=torch.float32, copy=True)
+    if not torch.isfinite(copy).all():
+        raise CheckpointError(f"{what} contains NaN or infinite values.")
+    if numel and copy.abs().max().item() >= limit:
+        raise CheckpointError(f"{what} holds values of magnitude {copy.abs().max().item():.3g}; aegui accepts below {limit:g} (trained networks stay far below).")
+    return copy
+
+
 def _validated_weights(raw: Any, expected: dict[str, torch.Size], prefix: str) -> dict[str, torch.Tensor]:
-    if not isinstance(raw, dict):
+    table = _table(raw)
+    if table is None:
         raise CheckpointError("The checkpoint has no state_dict of weights.")
+    if len(table) > MAX_TABLE_ENTRIES:
+        raise CheckpointError(f"The checkpoint's state_dict has {len(table):,} entries; this network has {len(expected)}.")
     weights = {}
     foreign = []
-    for key, value in raw.items():
-        if isinstance(key, str) and key.startswith(prefix):
+    for key, value in table.items():
+        if type(key) is str and key.startswith(prefix):
             weights[key[len(prefix) :]] = value
-        elif isinstance(key, str) and key.startswith(TRAINING_ONLY_PREFIXES):
+        elif type(key) is str and key.startswith(TRAINING_ONLY_PREFIXES):
             continue
         else:
-            foreign.append(str(key))
+            foreign.append(_clean_text(repr(key) if type(key) is not str else key, 80))
     missing = sorted(set(expected) - set(weights))
     extra = sorted(set(weights) - set(expected))
     if missing and not weights:
-        example = f" (it has weights such as {foreign[0]!r:.80})" if foreign else ""
+        example = f" (it has weights such as {foreign[0]!r})" if foreign else ""
         raise CheckpointError(f"This checkpoint holds some other model, not an aegui autoencoder{example}.")
     if missing:
         raise CheckpointError(f"The checkpoint is missing {len(missing)} weight(s) the network needs, e.g. {prefix}{missing[0]}.")
     if extra or foreign:
-        first = (prefix + extra[0]) if extra else foreign[0]
-        raise CheckpointError(f"The checkpoint has {len(extra) + len(foreign)} weight(s) this network does not have, e.g. {first!r:.80}.")
-    for name, shape in expected.items():
-        tensor = weights[name]
-        if not isinstance(tensor, torch.Tensor):
-            raise CheckpointError(f"Weight {prefix}{name} is not a tensor.")
-        if tensor.shape != shape:
-            raise CheckpointError(f"Weight {prefix}{name} has shape {tuple(tensor.shape)}, expected {tuple(shape)}.")
-        if not tensor.is_floating_point():
-            raise CheckpointError(f"Weight {prefix}{name} has dtype {tensor.dtype}, expected floating point.")
-        if not torch.isfinite(tensor).all():
-            raise CheckpointError(f"Weight {prefix}{name} contains NaN or infinite values.")
-        weights[name] = tensor.float()
-    return weights
+        first = _clean_text(prefix + extra[0], 80) if extra else foreign[0]
+        raise CheckpointError(f"The checkpoint has {len(extra) + len(foreign)} weight(s) this network does not have, e.g. {first!r}.")
+    return {name: _checked_tensor(weights[name], f"Weight {prefix}{name}", tuple(shape)) for name, shape in expected.items()}
 
 
 def _tensor(statistics: dict, name: str, shape: tuple[int, ...] | None, required: bool = True) -> torch.Tensor | None:
     value = statistics.get(name)
     if value is None and not required:
         return None
-    if not isinstance(value, torch.Tensor) or not value.is_floating_point():
-        raise CheckpointError(f"Statistic {name} is missing or not a floating-point tensor.")
-    if shape is not None and tuple(value.shape) != shape:
-        raise CheckpointError(f"Statistic {name} has shape {tuple(value.shape)}, expected {shape}.")
-    if not torch.isfinite(value).all():
-        raise CheckpointError(f"Statistic {name} contains NaN or infinite values.")
-    return value.float()
+    if value is None:
+        raise CheckpointError(f"Statistic {name} is missing.")
+    if shape is None and type(value) in (torch.Tensor, torch.nn.Parameter) and (value.ndim != 1 or value.shape[0] > MAX_QUANTILES):
+        raise CheckpointError(f"Statistic {name} must be a list of at most {MAX_QUANTILES:,} numbers.")
+    return _checked_tensor(value, f"Statistic {_clean_text(name, 60)}", shape)
 
 
-def _plain(value: Any, depth: int = 0) -> Any:
-    """Keep only JSON-like data (str, numbers, bools, None, lists, str-keyed dicts)."""
+def _plain(value: Any, budget: list[int] | None = None, depth: int = 0) -> Any:
+    """Keep only JSON-like data (str, numbers, bools, None, lists, str-keyed dicts), bounded:
+    strings cut to ``MAX_TEXT`` characters, at most ``MAX_PLAIN_NODES`` values in all (a list
+    that repeats one shared list a million times is walked only that far), a few levels deep."""
+    budget = [MAX_PLAIN_NODES] if budget is None else budget
+    budget[0] -= 1
+    if budget[0] < 0:  # shared references count each time they are met
+        raise CheckpointError(f"A description in the checkpoint holds more than {MAX_PLAIN_NODES:,} values; it is larger than any aegui checkpoint's.")
     if depth > 4:
         return None
-    if isinstance(value, (str, bool, int, type(None))):
+    kind = type(value)
+    if kind is str:
+        return _clean_text(value, MAX_TEXT) if len(value) > MAX_TEXT or not value.isprintable() else value
+    if kind in (bool, type(None)):
         return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _plain(v, depth + 1) for k, v in list(value.items())[:200] if isinstance(k, str)}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v, depth + 1) for v in value[:200]]
+    if kind is int:
+        return value if value.bit_length() <= 63 else None
+    if kind is float:
+        return value if math.isfinite(value) and abs(value) < 1e300 else None
+    if kind in (dict, OrderedDict):
+        items = list(dict(value).items())[:100]
+        return {key: _plain(item, budget, depth + 1) for key, item in items if type(key) is str and len(key) <= MAX_TEXT}
+    if kind in (list, tuple):
+        return [_plain(item, budget, depth + 1) for item in list(value)[:100]]
     return None
 
 
 def _validated_statistics(raw: Any, latent_dim: int) -> ModelStatistics | None:
     if raw is None:
         return None
-    if not isinstance(raw, dict):
+    raw = _table(raw)
+    if raw is None:
         raise CheckpointError("The checkpoint's statistics are not a table.")
     vectors = {name: _tensor(raw, name, (latent_dim,)) for name in LATENT_VECTOR_STATISTICS}
     if not (vectors["latent_std"] > 0).all():
@@ -276,12 +428,11 @@ def _validated_statistics(raw: Any, latent_dim: int) -> ModelStatistics | None:
         raise CheckpointError("Statistic error_quantiles must be a rising list of non-negative errors.")
     probe_weight = _tensor(raw, "probe_weight", (N_CLASSES, latent_dim), required=False)
     probe_bias = _tensor(raw, "probe_bias", (N_CLASSES,), required=probe_weight is not None)
-    properties_raw = raw.get("dimension_properties") or {}
+    properties_raw = _table(raw.get("dimension_properties")) or {}
     properties = {}
-    if isinstance(properties_raw, dict):
-        for name in list(properties_raw)[:32]:
-            if isinstance(name, str):
-                properties[name] = _tensor(properties_raw, name, (latent_dim,))
+    for name in list(properties_raw)[:32]:
+        if type(name) is str and len(name) <= MAX_TEXT:
+            properties[name] = _tensor(properties_raw, name, (latent_dim,))
     metrics = _plain(raw.get("test_metrics") or {})
     dataset = _plain(raw.get("dataset") or {})
     return ModelStatistics(
@@ -297,11 +448,13 @@ def _validated_statistics(raw: Any, latent_dim: int) -> ModelStatistics | None:
 
 def model_from_checkpoint_dict(checkpoint: Any, path: Path, file_format: str) -> LoadedModel:
     """Validate a loaded checkpoint table and rebuild its network."""
-    if not isinstance(checkpoint, dict):
-        raise CheckpointError(f"{path.name} holds a {type(checkpoint).__name__}, not a checkpoint table.")
+    table = _table(checkpoint)
+    if table is None:
+        raise CheckpointError(f"{_shown_name(path)} holds a {type(checkpoint).__name__}, not a checkpoint table.")
+    checkpoint = table
     version = checkpoint.get(FORMAT_KEY, FORMAT_VERSION)
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise CheckpointError(f"{path.name} uses aegui checkpoint format {version!r}; this aegui reads up to {FORMAT_VERSION}. Update aegui.")
+    if type(version) is not int or version > FORMAT_VERSION:
+        raise CheckpointError(f"{_shown_name(path)} uses aegui checkpoint format {_clean_text(repr(version), 40)}; this aegui reads up to {FORMAT_VERSION}. Update aegui.")
     hparams = _validated_hparams(checkpoint.get("hyper_parameters"))
     _, expected = _build_network(hparams)
     weights = _validated_weights(checkpoint.get("state_dict"), expected, STATE_PREFIX)
@@ -325,17 +478,15 @@ def _load_safetensors(path: Path, data: bytes) -> LoadedModel:
 
     sidecar_path = path.with_suffix(".json")
     if not sidecar_path.is_file():
-        raise CheckpointError(f"{path.name} needs its JSON sidecar {sidecar_path.name} beside it (it holds the hyperparameters).")
-    try:
-        sidecar = json.loads(_read_file(sidecar_path, MAX_SIDECAR_BYTES))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise CheckpointError(f"{sidecar_path.name} is not valid JSON ({error}).") from None
-    if not isinstance(sidecar, dict):
-        raise CheckpointError(f"{sidecar_path.name} must hold a JSON object.")
+        raise CheckpointError(f"{_shown_name(path)} needs its JSON sidecar {_shown_name(sidecar_path)} beside it (it holds the hyperparameters).")
+    sidecar = _read_json(sidecar_path)
+    if type(sidecar) is not dict:
+        raise CheckpointError(f"{_shown_name(sidecar_path)} must hold a JSON object.")
+    _check_safetensors_header(data, _shown_name(path))
     try:
         tensors = load_safetensors(data)
-    except (SafetensorError, ValueError, RuntimeError) as error:
-        raise CheckpointError(f"{path.name} is not a valid safetensors file ({error}).") from None
+    except (SafetensorError, ValueError, RuntimeError, TypeError) as error:
+        raise CheckpointError(f"{_shown_name(path)} is not a valid safetensors file ({_clean_text(str(error)) or type(error).__name__}).") from None
     state_dict = {k: v for k, v in tensors.items() if not k.startswith(SAFETENSORS_STATISTICS_PREFIX)}
     statistics = None
     stat_tensors = {k[len(SAFETENSORS_STATISTICS_PREFIX) :]: v for k, v in tensors.items() if k.startswith(SAFETENSORS_STATISTICS_PREFIX)}
@@ -352,6 +503,51 @@ def _load_safetensors(path: Path, data: bytes) -> LoadedModel:
         STATISTICS_KEY: statistics,
     }
     return model_from_checkpoint_dict(checkpoint, path, "safetensors")
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(_read_file(path, MAX_SIDECAR_BYTES))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise CheckpointError(f"{_shown_name(path)} is not valid JSON ({_clean_text(str(error), 100)}).") from None
+    except RecursionError:
+        raise CheckpointError(f"{_shown_name(path)} is nested too deeply to be a model's description.") from None
+    except ValueError as error:  # e.g. an integer of thousands of digits
+        raise CheckpointError(f"{_shown_name(path)} holds a value aegui will not read ({_clean_text(str(error), 100)}).") from None
+
+
+SAFETENSORS_DTYPES = {"F32": 4, "F16": 2, "BF16": 2, "F64": 8}
+
+
+def _check_safetensors_header(data: bytes, name: str) -> None:
+    """The header (JSON before the tensor bytes) checked before safetensors builds anything:
+    bounded, only float dtypes aegui reads, each tensor's bytes inside the file and of the
+    size its shape says."""
+    header_length = int.from_bytes(data[:8], "little")
+    if header_length > MAX_SIDECAR_BYTES:
+        raise CheckpointError(f"{name}'s header is {header_length / 2**20:,.1f} MB; a model's is a few KB.")
+    try:
+        header = json.loads(data[8 : 8 + header_length])
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise CheckpointError(f"{name} is not a valid safetensors file (its header is not readable JSON).") from None
+    if type(header) is not dict:
+        raise CheckpointError(f"{name} is not a valid safetensors file (its header is not a table).")
+    payload = len(data) - 8 - header_length
+    for key, entry in header.items():
+        if key == "__metadata__":
+            continue
+        shown = _clean_text(key, 80)
+        if type(entry) is not dict or type(entry.get("shape")) is not list or type(entry.get("data_offsets")) is not list:
+            raise CheckpointError(f"{name}: tensor {shown} is described incompletely.")
+        dtype, shape, offsets = entry.get("dtype"), entry["shape"], entry["data_offsets"]
+        if dtype not in SAFETENSORS_DTYPES:
+            raise CheckpointError(f"{name}: tensor {shown} has dtype {_clean_text(str(dtype), 20)}; aegui reads F32, F16, BF16 and F64.")
+        if len(shape) > 8 or not all(type(n) is int and 0 <= n <= MAX_TENSOR_ELEMENTS for n in shape):
+            raise CheckpointError(f"{name}: tensor {shown} has an impossible shape.")
+        if len(offsets) != 2 or not all(type(n) is int for n in offsets) or not 0 <= offsets[0] <= offsets[1] <= payload:
+            raise CheckpointError(f"{name}: tensor {shown} points outside the file.")
+        if offsets[1] - offsets[0] != math.prod(shape) * SAFETENSORS_DTYPES[dtype]:
+            raise CheckpointError(f"{name}: tensor {shown} has {offsets[1] - offsets[0]:,} bytes for shape {tuple(shape)}.")
 
 
 def export_safetensors(model: LoadedModel, output_stem: Path) -> tuple[Path, Path]:

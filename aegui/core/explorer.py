@@ -209,7 +209,10 @@ class Explorer:
     def set_map_point(self, x: float, y: float) -> None:
         if self.session is None:
             return
-        code = self.session.projection.inverse_transform(np.array([[x, y]], dtype=np.float32))[0]
+        point = self.session.clamp_map_point(float(x), float(y))
+        if point is None:
+            return
+        code = self.session.projection.inverse_transform(np.array([point], dtype=np.float32))[0]
         self._request_code(code, "map")
 
     def sample_random(self) -> None:
@@ -228,7 +231,10 @@ class Explorer:
             self._request_code((1 - fraction) * self.kept_codes["A"] + fraction * self.kept_codes["B"], "interpolation")
 
     def _request_code(self, code: np.ndarray, origin: str) -> None:
-        self.origin, self.code = origin, np.array(code, dtype=np.float32).reshape(-1)
+        code = np.array(code, dtype=np.float32).reshape(-1)
+        if self.session is not None and len(code) == self.session.latent_dim:
+            code = self.session.clamp_code(code)  # finite and bounded before it is stored
+        self.origin, self.code = origin, code
         self._submit_live()
 
     # --- what the strips show --------------------------------------------------------------

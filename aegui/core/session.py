@@ -8,6 +8,7 @@ a worker thread can use it while the window reads the previous results.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,13 +17,24 @@ import torch
 
 from aegui.core.anomaly import error_percentile, reconstruction_error, verdict
 from aegui.core.checkpoint import LoadedModel, load_model
+from aegui.core.errors import CheckpointError
 from aegui.core.model_format import ERROR_QUANTILE_COUNT, IMAGE_SIZE
 from aegui.core.projection import Projection, fit_projection
 from aegui.core.resources import ReferenceDigits
 
 SLIDER_STD_RANGE = 3.0
+# Codes are held within this many training standard deviations of the mean: far beyond the
+# sliders' 3 and any digit's code, well within what float32 decoders handle.
+CODE_STD_LIMIT = 50.0
 NEIGHBOURS = 5
 LABEL_MIN_CORRELATION = 0.3
+
+
+def finite_image(image: np.ndarray) -> np.ndarray:
+    """A decoded image as views can paint it: NaN as paper, everything within [0, 1]."""
+    if np.isfinite(image).all():
+        return image
+    return np.clip(np.nan_to_num(image, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0).astype(np.float32)
 
 
 def label_dimensions(correlations: dict[str, np.ndarray], latent_dim: int, threshold: float = LABEL_MIN_CORRELATION) -> list[str]:
@@ -97,6 +109,8 @@ class ModelSession:
             images = torch.from_numpy(reference.images).reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
             codes = torch.cat([autoencoder.encode(images[i : i + 1000]) for i in range(0, len(images), 1000)])
             reconstructions = torch.cat([autoencoder.decode(codes[i : i + 1000]) for i in range(0, len(codes), 1000)])
+        if not (torch.isfinite(codes).all() and torch.isfinite(reconstructions).all()):
+            raise CheckpointError("This model turns real digits into numbers that overflow (its weights are out of any trained range); aegui cannot show it.")
         self.reference_codes = codes.numpy()
         self._reference_norms = np.einsum("nk,nk->n", self.reference_codes, self.reference_codes)
         self.reference_errors = ((reconstructions - images) ** 2).flatten(1).mean(1).numpy()
@@ -138,9 +152,33 @@ class ModelSession:
         return self.latent_mean + SLIDER_STD_RANGE * self.latent_std
 
     def set_projection(self, projection: Projection) -> None:
-        self.projection = projection
         positions = getattr(projection, "reference_positions", None)
-        self.reference_positions = positions if positions is not None else projection.transform(self.reference_codes)
+        positions = positions if positions is not None else projection.transform(self.reference_codes)
+        if not np.isfinite(positions).all():
+            raise ValueError(f"the {projection.name} map placed some reference digits at infinity")
+        self.projection = projection
+        self.reference_positions = positions
+        low, high = positions.min(axis=0), positions.max(axis=0)
+        self.map_bounds = (low, np.maximum(high, low + 1e-6))
+
+    # --- keeping every code finite and bounded ----------------------------------------------
+    def clamp_code(self, code: np.ndarray) -> np.ndarray:
+        """The code with non-finite entries replaced by the training mean and every entry held
+        within ``CODE_STD_LIMIT`` training standard deviations of it: codes from a map click far
+        off the digits, a slider or a file reach the decoder as numbers it was built for."""
+        code = np.asarray(code, dtype=np.float64).reshape(-1)
+        code = np.where(np.isfinite(code), code, self.latent_mean)
+        limit = CODE_STD_LIMIT * self.latent_std
+        return np.clip(code, self.latent_mean - limit, self.latent_mean + limit).astype(np.float32)
+
+    def clamp_map_point(self, x: float, y: float) -> tuple[float, float] | None:
+        """A point of the map held within three map widths of the reference digits (None if
+        not a number at all)."""
+        if not (math.isfinite(x) and math.isfinite(y)):
+            return None
+        low, high = self.map_bounds
+        span = high - low
+        return float(np.clip(x, low[0] - 3 * span[0], high[0] + 3 * span[0])), float(np.clip(y, low[1] - 3 * span[1], high[1] + 3 * span[1]))
 
     # --- live questions --------------------------------------------------------------------
     def encode(self, image: np.ndarray) -> np.ndarray:
@@ -171,12 +209,12 @@ class ModelSession:
         return nearest[np.argsort(distances[nearest])]
 
     def analyse_code(self, code: np.ndarray, origin: str) -> Analysis:
-        code = np.asarray(code, dtype=np.float32).reshape(-1)
+        code = self.clamp_code(code)
         return Analysis(
             session=self,
             origin=origin,
             code=code,
-            reconstruction=self.decode(code),
+            reconstruction=finite_image(self.decode(code)),
             map_position=self.projection.transform(code[None])[0],
             neighbours=self.nearest_references(code),
             digit_probabilities=self.digit_probabilities(code),
@@ -185,8 +223,8 @@ class ModelSession:
     def analyse_image(self, image: np.ndarray, origin: str = "sketch") -> Analysis:
         """Encode an MNIST-style 28x28 image and say how well the model reconstructs it."""
         image = np.asarray(image, dtype=np.float32)
-        code = self.encode(image)
-        reconstruction = self.decode(code)
+        code = self.clamp_code(self.encode(image))
+        reconstruction = finite_image(self.decode(code))
         error = reconstruction_error(image, reconstruction)
         percentile = error_percentile(error, self.error_quantiles)
         return Analysis(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QIcon, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from aegui.core.errors import CheckpointError
 from aegui.core.export import CODE_FORMATS, save_code
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 
 PREFERRED_SIZE = QSize(1400, 860)
+MAX_MESSAGE_CHARACTERS = 800
 # What a window manager adds around the client area (title bar, borders), before the window
 # is shown and its real frame is known.
 FRAME_ALLOWANCE = QSize(16, 40)
@@ -151,6 +152,10 @@ class MainWindow(QMainWindow):
         map_row.addWidget(QLabel("Map"))
         map_row.addWidget(self.projection_combo)
         map_row.addStretch(1)
+        self.map_reset_button = QPushButton("Reset view")
+        self.map_reset_button.setToolTip("Show every reference digit again (or double-click the map). Drag to pan, wheel to zoom.")
+        self.map_reset_button.clicked.connect(self.latent_map.reset_view)
+        map_row.addWidget(self.map_reset_button)
         right_layout.addLayout(map_row)
         right_layout.addWidget(self.latent_map, 1)
         right_layout.addWidget(DigitLegend())
@@ -335,6 +340,8 @@ class MainWindow(QMainWindow):
         """A window-modal message that does not block the event loop (nor the tests)."""
         if self._error_box is not None:
             self._error_box.close()
+        if len(text) > MAX_MESSAGE_CHARACTERS:  # text from a file is bounded where it is read; this bounds the rest
+            text = text[: MAX_MESSAGE_CHARACTERS - 1] + "…"
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
         box.setWindowModality(Qt.WindowModality.WindowModal)
         box.open()

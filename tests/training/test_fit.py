@@ -102,15 +102,14 @@ def test_export_writes_slim_checkpoint_and_safetensors_that_load_identically(fit
         cli_main(["export", str(source), str(tmp_path / "model")])
     assert exit_info.value.code == 0
     original = load_model(source)
-    slim = load_model(tmp_path / "model.ckpt")  # the .safetensors pair beside it is preferred
-    assert slim.file_format == "safetensors"
     assert (tmp_path / "model.ckpt").stat().st_size < source.stat().st_size / 2
     images = torch.rand(4, 1, 28, 28)
-    assert torch.equal(original.autoencoder(images), slim.autoencoder(images))
-    assert torch.equal(original.statistics.probe_weight, slim.statistics.probe_weight)
-    assert slim.statistics.dataset == original.statistics.dataset
-    (tmp_path / "model.safetensors").unlink()
-    assert load_model(tmp_path / "model.ckpt").file_format == "Lightning checkpoint"
+    for path, file_format in ((tmp_path / "model.ckpt", "Lightning checkpoint"), (tmp_path / "model.safetensors", "safetensors")):
+        exported = load_model(path)  # the file named, never its sibling
+        assert exported.file_format == file_format and exported.path == path
+        assert torch.equal(original.autoencoder(images), exported.autoencoder(images))
+        assert torch.equal(original.statistics.probe_weight, exported.statistics.probe_weight)
+        assert exported.statistics.dataset == original.statistics.dataset
 
 
 def test_unwritable_output_folder_is_reported_before_training(tiny_mnist_dir, tmp_path):

@@ -101,6 +101,7 @@ class LatentMap(pg.PlotWidget):
         cache_axes(plot)
         repaint_one_rect(self)
         self._labels = np.zeros(0, dtype=np.int64)
+        self._home_range: tuple[np.ndarray, np.ndarray] | None = None
         self.hovered_digit: int | None = None
         self.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
         self._explorer = explorer
@@ -118,12 +119,36 @@ class LatentMap(pg.PlotWidget):
         plot = self.getPlotItem()
         title = {"latent": "the code itself (k = 2)", "pca": "PCA of the codes", "umap": "UMAP of the codes", "tsne": "t-SNE of the codes"}
         plot.setTitle(f"{title.get(session.projection.name, session.projection.name)} of {len(labels):,} MNIST test digits", size="9pt")
-        low, high = positions.min(axis=0), positions.max(axis=0)
-        margin = 0.08 * (high - low + 1e-6)
+        low, high = session.map_bounds
+        span = high - low
+        # Pan and zoom stay where the digits are: at most three map widths off them, no further
+        # out than ten times their extent, no closer in than a thousandth of it.
+        plot.getViewBox().setLimits(
+            xMin=float(low[0] - 3 * span[0]), xMax=float(high[0] + 3 * span[0]), yMin=float(low[1] - 3 * span[1]), yMax=float(high[1] + 3 * span[1]),
+            maxXRange=float(10 * span[0]), maxYRange=float(10 * span[1]), minXRange=float(span[0] / 1000), minYRange=float(span[1] / 1000),
+        )  # fmt: skip
+        self._home_range = (low, high)
+        self.reset_view()
+        self._set_trail([])
+
+    def reset_view(self) -> None:
+        """Show every reference digit again, as the map first opened."""
+        if self._home_range is None:
+            return
+        low, high = self._home_range
+        margin = 0.08 * (high - low)
+        plot = self.getPlotItem()
         plot.enableAutoRange(False)
         plot.setXRange(float(low[0] - margin[0]), float(high[0] + margin[0]), padding=0)
         plot.setYRange(float(low[1] - margin[1]), float(high[1] + margin[1]), padding=0)
-        self._set_trail([])
+
+    def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        (x0, x1), (y0, y1) = self.getPlotItem().getViewBox().viewRange()
+        return (float(x0), float(x1)), (float(y0), float(y1))
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        self.reset_view()
+        event.accept()
 
     def _on_explorer_analysis_changed(self, analysis: Analysis) -> None:
         self.show_position(analysis.map_position, self._explorer.trail if analysis.origin == "sketch" else None)
