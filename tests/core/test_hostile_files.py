@@ -135,3 +135,13 @@ def test_evaluate_json_writes_null_for_a_figure_that_is_not_a_number(tmp_path, c
     monkeypatch.setattr(training.evaluate, "evaluate", lambda *args: {"test_mse": float("nan"), "knn_accuracy": 0.5, "ood_auroc_fashion": None})
     assert training.evaluate.main([str(tmp_path / "any.ckpt"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"test_mse": None, "knn_accuracy": 0.5, "ood_auroc_fashion": None}
+
+
+def test_long_text_is_cut_at_load_and_what_export_writes_loads_again(tmp_path):
+    table = valid_table()
+    table["aegui_statistics"]["dataset"] = {"name": "d" * 1_000_000, "note": "\x1b[31mred\x1b[0m and\nmore"}
+    torch.save(table, tmp_path / "wordy.ckpt")
+    model = load_model(tmp_path / "wordy.ckpt")
+    assert len(model.statistics.dataset["name"]) == 200 and "\x1b" not in model.statistics.dataset["note"]
+    export_safetensors(model, tmp_path / "exported")
+    assert load_model(tmp_path / "exported.safetensors").statistics.dataset == model.statistics.dataset
