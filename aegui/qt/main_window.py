@@ -230,8 +230,9 @@ class MainWindow(QMainWindow):
         group = QActionGroup(self)
         self.projection_actions = {}
         for method in PROJECTION_METHODS:
-            action = QAction(PROJECTION_LABELS[method], self, checkable=True)
-            action.setEnabled(method in available_methods())
+            installed = method in available_methods()
+            action = QAction(PROJECTION_LABELS[method] + ("" if installed else " (pip install aegui[maps])"), self, checkable=True)
+            action.setEnabled(installed)
             action.setChecked(method == self.explorer.projection_method)
             action.triggered.connect(lambda checked, m=method: self.explorer.set_projection_method(m))
             group.addAction(action)

@@ -415,3 +415,20 @@ def test_the_explore_panels_say_what_they_will_show_before_there_is_anything(qtb
     assert len(strip.images) == 0 and "latent bar" in strip.placeholder
     shot = strip.grab().toImage()
     assert any(QColor(shot.pixel(x, shot.height() // 2)).red() < 200 for x in range(shot.width()))  # text, not a blank area
+
+
+def test_a_map_method_that_is_not_installed_says_how_to_install_it(qtbot, reference, settings, monkeypatch):
+    import aegui.qt.main_window
+    import aegui.qt.views.latent_map
+    from aegui.__main__ import create_window
+
+    monkeypatch.setattr(aegui.qt.views.latent_map, "available_methods", lambda: ["pca"])
+    monkeypatch.setattr(aegui.qt.main_window, "available_methods", lambda: ["pca"])
+    window = create_window(settings, reference)
+    qtbot.addWidget(window)
+    combo = window.projection_combo
+    umap = combo.findData("umap")
+    assert combo.itemText(umap) == "UMAP (pip install aegui[maps])" and not combo.model().item(umap).isEnabled()
+    assert "pip install aegui[maps]" in combo.itemData(umap, Qt.ItemDataRole.ToolTipRole)
+    assert window.projection_actions["tsne"].text() == "t-SNE (pip install aegui[maps])" and not window.projection_actions["tsne"].isEnabled()
+    window.executor.shutdown()
