@@ -10,10 +10,13 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import torch
 
+from aegui.core.anomaly import NOT_A_DIGIT_ABOVE, AnomalyScorer, error_percentile
 from aegui.core.checkpoint import load_model
 from aegui.core.model_format import TEST_METRICS, format_metric
+from aegui.core.resources import load_near_ood
 from training.arguments import command_parser
 from training.data import DatasetNotFoundError, images_to_tensor, load_split, locate_dataset, split_indices
 from training.statistics import auroc, encode_dataset, fit_linear_probe, knn_accuracy, probe_accuracy
@@ -59,6 +62,30 @@ def evaluate(checkpoint: Path, data_dir: Path | None = None, fashion_dir: Path |
         "n_reference": len(train_images),
         "reference": reference,
     }
+    scorer = AnomalyScorer.from_table(statistics.anomaly) if statistics is not None and statistics.anomaly is not None else None
+    error_quantiles = statistics.error_quantiles.double().numpy() if statistics is not None else np.quantile(test_errors.numpy(), np.linspace(0, 1, 1001))
+
+    def scored(codes: torch.Tensor, errors: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """(combined or reconstruction score, its percentile among held-out digits) per image."""
+        if scorer is None:
+            values = errors.double().numpy()
+            return values, np.array([error_percentile(value, error_quantiles) for value in values])
+        values = scorer.score_batch(errors.numpy(), codes.numpy(), torch.softmax(codes @ weight.T + bias, 1).numpy())
+        return values, np.array([error_percentile(value, scorer.verdict_quantiles) for value in values])
+
+    test_scores, test_percentiles = scored(test_codes, test_errors)
+    near = load_near_ood("report")
+    near_codes, near_errors, _ = encode_dataset(autoencoder, torch.from_numpy(near.images).unsqueeze(1))
+    near_scores, near_percentiles = scored(near_codes, near_errors)
+    result.update(
+        anomaly_score="combined" if scorer is not None else "reconstruction",
+        ood_auroc_near=auroc(torch.from_numpy(test_scores), torch.from_numpy(near_scores)),
+        ood_auroc_near_reconstruction=auroc(test_errors, near_errors),
+        near_flagged_share=float((near_percentiles > NOT_A_DIGIT_ABOVE).mean()),
+        false_alarm_rate=float((test_percentiles > NOT_A_DIGIT_ABOVE).mean()),
+        n_near=len(near_scores),
+        ood_auroc_fashion_reconstruction=None,
+    )
     try:
         fashion_folder = locate_dataset("fashion-mnist", fashion_dir)
     except DatasetNotFoundError as missing:
@@ -66,8 +93,10 @@ def evaluate(checkpoint: Path, data_dir: Path | None = None, fashion_dir: Path |
             raise DatasetNotFoundError(str(missing), flag="--fashion-dir DIR") from None
         return result
     fashion_images, _, _ = load_split(fashion_folder, "test")
-    _, fashion_errors, _ = encode_dataset(autoencoder, images_to_tensor(fashion_images))
-    result["ood_auroc_fashion"] = auroc(test_errors, fashion_errors)
+    fashion_codes, fashion_errors, _ = encode_dataset(autoencoder, images_to_tensor(fashion_images))
+    fashion_scores, _ = scored(fashion_codes, fashion_errors)
+    result["ood_auroc_fashion"] = auroc(torch.from_numpy(test_scores), torch.from_numpy(fashion_scores))
+    result["ood_auroc_fashion_reconstruction"] = auroc(test_errors, fashion_errors)
     return result
 
 
@@ -98,5 +127,8 @@ def main(argv: list[str]) -> int:
     for key in ("test_mse", "test_bce", "probe_accuracy", "knn_accuracy"):
         print(f"{TEST_METRICS[key][0]:<22}{format_metric(key, result[key])}")
     print(f"5-NN reference        {result['n_reference']:,} digits ({result['reference']})")
+    print(f"anomaly score         {result['anomaly_score']}")
+    print(f"anomaly AUROC MNIST vs near-OOD characters and shapes {format_metric('ood_auroc_fashion', result['ood_auroc_near'])} (reconstruction alone {format_metric('ood_auroc_fashion', result['ood_auroc_near_reconstruction'])})")
+    print(f"near-OOD flagged 'not a digit' {result['near_flagged_share']:.1%} of {result['n_near']}; MNIST test digits flagged {result['false_alarm_rate']:.2%}")
     print(f"anomaly AUROC MNIST vs Fashion-MNIST {auroc_text}")
     return 0

@@ -13,8 +13,10 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from aegui.core.anomaly import ANOMALY_FEATURES, anomaly_features, percentiles
 from aegui.core.model_format import ERROR_QUANTILE_COUNT, IMAGE_SIZE, N_CLASSES
 from aegui.core.networks import Autoencoder
+from aegui.core.resources import load_near_ood
 from training.stroke_properties import correlations, measure
 
 
@@ -131,6 +133,67 @@ def error_quantiles(errors: torch.Tensor, n: int = ERROR_QUANTILE_COUNT) -> torc
     return torch.quantile(errors.double(), torch.linspace(0, 1, n, dtype=torch.float64)).float()
 
 
+MAX_DISTANCE_REFERENCE_CODES = 10_000  # training codes kept for the distance score (1.15 MB for 9,000 at k = 32)
+
+
+def probe_probabilities(weight: torch.Tensor, bias: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+    return torch.softmax(codes @ weight.T + bias, dim=1)
+
+
+def fit_anomaly_scorer(
+    train_codes: torch.Tensor,
+    val_codes: torch.Tensor,
+    val_errors: torch.Tensor,
+    probe: tuple[torch.Tensor, torch.Tensor],
+    outlier_codes: torch.Tensor,
+    outlier_errors: torch.Tensor,
+    seed: int = 0,
+) -> dict[str, torch.Tensor]:
+    """The combined anomaly score's table: reference codes, each feature's held-out quantiles,
+    and a class-balanced logistic regression from the standardised features to "not a digit",
+    fitted on held-out digits (0) against the near-OOD calibration set (1), never on test data.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    keep = torch.randperm(len(train_codes), generator=generator)[:MAX_DISTANCE_REFERENCE_CODES]
+    reference = train_codes[keep].contiguous()
+    reference_numpy = reference.numpy()
+    val_features = anomaly_features(val_errors.numpy(), val_codes.numpy(), probe_probabilities(*probe, val_codes).numpy(), reference_numpy)
+    outlier_features = anomaly_features(outlier_errors.numpy(), outlier_codes.numpy(), probe_probabilities(*probe, outlier_codes).numpy(), reference_numpy)
+    features = torch.from_numpy(np.concatenate([val_features, outlier_features]))
+    targets = torch.cat([torch.zeros(len(val_features)), torch.ones(len(outlier_features))]).double()
+    mean, std = features[: len(val_features)].mean(0), features[: len(val_features)].std(0).clamp_min(1e-6)
+    standard = (features - mean) / std
+    weight = torch.zeros(len(ANOMALY_FEATURES), dtype=torch.float64, requires_grad=True)
+    bias = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.LBFGS([weight, bias], max_iter=300, line_search_fn="strong_wolfe")
+    balance = torch.tensor(len(val_features) / max(len(outlier_features), 1), dtype=torch.float64)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = F.binary_cross_entropy_with_logits(standard @ weight + bias, targets, pos_weight=balance) + 1e-3 * (weight**2).sum()
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        optimizer.step(closure)
+    weight, bias = weight.detach(), bias.detach()
+    val_scores = ((torch.from_numpy(val_features) - mean) / std) @ weight + bias
+    feature_quantiles = torch.stack([error_quantiles(torch.from_numpy(val_features[:, i])) for i in range(len(ANOMALY_FEATURES))])
+    score_quantiles = error_quantiles(val_scores)
+    # the verdict statistic (AnomalyScorer.verdict_statistics) on the same held-out digits
+    verdict_values = np.maximum(percentiles(val_scores.numpy(), score_quantiles.numpy()), percentiles(val_features[:, 0], feature_quantiles[0].numpy()))
+    return {
+        "reference_codes": reference.float(),
+        "feature_quantiles": feature_quantiles,
+        "feature_mean": mean.float(),
+        "feature_std": std.float(),
+        "weight": weight.float(),
+        "bias": bias.float(),
+        "score_quantiles": score_quantiles,
+        "verdict_quantiles": error_quantiles(torch.from_numpy(verdict_values)),
+    }
+
+
 def compute_statistics(
     autoencoder: Autoencoder,
     train_images: torch.Tensor,
@@ -148,12 +211,15 @@ def compute_statistics(
     annotating several checkpoints of one run, so it is measured once.
     """
     train_codes, _, _ = encode_dataset(autoencoder, train_images, reconstruct=False, progress=progress)
-    _, val_errors, _ = encode_dataset(autoencoder, val_images, progress=progress)
+    val_codes, val_errors, _ = encode_dataset(autoencoder, val_images, progress=progress)
     test_codes, test_errors, test_bce = encode_dataset(autoencoder, test_images, progress=progress)
     probe_weight, probe_bias = fit_linear_probe(train_codes, train_labels)
     if train_properties is None:
         train_properties = measure(train_images.numpy())
     property_correlations = correlations(train_codes.numpy(), train_properties)
+    near_ood = load_near_ood("calibration")
+    outlier_codes, outlier_errors, _ = encode_dataset(autoencoder, torch.from_numpy(near_ood.images).unsqueeze(1))
+    anomaly = fit_anomaly_scorer(train_codes, val_codes, val_errors, (probe_weight, probe_bias), outlier_codes, outlier_errors)
     metrics = {
         "test_mse": float(test_errors.mean()),
         "test_bce": float(test_bce.mean()),
@@ -173,6 +239,7 @@ def compute_statistics(
         "probe_weight": probe_weight,
         "probe_bias": probe_bias,
         "dimension_properties": {name: torch.from_numpy(values).float() for name, values in property_correlations.items()},
+        "anomaly": anomaly,
         "test_metrics": metrics,
         "dataset": dataset,
     }

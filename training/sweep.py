@@ -2,7 +2,9 @@
 
 Trains one model per k with the same recipe, evaluates each on the test set, and compares
 with PCA at the same k (the best linear code of that size): test MSE per pixel and linear
-probe accuracy against k, written as ``sweep.csv`` and ``sweep.png``. ``family.json`` lists
+probe accuracy against k, and how well each model tells near-OOD characters from digits (the
+combined anomaly score, and reconstruction error alone), written as ``sweep.csv`` and
+``sweep.png``. ``family.json`` lists
 the checkpoints, which the app's Compare view loads in one action.
 """
 
@@ -44,14 +46,17 @@ def plot(rows: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     ks = [row["latent_dim"] for row in rows]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    figure, (left, right, third) = plt.subplots(1, 3, figsize=(15, 4))
     left.plot(ks, [row["ae_test_mse"] for row in rows], "o-", label="autoencoder")
     left.plot(ks, [row["pca_test_mse"] for row in rows], "s--", label="PCA")
     left.set(xscale="log", yscale="log", xlabel="bottleneck size k", ylabel="test MSE per pixel", title="reconstruction")
     right.plot(ks, [row["ae_probe_accuracy"] for row in rows], "o-", label="autoencoder")
     right.plot(ks, [row["pca_probe_accuracy"] for row in rows], "s--", label="PCA")
     right.set(xscale="log", xlabel="bottleneck size k", ylabel="linear probe accuracy", title="digit from the code")
-    for axis in (left, right):
+    third.plot(ks, [row["ae_ood_auroc_near"] for row in rows], "o-", label="combined score")
+    third.plot(ks, [row["ae_ood_auroc_near_reconstruction"] for row in rows], "^:", label="reconstruction error alone")
+    third.set(xscale="log", xlabel="bottleneck size k", ylabel="AUROC, digits vs near-OOD", title="is it a digit?")
+    for axis in (left, right, third):
         axis.set_xticks(ks, [str(k) for k in ks])
         axis.grid(alpha=0.3)
         axis.legend()
@@ -88,12 +93,19 @@ def run_sweep(latent_dims, data_dir: Path | None, output_dir: Path, max_epochs: 
             "ae_probe_accuracy": metrics["probe_accuracy"],
             "ae_knn_accuracy": metrics["knn_accuracy"],
             "ae_ood_auroc_fashion": metrics["ood_auroc_fashion"],
+            "ae_ood_auroc_near": metrics["ood_auroc_near"],
+            "ae_ood_auroc_near_reconstruction": metrics["ood_auroc_near_reconstruction"],
+            "ae_near_flagged_share": metrics["near_flagged_share"],
             "pca_test_mse": pca_mse,
             "pca_probe_accuracy": pca_probe,
             "checkpoint": str(checkpoint.relative_to(output_dir)),
         }
         rows.append(row)
-        print(f"k={k}: autoencoder MSE {row['ae_test_mse']:.5f} probe {row['ae_probe_accuracy']:.3f} | PCA MSE {pca_mse:.5f} probe {pca_probe:.3f}", flush=True)
+        print(
+            f"k={k}: autoencoder MSE {row['ae_test_mse']:.5f} probe {row['ae_probe_accuracy']:.3f} near-OOD AUROC {row['ae_ood_auroc_near']:.3f} "
+            f"(reconstruction alone {row['ae_ood_auroc_near_reconstruction']:.3f}) | PCA MSE {pca_mse:.5f} probe {pca_probe:.3f}",
+            flush=True,
+        )
     with open(output_dir / "sweep.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()

@@ -1,11 +1,18 @@
-"""Is this sketch a digit? Its reconstruction error ranked against held-out MNIST digits.
+"""Is this sketch a digit? Scores ranked against held-out MNIST digits.
 
 An autoencoder reconstructs what resembles its training data well, so ||x - x_hat||^2 is low
 for digits and high for anything else. The checkpoint stores the error distribution on
 held-out digits; a sketch's error becomes a percentile of that distribution.
+
+A large bottleneck rebuilds letters almost as well as digits, so the checkpoint can also store
+a combined score: the reconstruction error together with where the code sits (its distance
+to the nearest training codes) and how sure the linear probe is, weighed by a logistic
+regression fitted on held-out digits and near-OOD characters, and ranked the same way.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -34,9 +41,130 @@ def error_percentile(error: float, quantiles: np.ndarray) -> float:
     return float(np.interp(error, quantiles, probabilities))
 
 
+def percentiles(values: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
+    """``error_percentile`` for many values at once."""
+    quantiles = np.asarray(quantiles, dtype=np.float64)
+    return np.interp(np.asarray(values, dtype=np.float64), quantiles, np.linspace(0.0, 100.0, len(quantiles)), left=0.0, right=100.0)
+
+
 def verdict(percentile: float) -> str:
     if percentile <= TYPICAL_BELOW:
         return VERDICTS[0]
     if percentile <= NOT_A_DIGIT_ABOVE:
         return VERDICTS[1]
     return VERDICTS[2]
+
+
+# --- the combined score: reconstruction, where the code sits, how sure the probe is ---------
+ANOMALY_FEATURES = ("reconstruction", "code_distance", "probe_doubt")
+FEATURE_LABELS = {"reconstruction": "rebuild", "code_distance": "distance", "probe_doubt": "doubt"}  # short: the gauge has one line
+REASONS = {
+    "reconstruction": "the decoder cannot rebuild it",
+    "code_distance": "its code is far from every digit's",
+    "probe_doubt": "the probe cannot tell which digit it is",
+}
+NEIGHBOURS_FOR_DISTANCE = 5
+
+
+def code_distances(codes: np.ndarray, reference_codes: np.ndarray, reference_norms: np.ndarray | None = None) -> np.ndarray:
+    """Mean Euclidean distance of each code to its 5 nearest reference codes (one matrix
+    product, then a partial sort)."""
+    codes = np.atleast_2d(np.asarray(codes, dtype=np.float32))
+    norms = np.einsum("nk,nk->n", reference_codes, reference_codes) if reference_norms is None else reference_norms
+    count = min(NEIGHBOURS_FOR_DISTANCE, reference_codes.shape[0])
+    distances = np.empty(len(codes))
+    for start in range(0, len(codes), 1000):  # bounded memory for whole test sets
+        block = codes[start : start + 1000]
+        squared = norms[None, :] - 2.0 * (block @ reference_codes.T)
+        nearest = np.partition(squared, count - 1, axis=1)[:, :count] + np.einsum("nk,nk->n", block, block)[:, None]
+        distances[start : start + 1000] = np.sqrt(np.maximum(nearest, 0.0)).mean(axis=1)
+    return distances
+
+
+def anomaly_features(errors: np.ndarray, codes: np.ndarray, probabilities: np.ndarray, reference_codes: np.ndarray, reference_norms: np.ndarray | None = None) -> np.ndarray:
+    """(n, 3): log reconstruction error, log distance to the nearest training codes, and the
+    probe's doubt (-log of its top probability), for images already encoded and decoded."""
+    errors = np.asarray(errors, dtype=np.float64).reshape(-1)
+    distances = code_distances(codes, reference_codes, reference_norms).astype(np.float64)
+    top = np.asarray(probabilities, dtype=np.float64).reshape(len(errors), -1).max(axis=1)
+    return np.stack([np.log(errors + 1e-8), np.log(distances + 1e-6), -np.log(top + 1e-9)], axis=1)
+
+
+@dataclass(frozen=True)
+class AnomalyAssessment:
+    percentile: float  # of the combined score among held-out digits
+    verdict: str
+    parts: dict[str, float]  # each feature's percentile among held-out digits
+    reason: str  # which part says it is not a digit (empty for a typical digit)
+
+
+@dataclass(frozen=True)
+class AnomalyScorer:
+    """The checkpoint's combined anomaly score: a logistic regression over the three features,
+    fitted at the end of training on held-out digits against near-OOD characters and shapes,
+    turned into a percentile of held-out digits, so the 95th / 99th thresholds keep their
+    meaning."""
+
+    reference_codes: np.ndarray  # (n, k) training codes
+    feature_quantiles: np.ndarray  # (3, Q) each feature on held-out digits
+    feature_mean: np.ndarray  # (3,)
+    feature_std: np.ndarray  # (3,)
+    weight: np.ndarray  # (3,)
+    bias: float
+    score_quantiles: np.ndarray  # (Q,) the combined score on held-out digits
+    verdict_quantiles: np.ndarray  # (Q,) the verdict statistic on held-out digits (see ``verdict_statistics``)
+    reference_norms: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reference_norms", np.einsum("nk,nk->n", self.reference_codes, self.reference_codes))
+
+    @classmethod
+    def from_table(cls, table: dict) -> AnomalyScorer:
+        """From the checkpoint's validated ``anomaly`` table (tensors or arrays)."""
+        as_array = lambda name: np.asarray(table[name], dtype=np.float64)  # noqa: E731
+        return cls(
+            reference_codes=np.asarray(table["reference_codes"], dtype=np.float32),
+            feature_quantiles=as_array("feature_quantiles"),
+            feature_mean=as_array("feature_mean"),
+            feature_std=as_array("feature_std"),
+            weight=as_array("weight"),
+            bias=float(as_array("bias").reshape(-1)[0]),
+            score_quantiles=as_array("score_quantiles"),
+            verdict_quantiles=as_array("verdict_quantiles"),
+        )
+
+    def score_batch(self, errors: np.ndarray, codes: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+        """The verdict statistic of each image (rank it with ``verdict_quantiles``)."""
+        return self.verdict_statistics(anomaly_features(errors, codes, probabilities, self.reference_codes, self.reference_norms))
+
+    def verdict_statistics(self, features: np.ndarray) -> np.ndarray:
+        """The larger of two percentiles among held-out digits: the combined score's and the
+        reconstruction error's. The combiner learns from characters that decoders rebuild
+        well; the maximum keeps what the decoder cannot rebuild at all (a scribble) flagged
+        too, and ranking it again among held-out digits keeps 1 % of them above the 99th."""
+        features = np.atleast_2d(features)
+        combined = percentiles(self.scores(features), self.score_quantiles)
+        reconstruction = percentiles(features[:, 0], self.feature_quantiles[0])
+        return np.maximum(combined, reconstruction)
+
+    def scores(self, features: np.ndarray) -> np.ndarray:
+        return ((np.asarray(features, dtype=np.float64) - self.feature_mean) / self.feature_std) @ self.weight + self.bias
+
+    def assess(self, error: float, code: np.ndarray, probabilities: np.ndarray) -> AnomalyAssessment:
+        features = anomaly_features(np.array([error]), code[None], probabilities[None], self.reference_codes, self.reference_norms)[0]
+        percentile = error_percentile(float(self.verdict_statistics(features)[0]), self.verdict_quantiles)
+        parts = {name: error_percentile(float(value), quantiles) for name, value, quantiles in zip(ANOMALY_FEATURES, features, self.feature_quantiles)}
+        outcome = verdict(percentile)
+        return AnomalyAssessment(percentile, outcome, parts, explain(outcome, parts))
+
+
+def explain(outcome: str, parts: dict[str, float]) -> str:
+    """Which part makes a sketch unusual, in words: the one furthest out among digits."""
+    if outcome == VERDICTS[0]:
+        return ""
+    name = max(parts, key=parts.get)
+    if parts[name] <= TYPICAL_BELOW:
+        return "each part is ordinary, together they are not"
+    if name != "reconstruction" and parts.get("reconstruction", 100.0) <= TYPICAL_BELOW:
+        return f"rebuilt well, but {REASONS[name]}"
+    return REASONS[name]

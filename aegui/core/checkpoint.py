@@ -28,6 +28,7 @@ from typing import Any
 
 import torch
 
+from aegui.core.anomaly import ANOMALY_FEATURES
 from aegui.core.errors import CheckpointError
 from aegui.core.model_format import (
     FORMAT_KEY,
@@ -73,6 +74,7 @@ class ModelStatistics:
     test_metrics: dict[str, float | int | None] = field(default_factory=dict)
     dataset: dict[str, Any] = field(default_factory=dict)
     dimension_properties: dict[str, torch.Tensor] = field(default_factory=dict)
+    anomaly: dict[str, torch.Tensor] | None = None  # the combined anomaly score's table (newer checkpoints)
 
 
 @dataclass(frozen=True)
@@ -433,6 +435,7 @@ def _validated_statistics(raw: Any, latent_dim: int) -> ModelStatistics | None:
     for name in list(properties_raw)[:32]:
         if type(name) is str and len(name) <= MAX_TEXT:
             properties[name] = _tensor(properties_raw, name, (latent_dim,))
+    anomaly = _validated_anomaly(raw.get("anomaly"), latent_dim)
     metrics = _plain(raw.get("test_metrics") or {})
     dataset = _plain(raw.get("dataset") or {})
     return ModelStatistics(
@@ -442,8 +445,43 @@ def _validated_statistics(raw: Any, latent_dim: int) -> ModelStatistics | None:
         test_metrics=metrics if isinstance(metrics, dict) else {},
         dataset=dataset if isinstance(dataset, dict) else {},
         dimension_properties=properties,
+        anomaly=anomaly,
         **vectors,
     )
+
+
+def _sized(table: dict, name: str, check) -> torch.Tensor:
+    """A statistic whose shape is only known from the file: ``check(shape)`` says whether it
+    is acceptable before the tensor is copied."""
+    value = table.get(name)
+    if type(value) not in (torch.Tensor, torch.nn.Parameter) or not check(tuple(int(n) for n in value.shape)):
+        raise CheckpointError(f"Statistic anomaly/{name} is missing or has the wrong shape.")
+    return _checked_tensor(value, f"Statistic anomaly/{name}", tuple(value.shape))
+
+
+def _validated_anomaly(raw: Any, latent_dim: int) -> dict[str, torch.Tensor] | None:
+    """The combined anomaly score's table, or None for a checkpoint written before it existed."""
+    if raw is None:
+        return None
+    table = _table(raw)
+    if table is None:
+        raise CheckpointError("The checkpoint's anomaly statistics are not a table.")
+    features = len(ANOMALY_FEATURES)
+    anomaly = {
+        "reference_codes": _sized(table, "reference_codes", lambda shape: len(shape) == 2 and shape[1] == latent_dim and 10 <= shape[0] <= 10_000),
+        "feature_quantiles": _sized(table, "feature_quantiles", lambda shape: len(shape) == 2 and shape[0] == features and 2 <= shape[1] <= MAX_QUANTILES),
+        "feature_mean": _sized(table, "feature_mean", lambda shape: shape == (features,)),
+        "feature_std": _sized(table, "feature_std", lambda shape: shape == (features,)),
+        "weight": _sized(table, "weight", lambda shape: shape == (features,)),
+        "bias": _sized(table, "bias", lambda shape: shape == (1,)),
+        "score_quantiles": _sized(table, "score_quantiles", lambda shape: len(shape) == 1 and 2 <= shape[0] <= MAX_QUANTILES),
+        "verdict_quantiles": _sized(table, "verdict_quantiles", lambda shape: len(shape) == 1 and 2 <= shape[0] <= MAX_QUANTILES),
+    }
+    if any((anomaly[name].diff(dim=-1) < 0).any() for name in ("feature_quantiles", "score_quantiles", "verdict_quantiles")):
+        raise CheckpointError("Statistic anomaly: its quantiles must rise.")
+    if not (anomaly["feature_std"] > 0).all():
+        raise CheckpointError("Statistic anomaly/feature_std must be positive.")
+    return anomaly
 
 
 def model_from_checkpoint_dict(checkpoint: Any, path: Path, file_format: str) -> LoadedModel:
@@ -493,6 +531,8 @@ def _load_safetensors(path: Path, data: bytes) -> LoadedModel:
     if stat_tensors:
         statistics = {k: v for k, v in stat_tensors.items() if "/" not in k}
         statistics["dimension_properties"] = {k.split("/", 1)[1]: v for k, v in stat_tensors.items() if k.startswith("dimension_properties/")}
+        anomaly = {k.split("/", 1)[1]: v for k, v in stat_tensors.items() if k.startswith("anomaly/")}
+        statistics["anomaly"] = anomaly or None
         side_statistics = sidecar.get("statistics") if isinstance(sidecar.get("statistics"), dict) else {}
         statistics["test_metrics"] = side_statistics.get("test_metrics")
         statistics["dataset"] = side_statistics.get("dataset")
@@ -565,6 +605,8 @@ def export_safetensors(model: LoadedModel, output_stem: Path) -> tuple[Path, Pat
                 tensors[SAFETENSORS_STATISTICS_PREFIX + name] = value.contiguous()
         for name, value in statistics.dimension_properties.items():
             tensors[f"{SAFETENSORS_STATISTICS_PREFIX}dimension_properties/{name}"] = value.contiguous()
+        for name, value in (statistics.anomaly or {}).items():
+            tensors[f"{SAFETENSORS_STATISTICS_PREFIX}anomaly/{name}"] = value.contiguous()
         sidecar["statistics"] = {"test_metrics": statistics.test_metrics, "dataset": statistics.dataset}
     weights_path = output_stem.with_suffix(".safetensors")
     sidecar_path = output_stem.with_suffix(".json")
@@ -589,6 +631,7 @@ def slim_checkpoint(model: LoadedModel, weight_dtype: torch.dtype = torch.float3
             **{name: getattr(statistics, name) for name in (*LATENT_VECTOR_STATISTICS, "error_quantiles")},
             **({"probe_weight": statistics.probe_weight, "probe_bias": statistics.probe_bias} if statistics.probe_weight is not None else {}),
             "dimension_properties": dict(statistics.dimension_properties),
+            **({"anomaly": dict(statistics.anomaly)} if statistics.anomaly is not None else {}),
             "test_metrics": dict(statistics.test_metrics),
             "dataset": dict(statistics.dataset),
         }

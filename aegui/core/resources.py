@@ -21,7 +21,8 @@ CHECKPOINTS_DIR = RESOURCES_DIR / "checkpoints"
 DEFAULT_CHECKPOINT = CHECKPOINTS_DIR / "mnist-conv-k32.ckpt"
 REFERENCE_IMAGES = RESOURCES_DIR / "data" / "mnist-sample-images-idx3-ubyte.gz"
 REFERENCE_LABELS = RESOURCES_DIR / "data" / "mnist-sample-labels-idx1-ubyte.gz"
-ICON = RESOURCES_DIR / "icons" / "aegui.png"  # 256 x 256, drawn by scripts/make_icon.py
+ICON = RESOURCES_DIR / "icons" / "aegui.png"
+NEAR_OOD_PARTS = ("calibration", "report")  # made by scripts/make_near_ood.py  # 256 x 256, drawn by scripts/make_icon.py
 
 
 @dataclass(frozen=True)
@@ -44,3 +45,12 @@ def load_reference_digits(images_path: Path = REFERENCE_IMAGES, labels_path: Pat
 
 def bundled_checkpoints() -> list[Path]:
     return sorted(CHECKPOINTS_DIR.glob("*.ckpt"))
+
+
+def load_near_ood(part: str) -> ReferenceDigits:
+    """Characters and shapes that are not digits, prepared as sketches are (labels: 0 letter,
+    1 symbol, 2 shape); ``calibration`` fits the combined anomaly score, ``report`` measures it."""
+    if part not in NEAR_OOD_PARTS:
+        raise ValueError(f"near-OOD part must be one of {NEAR_OOD_PARTS}, got {part!r}")
+    folder = RESOURCES_DIR / "data"
+    return load_reference_digits(folder / f"near-ood-{part}-images-idx3-ubyte.gz", folder / f"near-ood-{part}-labels-idx1-ubyte.gz")

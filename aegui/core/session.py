@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from aegui.core.anomaly import error_percentile, reconstruction_error, verdict
+from aegui.core.anomaly import AnomalyScorer, error_percentile, reconstruction_error, verdict
 from aegui.core.checkpoint import LoadedModel, load_model
 from aegui.core.errors import CheckpointError
 from aegui.core.model_format import ERROR_QUANTILE_COUNT, IMAGE_SIZE
@@ -95,8 +95,11 @@ class Analysis:
     input_image: np.ndarray | None = None
     error_map: np.ndarray | None = None
     reconstruction_error: float | None = None
-    error_percentile: float | None = None
-    verdict: str | None = None
+    error_percentile: float | None = None  # of the reconstruction error among held-out digits
+    verdict: str | None = None  # from anomaly_percentile
+    anomaly_percentile: float | None = None  # the combined score's (the reconstruction's without one)
+    anomaly_parts: dict[str, float] = field(default_factory=dict)  # each part's percentile
+    anomaly_reason: str = ""  # which part makes it unusual, in words
     extras: dict = field(default_factory=dict)
 
 
@@ -129,6 +132,13 @@ class ModelSession:
             self._probe = (statistics.probe_weight.numpy(), statistics.probe_bias.numpy())
         else:
             self._probe = None
+        anomaly = statistics.anomaly if statistics is not None else None
+        if anomaly is not None and self._probe is not None:
+            self.anomaly_scorer: AnomalyScorer | None = AnomalyScorer.from_table(anomaly)
+            self.anomaly_source = "reconstruction, code distance and probe doubt combined"
+        else:
+            self.anomaly_scorer = None
+            self.anomaly_source = "reconstruction error only (this checkpoint stores no combined score)"
         properties = {name: values.numpy() for name, values in statistics.dimension_properties.items()} if statistics is not None else {}
         self.dimension_correlations = properties
         self.dimension_labels = label_dimensions(properties, self.latent_dim)
@@ -227,6 +237,13 @@ class ModelSession:
         reconstruction = finite_image(self.decode(code))
         error = reconstruction_error(image, reconstruction)
         percentile = error_percentile(error, self.error_quantiles)
+        probabilities = self.digit_probabilities(code)
+        if self.anomaly_scorer is not None:
+            assessment = self.anomaly_scorer.assess(error, code, probabilities)
+            combined, outcome, parts, reason = assessment.percentile, assessment.verdict, assessment.parts, assessment.reason
+        else:
+            combined, outcome = percentile, verdict(percentile)
+            parts, reason = {"reconstruction": percentile}, ("" if outcome == "typical digit" else "the decoder cannot rebuild it")
         return Analysis(
             session=self,
             origin=origin,
@@ -234,12 +251,15 @@ class ModelSession:
             reconstruction=reconstruction,
             map_position=self.projection.transform(code[None])[0],
             neighbours=self.nearest_references(code),
-            digit_probabilities=self.digit_probabilities(code),
+            digit_probabilities=probabilities,
             input_image=image,
             error_map=(image - reconstruction) ** 2,
             reconstruction_error=error,
             error_percentile=percentile,
-            verdict=verdict(percentile),
+            verdict=outcome,
+            anomaly_percentile=combined,
+            anomaly_parts=parts,
+            anomaly_reason=reason,
         )
 
     def random_code(self, rng: np.random.Generator) -> np.ndarray:

@@ -432,3 +432,29 @@ def test_a_map_method_that_is_not_installed_says_how_to_install_it(qtbot, refere
     assert "pip install aegui[maps]" in combo.itemData(umap, Qt.ItemDataRole.ToolTipRole)
     assert window.projection_actions["tsne"].text() == "t-SNE (pip install aegui[maps])" and not window.projection_actions["tsne"].isEnabled()
     window.executor.shutdown()
+
+
+def test_the_meter_explains_which_part_says_not_a_digit(qtbot, window):
+    """A drawn capital N: the decoder rebuilds it fairly well, but its code is far from every
+    digit's; the meter says so, with each part's percentile."""
+    canvas = window.canvas
+    side = min(canvas.width(), canvas.height())
+    x0, y0 = (canvas.width() - side) / 2, (canvas.height() - side) / 2
+
+    def line(u0, v0, u1, v1, count=20):
+        return [(x0 + side * (u0 + (u1 - u0) * i / (count - 1)), y0 + side * (v0 + (v1 - v0) * i / (count - 1))) for i in range(count)]
+
+    window.sketch_panel.brush_slider.setValue(24)
+    draw_stroke(canvas, line(0.25, 0.85, 0.25, 0.15) + line(0.25, 0.15, 0.75, 0.85)[1:] + line(0.75, 0.85, 0.75, 0.15)[1:])
+    wait_until_idle(qtbot, window)
+    meter = window.anomaly_meter
+    assert meter.verdict == "not a digit"
+    assert set(meter.parts) == {"reconstruction", "code_distance", "probe_doubt"}
+    reason = window.explorer.analysis.anomaly_reason
+    assert reason and meter.explanation_label.text() == f"not a digit: {reason}"
+    assert meter.gauge.parts.startswith("rebuild ") and " · distance " in meter.gauge.parts and " · doubt " in meter.gauge.parts
+    draw_stroke(canvas, canvas_points(canvas, "one"))
+    window.canvas.clear()
+    draw_stroke(canvas, canvas_points(canvas, "one"))
+    wait_until_idle(qtbot, window)
+    assert meter.verdict == "typical digit" and meter.explanation_label.text().startswith("typical ≤ 95th percentile")

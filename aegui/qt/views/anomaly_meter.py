@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from aegui.core.anomaly import NOT_A_DIGIT_ABOVE, TYPICAL_BELOW
+from aegui.core.anomaly import FEATURE_LABELS, NOT_A_DIGIT_ABOVE, TYPICAL_BELOW
+from aegui.qt.painting.live_text import LiveText
 
 if TYPE_CHECKING:
     from aegui.core.explorer import Explorer
@@ -46,9 +47,10 @@ class AnomalyGauge(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.percentile: float | None = None
         self.verdict: str | None = None
+        self.parts = ""  # each part's percentile, as one line of text
 
-    def set_percentile(self, percentile: float | None, verdict: str | None) -> None:
-        self.percentile, self.verdict = percentile, verdict
+    def set_percentile(self, percentile: float | None, verdict: str | None, parts: str = "") -> None:
+        self.percentile, self.verdict, self.parts = percentile, verdict, parts
         self.update()
 
     def sizeHint(self) -> QSize:
@@ -79,13 +81,15 @@ class AnomalyGauge(QWidget):
             text = "draw a digit to see how unusual it is"
         else:
             painter.setPen(QColor(20, 20, 20))
-            text = f"error percentile {self.percentile:.1f} (of held-out digits)"
+            text = f"percentile {self.percentile:.1f}" + (f" · {self.parts}" if self.parts else " (of held-out digits)")
         painter.drawText(text_area, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, self.width()))
         painter.end()
 
 
 class AnomalyMeter(QWidget):
-    """The sketch's reconstruction error as a percentile of held-out MNIST digits' errors."""
+    """Is the sketch a digit? The combined anomaly score (or, for older checkpoints, the
+    reconstruction error) as a percentile of held-out MNIST digits, each part's percentile,
+    and in words which part says "not a digit"."""
 
     def __init__(self, explorer: Explorer, parent: QWidget | None = None):
         super().__init__(parent)
@@ -93,11 +97,19 @@ class AnomalyMeter(QWidget):
         self.verdict_label = QLabel("")
         self.verdict_label.setMinimumWidth(self.verdict_label.fontMetrics().horizontalAdvance("not a digit") + 12)
         # A row whose height changed with the verdict's first appearance would move every view
-        # beneath it mid-stroke (and Qt's move of their pixels can drop their pending repaints).
+        # beneath it mid-stroke.
         self.verdict_label.setFixedHeight(self.gauge.minimumHeight())
-        thresholds = QLabel(f"typical ≤ {TYPICAL_BELOW:.0f}th percentile < unusual ≤ {NOT_A_DIGIT_ABOVE:.0f}th < not a digit")
-        thresholds.setStyleSheet("color: #666; font-size: 9pt")
-        thresholds.setWordWrap(True)
+        self.thresholds = f"typical ≤ {TYPICAL_BELOW:.0f}th percentile < unusual ≤ {NOT_A_DIGIT_ABOVE:.0f}th < not a digit"
+        # painted text of a fixed two lines: the explanation changes during a stroke, and a
+        # QLabel's setText would relayout the whole column each time
+        self.explanation_label = LiveText(self.thresholds, lines=2)
+        font = self.explanation_label.font()
+        font.setPointSizeF(9)
+        self.explanation_label.setFont(font)
+        self.explanation_label.setFixedHeight(2 * self.explanation_label.fontMetrics().lineSpacing() + 4)
+        palette = self.explanation_label.palette()
+        palette.setColor(QPalette.ColorRole.WindowText, QColor(102, 102, 102))
+        self.explanation_label.setPalette(palette)
         row = QHBoxLayout()
         row.addWidget(QLabel("Anomaly"))
         row.addWidget(self.gauge, 1)
@@ -105,18 +117,35 @@ class AnomalyMeter(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
-        layout.addWidget(thresholds)
+        layout.addWidget(self.explanation_label)
         self.verdict: str | None = None
         self.percentile: float | None = None
+        self.parts: dict[str, float] = {}
+        self.explanation = ""
         explorer.analysis_changed.connect(self.show_analysis)
+        explorer.model_changed.connect(self._on_explorer_model_changed)
+
+    def _on_explorer_model_changed(self, session) -> None:
+        combined = session.anomaly_scorer is not None
+        self.gauge.setToolTip(
+            "Percentiles among held-out MNIST digits: the combined score, then how badly the decoder rebuilds the sketch (rebuild), "
+            "how far its code is from the nearest training codes (distance) and how unsure the digit probe is (doubt)."
+            if combined
+            else "The sketch's reconstruction error as a percentile of held-out MNIST digits' errors (this checkpoint stores no combined score)."
+        )
+        self.setToolTip(f"Anomaly score of this model: {session.anomaly_source}. " + self.thresholds + " (percentiles of held-out MNIST digits).")
 
     def show_analysis(self, analysis: Analysis) -> None:
-        self.percentile = analysis.error_percentile
+        self.percentile = analysis.anomaly_percentile
         verdict = None if self.percentile is None else analysis.verdict
-        self.gauge.set_percentile(self.percentile, verdict)
-        if self.percentile is not None:
-            self.gauge.setToolTip(f"The sketch reconstructs worse than {self.percentile:.1f}% of held-out MNIST digits.")
+        self.parts = dict(analysis.anomaly_parts)
+        parts_text = " · ".join(f"{FEATURE_LABELS[name]} {value:.0f}" for name, value in self.parts.items()) if len(self.parts) > 1 else ""
+        self.gauge.set_percentile(self.percentile, verdict, parts_text)
         if verdict != self.verdict:  # labels relayout when their text changes: only on a new verdict
             self.verdict = verdict
             colour = VERDICT_COLOURS.get(verdict or "", "#000")
             self.verdict_label.setText(f"<b style='color:{colour}'>{verdict}</b>" if verdict else "")
+        explanation = f"{verdict}: {analysis.anomaly_reason}" if verdict and analysis.anomaly_reason else ""
+        if explanation != self.explanation:
+            self.explanation = explanation
+            self.explanation_label.setText(explanation or self.thresholds)

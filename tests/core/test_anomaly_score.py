@@ -1,0 +1,93 @@
+"""The combined anomaly score: what it flags that reconstruction error alone does not, how it
+explains itself, and how the loader keeps its table honest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from aegui.core.anomaly import AnomalyScorer, explain
+from aegui.core.checkpoint import CheckpointError, load_model
+from aegui.core.resources import DEFAULT_CHECKPOINT, load_near_ood, load_reference_digits
+from aegui.core.session import ModelSession
+
+LETTERS = "FLNRVXfnruvx"  # the report set's letters, 20 fonts each (scripts/make_near_ood.py)
+
+
+@pytest.fixture(scope="module")
+def session():
+    return ModelSession(load_model(DEFAULT_CHECKPOINT), load_reference_digits(limit=300))
+
+
+def letter_images(letter: str) -> np.ndarray:
+    start = LETTERS.index(letter) * 20
+    return load_near_ood("report").images[start : start + 20]
+
+
+def test_letters_rebuilt_well_are_still_flagged_by_where_their_code_sits(session):
+    """Capital N, small u and x in 20 fonts: the k = 32 decoder rebuilds most of them like a
+    digit, but their codes are far from every digit's."""
+    combined = reconstruction_only = 0
+    reasons = set()
+    for letter in "Nux":
+        for image in letter_images(letter):
+            analysis = session.analyse_image(image)
+            combined += analysis.verdict == "not a digit"
+            reconstruction_only += analysis.error_percentile > 99
+            reasons.add(analysis.anomaly_reason)
+    assert combined >= 55 and reconstruction_only <= 30  # of 60: reconstruction alone flags under half
+    assert "rebuilt well, but its code is far from every digit's" in reasons
+
+
+def test_real_digits_stay_typical_under_the_combined_score(session):
+    digits = load_reference_digits()
+    verdicts = [session.analyse_image(image).verdict for image in digits.images[1000:1400]]
+    assert verdicts.count("not a digit") <= 8 and verdicts.count("typical digit") >= 360  # 99th / 95th percentile
+
+
+def test_the_meter_says_which_part_is_unusual():
+    parts = {"reconstruction": 40.0, "code_distance": 99.8, "probe_doubt": 70.0}
+    assert explain("not a digit", parts) == "rebuilt well, but its code is far from every digit's"
+    assert explain("unusual", {**parts, "reconstruction": 99.5}) == "its code is far from every digit's"
+    assert explain("not a digit", {"reconstruction": 99.9, "code_distance": 50.0, "probe_doubt": 20.0}) == "the decoder cannot rebuild it"
+    assert explain("unusual", {"reconstruction": 90.0, "code_distance": 94.0, "probe_doubt": 93.0}) == "each part is ordinary, together they are not"
+    assert explain("typical digit", parts) == ""
+
+
+def test_a_checkpoint_without_the_combined_score_uses_reconstruction_and_says_so(tmp_path):
+    table = torch.load(DEFAULT_CHECKPOINT, weights_only=True)
+    del table["aegui_statistics"]["anomaly"]
+    torch.save(table, tmp_path / "older.ckpt")
+    older = ModelSession(load_model(tmp_path / "older.ckpt"), load_reference_digits(limit=300))
+    assert older.anomaly_scorer is None and older.anomaly_source.startswith("reconstruction error only")
+    analysis = older.analyse_image(letter_images("u")[0])
+    assert analysis.anomaly_percentile == analysis.error_percentile and list(analysis.anomaly_parts) == ["reconstruction"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda a: a.update(reference_codes=torch.zeros(20, 5)), "anomaly/reference_codes is missing or has the wrong shape"),
+        (lambda a: a.update(weight=torch.zeros(4)), "anomaly/weight is missing or has the wrong shape"),
+        (lambda a: a.update(score_quantiles=torch.linspace(1, 0, 11)), "its quantiles must rise"),
+        (lambda a: a.update(feature_std=torch.zeros(3)), "feature_std must be positive"),
+        (lambda a: a.update(bias=torch.full((1,), float("nan"))), "NaN or infinite"),
+    ],
+)
+def test_the_loader_refuses_a_damaged_anomaly_table(tmp_path, change, message):
+    table = torch.load(DEFAULT_CHECKPOINT, weights_only=True)
+    change(table["aegui_statistics"]["anomaly"])
+    torch.save(table, tmp_path / "damaged.ckpt")
+    with pytest.raises(CheckpointError, match=message):
+        load_model(tmp_path / "damaged.ckpt")
+
+
+def test_the_score_for_one_sketch_matches_the_batch_score(session):
+    scorer: AnomalyScorer = session.anomaly_scorer
+    image = letter_images("R")[3]
+    analysis = session.analyse_image(image)
+    probabilities = session.digit_probabilities(analysis.code)
+    batch = scorer.score_batch(np.array([analysis.reconstruction_error]), analysis.code[None], probabilities[None])
+    single = scorer.assess(analysis.reconstruction_error, analysis.code, probabilities)
+    assert np.isclose(single.percentile, analysis.anomaly_percentile) and np.isfinite(batch).all()
