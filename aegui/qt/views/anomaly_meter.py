@@ -47,10 +47,9 @@ class AnomalyGauge(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.percentile: float | None = None
         self.verdict: str | None = None
-        self.parts = ""  # each part's percentile, as one line of text
 
-    def set_percentile(self, percentile: float | None, verdict: str | None, parts: str = "") -> None:
-        self.percentile, self.verdict, self.parts = percentile, verdict, parts
+    def set_percentile(self, percentile: float | None, verdict: str | None) -> None:
+        self.percentile, self.verdict = percentile, verdict
         self.update()
 
     def sizeHint(self) -> QSize:
@@ -81,7 +80,7 @@ class AnomalyGauge(QWidget):
             text = "draw a digit to see how unusual it is"
         else:
             painter.setPen(QColor(20, 20, 20))
-            text = f"percentile {self.percentile:.1f}" + (f" · {self.parts}" if self.parts else " (of held-out digits)")
+            text = f"percentile {self.percentile:.1f} of held-out digits"
         painter.drawText(text_area, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, self.width()))
         painter.end()
 
@@ -121,6 +120,7 @@ class AnomalyMeter(QWidget):
         self.verdict: str | None = None
         self.percentile: float | None = None
         self.parts: dict[str, float] = {}
+        self.parts_text = ""
         self.explanation = ""
         explorer.analysis_changed.connect(self.show_analysis)
         explorer.model_changed.connect(self._on_explorer_model_changed)
@@ -140,12 +140,13 @@ class AnomalyMeter(QWidget):
         verdict = None if self.percentile is None else analysis.verdict
         self.parts = dict(analysis.anomaly_parts)
         parts_text = " · ".join(f"{FEATURE_LABELS[name]} {value:.0f}" for name, value in self.parts.items()) if len(self.parts) > 1 else ""
-        self.gauge.set_percentile(self.percentile, verdict, parts_text)
+        self.parts_text = parts_text
+        self.gauge.set_percentile(self.percentile, verdict)
         if verdict != self.verdict:  # labels relayout when their text changes: only on a new verdict
             self.verdict = verdict
             colour = VERDICT_COLOURS.get(verdict or "", "#000")
             self.verdict_label.setText(f"<b style='color:{colour}'>{verdict}</b>" if verdict else "")
         explanation = f"{verdict}: {analysis.anomaly_reason}" if verdict and analysis.anomaly_reason else ""
-        if explanation != self.explanation:
-            self.explanation = explanation
-            self.explanation_label.setText(explanation or self.thresholds)
+        self.explanation = explanation
+        # line 1: which part says so (or the thresholds); line 2: each part's percentile
+        self.explanation_label.setText((explanation or self.thresholds) + (f"\n{parts_text} (percentiles)" if parts_text else ""))
