@@ -1,4 +1,5 @@
-"""Save a latent code as JSON, CSV or NPY (chosen by the file suffix)."""
+"""Save a latent code as JSON, CSV or NPY (chosen by the file suffix), and the Explore strips
+(a traversal, an interpolation, a comparison) as one PNG strip or an animated GIF."""
 
 from __future__ import annotations
 
@@ -43,3 +44,44 @@ def load_code(path: str | Path) -> np.ndarray:
     if suffix == ".npy":
         return np.load(path, allow_pickle=False).astype(np.float32)
     raise ValueError(f"unknown format {suffix!r}")
+
+
+STRIP_SCALE = 4  # screen pixels per MNIST pixel in a saved strip
+GIF_SCALE = 8
+STRIP_GAP = 4
+
+
+def _to_pixels(images: np.ndarray, scale: int) -> list[np.ndarray]:
+    """28 x 28 float images in [0, 1] as uint8, each pixel a ``scale`` x ``scale`` block."""
+    frames = np.clip(np.nan_to_num(np.asarray(images, dtype=np.float32)), 0.0, 1.0)
+    return [np.kron(np.round(frame * 255).astype(np.uint8), np.ones((scale, scale), np.uint8)) for frame in frames]
+
+
+def save_strip_png(path: str | Path, images: np.ndarray) -> Path:
+    """The images side by side, white gaps between them, as one greyscale PNG."""
+    from PIL import Image
+
+    blocks = _to_pixels(images, STRIP_SCALE)
+    if not blocks:
+        raise ValueError("there is no strip to save yet")
+    height = blocks[0].shape[0]
+    gap = np.full((height, STRIP_GAP), 255, np.uint8)
+    strip = np.concatenate([part for block in blocks for part in (block, gap)][:-1], axis=1)
+    path = Path(path)
+    Image.fromarray(strip, mode="L").save(path, format="PNG")
+    return path
+
+
+def save_animation_gif(path: str | Path, images: np.ndarray, frame_ms: int = 120) -> Path:
+    """The images as frames of a looping GIF that plays forward and back (a traversal or an
+    interpolation runs there and home again)."""
+    from PIL import Image
+
+    frames = _to_pixels(images, GIF_SCALE)
+    if not frames:
+        raise ValueError("there is no strip to save yet")
+    sequence = frames + frames[-2:0:-1] if len(frames) > 2 else frames
+    pictures = [Image.fromarray(frame, mode="L") for frame in sequence]
+    path = Path(path)
+    pictures[0].save(path, format="GIF", save_all=True, append_images=pictures[1:], duration=frame_ms, loop=0)
+    return path

@@ -18,7 +18,7 @@ from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QIcon, QKeySeq
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from aegui.core.errors import CheckpointError
-from aegui.core.export import CODE_FORMATS, save_code
+from aegui.core.export import CODE_FORMATS, save_animation_gif, save_code, save_strip_png
 from aegui.core.model_format import CHECKPOINT_SUFFIXES
 from aegui.core.projection import PROJECTION_LABELS, PROJECTION_METHODS, available_methods
 from aegui.core.resources import ICON, bundled_checkpoints
@@ -214,6 +214,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction("Export sketch as PNG…", self._on_export_sketch_triggered)
         file_menu.addAction("Export decoded image as PNG…", self._on_export_decoded_triggered)
         file_menu.addAction("Export latent code (JSON, CSV, NPY)…", self._on_export_code_triggered)
+        file_menu.addAction("Export Explore strip (PNG strip or animated GIF)…", self._on_export_strip_triggered)
         file_menu.addSeparator()
         file_menu.addAction(QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close))
         self._refresh_recent_menu()
@@ -417,6 +418,33 @@ class MainWindow(QMainWindow):
         model = analysis.session.model
         save_code(path, analysis.code, {"checkpoint": model.path.name, "origin": analysis.origin})
         self._report_saved("the latent code", path)
+
+    def current_strip_images(self):
+        """The images of the Explore tab on show (a traversal, an interpolation, a comparison)."""
+        return self.explore_tabs.currentWidget().strip.images
+
+    def export_strip(self, path: Path) -> bool:
+        """Save the Explore strip on show: ``.gif`` as an animation that plays forward and back,
+        anything else as one PNG strip. Says where it went, or why nothing was saved."""
+        images = self.current_strip_images()
+        if len(images) == 0:
+            self.statusBar().showMessage(f"Nothing to export: the {self.explore_tabs.tabText(self.explore_tabs.currentIndex())} strip is empty.", 8000)
+            return False
+        try:
+            if Path(path).suffix.lower() == ".gif":
+                save_animation_gif(path, images)
+            else:
+                save_strip_png(path, images)
+        except (OSError, ValueError) as error:
+            self._show_error("Cannot export", f"Could not write {Path(path).resolve()}: {error}")
+            return False
+        self._report_saved("the Explore strip", path)
+        return True
+
+    def _on_export_strip_triggered(self) -> None:
+        path = self._ask_save_path("Export Explore strip", "strip.gif", "Animated GIF (*.gif);;PNG strip (*.png)")
+        if path:
+            self.export_strip(path)
 
     def _on_export_sketch_triggered(self) -> None:
         path = self._ask_save_path("Export sketch", "sketch.png", "PNG image (*.png)")

@@ -35,3 +35,20 @@ def test_code_round_trips(tmp_path, suffix):
 def test_unknown_code_format_is_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown format"):
         save_code(tmp_path / "code.txt", np.zeros(2))
+
+
+def test_strips_save_as_png_and_as_a_gif_that_plays_there_and_back(tmp_path):
+    from PIL import Image
+
+    from aegui.core.export import save_animation_gif, save_strip_png
+
+    images = np.stack([np.full((28, 28), value, np.float32) for value in (0.0, 0.5, 1.0, float("nan"))])
+    gif = Image.open(save_animation_gif(tmp_path / "a.gif", images))
+    shades = []
+    for index in range(gif.n_frames):
+        gif.seek(index)
+        shades.append(int(np.asarray(gif.convert("L"))[0, 0]))
+    assert shades == [0, 128, 255, 0, 255, 128]  # NaN painted as paper; forward, then back without repeating the ends
+    assert Image.open(save_strip_png(tmp_path / "s.png", images[:2])).size == (2 * 112 + 4, 112)
+    with pytest.raises(ValueError, match="no strip to save"):
+        save_animation_gif(tmp_path / "empty.gif", np.zeros((0, 28, 28)))

@@ -83,3 +83,23 @@ def test_compare_view_reconstructs_the_sketch_with_a_family(qtbot, window, tmp_p
     QTest.mouseClick(window.compare_panel.clear_button, Qt.MouseButton.LeftButton)
     wait_until_idle(qtbot, window)
     assert window.compare_panel.rows == [] and window.explorer.compared_models == []
+
+
+def test_a_traversal_exports_as_an_animated_gif_and_a_png_strip(qtbot, window, tmp_path):
+    from PIL import Image
+
+    assert not window.export_strip(tmp_path / "empty.gif")  # nothing chosen yet: nothing written
+    assert not (tmp_path / "empty.gif").exists() and "strip is empty" in window.statusBar().currentMessage()
+    with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
+        window.explorer.select_dimension(4)
+    wait_until_idle(qtbot, window)
+    assert window.export_strip(tmp_path / "traversal.gif") and window.export_strip(tmp_path / "traversal.png")
+    animation = Image.open(tmp_path / "traversal.gif")
+    assert animation.n_frames == 16 and animation.size == (224, 224) and animation.info["loop"] == 0  # 9 steps there and back
+    frames = []
+    for index in range(9):
+        animation.seek(index)
+        frames.append(np.asarray(animation.convert("L"), dtype=np.float32)[::8, ::8] / 255)
+    assert np.abs(np.array(frames) - window.traversal_panel.strip.images).max() < 0.01  # the frames are the strip's images
+    assert Image.open(tmp_path / "traversal.png").size == (9 * 112 + 8 * 4, 112)
+    assert window.statusBar().currentMessage() == f"Saved the Explore strip to {tmp_path / 'traversal.png'}"
