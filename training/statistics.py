@@ -194,6 +194,32 @@ def fit_anomaly_scorer(
     }
 
 
+def fit_property_directions(train_codes: np.ndarray, train_properties: dict[str, np.ndarray], val_codes: np.ndarray, val_properties: dict[str, np.ndarray], ridge: float = 1e-2):
+    """For each stroke property, the direction in code space along which it grows: the unit
+    vector of a ridge regression from codes to the property over the training split, with its
+    R^2 on the validation digits and the spread of the training codes along it (one slider
+    unit). Returns ({name: direction (k,)}, {name: [R^2, spread]})."""
+    codes = np.asarray(train_codes, dtype=np.float64)
+    mean = codes.mean(axis=0)
+    centred = codes - mean
+    gram = centred.T @ centred + ridge * len(codes) * np.eye(codes.shape[1])
+    val = np.asarray(val_codes, dtype=np.float64) - mean
+    directions, quality = {}, {}
+    for name, values in train_properties.items():
+        target = np.asarray(values, dtype=np.float64)
+        weights = np.linalg.solve(gram, centred.T @ (target - target.mean()))
+        norm = np.linalg.norm(weights)
+        if not np.isfinite(norm) or norm == 0:
+            continue
+        predicted = val @ weights + target.mean()
+        truth = np.asarray(val_properties[name], dtype=np.float64)
+        r2 = 1.0 - float(((truth - predicted) ** 2).sum()) / max(float(((truth - truth.mean()) ** 2).sum()), 1e-12)
+        direction = weights / norm
+        directions[name] = torch.from_numpy(direction).float()
+        quality[name] = torch.tensor([r2, float((centred @ direction).std())], dtype=torch.float32)
+    return directions, quality
+
+
 def compute_statistics(
     autoencoder: Autoencoder,
     train_images: torch.Tensor,
@@ -217,6 +243,7 @@ def compute_statistics(
     if train_properties is None:
         train_properties = measure(train_images.numpy())
     property_correlations = correlations(train_codes.numpy(), train_properties)
+    directions, direction_quality = fit_property_directions(train_codes.numpy(), train_properties, val_codes.numpy(), measure(val_images.numpy()))
     near_ood = load_near_ood("calibration")
     outlier_codes, outlier_errors, _ = encode_dataset(autoencoder, torch.from_numpy(near_ood.images).unsqueeze(1))
     anomaly = fit_anomaly_scorer(train_codes, val_codes, val_errors, (probe_weight, probe_bias), outlier_codes, outlier_errors)
@@ -240,6 +267,8 @@ def compute_statistics(
         "probe_bias": probe_bias,
         "dimension_properties": {name: torch.from_numpy(values).float() for name, values in property_correlations.items()},
         "anomaly": anomaly,
+        "property_directions": directions,
+        "direction_quality": direction_quality,
         "test_metrics": metrics,
         "dataset": dataset,
     }

@@ -75,6 +75,8 @@ class ModelStatistics:
     dataset: dict[str, Any] = field(default_factory=dict)
     dimension_properties: dict[str, torch.Tensor] = field(default_factory=dict)
     anomaly: dict[str, torch.Tensor] | None = None  # the combined anomaly score's table (newer checkpoints)
+    property_directions: dict[str, torch.Tensor] = field(default_factory=dict)  # unit vectors (k,) per stroke property
+    direction_quality: dict[str, torch.Tensor] = field(default_factory=dict)  # [R^2 on validation digits, spread] per property
 
 
 @dataclass(frozen=True)
@@ -436,6 +438,15 @@ def _validated_statistics(raw: Any, latent_dim: int) -> ModelStatistics | None:
         if type(name) is str and len(name) <= MAX_TEXT:
             properties[name] = _tensor(properties_raw, name, (latent_dim,))
     anomaly = _validated_anomaly(raw.get("anomaly"), latent_dim)
+    directions_raw = _table(raw.get("property_directions")) or {}
+    quality_raw = _table(raw.get("direction_quality")) or {}
+    directions, quality = {}, {}
+    for name in list(directions_raw)[:32]:
+        if type(name) is str and len(name) <= MAX_TEXT and name in quality_raw:
+            directions[name] = _tensor(directions_raw, name, (latent_dim,))
+            quality[name] = _tensor(quality_raw, name, (2,))
+            if not 0.99 < float(directions[name].norm()) < 1.01 or not float(quality[name][1]) > 0:
+                raise CheckpointError(f"Statistic property_directions/{_clean_text(name, 40)} is not a unit direction with a positive spread.")
     metrics = _plain(raw.get("test_metrics") or {})
     dataset = _plain(raw.get("dataset") or {})
     return ModelStatistics(
@@ -446,6 +457,8 @@ def _validated_statistics(raw: Any, latent_dim: int) -> ModelStatistics | None:
         dataset=dataset if isinstance(dataset, dict) else {},
         dimension_properties=properties,
         anomaly=anomaly,
+        property_directions=directions,
+        direction_quality=quality,
         **vectors,
     )
 
@@ -533,6 +546,8 @@ def _load_safetensors(path: Path, data: bytes) -> LoadedModel:
         statistics["dimension_properties"] = {k.split("/", 1)[1]: v for k, v in stat_tensors.items() if k.startswith("dimension_properties/")}
         anomaly = {k.split("/", 1)[1]: v for k, v in stat_tensors.items() if k.startswith("anomaly/")}
         statistics["anomaly"] = anomaly or None
+        for table in ("property_directions", "direction_quality"):
+            statistics[table] = {k.split("/", 1)[1]: v for k, v in stat_tensors.items() if k.startswith(f"{table}/")}
         side_statistics = sidecar.get("statistics") if isinstance(sidecar.get("statistics"), dict) else {}
         statistics["test_metrics"] = side_statistics.get("test_metrics")
         statistics["dataset"] = side_statistics.get("dataset")
@@ -607,6 +622,9 @@ def export_safetensors(model: LoadedModel, output_stem: Path) -> tuple[Path, Pat
             tensors[f"{SAFETENSORS_STATISTICS_PREFIX}dimension_properties/{name}"] = value.contiguous()
         for name, value in (statistics.anomaly or {}).items():
             tensors[f"{SAFETENSORS_STATISTICS_PREFIX}anomaly/{name}"] = value.contiguous()
+        for table in ("property_directions", "direction_quality"):
+            for name, value in getattr(statistics, table).items():
+                tensors[f"{SAFETENSORS_STATISTICS_PREFIX}{table}/{name}"] = value.contiguous()
         sidecar["statistics"] = {"test_metrics": statistics.test_metrics, "dataset": statistics.dataset}
     weights_path = output_stem.with_suffix(".safetensors")
     sidecar_path = output_stem.with_suffix(".json")
@@ -632,6 +650,8 @@ def slim_checkpoint(model: LoadedModel, weight_dtype: torch.dtype = torch.float3
             **({"probe_weight": statistics.probe_weight, "probe_bias": statistics.probe_bias} if statistics.probe_weight is not None else {}),
             "dimension_properties": dict(statistics.dimension_properties),
             **({"anomaly": dict(statistics.anomaly)} if statistics.anomaly is not None else {}),
+            "property_directions": dict(statistics.property_directions),
+            "direction_quality": dict(statistics.direction_quality),
             "test_metrics": dict(statistics.test_metrics),
             "dataset": dict(statistics.dataset),
         }

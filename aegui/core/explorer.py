@@ -34,6 +34,7 @@ MODEL = "model"
 COMPARE = "compare"
 MAX_FAMILY_SIZE = 12
 SKETCH = "sketch"
+DIRECTION = "direction"  # the code moved along named property directions
 
 
 def read_family(family_file: Path) -> list[Path]:
@@ -84,6 +85,8 @@ class Explorer:
         self.origin = "mean"  # what set the current code: sketch, sliders, map, random, mean, interpolation
         self.code: np.ndarray | None = None  # the requested code; None while the sketch sets it
         self.selected_dimension: int | None = None
+        self._direction_base: np.ndarray | None = None  # the code the named directions move from
+        self.direction_amounts: dict[str, float] = {}
         self.kept_codes: dict[str, np.ndarray] = {}  # "A" and "B" for interpolation
         self.compared_paths: list[Path] = []
         self.compared_models: list[LoadedModel] = []
@@ -214,6 +217,24 @@ class Explorer:
             return
         code = self.session.projection.inverse_transform(np.array([point], dtype=np.float32))[0]
         self._request_code(code, "map")
+
+    def set_direction(self, name: str, amount: float) -> None:
+        """Move the code along the named property's direction by ``amount`` spreads of the
+        training codes, from the code shown when the first direction moved (the sketch's, or
+        one made with the sliders or the map); other directions keep their amounts."""
+        if self.session is None or name not in self.session.property_directions:
+            return
+        if self.origin != DIRECTION or self._direction_base is None:
+            base = self.current_code()
+            if base is None:
+                return
+            self._direction_base, self.direction_amounts = base.copy(), {}
+        self.direction_amounts[name] = float(amount)
+        code = self._direction_base.astype(np.float64).copy()
+        for moved, value in self.direction_amounts.items():
+            direction, spread, _ = self.session.property_directions[moved]
+            code += value * spread * direction
+        self._request_code(code, DIRECTION)
 
     def sample_random(self) -> None:
         if self.session is not None:

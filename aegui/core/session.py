@@ -139,6 +139,12 @@ class ModelSession:
         else:
             self.anomaly_scorer = None
             self.anomaly_source = "reconstruction error only (this checkpoint stores no combined score)"
+        # named directions: {property: (unit direction (k,), spread of training codes along it, R^2)}
+        self.property_directions: dict[str, tuple[np.ndarray, float, float]] = {}
+        if statistics is not None:
+            for name, direction in statistics.property_directions.items():
+                r2, spread = (float(v) for v in statistics.direction_quality[name])
+                self.property_directions[name] = (direction.numpy().astype(np.float32), spread, r2)
         properties = {name: values.numpy() for name, values in statistics.dimension_properties.items()} if statistics is not None else {}
         self.dimension_correlations = properties
         self.dimension_labels = label_dimensions(properties, self.latent_dim)

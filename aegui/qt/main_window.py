@@ -13,6 +13,7 @@ import platform
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
@@ -28,7 +29,7 @@ from aegui.qt.views.anomaly_meter import AnomalyMeter
 from aegui.qt.views.canvas import SketchPanel
 from aegui.qt.views.decoded_view import DecodedView
 from aegui.qt.views.digit_probabilities import DigitProbabilities
-from aegui.qt.views.explore_panels import ComparePanel, InterpolationPanel, TraversalPanel
+from aegui.qt.views.explore_panels import ComparePanel, DirectionPanel, InterpolationPanel, TraversalPanel
 from aegui.qt.views.latent_bars import LatentBars
 from aegui.qt.views.latent_map import DigitLegend, LatentMap, ProjectionChoice
 from aegui.qt.views.latent_sliders import SliderPanel
@@ -184,6 +185,12 @@ class MainWindow(QMainWindow):
         self.explore_tabs.addTab(self.traversal_panel, "Traverse a dimension")
         self.explore_tabs.addTab(self.interpolation_panel, "Interpolate A → B")
         self.explore_tabs.addTab(self.compare_panel, "Compare bottlenecks")
+        self.direction_panel = DirectionPanel(explorer)
+        direction_scroll = QScrollArea()  # five rows of sliders must not make the dock taller
+        direction_scroll.setWidget(self.direction_panel)
+        direction_scroll.setWidgetResizable(True)
+        direction_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.explore_tabs.addTab(direction_scroll, "Edit by meaning")
         self.explore_dock = self._add_dock("Explore the code", "explore", self.explore_tabs, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.resizeDocks([self.explore_dock], [160], Qt.Orientation.Vertical)
 
@@ -421,7 +428,8 @@ class MainWindow(QMainWindow):
 
     def current_strip_images(self):
         """The images of the Explore tab on show (a traversal, an interpolation, a comparison)."""
-        return self.explore_tabs.currentWidget().strip.images
+        strip = getattr(self.explore_tabs.currentWidget(), "strip", None)  # the directions tab has none
+        return strip.images if strip is not None else np.zeros((0, 28, 28), np.float32)
 
     def export_strip(self, path: Path) -> bool:
         """Save the Explore strip on show: ``.gif`` as an animation that plays forward and back,

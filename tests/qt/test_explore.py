@@ -103,3 +103,23 @@ def test_a_traversal_exports_as_an_animated_gif_and_a_png_strip(qtbot, window, t
     assert np.abs(np.array(frames) - window.traversal_panel.strip.images).max() < 0.01  # the frames are the strip's images
     assert Image.open(tmp_path / "traversal.png").size == (9 * 112 + 8 * 4, 112)
     assert window.statusBar().currentMessage() == f"Saved the Explore strip to {tmp_path / 'traversal.png'}"
+
+
+def test_the_thicker_slider_thickens_the_decoded_digit_and_a_new_stroke_resets_it(qtbot, window):
+    from training.stroke_properties import thickness
+
+    draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
+    wait_until_idle(qtbot, window)
+    window.explore_tabs.setCurrentIndex(window.explore_tabs.count() - 1)  # Edit by meaning
+    slider = window.direction_panel.sliders["thickness"]
+    before = float(thickness(window.decoded_view.reconstruction()[None].astype(np.float64))[0])
+    slider.setFocus()
+    for _ in range(4):  # Page Up, as a keyboard user moves it: +10 steps each
+        QTest.keyClick(slider, Qt.Key.Key_PageUp)
+    wait_until_idle(qtbot, window)
+    after = float(thickness(window.decoded_view.reconstruction()[None].astype(np.float64))[0])
+    assert window.explorer.analysis.origin == "direction" and slider.value() == 40 and after > before + 0.3
+    assert int(np.argmax(window.probabilities.probabilities)) == 7  # still a seven, only thicker
+    draw_stroke(window.canvas, canvas_points(window.canvas, "one"))
+    wait_until_idle(qtbot, window)
+    assert slider.value() == 0  # the new sketch is the new starting point

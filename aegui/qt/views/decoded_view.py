@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 ERROR_LEVELS = (0.0, 0.5)  # per-pixel squared error range of the heatmap
 BLANK = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
-ORIGIN_NAMES = {"sliders": "the sliders", "map": "a click on the map", "random": "a random sample", "interpolation": "the A → B interpolation"}
+ORIGIN_NAMES = {"sliders": "the sliders", "map": "a click on the map", "random": "a random sample", "interpolation": "the A → B interpolation", "direction": "the named directions (Edit by meaning)"}
 ERROR_COLOURS = pg.colormap.get("inferno").getLookupTable(nPts=256)
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from aegui.core.model_format import IMAGE_SIZE
 from aegui.qt.painting.pixel_images import PixelImageRow
@@ -208,3 +208,71 @@ class ComparePanel(QWidget):
             return
         self.rows = rows
         self.strip.show_images(np.array([row.reconstruction for row in rows]), [f"k={row.latent_dim}\nMSE {row.reconstruction_error:.4f}" for row in rows])
+
+
+DIRECTION_WORDS = {
+    "thickness": ("thinner", "thicker"),
+    "slant": ("leans left", "leans right"),
+    "width": ("narrower", "wider"),
+    "height": ("shorter", "taller"),
+    "loops": ("fewer loops", "more loops"),
+}
+DIRECTION_RANGE = 3.0  # spreads of the training codes either way
+DIRECTION_STEPS = 60
+
+
+class DirectionPanel(QWidget):
+    """Edit by meaning: one slider per stroke property, moving the code along the direction in
+    which that property grows (fitted at the end of training), from the code on show."""
+
+    def __init__(self, explorer: Explorer, parent=None):
+        super().__init__(parent)
+        self._explorer = explorer
+        self.sliders: dict[str, QSlider] = {}
+        self._grid = QGridLayout()
+        self.status = QLabel("")
+        self.status.setStyleSheet("color: #666")
+        self.status.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addWidget(self.status)
+        layout.addLayout(self._grid)
+        layout.addStretch(1)
+        explorer.model_changed.connect(self.set_session)
+        explorer.analysis_changed.connect(self._on_explorer_analysis_changed)
+
+    def set_session(self, session: ModelSession) -> None:
+        while self._grid.count():
+            item = self._grid.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self.sliders = {}
+        directions = session.property_directions
+        if not directions:
+            self.status.setText("This checkpoint stores no property directions (retrain, or run aegui-train annotate on it).")
+            return
+        self.status.setText("Move the digit on show along a direction in which one stroke property grows; the rest of its code moves with it only as far as the direction needs. Back to sketch is in the Latent sliders dock.")
+        for row, (name, (_, spread, r2)) in enumerate(directions.items()):
+            low, high = DIRECTION_WORDS.get(name, (f"less {name}", f"more {name}"))
+            slider = QSlider(Qt.Orientation.Horizontal)
+            slider.setRange(-DIRECTION_STEPS, DIRECTION_STEPS)
+            slider.setAccessibleName(f"{low} or {high}")
+            slider.setToolTip(f"{name}: R² {r2:.2f} on held-out digits; the ends are {DIRECTION_RANGE:g} spreads of the training codes ({spread:.2f}) away")
+            slider.valueChanged.connect(lambda value, name=name: self._explorer.set_direction(name, value * DIRECTION_RANGE / DIRECTION_STEPS))
+            self._grid.addWidget(QLabel(low), row, 0, Qt.AlignmentFlag.AlignRight)
+            self._grid.addWidget(slider, row, 1)
+            self._grid.addWidget(QLabel(high), row, 2)
+            quality = QLabel(f"R² {r2:.2f}")
+            quality.setStyleSheet("color: #888")
+            self._grid.addWidget(quality, row, 3)
+            self.sliders[name] = slider
+
+    def _on_explorer_analysis_changed(self, analysis: Analysis) -> None:
+        """A code that came from elsewhere (a stroke, the sliders) is the new starting point."""
+        if analysis.origin == "direction":
+            return
+        for slider in self.sliders.values():
+            if slider.value() != 0:
+                slider.blockSignals(True)
+                slider.setValue(0)
+                slider.blockSignals(False)
