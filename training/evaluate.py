@@ -19,7 +19,9 @@ from aegui.core.model_format import TEST_METRICS, format_metric
 from aegui.core.resources import load_near_ood
 from training.arguments import command_parser
 from training.data import DatasetNotFoundError, images_to_tensor, load_split, locate_dataset, split_indices
+from training.disentanglement import dci
 from training.statistics import auroc, encode_dataset, fit_linear_probe, knn_accuracy, probe_accuracy
+from training.stroke_properties import PROPERTIES, measure
 
 
 def reference_split(images, labels, dataset: dict | None):
@@ -62,6 +64,9 @@ def evaluate(checkpoint: Path, data_dir: Path | None = None, fashion_dir: Path |
         "n_reference": len(train_images),
         "reference": reference,
     }
+    properties = measure(test_images.astype(np.float32) / 255.0)
+    interpretability = dci(test_codes.numpy(), np.stack([properties[name] for name in PROPERTIES], axis=1))
+    result.update(dci_disentanglement=interpretability["disentanglement"], dci_completeness=interpretability["completeness"], dci_informativeness=interpretability["informativeness"])
     scorer = AnomalyScorer.from_table(statistics.anomaly) if statistics is not None and statistics.anomaly is not None else None
     error_quantiles = statistics.error_quantiles.double().numpy() if statistics is not None else np.quantile(test_errors.numpy(), np.linspace(0, 1, 1001))
 
@@ -127,6 +132,7 @@ def main(argv: list[str]) -> int:
     for key in ("test_mse", "test_bce", "probe_accuracy", "knn_accuracy"):
         print(f"{TEST_METRICS[key][0]:<22}{format_metric(key, result[key])}")
     print(f"5-NN reference        {result['n_reference']:,} digits ({result['reference']})")
+    print(f"DCI vs stroke properties: disentanglement {result['dci_disentanglement']:.3f}, completeness {result['dci_completeness']:.3f}, informativeness {result['dci_informativeness']:.3f}")
     print(f"anomaly score         {result['anomaly_score']}")
     print(f"anomaly AUROC MNIST vs near-OOD characters and shapes {format_metric('ood_auroc_fashion', result['ood_auroc_near'])} (reconstruction alone {format_metric('ood_auroc_fashion', result['ood_auroc_near_reconstruction'])})")
     print(f"near-OOD flagged 'not a digit' {result['near_flagged_share']:.1%} of {result['n_near']}; MNIST test digits flagged {result['false_alarm_rate']:.2%}")

@@ -96,6 +96,8 @@ def run_sweep(latent_dims, data_dir: Path | None, output_dir: Path, max_epochs: 
             "ae_ood_auroc_near": metrics["ood_auroc_near"],
             "ae_ood_auroc_near_reconstruction": metrics["ood_auroc_near_reconstruction"],
             "ae_near_flagged_share": metrics["near_flagged_share"],
+            "ae_dci_disentanglement": metrics["dci_disentanglement"],
+            "ae_dci_completeness": metrics["dci_completeness"],
             "pca_test_mse": pca_mse,
             "pca_probe_accuracy": pca_probe,
             "checkpoint": str(checkpoint.relative_to(output_dir)),

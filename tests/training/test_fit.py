@@ -93,7 +93,9 @@ def test_evaluate_prints_json_with_the_documented_keys(fitted_run, tiny_mnist_di
     assert set(result) == {
         "test_mse", "test_bce", "probe_accuracy", "knn_accuracy", "ood_auroc_fashion", "ood_auroc_fashion_reconstruction", "latent_dim", "n_test",
         "n_reference", "reference", "anomaly_score", "ood_auroc_near", "ood_auroc_near_reconstruction", "near_flagged_share", "false_alarm_rate", "n_near",
+        "dci_disentanglement", "dci_completeness", "dci_informativeness",
     }  # fmt: skip
+    assert all(0 <= result[key] <= 1 for key in ("dci_disentanglement", "dci_completeness"))
     assert result["anomaly_score"] == "combined" and result["n_near"] == 580
     assert 0 <= result["near_flagged_share"] <= 1 and 0 <= result["false_alarm_rate"] <= 1 and 0 <= result["ood_auroc_near"] <= 1
     assert result["latent_dim"] == 4 and result["n_test"] == 200
@@ -160,6 +162,7 @@ def test_sweep_runs_end_to_end_on_tiny_data(tiny_mnist_dir, tmp_path):
     for row in rows:
         assert 0 < row["ae_test_mse"] < 0.2 and 0 < row["pca_test_mse"] < 0.2
         assert 0 <= row["ae_ood_auroc_near"] <= 1 and 0 <= row["ae_ood_auroc_near_reconstruction"] <= 1
+        assert 0 <= row["ae_dci_disentanglement"] <= 1 and 0 <= row["ae_dci_completeness"] <= 1
         assert (tmp_path / row["checkpoint"]).is_file()
     assert rows[1]["pca_test_mse"] < rows[0]["pca_test_mse"]  # more components, less error
     assert (tmp_path / "sweep.png").stat().st_size > 10_000
