@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 LIVE = "live"
 MODEL = "model"
 COMPARE = "compare"
+GRID = "grid"  # the decoded map behind the map's points
 MAX_FAMILY_SIZE = 12
 SKETCH = "sketch"
 DIRECTION = "direction"  # the code moved along named property directions
@@ -85,6 +86,8 @@ class Explorer:
         self.origin = "mean"  # what set the current code: sketch, sliders, map, random, mean, interpolation
         self.code: np.ndarray | None = None  # the requested code; None while the sketch sets it
         self.selected_dimension: int | None = None
+        self.decoded_map_shown = False
+        self._decoded_grids: dict[tuple[int, int], object] = {}  # (id(session), id(projection)) -> DecodedGrid
         self._direction_base: np.ndarray | None = None  # the code the named directions move from
         self.direction_amounts: dict[str, float] = {}
         self.kept_codes: dict[str, np.ndarray] = {}  # "A" and "B" for interpolation
@@ -106,6 +109,7 @@ class Explorer:
         self.task_finished = Signal()  # (description)
         self.kept_changed = Signal()  # (dict of kept codes)
         self.comparison_changed = Signal()  # (list of LoadedModel, list of problems)
+        self.decoded_map_changed = Signal()  # (DecodedGrid or None)
 
     # --- models ----------------------------------------------------------------------------
     def open_model(self, path: str | Path) -> None:
@@ -134,8 +138,10 @@ class Explorer:
         if self.origin != SKETCH:  # codes of another model mean nothing here
             self.code, self.origin = None, "mean"
         self.trail.clear()
+        self._decoded_grids = {key: grid for key, grid in self._decoded_grids.items() if key[0] == id(session)}
         self.model_changed.emit(session)
         self._resubmit()
+        self._request_decoded_map()
 
     def set_projection_method(self, method: str) -> None:
         """Refit the map with another projection in the background (the old map stays meanwhile)."""
@@ -156,6 +162,7 @@ class Explorer:
             self.trail.clear()
             self.projection_changed.emit(session)
             self._resubmit()
+            self._request_decoded_map()
 
         def failed(error: BaseException) -> None:
             self.task_finished.emit(description)
@@ -217,6 +224,35 @@ class Explorer:
             return
         code = self.session.projection.inverse_transform(np.array([point], dtype=np.float32))[0]
         self._request_code(code, "map")
+
+    def show_decoded_map(self, shown: bool) -> None:
+        """Decoded digits on a grid behind the map: computed in the background, once per model
+        and map (kept while the app runs)."""
+        self.decoded_map_shown = bool(shown)
+        self._request_decoded_map()
+
+    def _request_decoded_map(self) -> None:
+        session = self.session
+        if not self.decoded_map_shown or session is None:
+            self.decoded_map_changed.emit(None)
+            return
+        key = (id(session), id(session.projection))
+        if key in self._decoded_grids:
+            self.decoded_map_changed.emit(self._decoded_grids[key])
+            return
+        description = "Decoding the map"
+        self.task_started.emit(description)
+
+        def done(grid) -> None:
+            self.task_finished.emit(description)
+            self._decoded_grids[key] = grid
+            if self.decoded_map_shown and session is self.session and key == (id(session), id(session.projection)):
+                self.decoded_map_changed.emit(grid)
+
+        def failed(error: BaseException) -> None:
+            self.task_finished.emit(description)
+
+        self.executor.submit(GRID, session.decoded_grid, done, failed)
 
     def set_direction(self, name: str, amount: float) -> None:
         """Move the code along the named property's direction by ``amount`` spreads of the

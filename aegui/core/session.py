@@ -103,6 +103,18 @@ class Analysis:
     extras: dict = field(default_factory=dict)
 
 
+DECODED_GRID_CELLS = 14  # 196 decoded digits behind the map
+
+
+@dataclass(frozen=True)
+class DecodedGrid:
+    low: np.ndarray  # map coordinates of the grid's lower left corner
+    high: np.ndarray
+    cells: int
+    images: np.ndarray  # (cells, cells, 28, 28), top row first
+    digits: np.ndarray  # (cells, cells) the probe's digit per cell, -1 without a probe
+
+
 class ModelSession:
     def __init__(self, model: LoadedModel, reference: ReferenceDigits, projection_method: str = "pca", projection_cache: Path | None = None):
         self.model = model
@@ -176,6 +188,22 @@ class ModelSession:
         self.reference_positions = positions
         low, high = positions.min(axis=0), positions.max(axis=0)
         self.map_bounds = (low, np.maximum(high, low + 1e-6))
+
+    # --- the decoded map ---------------------------------------------------------------------
+    def decoded_grid(self, cells: int = DECODED_GRID_CELLS) -> DecodedGrid:
+        """What lives where on the map: a ``cells`` x ``cells`` grid over the map's extent,
+        each point mapped back to a code (exactly for PCA and k = 2, by the nearest reference
+        codes for UMAP and t-SNE) and decoded, with the probe's digit for each."""
+        low, high = self.map_bounds
+        margin = 0.08 * (high - low)
+        low, high = low - margin, high + margin
+        xs = np.linspace(low[0], high[0], cells)
+        ys = np.linspace(high[1], low[1], cells)  # top row first, as an image is stored
+        points = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2).astype(np.float32)
+        codes = np.stack([self.clamp_code(code) for code in self.projection.inverse_transform(points)])
+        images = np.stack([finite_image(image) for image in self.decode_many(codes)])
+        digits = np.full(len(codes), -1) if self._probe is None else np.argmax(codes @ self._probe[0].T + self._probe[1], axis=1)
+        return DecodedGrid(low=low, high=high, cells=cells, images=images.reshape(cells, cells, IMAGE_SIZE, IMAGE_SIZE), digits=digits.reshape(cells, cells))
 
     # --- keeping every code finite and bounded ----------------------------------------------
     def clamp_code(self, code: np.ndarray) -> np.ndarray:

@@ -16,7 +16,23 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QIcon, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from aegui.core.errors import CheckpointError
 from aegui.core.export import CODE_FORMATS, save_animation_gif, save_code, save_strip_png
@@ -153,6 +169,10 @@ class MainWindow(QMainWindow):
         map_row.addWidget(QLabel("Map"))
         map_row.addWidget(self.projection_combo)
         map_row.addStretch(1)
+        self.decoded_map_box = QCheckBox("decoded digits")
+        self.decoded_map_box.setToolTip("Show what lives where: digits decoded on a grid over the map, behind its points (computed in the background once per model and map)")
+        self.decoded_map_box.toggled.connect(explorer.show_decoded_map)
+        map_row.addWidget(self.decoded_map_box)
         self.map_reset_button = QPushButton("Reset view")
         self.map_reset_button.setToolTip("Show every reference digit again (or double-click the map). Drag to pan, wheel to zoom.")
         self.map_reset_button.clicked.connect(self.latent_map.reset_view)

@@ -71,3 +71,23 @@ def test_refitting_the_map_keeps_the_sketch_analysis(default_checkpoint, referen
     assert after is not before and after.origin == "sketch"
     assert after.input_image is not None and after.error_percentile is not None
     assert np.allclose(after.input_image, before.input_image)
+
+
+def test_the_decoded_map_is_computed_off_the_caller_once_per_model_and_map(reference, k2_checkpoint):
+    loader = Explorer(reference, ImmediateExecutor())
+    loader.open_model(k2_checkpoint)
+    held = HeldExecutor()
+    explorer = Explorer(reference, held)
+    explorer._set_session(loader.session)
+    held.flush()
+    grids = []
+    explorer.decoded_map_changed.connect(grids.append)
+    explorer.show_decoded_map(True)
+    assert grids == [] and "grid" in held.pending  # asked for, not computed on the caller
+    held.flush()
+    grid = grids[-1]
+    assert grid.images.shape == (14, 14, 28, 28) and np.isfinite(grid.images).all()
+    assert len(set(grid.digits.ravel().tolist())) >= 5  # the k = 2 plane holds many digits
+    explorer.show_decoded_map(False)
+    explorer.show_decoded_map(True)
+    assert grids[-2] is None and grids[-1] is grid and "grid" not in held.pending  # cached: no second computation

@@ -123,3 +123,12 @@ def test_the_thicker_slider_thickens_the_decoded_digit_and_a_new_stroke_resets_i
     draw_stroke(window.canvas, canvas_points(window.canvas, "one"))
     wait_until_idle(qtbot, window)
     assert slider.value() == 0  # the new sketch is the new starting point
+
+
+def test_the_decoded_digits_checkbox_shows_and_hides_the_decoded_map(qtbot, window):
+    assert not window.latent_map.decoded_grid_shown()
+    with qtbot.waitSignal(window.explorer.decoded_map_changed, timeout=SIGNAL_TIMEOUT_MS):
+        window.decoded_map_box.click()
+    qtbot.waitUntil(window.latent_map.decoded_grid_shown, timeout=SIGNAL_TIMEOUT_MS)
+    window.decoded_map_box.click()
+    assert not window.latent_map.decoded_grid_shown()

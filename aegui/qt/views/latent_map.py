@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.graphicsItems.ScatterPlotItem import Symbols
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainterPath, QTransform
 from PySide6.QtWidgets import QComboBox, QGraphicsItem, QGraphicsPathItem, QLabel
 
@@ -100,6 +100,12 @@ class LatentMap(pg.PlotWidget):
         plot.addItem(self._hover_label, ignoreBounds=True)
         cache_axes(plot)
         repaint_one_rect(self)
+        # decoded digits on a grid, behind everything (one image item; off unless asked for)
+        self._decoded = pg.ImageItem(axisOrder="row-major")
+        self._decoded.setZValue(-10)
+        self._decoded.setOpacity(0.45)
+        self._decoded.hide()
+        plot.addItem(self._decoded, ignoreBounds=True)
         self._labels = np.zeros(0, dtype=np.int64)
         self._home_range: tuple[np.ndarray, np.ndarray] | None = None
         self.hovered_digit: int | None = None
@@ -108,7 +114,22 @@ class LatentMap(pg.PlotWidget):
         explorer.model_changed.connect(self.set_session)
         explorer.projection_changed.connect(self.set_session)
         explorer.analysis_changed.connect(self._on_explorer_analysis_changed)
+        explorer.decoded_map_changed.connect(self.show_decoded_grid)
         self.point_clicked.connect(explorer.set_map_point)
+
+    def show_decoded_grid(self, grid) -> None:
+        """Faint decoded digits (dark ink on white) tiling the map, or none."""
+        if grid is None:
+            self._decoded.hide()
+            return
+        cells, size = grid.cells, grid.images.shape[-1]
+        mosaic = 1.0 - grid.images.transpose(0, 2, 1, 3).reshape(cells * size, cells * size)
+        self._decoded.setImage(np.ascontiguousarray(mosaic[::-1]), levels=(0.0, 1.0))  # row 0 at the bottom: y grows upwards
+        self._decoded.setRect(QRectF(float(grid.low[0]), float(grid.low[1]), float(grid.high[0] - grid.low[0]), float(grid.high[1] - grid.low[1])))
+        self._decoded.show()
+
+    def decoded_grid_shown(self) -> bool:
+        return self._decoded.isVisible()
 
     def set_session(self, session: ModelSession) -> None:
         positions = session.reference_positions
