@@ -33,6 +33,7 @@ LIVE = "live"
 MODEL = "model"
 COMPARE = "compare"
 GRID = "grid"  # the decoded map behind the map's points
+SALIENCY = "saliency"  # where the selected dimension looks, after each sketch's analysis
 MAX_FAMILY_SIZE = 12
 SKETCH = "sketch"
 DIRECTION = "direction"  # the code moved along named property directions
@@ -110,6 +111,7 @@ class Explorer:
         self.kept_changed = Signal()  # (dict of kept codes)
         self.comparison_changed = Signal()  # (list of LoadedModel, list of problems)
         self.decoded_map_changed = Signal()  # (DecodedGrid or None)
+        self.saliency_changed = Signal()  # (dimension, 28 x 28 gradient) or (None, None)
 
     # --- models ----------------------------------------------------------------------------
     def open_model(self, path: str | Path) -> None:
@@ -301,6 +303,8 @@ class Explorer:
             return
         self.selected_dimension = dimension
         self.selection_changed.emit(dimension)
+        if dimension is None:
+            self.saliency_changed.emit(None, None)  # at once: nothing is selected any more
         self._resubmit()
 
     def keep_current(self, slot: str) -> None:
@@ -387,6 +391,22 @@ class Explorer:
         if analysis.origin == SKETCH:
             self.trail.append(analysis.map_position)
         self.analysis_changed.emit(analysis)
+        self._request_saliency()
+
+    def _request_saliency(self) -> None:
+        """Where the selected dimension looks in the sketch: one backward pass on its own
+        channel, after the analysis is shown (it never delays the bars; latest wins)."""
+        analysis, dimension = self.analysis, self.selected_dimension
+        if analysis is None or dimension is None or analysis.input_image is None or dimension >= analysis.session.latent_dim:
+            self.saliency_changed.emit(None, None)
+            return
+        session, image = analysis.session, analysis.input_image
+
+        def done(gradient) -> None:
+            if session is self.session and dimension == self.selected_dimension:
+                self.saliency_changed.emit(dimension, gradient)
+
+        self.executor.submit(SALIENCY, lambda: session.saliency(image, dimension), done, lambda error: None)
 
     def _on_live_failed(self, error: BaseException) -> None:
         raise error

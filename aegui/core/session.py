@@ -189,6 +189,15 @@ class ModelSession:
         low, high = positions.min(axis=0), positions.max(axis=0)
         self.map_bounds = (low, np.maximum(high, low + 1e-6))
 
+    # --- where the code looks ----------------------------------------------------------------
+    def saliency(self, image: np.ndarray, dimension: int) -> np.ndarray:
+        """d h[dimension] / d x: how each input pixel moves that code component (28 x 28)."""
+        pixels = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).reshape(1, 1, IMAGE_SIZE, IMAGE_SIZE).requires_grad_(True)
+        with torch.enable_grad():
+            self.model.autoencoder.encode(pixels)[0, dimension].backward()
+        gradient = pixels.grad[0, 0].numpy().copy()
+        return np.where(np.isfinite(gradient), gradient, 0.0).astype(np.float32)
+
     # --- the decoded map ---------------------------------------------------------------------
     def decoded_grid(self, cells: int = DECODED_GRID_CELLS) -> DecodedGrid:
         """What lives where on the map: a ``cells`` x ``cells`` grid over the map's extent,

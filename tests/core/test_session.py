@@ -117,3 +117,16 @@ def test_nearest_references_are_the_closest_codes_in_order(session, unseen_digit
         assert len(nearest) == 5
         # the five returned are the five smallest distances, closest first
         assert np.allclose(distances[nearest], np.sort(distances)[:5], rtol=1e-4, atol=1e-4)
+
+
+def test_saliency_is_the_gradient_of_one_code_component_with_respect_to_the_pixels(session, unseen_digits):
+    images, _ = unseen_digits
+    image = images[0].astype(np.float32)
+    gradient = session.saliency(image, 3)
+    assert gradient.shape == (28, 28) and np.abs(gradient).max() > 0
+    rows, cols = np.unravel_index(np.argsort(np.abs(gradient).ravel())[-5:], gradient.shape)  # the five strongest pixels
+    for row, col in zip(rows, cols):
+        step = np.zeros_like(image)
+        step[row, col] = 1e-2
+        numeric = (session.encode(image + step)[3] - session.encode(image - step)[3]) / 2e-2
+        assert np.isclose(numeric, gradient[row, col], rtol=0.05, atol=1e-3)

@@ -132,3 +132,18 @@ def test_the_decoded_digits_checkbox_shows_and_hides_the_decoded_map(qtbot, wind
     qtbot.waitUntil(window.latent_map.decoded_grid_shown, timeout=SIGNAL_TIMEOUT_MS)
     window.decoded_map_box.click()
     assert not window.latent_map.decoded_grid_shown()
+
+
+def test_selecting_a_dimension_shows_where_it_looks_in_the_sketch(qtbot, window):
+    assert window.decoded_view.saliency() is None
+    draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
+    wait_until_idle(qtbot, window)
+    with qtbot.waitSignal(window.explorer.saliency_changed, timeout=SIGNAL_TIMEOUT_MS, check_params_cb=lambda dimension, gradient: gradient is not None):
+        window.explorer.select_dimension(5)
+    wait_until_idle(qtbot, window)
+    saliency = window.decoded_view.saliency()
+    assert saliency is not None and window.decoded_view.saliency_dimension == 5
+    expected = window.explorer.session.saliency(window.explorer.analysis.input_image, 5)
+    assert np.allclose(saliency, expected / np.abs(expected).max(), atol=1e-5)
+    window.explorer.select_dimension(None)
+    assert window.decoded_view.saliency() is None

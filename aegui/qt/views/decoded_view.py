@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 ERROR_LEVELS = (0.0, 0.5)  # per-pixel squared error range of the heatmap
 BLANK = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
 ORIGIN_NAMES = {"sliders": "the sliders", "map": "a click on the map", "random": "a random sample", "interpolation": "the A → B interpolation", "direction": "the named directions (Edit by meaning)"}
+SALIENCY_COLOURS = pg.colormap.get("CET-D1").getLookupTable(nPts=256)  # blue, white, red
 ERROR_COLOURS = pg.colormap.get("inferno").getLookupTable(nPts=256)
 
 
@@ -26,10 +27,10 @@ class DecodedView(QWidget):
     def __init__(self, explorer: Explorer, parent: QWidget | None = None):
         super().__init__(parent)
         self.images = PixelImageRow(
-            3,
-            captions=["model input", "reconstruction", "error (x − x̂)²"],
-            lookup_tables=[None, None, ERROR_COLOURS],
-            levels=[(0.0, 1.0), (0.0, 1.0), ERROR_LEVELS],
+            4,
+            captions=["model input", "reconstruction", "error (x − x̂)²", "where h looks"],
+            lookup_tables=[None, None, ERROR_COLOURS, SALIENCY_COLOURS],
+            levels=[(0.0, 1.0), (0.0, 1.0), ERROR_LEVELS, (-1.0, 1.0)],
         )
         self.images.setMinimumHeight(90)
         self.images.setToolTip("model input: the sketch prepared the MNIST way (28 × 28, centred); reconstruction: decoded from its code; error: (x − x̂)² per pixel")
@@ -40,8 +41,11 @@ class DecodedView(QWidget):
         layout.addWidget(self.error_label)
         for index in range(3):
             self.images.set_image(index, BLANK)
+        self.images.set_image(3, None)
+        self.saliency_dimension: int | None = None
         self._explorer = explorer
         explorer.analysis_changed.connect(self.show_analysis)
+        explorer.saliency_changed.connect(self.show_saliency)
 
     def show_analysis(self, analysis: Analysis) -> None:
         self.images.set_image(0, analysis.input_image if analysis.input_image is not None else BLANK)
@@ -56,6 +60,21 @@ class DecodedView(QWidget):
         else:
             text = f"reconstruction error ‖x − x̂‖² / 784 = {analysis.reconstruction_error:.4f}"
         self.error_label.setText(text)
+
+    def show_saliency(self, dimension: int | None, gradient: np.ndarray | None) -> None:
+        """d h[dimension] / d x on a blue-white-red scale: red pixels push that dimension up."""
+        if gradient is None:
+            if self.saliency_dimension is not None or self.images.image(3) is not None:  # only once: nothing to repaint per pen event
+                self.images.set_image(3, None, "where h looks", "Click a latent bar: this shows which pixels move that dimension of the code")
+            self.saliency_dimension = None
+            return
+        self.saliency_dimension = dimension
+        scale = float(np.abs(gradient).max()) or 1.0
+        self.images.set_image(3, gradient / scale, f"where h{dimension} looks", f"d h[{dimension}] / d x: red pixels raise dimension {dimension}, blue ones lower it")
+
+    def saliency(self) -> np.ndarray | None:
+        image = self.images.image(3)
+        return None if image is None else np.array(image)
 
     def reconstruction(self) -> np.ndarray:
         return np.array(self.images.image(1))
