@@ -274,6 +274,21 @@ class Explorer:
             code += value * spread * direction
         self._request_code(code, DIRECTION)
 
+    def direction_sweep(self, name: str | None = None, steps: int = 9) -> np.ndarray:
+        """The code on show (before any direction moved it) decoded along a named direction
+        from -3 to +3 spreads: the strip a direction's GIF is made of. ``name`` defaults to the
+        direction moved last. Empty without a model, a code or directions."""
+        session = self.session
+        if session is None or not session.property_directions:
+            return np.zeros((0, 28, 28), np.float32)
+        name = name or next(reversed(self.direction_amounts), None) or next(iter(session.property_directions))
+        base = self._direction_base if self.origin == DIRECTION and self._direction_base is not None else self.current_code()
+        if base is None:
+            return np.zeros((0, 28, 28), np.float32)
+        direction, spread, _ = session.property_directions[name]
+        codes = np.stack([session.clamp_code(base + amount * spread * direction) for amount in np.linspace(-3.0, 3.0, steps)])
+        return session.decode_many(codes)
+
     def sample_random(self) -> None:
         if self.session is not None:
             self._request_code(self.session.random_code(self._rng), "random")

@@ -13,7 +13,6 @@ import platform
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
@@ -448,8 +447,10 @@ class MainWindow(QMainWindow):
 
     def current_strip_images(self):
         """The images of the Explore tab on show (a traversal, an interpolation, a comparison)."""
-        strip = getattr(self.explore_tabs.currentWidget(), "strip", None)  # the directions tab has none
-        return strip.images if strip is not None else np.zeros((0, 28, 28), np.float32)
+        strip = getattr(self.explore_tabs.currentWidget(), "strip", None)
+        if strip is None:  # Edit by meaning: a sweep along the direction moved last
+            return self.explorer.direction_sweep()
+        return strip.images
 
     def export_strip(self, path: Path) -> bool:
         """Save the Explore strip on show: ``.gif`` as an animation that plays forward and back,

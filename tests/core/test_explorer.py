@@ -88,6 +88,11 @@ def test_the_decoded_map_is_computed_off_the_caller_once_per_model_and_map(refer
     grid = grids[-1]
     assert grid.images.shape == (14, 14, 28, 28) and np.isfinite(grid.images).all()
     assert len(set(grid.digits.ravel().tolist())) >= 5  # the k = 2 plane holds many digits
+    session = explorer.session  # a cell is the decoding of its point of the plane, mapped back
+    x = grid.low[0] + 3 * (grid.high[0] - grid.low[0]) / 13
+    y = grid.high[1] - 5 * (grid.high[1] - grid.low[1]) / 13
+    direct = session.decode(session.clamp_code(session.projection.inverse_transform(np.array([[x, y]], np.float32))[0]))
+    assert np.allclose(grid.images[5, 3], direct, atol=1e-5)
     explorer.show_decoded_map(False)
     explorer.show_decoded_map(True)
     assert grids[-2] is None and grids[-1] is grid and "grid" not in held.pending  # cached: no second computation

@@ -147,3 +147,24 @@ def test_selecting_a_dimension_shows_where_it_looks_in_the_sketch(qtbot, window)
     assert np.allclose(saliency, expected / np.abs(expected).max(), atol=1e-5)
     window.explorer.select_dimension(None)
     assert window.decoded_view.saliency() is None
+
+
+def test_a_direction_sweep_exports_as_a_gif(qtbot, window, tmp_path):
+    from PIL import Image
+
+    from training.stroke_properties import thickness
+
+    draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
+    wait_until_idle(qtbot, window)
+    window.explore_tabs.setCurrentIndex(window.explore_tabs.count() - 1)  # Edit by meaning
+    window.direction_panel.sliders["thickness"].setValue(20)
+    wait_until_idle(qtbot, window)
+    assert window.export_strip(tmp_path / "thicker.gif")
+    animation = Image.open(tmp_path / "thicker.gif")
+    assert animation.n_frames == 16
+    frames = []
+    for index in (0, 8):
+        animation.seek(index)
+        frames.append(np.asarray(animation.convert("L"), dtype=np.float64)[::8, ::8] / 255)
+    widths = thickness(np.array(frames))
+    assert widths[1] > widths[0]  # from thinner to thicker
