@@ -168,3 +168,16 @@ def test_a_direction_sweep_exports_as_a_gif(qtbot, window, tmp_path):
         frames.append(np.asarray(animation.convert("L"), dtype=np.float64)[::8, ::8] / 255)
     widths = thickness(np.array(frames))
     assert widths[1] > widths[0]  # from thinner to thicker
+
+
+def test_decoded_map_cells_are_tinted_by_the_digit_the_probe_reads_there(qtbot, window):
+    from aegui.core.session import DecodedGrid
+    from aegui.qt.views.latent_map import DIGIT_COLOURS
+
+    digits = np.array([[1, 7], [0, -1]])
+    grid = DecodedGrid(low=np.array([0.0, 0.0]), high=np.array([1.0, 1.0]), cells=2, images=np.zeros((2, 2, 28, 28), np.float32), digits=digits)
+    window.latent_map.show_decoded_grid(grid)
+    mosaic = window.latent_map._decoded.image[::-1]  # top row first again
+    for (row, col), digit in np.ndenumerate(digits):
+        colour = np.array(DIGIT_COLOURS[digit] if digit >= 0 else (160, 160, 160)) / 255
+        assert np.allclose(mosaic[row * 28 + 5, col * 28 + 5], 0.7 + 0.3 * colour, atol=1e-6)

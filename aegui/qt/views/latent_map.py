@@ -118,12 +118,17 @@ class LatentMap(pg.PlotWidget):
         self.point_clicked.connect(explorer.set_map_point)
 
     def show_decoded_grid(self, grid) -> None:
-        """Faint decoded digits (dark ink on white) tiling the map, or none."""
+        """Faint decoded digits tiling the map, each cell tinted by the probe's digit there, or none."""
         if grid is None:
             self._decoded.hide()
             return
         cells, size = grid.cells, grid.images.shape[-1]
-        mosaic = 1.0 - grid.images.transpose(0, 2, 1, 3).reshape(cells * size, cells * size)
+        # each cell tinted with the colour of the digit the probe reads there, ink dark on it
+        palette = np.array([*DIGIT_COLOURS, (160, 160, 160)], dtype=np.float32) / 255.0
+        tints = 0.7 + 0.3 * palette[np.where(grid.digits >= 0, grid.digits, len(DIGIT_COLOURS))]  # (cells, cells, 3)
+        ink = grid.images[..., None]  # (cells, cells, 28, 28, 1)
+        cells_rgb = tints[:, :, None, None, :] * (1.0 - 0.85 * ink)
+        mosaic = cells_rgb.transpose(0, 2, 1, 3, 4).reshape(cells * size, cells * size, 3)
         self._decoded.setImage(np.ascontiguousarray(mosaic[::-1]), levels=(0.0, 1.0))  # row 0 at the bottom: y grows upwards
         self._decoded.setRect(QRectF(float(grid.low[0]), float(grid.low[1]), float(grid.high[0] - grid.low[0]), float(grid.high[1] - grid.low[1])))
         self._decoded.show()
