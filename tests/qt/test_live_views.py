@@ -164,3 +164,18 @@ def test_image_row_reuses_the_pixels_of_a_keyed_image_and_forgets_them_on_reques
     row.set_image(0, second, key=7)  # key 7 now names another image
     assert pixels(rendered(row))[int(centre.y()), int(centre.x())].min() > 245
     assert np.array_equal(row.image(0), second)
+
+
+def test_the_map_rings_the_reference_digits_nearest_the_sketchs_code(qtbot, window):
+    canvas = window.canvas
+    points = canvas_points(canvas, "zero")
+    left = Qt.MouseButton.LeftButton
+    send_mouse(canvas, QEvent.Type.MouseButtonPress, QPointF(*points[0]), left, left)
+    for x, y in points[1:]:
+        send_mouse(canvas, QEvent.Type.MouseMove, QPointF(x, y), Qt.MouseButton.NoButton, left)
+    send_mouse(canvas, QEvent.Type.MouseButtonRelease, QPointF(*points[-1]), left, Qt.MouseButton.NoButton)
+    wait_until_idle(qtbot, window)
+    analysis = window.explorer.analysis
+    expected = window.explorer.session.reference_positions[analysis.neighbours]
+    assert np.allclose(window.latent_map.ringed_positions(), expected, atol=1e-4)
+    assert list(window.nearest_digits.shown_indices) == list(analysis.neighbours)  # the same digits as the row beneath the probe

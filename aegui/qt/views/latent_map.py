@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from pyqtgraph.graphicsItems.ScatterPlotItem import Symbols
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainterPath, QTransform
-from PySide6.QtWidgets import QComboBox, QGraphicsItem, QGraphicsPathItem, QLabel
+from PySide6.QtWidgets import QComboBox, QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem, QLabel
 
 from aegui.core.projection import PROJECTION_LABELS, PROJECTION_METHODS, available_methods
 from aegui.qt.painting.fixed_plot import cache_axes, cache_in_device_pixels, repaint_one_rect
@@ -49,6 +49,9 @@ class DigitLegend(QLabel):
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setWordWrap(True)  # two rows in a narrow panel rather than a wider window
         self.setToolTip("Colour of each reference digit on the map")
+
+
+NEIGHBOUR_RINGS = 5  # as many as the nearest digits shown under the probe
 
 
 class LatentMap(pg.PlotWidget):
@@ -93,6 +96,17 @@ class LatentMap(pg.PlotWidget):
         self._settled_count = 0  # points in the settled path
         self._trail_start: np.ndarray | None = None  # first point of the trail drawn
         plot.addItem(self._marker, ignoreBounds=True)
+        # rings around the nearest reference digits: plain Qt items of a fixed pixel size
+        self._rings = []
+        for _ in range(NEIGHBOUR_RINGS):
+            ring = QGraphicsEllipseItem(-6, -6, 12, 12)
+            ring.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+            ring.setPen(pg.mkPen((20, 20, 20), width=1.5))
+            ring.setZValue(4)
+            ring.hide()
+            plot.addItem(ring, ignoreBounds=True)
+            self._rings.append(ring)
+        self._ringed = np.zeros(0, dtype=np.int64)
         self._marker_xy = np.array([np.nan, np.nan])
         self._hover_label = pg.TextItem(anchor=(0, 1), color=(20, 20, 20), fill=(255, 255, 255, 220))
         self._hover_label.setZValue(10)
@@ -140,6 +154,9 @@ class LatentMap(pg.PlotWidget):
         positions = session.reference_positions
         labels = session.reference.labels
         self._labels = labels
+        self._ringed = np.zeros(0, dtype=np.int64)  # reference points moved: ring them again at the next analysis
+        for ring in self._rings:
+            ring.hide()
         brushes = [self._digit_brushes[int(digit) % len(self._digit_brushes)] for digit in labels]
         self._references.setData(x=positions[:, 0], y=positions[:, 1], data=np.arange(len(labels)), brush=brushes)
         plot = self.getPlotItem()
@@ -178,6 +195,25 @@ class LatentMap(pg.PlotWidget):
 
     def _on_explorer_analysis_changed(self, analysis: Analysis) -> None:
         self.show_position(analysis.map_position, self._explorer.trail if analysis.origin == "sketch" else None)
+        self.show_neighbours(analysis.neighbours)
+
+    def show_neighbours(self, indices: np.ndarray) -> None:
+        """Rings around the reference digits whose codes are nearest the current code: on the
+        map, how far the code sits from the digits (moved only when the neighbours change)."""
+        indices = np.asarray(indices)
+        if np.array_equal(indices, self._ringed):
+            return
+        self._ringed = indices
+        positions = self._explorer.session.reference_positions if self._explorer.session is not None else None
+        for ring, index in zip(self._rings, list(indices) + [None] * len(self._rings)):
+            if index is None or positions is None or index >= len(positions):
+                ring.hide()
+            else:
+                ring.setPos(float(positions[index, 0]), float(positions[index, 1]))
+                ring.show()
+
+    def ringed_positions(self) -> np.ndarray:
+        return np.array([[ring.pos().x(), ring.pos().y()] for ring in self._rings if ring.isVisible()])
 
     def show_position(self, position: np.ndarray, trail: list[np.ndarray] | None = None) -> None:
         self._marker_xy = np.array([float(position[0]), float(position[1])])
