@@ -70,7 +70,7 @@ class DecodedView(QWidget):
             return
         self.saliency_dimension = dimension
         scale = float(np.abs(gradient).max()) or 1.0
-        self.images.set_image(3, gradient / scale, f"where h{dimension} looks", f"d h[{dimension}] / d x: red pixels raise dimension {dimension}, blue ones lower it")
+        self.images.set_image(3, gradient / scale, f"∂h{dimension} / ∂x", f"d h[{dimension}] / d x: red pixels raise dimension {dimension}, blue ones lower it")
 
     def saliency(self) -> np.ndarray | None:
         image = self.images.image(3)
