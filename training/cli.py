@@ -25,7 +25,8 @@ HELP = """usage: aegui-train COMMAND [options]
 Train and inspect aegui's autoencoders. `aegui-train COMMAND --help` describes each command.
 
 Lightning commands (configured with --config FILE.yaml and --model.*, --data.*, --trainer.*):
-  fit        train a model; --ckpt_path last resumes an interrupted run
+  fit        train a model; --ckpt_path last resumes an interrupted run;
+             --progress-dir DIR streams progress as JSON lines and snapshots (see README)
   validate   validation metrics of a checkpoint (--ckpt_path)
   test       test metrics of a checkpoint (--ckpt_path)
   predict    run a checkpoint over the test set

@@ -36,12 +36,33 @@ def _not_an_advert(record: logging.LogRecord) -> bool:
     return not str(record.msg).startswith("💡 Tip:")
 
 
+def take_progress_dir(args: list[str]) -> tuple[list[str], str | None]:
+    """``--progress-dir DIR`` (or ``--progress-dir=DIR``) taken out of the arguments: it is
+    aegui's flag, not Lightning's."""
+    rest, folder = [], None
+    iterator = iter(args)
+    for arg in iterator:
+        if arg == "--progress-dir":
+            folder = next(iterator, None)
+            if folder is None:
+                raise SystemExit("aegui-train: --progress-dir needs a folder")
+        elif arg.startswith("--progress-dir="):
+            folder = arg.split("=", 1)[1]
+        else:
+            rest.append(arg)
+    return rest, folder
+
+
 def run_lightning_cli(args: list[str]) -> None:
     from pytorch_lightning.callbacks import ModelCheckpoint
     from pytorch_lightning.cli import LightningCLI
 
     from training.data import MNISTDataModule
     from training.module import AutoencoderModule, CheckpointStatistics
+    from training.progress import ProgressStream
+
+    args, progress_dir = take_progress_dir(args)
+    callbacks = [CheckpointStatistics()] + ([ProgressStream(progress_dir)] if progress_dir else [])
 
     class AeguiCLI(LightningCLI):
         def add_arguments_to_parser(self, parser) -> None:
@@ -94,7 +115,7 @@ def run_lightning_cli(args: list[str]) -> None:
             AutoencoderModule,
             MNISTDataModule,
             seed_everything_default=1234,
-            trainer_defaults={"callbacks": [CheckpointStatistics()], "deterministic": False},
+            trainer_defaults={"callbacks": callbacks, "deterministic": False},
             save_config_kwargs={"overwrite": True},
             args=args,
         )

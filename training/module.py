@@ -220,6 +220,7 @@ class CheckpointStatistics(pl.Callback):
 
     def __init__(self) -> None:
         self.summary: list[str] = []
+        self.annotated: dict[Path, dict] = {}  # each annotated checkpoint's statistics (read by the progress stream)
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not trainer.is_global_zero or trainer.datamodule is None:
@@ -240,6 +241,7 @@ class CheckpointStatistics(pl.Callback):
 
         started = time.perf_counter()
         annotated = annotate_checkpoints(sorted(roles), datamodule, progress_bar=progress_bar)
+        self.annotated = annotated
         seconds = time.perf_counter() - started
         distinct = len({id(statistics) for statistics in annotated.values()})
         shared = " (the same weights: computed once)" if distinct < len(annotated) else ""

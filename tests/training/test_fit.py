@@ -277,3 +277,36 @@ def test_every_aegui_command_documents_each_option(capsys):
         for index, line in enumerate(options):  # an option line without help has its help on the next line, indented
             if line.startswith("  -") and len(line.split("  ")) < 3:
                 assert options[index + 1].startswith(" " * 10), f"{command}: {line.strip()} has no help"
+
+
+def test_progress_dir_streams_json_lines_and_loadable_snapshots(tiny_mnist_dir, tmp_path):
+    progress = tmp_path / "progress"
+    cli_main(fit_args(tiny_mnist_dir, tmp_path / "run", "--trainer.max_epochs", "2", "--trainer.log_every_n_steps", "3", "--progress-dir", str(progress)))
+    events = [json.loads(line) for line in (progress / "progress.jsonl").read_text().splitlines()]
+    kinds = [event["event"] for event in events]
+    assert kinds[0] == "start" and kinds[-1] == "end" and kinds.count("epoch") == 2 and kinds.count("snapshot") == 2 and "step" in kinds
+    start = events[0]
+    assert start["config"]["model"]["latent_dim"] == 4 and start["device"] == "cpu" and start["max_epochs"] == 2
+    epochs = [event for event in events if event["event"] == "epoch"]
+    assert all(0 < event["val_mse"] < 1 and event["elapsed"] > 0 and event["eta"] >= 0 for event in epochs)
+    assert epochs[-1]["eta"] == 0  # nothing left at the end
+    end = events[-1]
+    assert end["checkpoints"]["best"].endswith("best.ckpt") and 0 < end["test_metrics"]["test_mse"] < 1
+    snapshot_paths = [event["path"] for event in events if event["event"] == "snapshot"]
+    snapshot = torch.load(snapshot_paths[-1], weights_only=True)
+    assert snapshot["codes"].shape == (1000, 4) and snapshot["labels"].shape == (1000,)
+    model = load_model(tmp_path / "run" / "checkpoints" / "last.ckpt")
+    from aegui.core.resources import load_reference_digits
+
+    images = torch.from_numpy(load_reference_digits(limit=1000).images).unsqueeze(1)
+    with torch.no_grad():  # the last snapshot's codes are the final encoder's codes of the reference digits
+        assert torch.allclose(model.autoencoder.encode(images[:50]), snapshot["codes"][:50], atol=1e-4)
+    assert not list(progress.rglob("*.tmp*")) and not list(progress.rglob(".*"))  # written atomically, nothing half-done left
+
+
+def test_a_failed_run_writes_its_error_in_plain_words(tiny_mnist_dir, tmp_path):
+    progress = tmp_path / "progress"
+    with pytest.raises(SystemExit):
+        cli_main(fit_args(tiny_mnist_dir, tmp_path / "run", "--trainer.max_epochs", "1", "--model.learning_rate", "1e30", "--progress-dir", str(progress)))
+    last = json.loads((progress / "progress.jsonl").read_text().splitlines()[-1])
+    assert last["event"] == "error" and "loss became nan" in last["message"]

@@ -1,0 +1,138 @@
+"""A training run's progress as files any tool can read: ``aegui-train fit --progress-dir DIR``.
+
+``DIR/progress.jsonl`` gets one JSON object per line, appended and flushed as it happens:
+
+- ``{"event": "start", "time", "config": {"model": {...}, "data": {...}}, "device", "max_epochs", "steps_per_epoch"}``
+- ``{"event": "step", "time", "epoch", "step", "train_loss", "elapsed", "eta"}`` every logged step
+- ``{"event": "epoch", "time", "epoch", "step", "val_mse", "val_loss", "elapsed", "eta"}`` after each validation
+- ``{"event": "snapshot", "time", "epoch", "path"}`` when a snapshot is written
+- ``{"event": "end", "time", "elapsed", "checkpoints": {"best": path, "last": path}, "test_metrics": {...}}``
+- ``{"event": "error", "time", "message"}`` if the run stops with an error, in plain words
+
+``elapsed`` and ``eta`` are seconds; ``eta`` is the remaining steps at the mean pace so far.
+At each validation ``DIR/snapshots/epoch-NNNN.pt`` holds, for ``torch.load(weights_only=True)``:
+``codes`` (the app's reference digits encoded by the current encoder, (n, k)), ``labels`` (n,),
+``state_dict`` (the autoencoder's weights) and ``hyper_parameters``; each is written to a
+temporary name and renamed, so a reader never sees half a file. Only rank 0 writes (DDP).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+
+from aegui.core.resources import load_reference_digits
+from training.atomic_save import save_atomically
+
+PROGRESS_FILE = "progress.jsonl"
+SNAPSHOT_DIGITS = 1000  # reference digits encoded per snapshot (the app's map shows these)
+
+
+class ProgressStream(pl.Callback):
+    def __init__(self, progress_dir: str):
+        self.folder = Path(progress_dir)
+        self._started = 0.0
+        self._digits = None
+
+    # --- writing -------------------------------------------------------------------------------
+    def _write(self, trainer: pl.Trainer, event: str, **fields) -> None:
+        if not trainer.is_global_zero:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        record = {"event": event, "time": time.time(), **{key: _plain(value) for key, value in fields.items()}}
+        with open(self.folder / PROGRESS_FILE, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record, allow_nan=False) + "\n")
+            handle.flush()
+
+    def _timing(self, trainer: pl.Trainer) -> dict:
+        elapsed = time.perf_counter() - self._started
+        total = trainer.estimated_stepping_batches
+        done = max(trainer.global_step, 1)
+        eta = elapsed / done * max(total - trainer.global_step, 0) if isinstance(total, (int, float)) and math.isfinite(total) else None
+        return {"elapsed": elapsed, "eta": eta}
+
+    # --- Lightning hooks -----------------------------------------------------------------------
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._started = time.perf_counter()
+        datamodule = trainer.datamodule
+        config = {"model": dict(pl_module.hparams), "data": dict(datamodule.hparams) if datamodule is not None else {}}
+        steps = trainer.num_training_batches if isinstance(trainer.num_training_batches, int) else None
+        self._write(trainer, "start", config=config, device=str(pl_module.device), max_epochs=trainer.max_epochs, steps_per_epoch=steps)
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs, batch, batch_idx: int) -> None:
+        if trainer.global_step % max(trainer.log_every_n_steps, 1) != 0:
+            return
+        loss = outputs["loss"] if isinstance(outputs, dict) else outputs
+        self._write(trainer, "step", epoch=trainer.current_epoch, step=trainer.global_step, train_loss=float(loss), **self._timing(trainer))
+
+    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.sanity_checking or not trainer.is_global_zero:
+            return
+        metrics = trainer.callback_metrics
+        self._write(
+            trainer,
+            "epoch",
+            epoch=trainer.current_epoch,
+            step=trainer.global_step,
+            val_mse=float(metrics["val/mse"]) if "val/mse" in metrics else None,
+            val_loss=float(metrics["val/loss"]) if "val/loss" in metrics else None,
+            **self._timing(trainer),
+        )
+        path = self.folder / "snapshots" / f"epoch-{trainer.current_epoch:04d}.pt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_atomically(self._snapshot(pl_module), path)
+        self._write(trainer, "snapshot", epoch=trainer.current_epoch, path=str(path))
+
+    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        checkpoints, metrics = {}, {}
+        for callback in trainer.checkpoint_callbacks:
+            for role in ("best", "last"):
+                path = getattr(callback, f"{role}_model_path", "")
+                if path:
+                    checkpoints[role] = str(path)
+        for callback in trainer.callbacks:
+            annotated = getattr(callback, "annotated", None)
+            if annotated:
+                metrics = next(iter(annotated.values()))["test_metrics"]
+        self._write(trainer, "end", elapsed=time.perf_counter() - self._started, checkpoints=checkpoints, test_metrics=metrics)
+
+    def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
+        self._write(trainer, "error", message=str(exception).splitlines()[0] if str(exception) else type(exception).__name__)
+
+    # --- the snapshot ----------------------------------------------------------------------------
+    @torch.no_grad()
+    def _snapshot(self, pl_module: pl.LightningModule) -> dict:
+        if self._digits is None:
+            self._digits = load_reference_digits(limit=SNAPSHOT_DIGITS)
+        autoencoder = pl_module.autoencoder
+        was_training = autoencoder.training
+        autoencoder.eval()
+        images = torch.from_numpy(self._digits.images).unsqueeze(1).to(pl_module.device)
+        codes = torch.cat([autoencoder.encode(images[i : i + 250]) for i in range(0, len(images), 250)]).cpu()
+        autoencoder.train(was_training)
+        return {
+            "codes": codes,
+            "labels": torch.from_numpy(self._digits.labels.astype("int64")),
+            "state_dict": {name: value.detach().cpu().clone() for name, value in autoencoder.state_dict().items()},
+            "hyper_parameters": {key: value for key, value in dict(pl_module.hparams).items() if isinstance(value, (int, float, str, bool))},
+        }
+
+
+def _plain(value):
+    """JSON-ready: finite floats (None otherwise), plain containers, paths and tensors as values."""
+    if isinstance(value, torch.Tensor):
+        value = value.item() if value.numel() == 1 else value.tolist()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, (int, str, bool)) or value is None:
+        return value
+    return str(value)
