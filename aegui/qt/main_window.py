@@ -50,6 +50,7 @@ from aegui.qt.views.latent_map import DigitLegend, LatentMap, ProjectionChoice
 from aegui.qt.views.latent_sliders import SliderPanel
 from aegui.qt.views.model_panel import ModelPanel
 from aegui.qt.views.nearest_digits import NearestDigits
+from aegui.qt.views.training_view import TrainingRunView
 
 if TYPE_CHECKING:
     from aegui.core.explorer import Explorer
@@ -213,6 +214,12 @@ class MainWindow(QMainWindow):
         self.explore_dock = self._add_dock("Explore the code", "explore", self.explore_tabs, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.resizeDocks([self.explore_dock], [160], Qt.Orientation.Vertical)
 
+        self.training_view = TrainingRunView(self.executor)
+        self.training_dock = self._add_dock("Training run", "training", self.training_view, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.explore_dock, self.training_dock)
+        self.explore_dock.raise_()
+        self.training_dock.hide()
+
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)
         self.busy_bar.setMaximumWidth(140)
@@ -236,6 +243,7 @@ class MainWindow(QMainWindow):
         for path in bundled_checkpoints():
             self.bundled_menu.addAction(path.stem, lambda p=path: self.open_model(p))
         file_menu.addAction("Compare a sweep &family…", self._on_compare_panel_family_requested)
+        file_menu.addAction("&Watch a training run…", self._on_watch_run_triggered)
         file_menu.addSeparator()
         file_menu.addAction("Export sketch as PNG…", self._on_export_sketch_triggered)
         file_menu.addAction("Export decoded image as PNG…", self._on_export_decoded_triggered)
@@ -268,6 +276,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.sliders_dock.toggleViewAction())
         view_menu.addAction(self.model_dock.toggleViewAction())
         view_menu.addAction(self.explore_dock.toggleViewAction())
+        view_menu.addAction(self.training_dock.toggleViewAction())
 
         help_menu = self.menuBar().addMenu("&Help")
         self.shortcuts_action = QAction("&Keyboard and mouse", self, shortcut=QKeySequence.StandardKey.HelpContents, triggered=self.show_shortcuts)
@@ -312,6 +321,17 @@ class MainWindow(QMainWindow):
         paths, _ = QFileDialog.getOpenFileNames(self, "Checkpoints to compare", self.settings.read(LAST_MODEL_DIR), f"Models ({patterns})")
         if paths:
             self.explorer.open_comparison([Path(p) for p in paths] + list(self.explorer.compared_paths))
+
+    def _on_watch_run_triggered(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Run folder (aegui-train fit --progress-dir DIR)", self.settings.read(LAST_MODEL_DIR))
+        if folder:
+            self.watch_training_run(Path(folder))
+
+    def watch_training_run(self, folder: Path) -> None:
+        """Show the run that ``aegui-train fit --progress-dir folder`` writes, live."""
+        self.training_dock.show()
+        self.training_dock.raise_()
+        self.training_view.watch(folder)
 
     def open_family(self, family_file: Path) -> None:
         try:
@@ -514,6 +534,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.settings.write(WINDOW_GEOMETRY, self.saveGeometry())
         self.settings.write(WINDOW_STATE, self.saveState())
+        self.training_view.stop_watching()
         self.executor.shutdown()
         super().closeEvent(event)
 

@@ -181,3 +181,22 @@ def test_decoded_map_cells_are_tinted_by_the_digit_the_probe_reads_there(qtbot, 
     for (row, col), digit in np.ndenumerate(digits):
         colour = np.array(DIGIT_COLOURS[digit] if digit >= 0 else (160, 160, 160)) / 255
         assert np.allclose(mosaic[row * 28 + 5, col * 28 + 5], 0.7 + 0.3 * colour, atol=1e-6)
+
+
+def test_watching_a_real_training_run_shows_its_curves_and_replays_its_map(qtbot, window, tiny_mnist_dir, tmp_path):
+    from tests.training.test_fit import fit_args
+    from training.cli import main as cli_main
+
+    progress = tmp_path / "progress"
+    cli_main(fit_args(tiny_mnist_dir, tmp_path / "run", "--trainer.max_epochs", "3", "--trainer.log_every_n_steps", "3", "--progress-dir", str(progress)))
+    view = window.training_view
+    window.watch_training_run(progress)
+    assert window.training_dock.isVisible()
+    qtbot.waitUntil(lambda: len(view.maps) == 3 and view.epoch_slider.isEnabled(), timeout=SIGNAL_TIMEOUT_MS)
+    assert view.status.text().startswith("Finished after") and "test MSE" in view.status.text()
+    assert len(view.val_curve.getData()[0]) == 3 and len(view.loss_curve.getData()[0]) >= 3
+    assert view.shown_epoch == 2 and len(view.map_points.data) == 1000  # the newest epoch, all reference digits
+    view.epoch_slider.setValue(0)
+    assert view.shown_epoch == 0
+    assert not np.allclose(view.maps[0], view.maps[2])  # the map formed between the epochs
+    view.stop_watching()

@@ -1,0 +1,128 @@
+"""Reading a training run that ``aegui-train fit --progress-dir DIR`` is writing (or wrote).
+
+Qt-free: the app's training view polls a ``RunWatcher`` and draws what it returns. Lines are
+read incrementally; a line still being written (no newline yet) waits for the next poll, and a
+line that is not JSON is skipped, so a synced or half-copied folder never breaks the view.
+Snapshots are read with the app's own rules: ``torch.load(weights_only=True)``, codes checked.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+PROGRESS_FILE = "progress.jsonl"
+MAX_LINE = 1 << 20  # a progress line is a few hundred bytes; longer ones are skipped
+
+
+@dataclass
+class RunState:
+    """Everything read so far from one run folder."""
+
+    config: dict = field(default_factory=dict)
+    max_epochs: int | None = None
+    steps: list[tuple[int, float]] = field(default_factory=list)  # (global step, train loss)
+    epochs: list[tuple[int, float]] = field(default_factory=list)  # (epoch, validation MSE)
+    snapshots: dict[int, Path] = field(default_factory=dict)  # epoch -> snapshot file
+    elapsed: float | None = None
+    eta: float | None = None
+    finished: bool = False
+    checkpoints: dict = field(default_factory=dict)
+    test_metrics: dict = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def epoch(self) -> int | None:
+        return self.epochs[-1][0] if self.epochs else None
+
+
+class RunWatcher:
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self.state = RunState()
+        self._offset = 0
+
+    def poll(self) -> bool:
+        """Read what was appended since the last poll; True if anything new was read."""
+        path = self.folder / PROGRESS_FILE
+        try:
+            with open(path, "rb") as handle:
+                handle.seek(self._offset)
+                data = handle.read()
+        except OSError:
+            return False
+        complete = data.rfind(b"\n") + 1  # a last line without its newline is still being written
+        if complete == 0:
+            return False
+        self._offset += complete
+        changed = False
+        for line in data[:complete].splitlines():
+            if not line.strip() or len(line) > MAX_LINE:
+                continue
+            try:
+                record = json.loads(line)
+            except (ValueError, RecursionError):
+                continue
+            if isinstance(record, dict):
+                changed |= self._apply(record)
+        return changed
+
+    def _apply(self, record: dict) -> bool:
+        state, event = self.state, record.get("event")
+        number = lambda key: record.get(key) if isinstance(record.get(key), (int, float)) and not isinstance(record.get(key), bool) else None  # noqa: E731
+        if event == "start":
+            state.config = record.get("config") if isinstance(record.get("config"), dict) else {}
+            state.max_epochs = number("max_epochs")
+        elif event == "step" and number("step") is not None and number("train_loss") is not None:
+            state.steps.append((int(number("step")), float(number("train_loss"))))
+        elif event == "epoch" and number("epoch") is not None:
+            state.epochs.append((int(number("epoch")), float(number("val_mse")) if number("val_mse") is not None else float("nan")))
+        elif event == "snapshot" and number("epoch") is not None and isinstance(record.get("path"), str):
+            path = Path(record["path"])
+            state.snapshots[int(number("epoch"))] = path if path.is_absolute() else self.folder / path
+        elif event == "end":
+            state.finished = True
+            state.checkpoints = record.get("checkpoints") if isinstance(record.get("checkpoints"), dict) else {}
+            state.test_metrics = record.get("test_metrics") if isinstance(record.get("test_metrics"), dict) else {}
+        elif event == "error":
+            state.error = str(record.get("message", ""))[:300]
+        else:
+            return False
+        if number("elapsed") is not None:
+            state.elapsed = float(number("elapsed"))
+        if event in ("step", "epoch"):
+            state.eta = float(number("eta")) if number("eta") is not None else None
+        return True
+
+
+def load_snapshot_codes(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(codes (n, k), labels (n,)) of a snapshot, read as safely as a checkpoint."""
+    import torch
+
+    snapshot = torch.load(path, map_location="cpu", weights_only=True)
+    codes, labels = snapshot.get("codes") if isinstance(snapshot, dict) else None, snapshot.get("labels") if isinstance(snapshot, dict) else None
+    if type(codes) is not torch.Tensor or codes.ndim != 2 or type(labels) is not torch.Tensor or labels.shape != (codes.shape[0],):
+        raise ValueError(f"{path.name} is not a progress snapshot")
+    codes = codes.double().numpy()
+    if not np.isfinite(codes).all():
+        raise ValueError(f"{path.name} holds codes that are not finite")
+    return codes, labels.numpy()
+
+
+def snapshot_map(codes: np.ndarray, previous: np.ndarray | None = None) -> np.ndarray:
+    """The codes' 2-D PCA map, turned (and flipped if need be) to match ``previous``, the map
+    of the same digits at the epoch before, so clusters move instead of jumping: the
+    orthogonal Procrustes solution, which only rotates and reflects."""
+    centred = codes - codes.mean(axis=0)
+    if centred.shape[1] <= 2:
+        points = np.pad(centred, ((0, 0), (0, 2 - centred.shape[1])))
+    else:
+        _, _, vt = np.linalg.svd(centred, full_matrices=False)
+        points = centred @ vt[:2].T
+    if previous is not None and previous.shape == points.shape:
+        u, _, vt = np.linalg.svd(points.T @ previous)
+        points = points @ (u @ vt)
+    return points

@@ -1,0 +1,164 @@
+"""Watch a training run: loss curves, progress with ETA, and the latent map forming epoch by epoch.
+
+Reads a folder that ``aegui-train fit --progress-dir DIR`` writes (here or synced from another
+machine) through ``aegui.core.training_run.RunWatcher``, polled once a second; snapshots are
+loaded and mapped on the executor's ``training`` channel, never on the GUI thread. The map of
+each epoch is turned to match the one before, so clusters move instead of jumping; the epoch
+slider replays how it formed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+
+from aegui.core.training_run import RunWatcher, load_snapshot_codes, snapshot_map
+from aegui.qt.views.latent_map import DIGIT_COLOURS
+
+TRAINING = "training"
+POLL_MS = 1000
+
+
+def _format_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
+class TrainingRunView(QWidget):
+    def __init__(self, executor, parent=None):
+        super().__init__(parent)
+        self._executor = executor
+        self.watcher: RunWatcher | None = None
+        self.maps: dict[int, np.ndarray] = {}  # epoch -> aligned 2-D map of the snapshot's digits
+        self.labels: np.ndarray | None = None
+        self.status = QLabel("File ▸ Watch a training run… shows a run that aegui-train fit --progress-dir DIR writes.")
+        self.status.setWordWrap(True)
+        self.loss_plot = pg.PlotWidget(background="w")
+        self.loss_plot.setTitle("train loss by step", size="9pt")
+        self.loss_curve = self.loss_plot.plot(pen=pg.mkPen((40, 90, 180), width=1.5))
+        self.val_plot = pg.PlotWidget(background="w")
+        self.val_plot.setTitle("validation MSE by epoch", size="9pt")
+        self.val_curve = self.val_plot.plot(pen=pg.mkPen((200, 80, 40), width=1.5), symbol="o", symbolSize=5)
+        self.map_plot = pg.PlotWidget(background="w")
+        self.map_plot.setTitle("the latent map forming (PCA, aligned to the epoch before)", size="9pt")
+        self.map_points = pg.ScatterPlotItem(size=4, pen=None)
+        self.map_plot.addItem(self.map_points)
+        for plot in (self.loss_plot, self.val_plot, self.map_plot):
+            plot.setMinimumSize(160, 120)
+            plot.getPlotItem().setMenuEnabled(False)
+        self.epoch_slider = QSlider(Qt.Orientation.Horizontal)
+        self.epoch_slider.setEnabled(False)
+        self.epoch_slider.setAccessibleName("epoch of the map")
+        self.epoch_slider.valueChanged.connect(self._on_epoch_slider_value_changed)
+        self.epoch_label = QLabel("")
+        plots = QHBoxLayout()
+        plots.addWidget(self.loss_plot, 1)
+        plots.addWidget(self.val_plot, 1)
+        plots.addWidget(self.map_plot, 1)
+        replay = QHBoxLayout()
+        replay.addWidget(QLabel("Map at epoch"))
+        replay.addWidget(self.epoch_slider, 1)
+        replay.addWidget(self.epoch_label)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.status)
+        layout.addLayout(plots, 1)
+        layout.addLayout(replay)
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self.refresh)
+        self._following = True  # the slider follows the newest epoch until the user moves it
+
+    # --- what the user asks for ----------------------------------------------------------------
+    def watch(self, folder: str | Path) -> None:
+        self.watcher = RunWatcher(folder)
+        self.maps, self.labels, self._following = {}, None, True
+        self.epoch_slider.setEnabled(False)
+        self.map_points.clear()
+        self.status.setText(f"Watching {Path(folder)} …")
+        self.refresh()
+        self._timer.start()
+
+    def stop_watching(self) -> None:
+        self._timer.stop()
+
+    # --- reading -------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        watcher = self.watcher
+        if watcher is None:
+            return
+        if watcher.poll():
+            self._show_state()
+        state = watcher.state
+        missing = sorted(epoch for epoch in state.snapshots if epoch not in self.maps)
+        if missing:
+            paths = [(epoch, state.snapshots[epoch]) for epoch in missing]
+            previous = self.maps[max(e for e in self.maps if e < missing[0])] if any(e < missing[0] for e in self.maps) else None
+            self._executor.submit(TRAINING, lambda: self._map_snapshots(paths, previous), self._on_maps_ready, self._on_maps_failed)
+        if state.finished or state.error:
+            self._timer.stop()
+
+    @staticmethod
+    def _map_snapshots(paths, previous):
+        maps, labels = {}, None
+        for epoch, path in paths:
+            codes, labels = load_snapshot_codes(path)
+            previous = maps[epoch] = snapshot_map(codes, previous)
+        return maps, labels
+
+    def _on_maps_ready(self, result) -> None:
+        maps, labels = result
+        self.maps.update(maps)
+        self.labels = labels
+        epochs = sorted(self.maps)
+        self.epoch_slider.blockSignals(True)
+        self.epoch_slider.setRange(0, len(epochs) - 1)
+        if self._following:
+            self.epoch_slider.setValue(len(epochs) - 1)
+        self.epoch_slider.blockSignals(False)
+        self.epoch_slider.setEnabled(True)
+        self.show_epoch(epochs[self.epoch_slider.value()])
+
+    def _on_maps_failed(self, error: BaseException) -> None:
+        self.status.setText(f"{self.status.text()}  (a snapshot could not be read: {str(error)[:120]})")
+
+    # --- showing -------------------------------------------------------------------------------
+    def _show_state(self) -> None:
+        state = self.watcher.state
+        if state.steps:
+            steps, losses = zip(*state.steps)
+            self.loss_curve.setData(np.array(steps, float), np.array(losses, float))
+        if state.epochs:
+            epochs, values = zip(*state.epochs)
+            self.val_curve.setData(np.array(epochs, float), np.array(values, float))
+        total = f" of {state.max_epochs}" if state.max_epochs else ""
+        if state.error:
+            text = f"The run stopped: {state.error}"
+        elif state.finished:
+            best = state.checkpoints.get("best", "")
+            mse = state.test_metrics.get("test_mse")
+            text = f"Finished after {_format_seconds(state.elapsed)}" + (f": test MSE {mse:.5f}" if isinstance(mse, float) else "") + (f". Best checkpoint: {best}" if best else "")
+        elif state.epoch is not None:
+            text = f"Epoch {state.epoch + 1}{total} done, {_format_seconds(state.elapsed)} so far, about {_format_seconds(state.eta)} to go"
+        else:
+            text = "Started; waiting for the first epoch…"
+        self.status.setText(text)
+
+    def show_epoch(self, epoch: int) -> None:
+        points = self.maps[epoch]
+        labels = self.labels if self.labels is not None and len(self.labels) == len(points) else np.zeros(len(points), int)
+        brushes = [pg.mkBrush(*DIGIT_COLOURS[int(label) % len(DIGIT_COLOURS)], 160) for label in labels]
+        self.map_points.setData(x=points[:, 0], y=points[:, 1], brush=brushes)
+        self.shown_epoch = epoch
+        self.epoch_label.setText(f"{epoch + 1}")
+
+    def _on_epoch_slider_value_changed(self, index: int) -> None:
+        epochs = sorted(self.maps)
+        if epochs:
+            self._following = index == len(epochs) - 1
+            self.show_epoch(epochs[index])

@@ -1,0 +1,48 @@
+"""Reading a run folder while it is written, and the map aligned epoch to epoch."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import torch
+
+from aegui.core.training_run import RunWatcher, load_snapshot_codes, snapshot_map
+
+
+def test_the_watcher_reads_lines_as_they_are_completed_and_skips_damage(tmp_path):
+    log = tmp_path / "progress.jsonl"
+    watcher = RunWatcher(tmp_path)
+    assert not watcher.poll()  # nothing yet
+    with open(log, "w") as handle:
+        handle.write(json.dumps({"event": "start", "max_epochs": 3, "config": {"model": {"latent_dim": 2}}}) + "\n")
+        handle.write(json.dumps({"event": "step", "step": 10, "train_loss": 0.5, "elapsed": 1.0, "eta": 9.0}) + "\n")
+        handle.write("not json at all\n")
+        handle.write('{"event": "epoch", "epoch": 0, "val_mse": 0.04')  # still being written
+    assert watcher.poll()
+    state = watcher.state
+    assert state.max_epochs == 3 and state.steps == [(10, 0.5)] and state.epochs == [] and state.eta == 9.0
+    with open(log, "a") as handle:
+        handle.write(', "elapsed": 2.0, "eta": 4.0}\n')
+        handle.write(json.dumps({"event": "snapshot", "epoch": 0, "path": "snapshots/epoch-0000.pt"}) + "\n")
+        handle.write(json.dumps({"event": "error", "message": "train loss became nan"}) + "\n")
+    assert watcher.poll()
+    assert state.epochs == [(0, 0.04)] and state.epoch == 0 and state.snapshots[0] == tmp_path / "snapshots" / "epoch-0000.pt"
+    assert state.error == "train loss became nan" and not watcher.poll()
+
+
+def test_the_map_of_an_epoch_is_turned_and_flipped_to_match_the_one_before():
+    rng = np.random.default_rng(0)
+    codes = rng.normal(size=(500, 6)) * np.array([5.0, 3.0, 1.0, 0.5, 0.2, 0.1])
+    angle = 2.0
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]) @ np.diag([1.0, -1.0])  # turned and mirrored
+    previous = snapshot_map(codes) @ rotation  # how the same digits lay the epoch before
+    unaligned = snapshot_map(codes)
+    aligned = snapshot_map(codes, previous=previous)
+    assert np.abs(aligned - previous).max() < 1e-9 and np.abs(unaligned - previous).max() > 1.0
+
+
+def test_snapshot_codes_load_weights_only(tmp_path):
+    torch.save({"codes": torch.ones(4, 3), "labels": torch.arange(4), "state_dict": {}}, tmp_path / "s.pt")
+    codes, labels = load_snapshot_codes(tmp_path / "s.pt")
+    assert codes.shape == (4, 3) and list(labels) == [0, 1, 2, 3]
