@@ -126,3 +126,21 @@ def snapshot_map(codes: np.ndarray, previous: np.ndarray | None = None) -> np.nd
         u, _, vt = np.linalg.svd(points.T @ previous)
         points = points @ (u @ vt)
     return points
+
+
+def load_snapshot_network(path: Path):
+    """The autoencoder of a snapshot (weights-only read, the hyperparameters checked by the
+    same schema as a checkpoint's, a strict load), ready to decode."""
+    import torch
+
+    from aegui.core.model_format import network_hparams
+    from aegui.core.networks import build_autoencoder
+
+    snapshot = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(snapshot, dict) or not isinstance(snapshot.get("state_dict"), dict) or not isinstance(snapshot.get("hyper_parameters"), dict):
+        raise ValueError(f"{path.name} is not a progress snapshot")
+    network = build_autoencoder(network_hparams(snapshot["hyper_parameters"]))
+    weights = {name: value for name, value in snapshot["state_dict"].items() if type(value) is torch.Tensor and torch.isfinite(value).all()}
+    network.load_state_dict(weights, strict=True)
+    network.eval().requires_grad_(False)
+    return network

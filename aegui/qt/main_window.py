@@ -214,7 +214,7 @@ class MainWindow(QMainWindow):
         self.explore_dock = self._add_dock("Explore the code", "explore", self.explore_tabs, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.resizeDocks([self.explore_dock], [160], Qt.Orientation.Vertical)
 
-        self.training_view = TrainingRunView(self.executor)
+        self.training_view = TrainingRunView(self.executor, explorer)
         self.training_dock = self._add_dock("Training run", "training", self.training_view, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.explore_dock, self.training_dock)
         self.explore_dock.raise_()

@@ -16,7 +16,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
-from aegui.core.training_run import RunWatcher, load_snapshot_codes, snapshot_map
+from aegui.core.model_format import IMAGE_SIZE
+from aegui.core.training_run import RunWatcher, load_snapshot_codes, load_snapshot_network, snapshot_map
+from aegui.qt.painting.pixel_images import PixelImageRow
 from aegui.qt.views.latent_map import DIGIT_COLOURS
 
 TRAINING = "training"
@@ -31,9 +33,14 @@ def _format_seconds(seconds: float | None) -> str:
 
 
 class TrainingRunView(QWidget):
-    def __init__(self, executor, parent=None):
+    def __init__(self, executor, explorer=None, parent=None):
         super().__init__(parent)
         self._executor = executor
+        self._explorer = explorer
+        self.sketch_row = PixelImageRow(2, captions=["loaded model", "this epoch"])
+        self.sketch_row.setMinimumSize(120, 70)
+        self.sketch_row.setToolTip("Your sketch reconstructed by the loaded model and by the run's model at the epoch on the slider")
+        self._networks: dict[int, object] = {}
         self.watcher: RunWatcher | None = None
         self.maps: dict[int, np.ndarray] = {}  # epoch -> aligned 2-D map of the snapshot's digits
         self.labels: np.ndarray | None = None
@@ -61,6 +68,7 @@ class TrainingRunView(QWidget):
         plots.addWidget(self.loss_plot, 1)
         plots.addWidget(self.val_plot, 1)
         plots.addWidget(self.map_plot, 1)
+        plots.addWidget(self.sketch_row)
         replay = QHBoxLayout()
         replay.addWidget(QLabel("Map at epoch"))
         replay.addWidget(self.epoch_slider, 1)
@@ -78,6 +86,7 @@ class TrainingRunView(QWidget):
     def watch(self, folder: str | Path) -> None:
         self.watcher = RunWatcher(folder)
         self.maps, self.labels, self._following = {}, None, True
+        self._networks = {}
         self.epoch_slider.setEnabled(False)
         self.map_points.clear()
         self.status.setText(f"Watching {Path(folder)} …")
@@ -156,6 +165,29 @@ class TrainingRunView(QWidget):
         self.map_points.setData(x=points[:, 0], y=points[:, 1], brush=brushes)
         self.shown_epoch = epoch
         self.epoch_label.setText(f"{epoch + 1}")
+        self._show_sketch(epoch)
+
+    def _show_sketch(self, epoch: int) -> None:
+        """The sketch on the canvas as the loaded model and the run's model at ``epoch`` rebuild it
+        (the snapshot's network is built on the ``training`` channel)."""
+        analysis = self._explorer.analysis if self._explorer is not None else None
+        if analysis is None or analysis.input_image is None or self.watcher is None or epoch not in self.watcher.state.snapshots:
+            return
+        image, path, networks = analysis.input_image, self.watcher.state.snapshots[epoch], self._networks
+
+        def rebuild():
+            import torch
+
+            if epoch not in networks:
+                networks[epoch] = load_snapshot_network(path)
+            with torch.no_grad():
+                return networks[epoch](torch.from_numpy(np.ascontiguousarray(image)).reshape(1, 1, IMAGE_SIZE, IMAGE_SIZE))[0, 0].numpy()
+
+        def done(reconstruction) -> None:
+            if getattr(self, "shown_epoch", None) == epoch:
+                self.sketch_row.set_images([analysis.reconstruction, reconstruction], ["loaded model", f"epoch {epoch + 1}"])
+
+        self._executor.submit(TRAINING + "-sketch", rebuild, done, lambda error: None)
 
     def _on_epoch_slider_value_changed(self, index: int) -> None:
         epochs = sorted(self.maps)
