@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from aegui.core.anomaly import NOT_A_DIGIT_ABOVE, AnomalyScorer, error_percentile
+from aegui.core.anomaly import NOT_A_DIGIT_ABOVE, AnomalyScorer, percentiles
 from aegui.core.checkpoint import load_model
 from aegui.core.model_format import TEST_METRICS, format_metric
 from aegui.core.resources import load_near_ood
@@ -74,9 +74,9 @@ def evaluate(checkpoint: Path, data_dir: Path | None = None, fashion_dir: Path |
         """(combined or reconstruction score, its percentile among held-out digits) per image."""
         if scorer is None:
             values = errors.double().numpy()
-            return values, np.array([error_percentile(value, error_quantiles) for value in values])
+            return values, percentiles(values, error_quantiles)
         values = scorer.score_batch(errors.numpy(), codes.numpy(), torch.softmax(codes @ weight.T + bias, 1).numpy())
-        return values, np.array([error_percentile(value, scorer.verdict_quantiles) for value in values])
+        return values, percentiles(values, scorer.verdict_quantiles)
 
     test_scores, test_percentiles = scored(test_codes, test_errors)
     near = load_near_ood("report")

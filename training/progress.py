@@ -27,9 +27,9 @@ import pytorch_lightning as pl
 import torch
 
 from aegui.core.resources import load_reference_digits
+from aegui.core.training_run import PROGRESS_FILE
 from training.atomic_save import save_atomically
 
-PROGRESS_FILE = "progress.jsonl"
 SNAPSHOT_DIGITS = 1000  # reference digits encoded per snapshot (the app's map shows these)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from aegui.core.anomaly import ANOMALY_FEATURES, anomaly_features, percentiles
+from aegui.core.anomaly import ANOMALY_FEATURES, anomaly_features, verdict_statistic
 from aegui.core.model_format import ERROR_QUANTILE_COUNT, IMAGE_SIZE, N_CLASSES
 from aegui.core.networks import Autoencoder
 from aegui.core.resources import load_near_ood
@@ -181,7 +181,7 @@ def fit_anomaly_scorer(
     feature_quantiles = torch.stack([error_quantiles(torch.from_numpy(val_features[:, i])) for i in range(len(ANOMALY_FEATURES))])
     score_quantiles = error_quantiles(val_scores)
     # the verdict statistic (AnomalyScorer.verdict_statistics) on the same held-out digits
-    verdict_values = np.maximum(percentiles(val_scores.numpy(), score_quantiles.numpy()), percentiles(val_features[:, 0], feature_quantiles[0].numpy()))
+    verdict_values = verdict_statistic(val_scores.numpy(), val_features[:, 0], score_quantiles.numpy(), feature_quantiles[0].numpy())
     return {
         "reference_codes": reference.float(),
         "feature_quantiles": feature_quantiles,

@@ -47,6 +47,13 @@ def percentiles(values: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
     return np.interp(np.asarray(values, dtype=np.float64), quantiles, np.linspace(0.0, 100.0, len(quantiles)), left=0.0, right=100.0)
 
 
+def verdict_statistic(combined_scores: np.ndarray, reconstruction_features: np.ndarray, score_quantiles: np.ndarray, reconstruction_quantiles: np.ndarray) -> np.ndarray:
+    """The larger of two percentiles among held-out digits: the combined score's and the
+    reconstruction error's (see ``AnomalyScorer.verdict_statistics``); training ranks it once
+    more among the held-out digits to make ``verdict_quantiles``."""
+    return np.maximum(percentiles(combined_scores, score_quantiles), percentiles(reconstruction_features, reconstruction_quantiles))
+
+
 def verdict(percentile: float) -> str:
     if percentile <= TYPICAL_BELOW:
         return VERDICTS[0]
@@ -142,10 +149,7 @@ class AnomalyScorer:
         reconstruction error's. The combiner learns from characters that decoders rebuild
         well; the maximum keeps what the decoder cannot rebuild at all (a scribble) flagged
         too, and ranking it again among held-out digits keeps 1 % of them above the 99th."""
-        features = np.atleast_2d(features)
-        combined = percentiles(self.scores(features), self.score_quantiles)
-        reconstruction = percentiles(features[:, 0], self.feature_quantiles[0])
-        return np.maximum(combined, reconstruction)
+        return verdict_statistic(self.scores(features), np.atleast_2d(features)[:, 0], self.score_quantiles, self.feature_quantiles[0])
 
     def scores(self, features: np.ndarray) -> np.ndarray:
         return ((np.asarray(features, dtype=np.float64) - self.feature_mean) / self.feature_std) @ self.weight + self.bias

@@ -167,6 +167,8 @@ def default_cache_dir() -> Path:
 
 _OPTIONAL_MODULES = {"umap": "umap", "tsne": "openTSNE"}
 PROJECTION_METHODS = ("pca", "umap", "tsne")
+# Map points (clicks, the view's pan) are held within this many map widths of the reference digits.
+MAP_LIMIT_WIDTHS = 3.0
 PROJECTION_LABELS = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
 
 

@@ -19,7 +19,7 @@ from aegui.core.anomaly import AnomalyScorer, error_percentile, reconstruction_e
 from aegui.core.checkpoint import LoadedModel, load_model
 from aegui.core.errors import CheckpointError
 from aegui.core.model_format import ERROR_QUANTILE_COUNT, IMAGE_SIZE
-from aegui.core.projection import Projection, fit_projection
+from aegui.core.projection import MAP_LIMIT_WIDTHS, Projection, fit_projection
 from aegui.core.resources import ReferenceDigits
 
 SLIDER_STD_RANGE = 3.0
@@ -231,7 +231,8 @@ class ModelSession:
             return None
         low, high = self.map_bounds
         span = high - low
-        return float(np.clip(x, low[0] - 3 * span[0], high[0] + 3 * span[0])), float(np.clip(y, low[1] - 3 * span[1], high[1] + 3 * span[1]))
+        margin = MAP_LIMIT_WIDTHS * span
+        return float(np.clip(x, low[0] - margin[0], high[0] + margin[0])), float(np.clip(y, low[1] - margin[1], high[1] + margin[1]))
 
     # --- live questions --------------------------------------------------------------------
     def encode(self, image: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-PROGRESS_FILE = "progress.jsonl"
+PROGRESS_FILE = "progress.jsonl"  # written by training/progress.py, read here
 MAX_LINE = 1 << 20  # a progress line is a few hundred bytes; longer ones are skipped
 
 

@@ -58,7 +58,10 @@ def test_codes_from_absurd_map_points_and_sliders_are_finite_and_bounded(qtbot, 
     code = explorer.analysis.code
     assert code[0] == np.float32(mean[0]) and code[1] == np.float32(mean[1] + 50.0 * std[1])
     assert np.isfinite(window.latent_map.marker_position()).all()
-    assert explorer.set_map_point(float("nan"), 0.0) is None  # not a point: ignored
+    before = explorer.code.copy()
+    explorer.set_map_point(float("nan"), 0.0)  # not a point: ignored, the code stays
+    wait_until_idle(qtbot, window)
+    assert np.array_equal(explorer.code, before) and explorer.origin == "sliders"
 
 
 def test_a_double_click_on_the_map_resets_its_view(qtbot, window):

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
+from aegui.core.explorer import DIRECTION
 from aegui.core.model_format import IMAGE_SIZE
 from aegui.qt.painting.pixel_images import PixelImageRow
 
@@ -269,7 +270,7 @@ class DirectionPanel(QWidget):
 
     def _on_explorer_analysis_changed(self, analysis: Analysis) -> None:
         """A code that came from elsewhere (a stroke, the sliders) is the new starting point."""
-        if analysis.origin == "direction":
+        if analysis.origin == DIRECTION:
             return
         for slider in self.sliders.values():
             if slider.value() != 0:

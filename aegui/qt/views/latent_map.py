@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainterPath, QTransform
 from PySide6.QtWidgets import QComboBox, QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem, QLabel
 
-from aegui.core.projection import PROJECTION_LABELS, PROJECTION_METHODS, available_methods
+from aegui.core.projection import MAP_LIMIT_WIDTHS, PROJECTION_LABELS, PROJECTION_METHODS, available_methods
 from aegui.qt.painting.fixed_plot import cache_axes, cache_in_device_pixels, repaint_one_rect
 
 if TYPE_CHECKING:
@@ -167,7 +167,8 @@ class LatentMap(pg.PlotWidget):
         # Pan and zoom stay where the digits are: at most three map widths off them, no further
         # out than ten times their extent, no closer in than a thousandth of it.
         plot.getViewBox().setLimits(
-            xMin=float(low[0] - 3 * span[0]), xMax=float(high[0] + 3 * span[0]), yMin=float(low[1] - 3 * span[1]), yMax=float(high[1] + 3 * span[1]),
+            xMin=float(low[0] - MAP_LIMIT_WIDTHS * span[0]), xMax=float(high[0] + MAP_LIMIT_WIDTHS * span[0]),
+            yMin=float(low[1] - MAP_LIMIT_WIDTHS * span[1]), yMax=float(high[1] + MAP_LIMIT_WIDTHS * span[1]),
             maxXRange=float(10 * span[0]), maxYRange=float(10 * span[1]), minXRange=float(span[0] / 1000), minYRange=float(span[1] / 1000),
         )  # fmt: skip
         self._home_range = (low, high)
