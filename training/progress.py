@@ -7,7 +7,12 @@
 - ``{"event": "epoch", "time", "epoch", "step", "val_mse", "val_loss", "elapsed", "eta"}`` after each validation
 - ``{"event": "snapshot", "time", "epoch", "path"}`` when a snapshot is written
 - ``{"event": "end", "time", "elapsed", "checkpoints": {"best": path, "last": path}, "test_metrics": {...}}``
+- ``{"event": "stopping", "time", "epoch", "step"}`` when a stop was asked for (below)
 - ``{"event": "error", "time", "message"}`` if the run stops with an error, in plain words
+
+A file named ``stop-requested`` in ``DIR`` asks the run to stop after the step it is on: it
+validates, keeps ``last.ckpt`` (resume with ``--ckpt_path last``), computes the app's statistics
+and ends with ``"stopped": true`` in its end line. Any rank that sees the file stops them all.
 
 ``elapsed`` and ``eta`` are seconds; ``eta`` is the remaining steps at the mean pace so far.
 At each validation ``DIR/snapshots/epoch-NNNN.pt`` holds, for ``torch.load(weights_only=True)``:
@@ -27,6 +32,7 @@ import pytorch_lightning as pl
 import torch
 
 from aegui.core.resources import load_reference_digits
+from aegui.core.training_plan import STOP_FILE
 from aegui.core.training_run import PROGRESS_FILE
 from training.atomic_save import save_atomically
 
@@ -38,6 +44,8 @@ class ProgressStream(pl.Callback):
         self.folder = Path(progress_dir)
         self._started = 0.0
         self._digits = None
+        self._created = time.time()
+        self.stop_requested = False
 
     # --- writing -------------------------------------------------------------------------------
     def _write(self, trainer: pl.Trainer, event: str, **fields) -> None:
@@ -59,12 +67,19 @@ class ProgressStream(pl.Callback):
     # --- Lightning hooks -----------------------------------------------------------------------
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._started = time.perf_counter()
+        self.stop_requested = False
+        stop_file = self.folder / STOP_FILE
+        # a request older than this process was left by an earlier run; one made since is this run's
+        if trainer.is_global_zero and stop_file.exists() and stop_file.stat().st_mtime < self._created:
+            stop_file.unlink(missing_ok=True)
+        trainer.strategy.barrier()
         datamodule = trainer.datamodule
         config = {"model": dict(pl_module.hparams), "data": dict(datamodule.hparams) if datamodule is not None else {}}
         steps = trainer.num_training_batches if isinstance(trainer.num_training_batches, int) else None
         self._write(trainer, "start", config=config, device=str(pl_module.device), max_epochs=trainer.max_epochs, steps_per_epoch=steps)
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs, batch, batch_idx: int) -> None:
+        self._check_stop_request(trainer)
         if trainer.global_step % max(trainer.log_every_n_steps, 1) != 0:
             return
         loss = outputs["loss"] if isinstance(outputs, dict) else outputs
@@ -99,7 +114,22 @@ class ProgressStream(pl.Callback):
             annotated = getattr(callback, "annotated", None)
             if annotated:
                 metrics = next(iter(annotated.values()))["test_metrics"]
-        self._write(trainer, "end", elapsed=time.perf_counter() - self._started, checkpoints=checkpoints, test_metrics=metrics)
+        self._write(trainer, "end", elapsed=time.perf_counter() - self._started, checkpoints=checkpoints, test_metrics=metrics, stopped=self.stop_requested)
+        if trainer.is_global_zero:
+            (self.folder / STOP_FILE).unlink(missing_ok=True)
+
+    def _check_stop_request(self, trainer: pl.Trainer) -> None:
+        """Stop after this step when ``stop-requested`` exists; Lightning then validates (the
+        early-stopping path), saves ``last.ckpt`` and ends the fit normally."""
+        if self.stop_requested:
+            return
+        seen = (self.folder / STOP_FILE).exists()
+        if trainer.world_size > 1:
+            seen = trainer.strategy.reduce_boolean_decision(seen, all=False)
+        if seen:
+            self.stop_requested = True
+            trainer.should_stop = True
+            self._write(trainer, "stopping", epoch=trainer.current_epoch, step=trainer.global_step)
 
     def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
         self._write(trainer, "error", message=str(exception).splitlines()[0] if str(exception) else type(exception).__name__)

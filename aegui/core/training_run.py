@@ -9,6 +9,7 @@ Snapshots are read with the app's own rules: ``torch.load(weights_only=True)``, 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,10 @@ class RunState:
     checkpoints: dict = field(default_factory=dict)
     test_metrics: dict = field(default_factory=dict)
     error: str | None = None
+    stopping: bool = False  # a stop was asked for and the run has seen it
+    stopped: bool = False  # the run ended because a stop was asked for (resumable)
+    skipped_lines: int = 0  # lines that were not progress records (damaged, foreign, too long)
+    starts: int = 0  # 1 for a run, 2 and more once it was resumed
 
     @property
     def epoch(self) -> int | None:
@@ -56,30 +61,41 @@ class RunWatcher:
             return False
         complete = data.rfind(b"\n") + 1  # a last line without its newline is still being written
         if complete == 0:
+            if len(data) > MAX_LINE:  # no progress line is this long: skip it instead of waiting
+                self._offset += len(data)
+                self.state.skipped_lines += 1
+                return True
             return False
         self._offset += complete
-        changed = False
-        for line in data[:complete].splitlines():
-            if not line.strip() or len(line) > MAX_LINE:
-                continue
+        lines = [line for line in data[:complete].splitlines() if line.strip()]
+        for line in lines:
             try:
-                record = json.loads(line)
+                record = json.loads(line) if len(line) <= MAX_LINE else None
             except (ValueError, RecursionError):
-                continue
-            if isinstance(record, dict):
-                changed |= self._apply(record)
-        return changed
+                record = None
+            if not isinstance(record, dict) or not self._apply(record):
+                self.state.skipped_lines += 1
+        return bool(lines)
 
     def _apply(self, record: dict) -> bool:
         state, event = self.state, record.get("event")
-        number = lambda key: record.get(key) if isinstance(record.get(key), (int, float)) and not isinstance(record.get(key), bool) else None  # noqa: E731
-        if event == "start":
+        number = lambda key: _finite_number(record.get(key))  # noqa: E731
+        if event == "start":  # a run, or the same run resumed: what ended it before is over
             state.config = record.get("config") if isinstance(record.get("config"), dict) else {}
             state.max_epochs = number("max_epochs")
+            state.finished, state.error, state.stopping, state.stopped = False, None, False, False
+            state.starts += 1
         elif event == "step" and number("step") is not None and number("train_loss") is not None:
-            state.steps.append((int(number("step")), float(number("train_loss"))))
+            step = int(number("step"))
+            # a resumed run repeats the steps after its checkpoint: the new ones replace them
+            state.steps = [entry for entry in state.steps if entry[0] < step]
+            state.steps.append((step, float(number("train_loss"))))
         elif event == "epoch" and number("epoch") is not None:
-            state.epochs.append((int(number("epoch")), float(number("val_mse")) if number("val_mse") is not None else float("nan")))
+            epoch = int(number("epoch"))
+            state.epochs = [entry for entry in state.epochs if entry[0] < epoch]
+            state.epochs.append((epoch, float(number("val_mse")) if number("val_mse") is not None else float("nan")))
+        elif event == "stopping":
+            state.stopping = True
         elif event == "snapshot" and number("epoch") is not None and isinstance(record.get("path"), str):
             path = Path(record["path"])
             state.snapshots[int(number("epoch"))] = path if path.is_absolute() else self.folder / path
@@ -87,6 +103,7 @@ class RunWatcher:
             state.finished = True
             state.checkpoints = record.get("checkpoints") if isinstance(record.get("checkpoints"), dict) else {}
             state.test_metrics = record.get("test_metrics") if isinstance(record.get("test_metrics"), dict) else {}
+            state.stopped = record.get("stopped") is True
         elif event == "error":
             state.error = str(record.get("message", ""))[:300]
         else:
@@ -96,6 +113,13 @@ class RunWatcher:
         if event in ("step", "epoch"):
             state.eta = float(number("eta")) if number("eta") is not None else None
         return True
+
+
+def _finite_number(value) -> float | int | None:
+    """A number from a line, or None: not a bool, not NaN or infinite (JSON's 1e400 is inf)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value if math.isfinite(value) and abs(value) < 1e15 else None
 
 
 def load_snapshot_codes(path: Path) -> tuple[np.ndarray, np.ndarray]:

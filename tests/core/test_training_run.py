@@ -29,6 +29,54 @@ def test_the_watcher_reads_lines_as_they_are_completed_and_skips_damage(tmp_path
     assert watcher.poll()
     assert state.epochs == [(0, 0.04)] and state.epoch == 0 and state.snapshots[0] == tmp_path / "snapshots" / "epoch-0000.pt"
     assert state.error == "train loss became nan" and not watcher.poll()
+    assert state.skipped_lines == 1  # the line that was not JSON, counted
+
+
+def test_a_resumed_run_replaces_the_steps_it_repeats_and_clears_how_it_ended(tmp_path):
+    lines = [
+        {"event": "start", "max_epochs": 4},
+        *({"event": "step", "step": step, "train_loss": 1.0} for step in (10, 20, 30, 40)),
+        {"event": "epoch", "epoch": 0, "val_mse": 0.05},
+        {"event": "epoch", "epoch": 1, "val_mse": 0.04},
+        {"event": "stopping", "epoch": 1, "step": 40},
+        {"event": "end", "checkpoints": {"last": "checkpoints/last.ckpt"}, "stopped": True},
+    ]
+    (tmp_path / "progress.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    watcher = RunWatcher(tmp_path)
+    watcher.poll()
+    state = watcher.state
+    assert state.finished and state.stopped and state.stopping and state.starts == 1
+    resumed = [
+        {"event": "start", "max_epochs": 4},
+        {"event": "step", "step": 30, "train_loss": 0.5},  # the last checkpoint was at step 25
+        {"event": "epoch", "epoch": 1, "val_mse": 0.03},
+    ]
+    with open(tmp_path / "progress.jsonl", "a") as handle:
+        handle.write("".join(json.dumps(line) + "\n" for line in resumed))
+    watcher.poll()
+    assert not state.finished and not state.stopped and not state.stopping and state.starts == 2
+    assert state.steps == [(10, 1.0), (20, 1.0), (30, 0.5)] and state.epochs == [(0, 0.05), (1, 0.03)]
+
+
+def test_malformed_lines_are_skipped_and_counted_never_a_crash(tmp_path):
+    damaged = [
+        b"[1, 2, 3]",  # JSON but not a record
+        b'{"event": "step", "step": "ten", "train_loss": 0.1}',  # wrong types
+        b'{"event": "epoch", "epoch": true}',
+        b'{"event": "snapshot", "epoch": 3, "path": 7}',
+        b'{"event": "who knows"}',
+        b"\xff\xfe binary \x00",
+        b"[" * 100_000,  # nested beyond the parser
+        b'{"event": "step", "step": 1e400, "train_loss": 0.1}',
+    ]
+    (tmp_path / "progress.jsonl").write_bytes(b"\n".join(damaged) + b"\n" + json.dumps({"event": "epoch", "epoch": 0, "val_mse": 0.1}).encode() + b"\n")
+    watcher = RunWatcher(tmp_path)
+    assert watcher.poll()
+    assert watcher.state.epochs == [(0, 0.1)] and watcher.state.steps == [] and watcher.state.snapshots == {}
+    assert watcher.state.skipped_lines == len(damaged)
+    with open(tmp_path / "progress.jsonl", "ab") as handle:  # a line that never ends is not waited for forever
+        handle.write(b"x" * (2 << 20))
+    assert watcher.poll() and watcher.state.skipped_lines == len(damaged) + 1
 
 
 def test_the_map_of_an_epoch_is_turned_and_flipped_to_match_the_one_before():

@@ -310,3 +310,32 @@ def test_a_failed_run_writes_its_error_in_plain_words(tiny_mnist_dir, tmp_path):
         cli_main(fit_args(tiny_mnist_dir, tmp_path / "run", "--trainer.max_epochs", "1", "--model.learning_rate", "1e30", "--progress-dir", str(progress)))
     last = json.loads((progress / "progress.jsonl").read_text().splitlines()[-1])
     assert last["event"] == "error" and "loss became nan" in last["message"]
+
+
+def test_every_flag_of_the_train_dialogs_command_is_accepted_by_fit(tiny_mnist_dir, tmp_path, capsys):
+    from aegui.core.training_plan import PRESETS, TrainingPlan, apply_preset
+
+    for name in PRESETS:
+        plan = apply_preset(TrainingPlan(output_dir=str(tmp_path / "run"), data_dir=str(tiny_mnist_dir)), name)
+        with pytest.raises(SystemExit) as printed:
+            cli_main([*plan.fit_arguments(), "--print_config"])
+        assert printed.value.code in (0, None), name
+        config = capsys.readouterr().out
+        assert f"latent_dim: {plan.latent_dim}" in config and f"max_epochs: {plan.max_epochs}" in config and str(tiny_mnist_dir) in config
+
+
+def test_a_stop_request_ends_the_run_resumably_and_resume_finishes_it(tiny_mnist_dir, tmp_path):
+    progress = tmp_path / "progress"
+    args = fit_args(tiny_mnist_dir, tmp_path / "run", "--trainer.max_epochs", "4", "--trainer.log_every_n_steps", "2", "--progress-dir", str(progress))
+    cli_main([*args, "--trainer.callbacks+=tests.training.kill_switch.RequestStop", "--trainer.callbacks.init_args.progress_dir", str(progress)])
+    events = [json.loads(line) for line in (progress / "progress.jsonl").read_text().splitlines()]
+    kinds = [event["event"] for event in events]
+    assert "stopping" in kinds and events[-1]["event"] == "end" and events[-1]["stopped"] is True
+    assert kinds.count("epoch") == 2  # epoch 0, then epoch 1 validated where it stopped
+    last = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)
+    assert last["epoch"] == 1 and STATISTICS_KEY in last and not (progress / "stop-requested").exists()
+    cli_main([*args, "--ckpt_path", "last"])
+    events = [json.loads(line) for line in (progress / "progress.jsonl").read_text().splitlines()]
+    assert [event["event"] for event in events].count("start") == 2 and events[-1]["event"] == "end" and events[-1]["stopped"] is False
+    final = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)
+    assert final["epoch"] == 3 and final["global_step"] > last["global_step"]

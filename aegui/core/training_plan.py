@@ -1,0 +1,174 @@
+"""What the Train dialog asks for, as the exact ``aegui-train fit`` command it runs.
+
+Qt-free and Lightning-free: the app builds the command here, shows it to the user (who can copy
+it to a bigger machine) and starts it as a separate process, so Lightning never enters the GUI
+process. The run folder holds everything: checkpoints, logs, the progress stream, the output.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import sys
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from aegui.core.model_format import HYPERPARAMETERS
+
+PROGRESS_SUBDIR = "progress"  # the run folder's --progress-dir
+OUTPUT_LOG = "output.log"  # what the process printed (its terminal), kept beside the checkpoints
+STOP_FILE = "stop-requested"  # written into the progress folder to ask a run to stop gracefully
+NICENESS = 10  # the run's scheduling priority under the app: drawing stays smooth
+
+DATA_SOURCES = {
+    "folder": "an MNIST-format folder (four IDX files)",
+    "download": "MNIST, downloaded once into the cache",
+    "fashion-mnist": "Fashion-MNIST (installed, or downloaded)",
+}
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """One training run. Every field maps to one flag of ``aegui-train fit``."""
+
+    output_dir: str
+    data_source: str = "folder"
+    data_dir: str = ""
+    limit_train: int = 0  # 0: the whole training file
+    architecture: str = "conv"
+    latent_dim: int = 32
+    hidden_dim: int = 256
+    hidden_layers: int = 1
+    channels: int = 16
+    variational: bool = False
+    beta: float = 1.0
+    classifier_weight: float = 0.05
+    augmentation: float = 0.5
+    learning_rate: float = 3e-3
+    max_epochs: int = 20
+    batch_size: int = 128
+
+    def problems(self) -> list[str]:
+        """Why this plan cannot run, in words the dialog shows (empty when it can)."""
+        found = []
+        for name in ("architecture", "latent_dim", "hidden_dim", "hidden_layers", "channels", "variational", "beta", "classifier_weight", "augmentation", "learning_rate"):
+            problem = HYPERPARAMETERS[name].problem(getattr(self, name))
+            if problem:
+                found.append(problem)
+        if self.data_source not in DATA_SOURCES:
+            found.append(f"unknown data source {self.data_source!r}")
+        if self.data_source == "folder" and not self.data_dir.strip():
+            found.append("choose the folder that holds the MNIST IDX files")
+        if not self.output_dir.strip():
+            found.append("choose an output folder")
+        if not 1 <= self.max_epochs <= 10_000:
+            found.append("epochs must be from 1 to 10000")
+        if self.limit_train < 0:
+            found.append("the training-set limit must be 0 (all) or more")
+        return found
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.output_dir).expanduser()
+
+    @property
+    def progress_dir(self) -> Path:
+        return self.run_dir / PROGRESS_SUBDIR
+
+    def fit_arguments(self, resume: bool = False) -> list[str]:
+        """The arguments after ``aegui-train``: fit, then data, model, trainer and outputs."""
+        run = self.run_dir
+        data = {
+            "folder": ["--data.dataset", "mnist", "--data.data_dir", str(Path(self.data_dir).expanduser()), "--data.download", "false"],
+            "download": ["--data.dataset", "mnist"],
+            "fashion-mnist": ["--data.dataset", "fashion-mnist"],
+        }[self.data_source]
+        if self.limit_train:
+            data += ["--data.limit_train", str(self.limit_train)]
+        model = [
+            "--model.architecture", self.architecture,
+            "--model.latent_dim", str(self.latent_dim),
+            "--model.hidden_dim", str(self.hidden_dim),
+            "--model.hidden_layers", str(self.hidden_layers),
+            "--model.channels", str(self.channels),
+            "--model.variational", str(self.variational).lower(),
+            "--model.beta", f"{self.beta:g}",
+            "--model.classifier_weight", f"{self.classifier_weight:g}",
+            "--model.augmentation", f"{self.augmentation:g}",
+            "--model.learning_rate", f"{self.learning_rate:g}",
+        ]  # fmt: skip
+        trainer = [
+            "--trainer.max_epochs", str(self.max_epochs),
+            "--trainer.accelerator", "auto",
+            "--trainer.log_every_n_steps", "10",
+            "--trainer.default_root_dir", str(run),
+            "--checkpoint.dirpath", str(run / "checkpoints"),
+            "--data.batch_size", str(self.batch_size),
+            "--progress-dir", str(self.progress_dir),
+        ]  # fmt: skip
+        return ["fit", *data, *model, *trainer, *(["--ckpt_path", "last"] if resume else [])]
+
+    def shell_command(self, resume: bool = False) -> str:
+        """The command as a user types it (quoted for a POSIX shell)."""
+        return shlex.join(["aegui-train", *self.fit_arguments(resume)])
+
+    def process_command(self, resume: bool = False) -> tuple[str, list[str]]:
+        """(program, arguments) the app starts: this Python's ``-m training``, at a lower
+        priority through ``nice`` where the system has it."""
+        command = [sys.executable, "-m", "training", *self.fit_arguments(resume)]
+        nice = shutil.which("nice")
+        if nice:
+            command = [nice, "-n", str(NICENESS), *command]
+        return command[0], command[1:]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict, output_dir: str = "") -> TrainingPlan:
+        """A plan from remembered values; anything missing, unknown or of the wrong type falls
+        back to the default, so a damaged settings file never breaks the dialog."""
+        plan = cls(output_dir=output_dir)
+        fields = {}
+        for name, default in asdict(plan).items():
+            value = values.get(name, default) if isinstance(values, dict) else default
+            if type(value) is type(default) or (isinstance(default, float) and type(value) is int):
+                fields[name] = type(default)(value)
+        return replace(plan, **fields)
+
+
+PRESETS: dict[str, dict] = {
+    "Quick look (about 2 minutes on 2 CPU cores)": {
+        "latent_dim": 16, "hidden_dim": 128, "hidden_layers": 1, "channels": 8, "limit_train": 10_000,
+        "max_epochs": 10, "classifier_weight": 0.05, "augmentation": 0.0, "variational": False,
+    },
+    "The bundled default (k = 32, 120 epochs)": {
+        "architecture": "conv", "latent_dim": 32, "hidden_dim": 256, "hidden_layers": 1, "channels": 16,
+        "learning_rate": 3e-3, "classifier_weight": 0.05, "augmentation": 0.5, "max_epochs": 120, "variational": False,
+    },
+    "A 2-D code (k = 2: the code is the map)": {
+        "architecture": "conv", "latent_dim": 2, "hidden_dim": 512, "hidden_layers": 2, "channels": 16,
+        "classifier_weight": 0.0, "augmentation": 0.5, "max_epochs": 100, "variational": False,
+    },
+    "Variational (VAE, beta = 1)": {
+        "architecture": "conv", "latent_dim": 16, "hidden_dim": 256, "hidden_layers": 1, "channels": 16,
+        "variational": True, "beta": 1.0, "classifier_weight": 0.0, "augmentation": 0.0, "max_epochs": 40,
+    },
+}  # fmt: skip
+
+
+def apply_preset(plan: TrainingPlan, name: str) -> TrainingPlan:
+    return replace(plan, **PRESETS[name])
+
+
+def request_stop(progress_dir: str | Path) -> Path:
+    """Ask the run writing ``progress_dir`` to stop after the step it is on (it validates,
+    keeps ``last.ckpt`` and computes the app's statistics, so the run can be resumed)."""
+    path = Path(progress_dir) / STOP_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("stop\n", encoding="utf-8")
+    return path
+
+
+def clear_stop_request(progress_dir: str | Path) -> None:
+    (Path(progress_dir) / STOP_FILE).unlink(missing_ok=True)

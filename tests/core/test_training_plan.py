@@ -1,0 +1,65 @@
+"""The Train dialog's plan: the exact command it shows and runs, and remembered values."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from dataclasses import replace
+
+from aegui.core.training_plan import PRESETS, TrainingPlan, apply_preset, clear_stop_request, request_stop
+
+
+def test_the_shown_command_is_the_run_command_with_aegui_train_in_front(tmp_path):
+    plan = TrainingPlan(output_dir=str(tmp_path / "my run"), data_dir=str(tmp_path / "mnist data"), latent_dim=8, limit_train=5000, variational=True, beta=0.5)
+    shown = shlex.split(plan.shell_command())
+    program, arguments = plan.process_command()
+    started = [program, *arguments]
+    assert shown[0] == "aegui-train" and shown[1:] == started[started.index("training") + 1 :]
+    assert started[started.index("training") - 2 :][:2] == [sys.executable, "-m"]
+    flags = dict(zip(shown[2::2], shown[3::2]))
+    assert flags["--model.latent_dim"] == "8" and flags["--data.limit_train"] == "5000" and flags["--model.variational"] == "true"
+    assert flags["--data.data_dir"] == str(tmp_path / "mnist data")  # one argument, spaces and all
+    assert flags["--progress-dir"] == str(tmp_path / "my run" / "progress") and flags["--checkpoint.dirpath"] == str(tmp_path / "my run" / "checkpoints")
+    assert "--ckpt_path" not in shown and shlex.split(plan.shell_command(resume=True))[-2:] == ["--ckpt_path", "last"]
+
+
+def test_the_run_starts_at_a_lower_priority_where_nice_exists(monkeypatch, tmp_path):
+    plan = TrainingPlan(output_dir=str(tmp_path), data_dir=str(tmp_path))
+    monkeypatch.setattr("shutil.which", lambda name: "/usr/bin/nice" if name == "nice" else None)
+    program, arguments = plan.process_command()
+    assert program == "/usr/bin/nice" and arguments[:2] == ["-n", "10"]
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    assert plan.process_command()[0] == sys.executable
+
+
+def test_data_sources_map_to_the_data_flags(tmp_path):
+    plan = TrainingPlan(output_dir=str(tmp_path))
+    assert "--data.data_dir" not in replace(plan, data_source="download").fit_arguments()
+    fashion = replace(plan, data_source="fashion-mnist").fit_arguments()
+    assert fashion[fashion.index("--data.dataset") + 1] == "fashion-mnist"
+
+
+def test_problems_name_what_to_fix(tmp_path):
+    assert TrainingPlan(output_dir=str(tmp_path), data_dir=str(tmp_path)).problems() == []
+    problems = TrainingPlan(output_dir="", data_dir="", latent_dim=0, max_epochs=0).problems()
+    assert any("latent_dim" in p for p in problems) and any("folder" in p and "MNIST" in p for p in problems)
+    assert any("output folder" in p for p in problems) and any("epochs" in p for p in problems)
+
+
+def test_every_preset_is_a_valid_plan_and_remembered_values_survive_damage(tmp_path):
+    plan = TrainingPlan(output_dir=str(tmp_path), data_dir=str(tmp_path))
+    for name in PRESETS:
+        assert apply_preset(plan, name).problems() == [], name
+    remembered = TrainingPlan.from_dict(replace(plan, latent_dim=7, beta=2).to_dict())
+    assert remembered.latent_dim == 7 and remembered.beta == 2.0
+    damaged = TrainingPlan.from_dict({"latent_dim": "seven", "beta": [1], "max_epochs": 3, "nonsense": 1}, output_dir="out")
+    assert damaged.latent_dim == 32 and damaged.beta == 1.0 and damaged.max_epochs == 3 and damaged.output_dir == "out"
+    assert TrainingPlan.from_dict("not a dict").latent_dim == 32
+
+
+def test_a_stop_request_is_a_file_in_the_progress_folder(tmp_path):
+    path = request_stop(tmp_path / "progress")
+    assert path.is_file()
+    clear_stop_request(tmp_path / "progress")
+    assert not path.exists()
+    clear_stop_request(tmp_path / "progress")  # nothing to clear is fine
