@@ -13,6 +13,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from aegui.core.idx import read_images_and_labels, sha256_of
 from aegui.core.paths import cache_dir
+from aegui.core.training_plan import FASHION_MNIST_SYSTEM_DIRS
 from training.download import download_file
 from training.errors import DatasetNotFoundError, DownloadError
 
@@ -50,7 +51,7 @@ DATASETS = {
             "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
             "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
         },
-        system_dirs=("/usr/share/datasets/fashion-mnist",),
+        system_dirs=FASHION_MNIST_SYSTEM_DIRS,
     ),
 }
 

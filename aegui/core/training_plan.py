@@ -7,6 +7,7 @@ process. The run folder holds everything: checkpoints, logs, the progress stream
 
 from __future__ import annotations
 
+import json
 import shlex
 import shutil
 import sys
@@ -17,8 +18,16 @@ from aegui.core.model_format import HYPERPARAMETERS
 
 PROGRESS_SUBDIR = "progress"  # the run folder's --progress-dir
 OUTPUT_LOG = "output.log"  # what the process printed (its terminal), kept beside the checkpoints
+PLAN_FILE = "plan.json"  # the plan of a run the app started, so Resume works after a restart
 STOP_FILE = "stop-requested"  # written into the progress folder to ask a run to stop gracefully
 NICENESS = 10  # the run's scheduling priority under the app: drawing stays smooth
+
+FASHION_MNIST_SYSTEM_DIRS = ("/usr/share/datasets/fashion-mnist",)  # Debian's dataset-fashion-mnist
+
+
+def fashion_mnist_installed() -> bool:
+    return any(Path(folder, "train-images-idx3-ubyte.gz").is_file() or Path(folder, "train-images-idx3-ubyte").is_file() for folder in FASHION_MNIST_SYSTEM_DIRS)
+
 
 DATA_SOURCES = {
     "folder": "an MNIST-format folder (four IDX files)",
@@ -137,8 +146,9 @@ class TrainingPlan:
         return replace(plan, **fields)
 
 
+QUICK_PRESET = "Quick look (about 2 minutes on 2 CPU cores)"
 PRESETS: dict[str, dict] = {
-    "Quick look (about 2 minutes on 2 CPU cores)": {
+    QUICK_PRESET: {
         "latent_dim": 16, "hidden_dim": 128, "hidden_layers": 1, "channels": 8, "limit_train": 10_000,
         "max_epochs": 10, "classifier_weight": 0.05, "augmentation": 0.0, "variational": False,
     },
@@ -161,6 +171,11 @@ def apply_preset(plan: TrainingPlan, name: str) -> TrainingPlan:
     return replace(plan, **PRESETS[name])
 
 
+def matching_preset(plan: TrainingPlan) -> str | None:
+    """The preset whose every value the plan has (None: a plan of the user's own)."""
+    return next((name for name, values in PRESETS.items() if all(getattr(plan, key) == value for key, value in values.items())), None)
+
+
 def request_stop(progress_dir: str | Path) -> Path:
     """Ask the run writing ``progress_dir`` to stop after the step it is on (it validates,
     keeps ``last.ckpt`` and computes the app's statistics, so the run can be resumed)."""
@@ -172,3 +187,24 @@ def request_stop(progress_dir: str | Path) -> Path:
 
 def clear_stop_request(progress_dir: str | Path) -> None:
     (Path(progress_dir) / STOP_FILE).unlink(missing_ok=True)
+
+
+def read_plan(run_dir: str | Path) -> TrainingPlan | None:
+    """The plan the app saved in a run folder it started (None for runs started elsewhere),
+    with the folder where it is now (it may have been moved or synced)."""
+    try:
+        values = json.loads((Path(run_dir) / PLAN_FILE).read_text(encoding="utf-8")[:100_000])
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(values, dict):
+        return None
+    return replace(TrainingPlan.from_dict(values), output_dir=str(run_dir))
+
+
+def run_folder_of(folder: str | Path) -> tuple[Path, Path]:
+    """(run folder, progress folder) for a folder a user picked: the run folder the app made
+    (its progress is in ``progress/``) or a progress folder itself."""
+    folder = Path(folder)
+    if (folder / PROGRESS_SUBDIR / "progress.jsonl").exists() or (folder / PLAN_FILE).exists():
+        return folder, folder / PROGRESS_SUBDIR
+    return folder.parent, folder

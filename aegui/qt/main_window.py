@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import html
 import importlib.metadata
+import json
 import platform
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,7 +41,9 @@ from aegui.core.model_format import CHECKPOINT_SUFFIXES
 from aegui.core.projection import PROJECTION_LABELS, PROJECTION_METHODS, available_methods
 from aegui.core.resources import ICON, bundled_checkpoints
 from aegui.qt.painting.pixel_images import image_to_qimage
-from aegui.qt.settings import EXPORT_DIR, LAST_MODEL_DIR, PROJECTION, WINDOW_GEOMETRY, WINDOW_STATE, Settings
+from aegui.core.training_plan import QUICK_PRESET, TrainingPlan, apply_preset
+from aegui.qt.settings import EXPORT_DIR, LAST_MODEL_DIR, PROJECTION, RUNS_DIR, TRAINING_PLAN, WINDOW_GEOMETRY, WINDOW_STATE, Settings
+from aegui.qt.training_process import TrainingProcess
 from aegui.qt.views.anomaly_meter import AnomalyMeter
 from aegui.qt.views.canvas import SketchPanel
 from aegui.qt.views.decoded_view import DecodedView
@@ -50,6 +54,7 @@ from aegui.qt.views.latent_map import DigitLegend, LatentMap, ProjectionChoice
 from aegui.qt.views.latent_sliders import SliderPanel
 from aegui.qt.views.model_panel import ModelPanel
 from aegui.qt.views.nearest_digits import NearestDigits
+from aegui.qt.views.train_dialog import TrainDialog
 from aegui.qt.views.training_view import TrainingRunView
 
 if TYPE_CHECKING:
@@ -214,7 +219,8 @@ class MainWindow(QMainWindow):
         self.explore_dock = self._add_dock("Explore the code", "explore", self.explore_tabs, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.resizeDocks([self.explore_dock], [160], Qt.Orientation.Vertical)
 
-        self.training_view = TrainingRunView(self.executor, explorer)
+        self.training_process = TrainingProcess(self)
+        self.training_view = TrainingRunView(self.executor, explorer, self.training_process)
         self.training_dock = self._add_dock("Training run", "training", self.training_view, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.explore_dock, self.training_dock)
         self.explore_dock.raise_()
@@ -243,6 +249,8 @@ class MainWindow(QMainWindow):
         for path in bundled_checkpoints():
             self.bundled_menu.addAction(path.stem, lambda p=path: self.open_model(p))
         file_menu.addAction("Compare a sweep &family…", self._on_compare_panel_family_requested)
+        self.train_action = QAction("&Train a model…", self, shortcut=QKeySequence("Ctrl+T"), triggered=self.show_train_dialog)
+        file_menu.addAction(self.train_action)
         file_menu.addAction("&Watch a training run…", self._on_watch_run_triggered)
         file_menu.addSeparator()
         file_menu.addAction("Export sketch as PNG…", self._on_export_sketch_triggered)
@@ -299,6 +307,9 @@ class MainWindow(QMainWindow):
         self.canvas.history_changed.connect(self._on_canvas_history_changed)
         self.compare_panel.family_requested.connect(self._on_compare_panel_family_requested)
         self.compare_panel.files_requested.connect(self._on_compare_panel_files_requested)
+        self.training_view.comparison_requested.connect(self._on_training_view_comparison_requested)
+        self.training_view.run_ended.connect(self._on_training_view_run_ended)
+        self.training_process.start_failed.connect(lambda message: self._show_error("Cannot train", message))
 
     # --- user intent -----------------------------------------------------------------------
     def open_model(self, path: str | Path) -> None:
@@ -326,6 +337,40 @@ class MainWindow(QMainWindow):
         folder = QFileDialog.getExistingDirectory(self, "Run folder (aegui-train fit --progress-dir DIR)", self.settings.read(LAST_MODEL_DIR))
         if folder:
             self.watch_training_run(Path(folder))
+
+    def show_train_dialog(self) -> TrainDialog:
+        """File ▸ Train a model…: last time's choices, in a new run folder; Train starts the run."""
+        try:
+            values = json.loads(self.settings.read(TRAINING_PLAN) or "null")
+        except (ValueError, RecursionError):
+            values = None
+        if isinstance(values, dict):
+            remembered = TrainingPlan.from_dict(values)
+        else:  # a first run: a quick look at MNIST, downloaded once
+            remembered = apply_preset(TrainingPlan(output_dir="", data_source="download"), QUICK_PRESET)
+        runs_dir = Path(self.settings.read(RUNS_DIR))
+        plan = TrainingPlan.from_dict({**remembered.to_dict(), "output_dir": str(runs_dir / time.strftime("run-%Y%m%d-%H%M%S"))})
+        dialog = TrainDialog(plan, self)
+        dialog.accepted.connect(lambda: self.start_training(dialog.plan()))
+        dialog.open()
+        self._train_dialog = dialog
+        return dialog
+
+    def start_training(self, plan: TrainingPlan) -> None:
+        self.settings.write(TRAINING_PLAN, json.dumps(plan.to_dict()))
+        self.settings.write(RUNS_DIR, str(plan.run_dir.parent))
+        if self.training_process.start(plan):
+            self.training_dock.show()
+            self.training_dock.raise_()
+            self.statusBar().showMessage(f"Training in {plan.run_dir} (output in output.log there)", 8000)
+
+    def _on_training_view_comparison_requested(self) -> None:
+        self.explore_tabs.setCurrentWidget(self.compare_panel)
+        self.explore_dock.show()
+        self.explore_dock.raise_()
+
+    def _on_training_view_run_ended(self, status: str) -> None:
+        self.statusBar().showMessage(status, 10000)
 
     def watch_training_run(self, folder: Path) -> None:
         """Show the run that ``aegui-train fit --progress-dir folder`` writes, live."""
@@ -531,7 +576,23 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
             self.open_model(files[0])
 
+    def confirm_stop_training(self) -> bool:
+        """Ask before quitting with a run going; True to stop it and quit."""
+        box = QMessageBox(QMessageBox.Icon.Question, "A training run is going", "Stop the training run and quit?\n\n"
+                          "It stops after its current step and keeps last.ckpt, so Resume can continue it later.", parent=self)
+        stop = box.addButton("Stop the run and quit", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(stop)
+        self._quit_box = box
+        box.exec()
+        return box.clickedButton() is stop
+
     def closeEvent(self, event) -> None:
+        if self.training_process.is_running():
+            if not self.confirm_stop_training():
+                event.ignore()
+                return
+            self.training_process.stop_and_wait()
         self.settings.write(WINDOW_GEOMETRY, self.saveGeometry())
         self.settings.write(WINDOW_STATE, self.saveState())
         self.training_view.stop_watching()

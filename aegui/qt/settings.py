@@ -30,9 +30,11 @@ PROJECTION = Setting("map/projection", str, "pca", PROJECTION_METHODS)
 RECENT_FILES = Setting("files/recent", list, [])
 LAST_MODEL_DIR = Setting("files/last_dir", str, str(Path.home()))
 EXPORT_DIR = Setting("files/export_dir", str, str(Path.home()))
+TRAINING_PLAN = Setting("training/plan", str, "")  # the Train dialog's last choices, as JSON
+RUNS_DIR = Setting("training/runs_dir", str, str(Path.home() / "aegui-runs"))
 WINDOW_GEOMETRY = Setting("window/geometry", bytes, None)
 WINDOW_STATE = Setting("window/state", bytes, None)
-ALL_SETTINGS = (PROJECTION, RECENT_FILES, LAST_MODEL_DIR, EXPORT_DIR, WINDOW_GEOMETRY, WINDOW_STATE)
+ALL_SETTINGS = (PROJECTION, RECENT_FILES, LAST_MODEL_DIR, EXPORT_DIR, TRAINING_PLAN, RUNS_DIR, WINDOW_GEOMETRY, WINDOW_STATE)
 
 
 class Settings:

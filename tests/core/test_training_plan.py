@@ -63,3 +63,16 @@ def test_a_stop_request_is_a_file_in_the_progress_folder(tmp_path):
     clear_stop_request(tmp_path / "progress")
     assert not path.exists()
     clear_stop_request(tmp_path / "progress")  # nothing to clear is fine
+
+
+def test_a_saved_plan_is_read_back_with_the_folder_where_it_now_is(tmp_path):
+    from aegui.core.training_plan import PLAN_FILE, read_plan, run_folder_of
+
+    plan = TrainingPlan(output_dir="/somewhere/else", data_dir=str(tmp_path), latent_dim=5)
+    (tmp_path / PLAN_FILE).write_text(__import__("json").dumps(plan.to_dict()))
+    read = read_plan(tmp_path)
+    assert read.latent_dim == 5 and read.run_dir == tmp_path and read.progress_dir == tmp_path / "progress"
+    assert run_folder_of(tmp_path) == (tmp_path, tmp_path / "progress")
+    assert run_folder_of(tmp_path / "elsewhere" / "progress") == (tmp_path / "elsewhere", tmp_path / "elsewhere" / "progress")
+    (tmp_path / PLAN_FILE).write_bytes(b"\xff[[[")
+    assert read_plan(tmp_path) is None and read_plan(tmp_path / "missing") is None

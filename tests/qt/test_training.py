@@ -1,0 +1,167 @@
+"""Train from the window: the dialog, a real run in a separate process, Stop, Resume, the result.
+
+Each run is a real ``python -m training fit`` process (a tiny network on 600 of the bundled
+sample digits); the app only reads its progress folder, as it would a run on another machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shlex
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from aegui.core.training_plan import TrainingPlan
+from aegui.qt.settings import RECENT_FILES, TRAINING_PLAN
+from tests.qt.conftest import SIGNAL_TIMEOUT_MS, wait_until_idle
+
+RUN_TIMEOUT_MS = 180_000  # a process start, Lightning's import and a few epochs on a slow machine
+
+
+@contextlib.contextmanager
+def no_run_left(process):
+    """Whatever the test did, no training process outlives it (pytest-qt closes the window
+    before fixtures end, and a window with a run going would ask whether to stop it)."""
+    try:
+        yield
+    finally:
+        process.kill()
+
+
+def type_into(widget, text: str) -> None:
+    """Replace a field's text the way a user does: focus, select all, type, Tab away."""
+    widget.setFocus()
+    QTest.keyClick(widget, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClicks(widget, text)
+    QTest.keyClick(widget, Qt.Key.Key_Tab)
+
+
+def fill_tiny_run(dialog, data_dir, run_dir, epochs: int) -> None:
+    dialog.preset_combo.setCurrentIndex(0)  # Custom
+    dialog.data_combo.setCurrentIndex(dialog.data_combo.findData("folder"))
+    type_into(dialog.data_dir_edit, str(data_dir))
+    type_into(dialog.limit_spin, "0")
+    type_into(dialog.latent_spin, "4")
+    type_into(dialog.width_spin, "32")
+    type_into(dialog.layers_spin, "1")
+    type_into(dialog.channels_spin, "4")
+    type_into(dialog.augmentation_spin, "0")
+    type_into(dialog.epochs_spin, str(epochs))
+    type_into(dialog.output_edit, str(run_dir))
+
+
+def test_the_dialog_shows_the_command_it_will_run_and_refuses_what_cannot_run(qtbot, window, tmp_path):
+    dialog = window.show_train_dialog()
+    qtbot.waitExposed(dialog)
+    assert dialog.preset_combo.currentText().startswith("Quick look") and dialog.data_combo.currentData() == "download"  # a first run
+    assert str(tmp_path) not in dialog.output_edit.text() and "run-" in dialog.output_edit.text()
+    dialog.data_combo.setCurrentIndex(dialog.data_combo.findData("folder"))
+    type_into(dialog.data_dir_edit, "")
+    assert not dialog.train_button.isEnabled() and "folder" in dialog.problem_label.text()
+    fill_tiny_run(dialog, tmp_path / "my digits", tmp_path / "run", epochs=7)
+    assert dialog.train_button.isEnabled() and dialog.problem_label.text() == ""
+    words = shlex.split(dialog.command_view.toPlainText())
+    flags = dict(zip(words[2::2], words[3::2]))
+    assert words[:2] == ["aegui-train", "fit"] and flags["--model.latent_dim"] == "4" and flags["--trainer.max_epochs"] == "7"
+    assert flags["--data.data_dir"] == str(tmp_path / "my digits") and flags["--progress-dir"] == str(tmp_path / "run" / "progress")
+    QTest.mouseClick(dialog.copy_button, Qt.MouseButton.LeftButton)
+    assert QApplication.clipboard().text() == dialog.command_view.toPlainText()
+    type_into(dialog.latent_spin, "0")  # below the spin box's range: it keeps a valid k
+    assert dialog.plan().latent_dim >= 1
+    dialog.variational_box.setChecked(False)
+    assert not dialog.beta_spin.isEnabled()
+    QTest.mouseClick(dialog.variational_box, Qt.MouseButton.LeftButton, pos=dialog.variational_box.rect().center())
+    assert dialog.beta_spin.isEnabled() and "--model.variational true" in dialog.command_view.toPlainText()
+    dialog.preset_combo.setCurrentText("A 2-D code (k = 2: the code is the map)")
+    assert dialog.latent_spin.value() == 2 and dialog.data_dir_edit.text() == str(tmp_path / "my digits")  # a preset keeps the data
+    dialog.reject()
+
+
+def test_train_stop_resume_and_the_result_opens_and_compares(qtbot, window, tiny_mnist_dir, tmp_path):
+    view, process = window.training_view, window.training_process
+    with no_run_left(process):
+        view._timer.setInterval(100)
+        previous = window.explorer.session.model.path
+        run_dir = tmp_path / "run"
+        dialog = window.show_train_dialog()
+        fill_tiny_run(dialog, tiny_mnist_dir, run_dir, epochs=25)
+        with qtbot.waitSignal(process.run_started, timeout=SIGNAL_TIMEOUT_MS):
+            QTest.mouseClick(dialog.train_button, Qt.MouseButton.LeftButton)
+        assert window.training_dock.isVisible() and process.is_running()
+        assert json.loads(window.settings.read(TRAINING_PLAN))["latent_dim"] == 4  # remembered for next time
+
+        # progress lines arrive, the curves and the map update
+        qtbot.waitUntil(lambda: len(view.maps) >= 1 and view.epoch_slider.isEnabled(), timeout=RUN_TIMEOUT_MS)
+        assert len(view.val_curve.getData()[0]) >= 1 and len(view.map_points.data) == 1000
+        assert view.status.text().startswith("Epoch") and view.stop_button.isEnabled() and not view.resume_button.isEnabled()
+
+        # Stop leaves a resumable run
+        with qtbot.waitSignal(process.run_finished, timeout=RUN_TIMEOUT_MS) as finished:
+            QTest.mouseClick(view.stop_button, Qt.MouseButton.LeftButton)
+        assert finished.args == [0, False]
+        state = view.watcher.state
+        assert state.stopped and state.epoch < 24 and (run_dir / "checkpoints" / "last.ckpt").is_file()
+        assert "Stopped at epoch" in view.status.text() and "Resume" in view.status.text()
+        assert view.resume_button.isEnabled() and not view.stop_button.isEnabled()
+        assert window.explorer.session.model.path == previous  # a stopped run does not replace the model
+        stopped_epoch = state.epoch
+
+        # Resume finishes it; the best checkpoint opens through the safe loader and joins the recent files
+        with qtbot.waitSignal(window.model_shown, timeout=RUN_TIMEOUT_MS):
+            QTest.mouseClick(view.resume_button, Qt.MouseButton.LeftButton)
+        state = view.watcher.state
+        assert state.finished and not state.stopped and state.starts == 2 and state.epoch == 24
+        assert [epoch for epoch, _ in state.epochs] == list(range(25)) and stopped_epoch in view.maps
+        best = run_dir / "checkpoints" / "best.ckpt"
+        assert window.explorer.session.model.path == best and str(best.resolve()) in window.settings.read(RECENT_FILES)
+        assert "Finished after" in view.status.text() and "best.ckpt" in view.status.text()
+
+        # "Compare with the previous model" puts both in the Compare view
+        assert view.compare_button.isEnabled()
+        with qtbot.waitSignal(window.explorer.comparison_changed, timeout=SIGNAL_TIMEOUT_MS):
+            QTest.mouseClick(view.compare_button, Qt.MouseButton.LeftButton)
+        assert window.explorer.compared_paths == [previous, best]
+        assert window.explore_tabs.currentWidget() is window.compare_panel
+        wait_until_idle(qtbot, window)
+
+
+def answer_next_box(qtbot, text: str) -> None:
+    """Click the button labelled ``text`` on the message box that is about to open."""
+
+    def click() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, click)
+            return
+        button = next(button for button in box.buttons() if button.text().replace("&", "") == text)
+        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(20, click)
+
+
+def test_a_killed_run_says_so_and_closing_with_a_run_going_asks_first(qtbot, window, tiny_mnist_dir, tmp_path):
+    view, process = window.training_view, window.training_process
+    with no_run_left(process):
+        view._timer.setInterval(100)
+        plan = TrainingPlan(output_dir=str(tmp_path / "run"), data_dir=str(tiny_mnist_dir), latent_dim=4, hidden_dim=32, channels=4, augmentation=0.0, max_epochs=400)
+        window.start_training(plan)
+        qtbot.waitUntil(lambda: len(view.maps) >= 1, timeout=RUN_TIMEOUT_MS)
+        with qtbot.waitSignal(process.run_finished, timeout=SIGNAL_TIMEOUT_MS) as finished:
+            process.kill()  # as the OOM killer would
+        assert finished.args[1] is True
+        assert "was killed" in view.status.text() and "Resume" in view.status.text() and view.resume_button.isEnabled()
+
+        with qtbot.waitSignal(process.run_started, timeout=SIGNAL_TIMEOUT_MS):
+            QTest.mouseClick(view.resume_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: view.watcher.state.starts == 2 and len(view.watcher.state.epochs) > 0, timeout=RUN_TIMEOUT_MS)
+        answer_next_box(qtbot, "Cancel")
+        assert not window.close()  # the user changed their mind: the window and the run stay
+        assert window.isVisible() and process.is_running()
+        answer_next_box(qtbot, "Stop the run and quit")
+        assert window.close()
+        assert not process.is_running()
+        end = json.loads((tmp_path / "run" / "progress" / "progress.jsonl").read_text().splitlines()[-1])
+        assert end["event"] == "end" and end["stopped"] is True  # stopped gracefully, resumable
