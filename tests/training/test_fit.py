@@ -132,13 +132,19 @@ def test_nan_loss_stops_training_with_a_message(tiny_mnist_dir, tmp_path):
 
 
 @pytest.mark.slow
-def test_ddp_on_cpu_with_two_processes(tiny_mnist_dir, tmp_path):
-    command = [sys.executable, "-m", "training", *fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "1", "--trainer.accelerator", "cpu", "--trainer.devices", "2", "--trainer.strategy", "ddp")]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+def test_ddp_on_cpu_with_two_processes_streams_progress_once_and_stops_on_request(tiny_mnist_dir, tmp_path):
+    progress = tmp_path / "progress"
+    ddp = ["--trainer.max_epochs", "3", "--trainer.accelerator", "cpu", "--trainer.devices", "2", "--trainer.strategy", "ddp", "--progress-dir", str(progress)]
+    stop = ["--trainer.callbacks+=tests.training.kill_switch.RequestStop", "--trainer.callbacks.init_args.progress_dir", str(progress), "--trainer.callbacks.init_args.batch", "1"]
+    command = [sys.executable, "-m", "training", *fit_args(tiny_mnist_dir, tmp_path, *ddp, *stop)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=REPO)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "world_size=2" in (result.stdout + result.stderr) or "GLOBAL_RANK: 1" in (result.stdout + result.stderr)
     checkpoint = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
-    assert checkpoint["epoch"] == 0 and STATISTICS_KEY in checkpoint
+    assert checkpoint["epoch"] == 1 and STATISTICS_KEY in checkpoint  # stopped in epoch 1 of 0..2
+    kinds = [json.loads(line)["event"] for line in (progress / "progress.jsonl").read_text().splitlines()]
+    # rank 0 alone writes: one start, one line per epoch, one end (two ranks would double them)
+    assert kinds.count("start") == 1 and kinds.count("epoch") == 2 and kinds.count("snapshot") == 2 and kinds.count("end") == 1 and "stopping" in kinds
 
 
 def test_training_killed_mid_epoch_resumes_from_last_and_completes(tiny_mnist_dir, tmp_path):
