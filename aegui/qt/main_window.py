@@ -360,9 +360,14 @@ class MainWindow(QMainWindow):
         self.settings.write(TRAINING_PLAN, json.dumps(plan.to_dict()))
         self.settings.write(RUNS_DIR, str(plan.run_dir.parent))
         if self.training_process.start(plan):
-            self.training_dock.show()
-            self.training_dock.raise_()
+            self._show_training_dock()
             self.statusBar().showMessage(f"Training in {plan.run_dir} (output in output.log there)", 8000)
+
+    def _show_training_dock(self) -> None:
+        """The Training run dock raised, tall enough for its curves and map."""
+        self.training_dock.show()
+        self.training_dock.raise_()
+        self.resizeDocks([self.training_dock], [max(self.training_dock.height(), 280)], Qt.Orientation.Vertical)
 
     def _on_training_view_comparison_requested(self) -> None:
         self.explore_tabs.setCurrentWidget(self.compare_panel)
@@ -374,8 +379,7 @@ class MainWindow(QMainWindow):
 
     def watch_training_run(self, folder: Path) -> None:
         """Show the run that ``aegui-train fit --progress-dir folder`` writes, live."""
-        self.training_dock.show()
-        self.training_dock.raise_()
+        self._show_training_dock()
         self.training_view.watch(folder)
 
     def open_family(self, family_file: Path) -> None:

@@ -49,7 +49,7 @@ class TrainingRunView(QWidget):
         self.best_checkpoint: Path | None = None
         self._open_best_when_done = False
         self._process_note = ""
-        self.sketch_row = PixelImageRow(2, captions=["loaded model", "this epoch"])
+        self.sketch_row = PixelImageRow(2, captions=["loaded", "this epoch"])
         self.sketch_row.setMinimumSize(120, 70)
         self.sketch_row.setToolTip("Your sketch reconstructed by the loaded model and by the run's model at the epoch on the slider")
         self._networks: dict[int, object] = {}
@@ -292,7 +292,7 @@ class TrainingRunView(QWidget):
 
         def done(reconstruction) -> None:
             if getattr(self, "shown_epoch", None) == epoch:
-                self.sketch_row.set_images([analysis.reconstruction, reconstruction], ["loaded model", f"epoch {epoch + 1}"])
+                self.sketch_row.set_images([analysis.reconstruction, reconstruction], ["loaded", f"epoch {epoch + 1}"])
 
         self._executor.submit(TRAINING + "-sketch", rebuild, done, lambda error: None)
 
