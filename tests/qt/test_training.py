@@ -165,3 +165,32 @@ def test_a_killed_run_says_so_and_closing_with_a_run_going_asks_first(qtbot, win
         assert not process.is_running()
         end = json.loads((tmp_path / "run" / "progress" / "progress.jsonl").read_text().splitlines()[-1])
         assert end["event"] == "end" and end["stopped"] is True  # stopped gracefully, resumable
+
+
+def test_a_damaged_stream_and_a_half_copied_snapshot_are_reported_never_a_crash(qtbot, window, tmp_path):
+    import io
+
+    import torch
+
+    view = window.training_view
+    progress = tmp_path / "progress"
+    (progress / "snapshots").mkdir(parents=True)
+    codes = torch.randn(1000, 4)
+    for epoch in (0, 1):
+        torch.save({"codes": codes * (epoch + 1), "labels": torch.arange(1000) % 10}, progress / "snapshots" / f"epoch-000{epoch}.pt")
+    whole = io.BytesIO()
+    torch.save({"codes": codes * 3, "labels": torch.arange(1000) % 10}, whole)
+    (progress / "snapshots" / "epoch-0002.pt").write_bytes(whole.getvalue()[:5000])  # still being synced
+    lines = [json.dumps({"event": "start", "max_epochs": 5}), "{not json", json.dumps({"event": "epoch", "epoch": 1e400})]
+    for epoch in (0, 1, 2):
+        lines += [json.dumps({"event": "epoch", "epoch": epoch, "val_mse": 0.05 - epoch / 100}), json.dumps({"event": "snapshot", "epoch": epoch, "path": f"snapshots/epoch-000{epoch}.pt"})]
+    (progress / "progress.jsonl").write_text("\n".join(lines) + "\n")
+    view._timer.setInterval(50)
+    window.watch_training_run(progress)
+    qtbot.waitUntil(lambda: sorted(view.maps) == [0, 1] and 2 in view.unreadable, timeout=SIGNAL_TIMEOUT_MS)
+    assert "2 damaged progress lines skipped" in view.status.text() and "snapshot of epoch 3 could not be read" in view.status.text()
+    assert view.shown_epoch == 1 and len(view.val_curve.getData()[0]) == 3
+    (progress / "snapshots" / "epoch-0002.pt").write_bytes(whole.getvalue())  # the copy completes
+    qtbot.waitUntil(lambda: 2 in view.maps, timeout=SIGNAL_TIMEOUT_MS)
+    assert view.shown_epoch == 2 and not view.unreadable
+    view.stop_watching()

@@ -34,6 +34,15 @@ def _format_seconds(seconds: float | None) -> str:
     return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
+def _signature(path: Path) -> tuple:
+    """A file's size and modification time (None if absent): it changed if these did."""
+    try:
+        status = Path(path).stat()
+    except OSError:
+        return (None, None)
+    return (status.st_size, status.st_mtime_ns)
+
+
 class TrainingRunView(QWidget):
     comparison_requested = Signal()  # both models were sent to the Compare view
     run_ended = Signal(str)  # the run's process ended; what the status line says about it
@@ -53,6 +62,8 @@ class TrainingRunView(QWidget):
         self.sketch_row.setMinimumSize(120, 70)
         self.sketch_row.setToolTip("Your sketch reconstructed by the loaded model and by the run's model at the epoch on the slider")
         self._networks: dict[int, object] = {}
+        self._failures: dict[int, tuple] = {}  # epoch -> (size, mtime) of its snapshot when it could not be read
+        self.unreadable: dict[int, str] = {}  # epoch -> why its snapshot could not be read
         self.watcher: RunWatcher | None = None
         self.maps: dict[int, np.ndarray] = {}  # epoch -> aligned 2-D map of the snapshot's digits
         self.labels: np.ndarray | None = None
@@ -124,6 +135,7 @@ class TrainingRunView(QWidget):
         self.watcher = RunWatcher(progress_dir)
         self.maps, self.labels, self._following = {}, None, True
         self._networks = {}
+        self._failures, self.unreadable = {}, {}
         self.best_checkpoint = None
         self._process_note = ""
         self.epoch_slider.setEnabled(False)
@@ -197,7 +209,7 @@ class TrainingRunView(QWidget):
         if watcher.poll():
             self._show_state()
         state = watcher.state
-        missing = sorted(epoch for epoch in state.snapshots if epoch not in self.maps)
+        missing = sorted(epoch for epoch in state.snapshots if epoch not in self.maps and self._failures.get(epoch) != _signature(state.snapshots[epoch]))
         if missing:
             paths = [(epoch, state.snapshots[epoch]) for epoch in missing]
             previous = self.maps[max(e for e in self.maps if e < missing[0])] if any(e < missing[0] for e in self.maps) else None
@@ -207,16 +219,33 @@ class TrainingRunView(QWidget):
 
     @staticmethod
     def _map_snapshots(paths, previous):
-        maps, labels = {}, None
+        """Each readable snapshot's aligned map; the others with why and the file's size and time
+        then (read again once the file changes: one synced or copied in pieces becomes whole)."""
+        maps, labels, failed = {}, None, {}
         for epoch, path in paths:
-            codes, labels = load_snapshot_codes(path)
+            signature = _signature(path)
+            try:
+                codes, labels = load_snapshot_codes(path)
+            except Exception as error:  # noqa: BLE001 - any unreadable file is reported, never fatal
+                failed[epoch] = (signature, str(error).splitlines()[0][:120] if str(error) else type(error).__name__)
+                continue
             previous = maps[epoch] = snapshot_map(codes, previous)
-        return maps, labels
+        return maps, labels, failed
 
     def _on_maps_ready(self, result) -> None:
-        maps, labels = result
+        maps, labels, failed = result
+        for epoch, (signature, reason) in failed.items():
+            self._failures[epoch] = signature
+            self.unreadable[epoch] = reason
+        for epoch in maps:
+            self.unreadable.pop(epoch, None)
         self.maps.update(maps)
-        self.labels = labels
+        if labels is not None:
+            self.labels = labels
+        if self.watcher is not None and failed:
+            self._show_state()
+        if not self.maps:
+            return
         epochs = sorted(self.maps)
         self.epoch_slider.blockSignals(True)
         self.epoch_slider.setRange(0, len(epochs) - 1)
@@ -227,7 +256,7 @@ class TrainingRunView(QWidget):
         self.show_epoch(epochs[self.epoch_slider.value()])
 
     def _on_maps_failed(self, error: BaseException) -> None:
-        self.status.setText(f"{self.status.text()}  (a snapshot could not be read: {str(error)[:120]})")
+        self.status.setText(f"The snapshots could not be mapped: {str(error)[:120]}")
 
     # --- showing -------------------------------------------------------------------------------
     def _show_state(self) -> None:
@@ -244,6 +273,9 @@ class TrainingRunView(QWidget):
         resumable = self.plan is not None and self._process is not None and (self.plan.run_dir / "checkpoints" / "last.ckpt").is_file()
         running_here = self._running_here()
         skipped = f" ({state.skipped_lines} damaged progress lines skipped)" if state.skipped_lines else ""
+        if self.unreadable:
+            epoch, reason = max(self.unreadable.items())
+            skipped += f" (the snapshot of epoch {epoch + 1} could not be read: {reason})"
         if state.error:
             text = f"The run stopped: {state.error}" + (" Resume continues from last.ckpt." if resumable else "")
         elif state.finished and state.stopped:
