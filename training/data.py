@@ -13,14 +13,11 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from aegui.core.idx import read_images_and_labels, sha256_of
 from aegui.core.paths import cache_dir
-from aegui.core.training_plan import FASHION_MNIST_SYSTEM_DIRS
+from aegui.core.training_plan import FASHION_MNIST_SYSTEM_DIRS, IDX_STEMS
 from training.download import download_file
 from training.errors import DatasetNotFoundError, DownloadError
 
-SPLITS = {
-    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
-}
+SPLITS = {"train": IDX_STEMS[:2], "test": IDX_STEMS[2:]}
 
 
 @dataclass(frozen=True)

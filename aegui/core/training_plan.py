@@ -22,6 +22,8 @@ PLAN_FILE = "plan.json"  # the plan of a run the app started, so Resume works af
 STOP_FILE = "stop-requested"  # written into the progress folder to ask a run to stop gracefully
 NICENESS = 10  # the run's scheduling priority under the app: drawing stays smooth
 
+# The four files of an MNIST-format folder (gzip or not); training/data.py reads them.
+IDX_STEMS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 FASHION_MNIST_SYSTEM_DIRS = ("/usr/share/datasets/fashion-mnist",)  # Debian's dataset-fashion-mnist
 
 
@@ -68,6 +70,10 @@ class TrainingPlan:
             found.append(f"unknown data source {self.data_source!r}")
         if self.data_source == "folder" and not self.data_dir.strip():
             found.append("choose the folder that holds the MNIST IDX files")
+        elif self.data_source == "folder":
+            missing = [stem for stem in IDX_STEMS if not any(Path(self.data_dir).expanduser().joinpath(stem + suffix).is_file() for suffix in (".gz", ""))]
+            if missing:
+                found.append(f"{self.data_dir} has no {missing[0]}[.gz]" + (f" (nor {len(missing) - 1} more of the four IDX files)" if len(missing) > 1 else ""))
         if not self.output_dir.strip():
             found.append("choose an output folder")
         if not 1 <= self.max_epochs <= 10_000:

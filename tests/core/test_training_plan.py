@@ -39,15 +39,16 @@ def test_data_sources_map_to_the_data_flags(tmp_path):
     assert fashion[fashion.index("--data.dataset") + 1] == "fashion-mnist"
 
 
-def test_problems_name_what_to_fix(tmp_path):
-    assert TrainingPlan(output_dir=str(tmp_path), data_dir=str(tmp_path)).problems() == []
+def test_problems_name_what_to_fix(tmp_path, tiny_mnist_dir):
+    assert TrainingPlan(output_dir=str(tmp_path), data_dir=str(tiny_mnist_dir)).problems() == []
+    assert TrainingPlan(output_dir=str(tmp_path), data_dir=str(tmp_path)).problems() == [f"{tmp_path} has no train-images-idx3-ubyte[.gz] (nor 3 more of the four IDX files)"]
     problems = TrainingPlan(output_dir="", data_dir="", latent_dim=0, max_epochs=0).problems()
     assert any("latent_dim" in p for p in problems) and any("folder" in p and "MNIST" in p for p in problems)
     assert any("output folder" in p for p in problems) and any("epochs" in p for p in problems)
 
 
-def test_every_preset_is_a_valid_plan_and_remembered_values_survive_damage(tmp_path):
-    plan = TrainingPlan(output_dir=str(tmp_path), data_dir=str(tmp_path))
+def test_every_preset_is_a_valid_plan_and_remembered_values_survive_damage(tmp_path, tiny_mnist_dir):
+    plan = TrainingPlan(output_dir=str(tmp_path), data_dir=str(tiny_mnist_dir))
     for name in PRESETS:
         assert apply_preset(plan, name).problems() == [], name
     remembered = TrainingPlan.from_dict(replace(plan, latent_dim=7, beta=2).to_dict())

@@ -53,7 +53,7 @@ def fill_tiny_run(dialog, data_dir, run_dir, epochs: int) -> None:
     type_into(dialog.output_edit, str(run_dir))
 
 
-def test_the_dialog_shows_the_command_it_will_run_and_refuses_what_cannot_run(qtbot, window, tmp_path):
+def test_the_dialog_shows_the_command_it_will_run_and_refuses_what_cannot_run(qtbot, window, tiny_mnist_dir, tmp_path):
     dialog = window.show_train_dialog()
     qtbot.waitExposed(dialog)
     assert dialog.preset_combo.currentText().startswith("Quick look") and dialog.data_combo.currentData() == "download"  # a first run
@@ -62,6 +62,11 @@ def test_the_dialog_shows_the_command_it_will_run_and_refuses_what_cannot_run(qt
     type_into(dialog.data_dir_edit, "")
     assert not dialog.train_button.isEnabled() and "folder" in dialog.problem_label.text()
     fill_tiny_run(dialog, tmp_path / "my digits", tmp_path / "run", epochs=7)
+    assert not dialog.train_button.isEnabled() and "has no train-images-idx3-ubyte" in dialog.problem_label.text()  # said before a run fails
+    (tmp_path / "my digits").mkdir()
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        (tmp_path / "my digits" / name).write_bytes((tiny_mnist_dir / name).read_bytes())
+    type_into(dialog.data_dir_edit, str(tmp_path / "my digits"))
     assert dialog.train_button.isEnabled() and dialog.problem_label.text() == ""
     words = shlex.split(dialog.command_view.toPlainText())
     flags = dict(zip(words[2::2], words[3::2]))
