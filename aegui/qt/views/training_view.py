@@ -54,7 +54,7 @@ class TrainingRunView(QWidget):
         self._process = process  # aegui.qt.training_process.TrainingProcess, for runs the app starts
         self.plan: TrainingPlan | None = None  # the watched run's plan, when the app started it
         self.run_dir: Path | None = None
-        self.previous_model: Path | None = None  # the model loaded when the run started
+        self.previous_model: Path | None = None  # the model loaded before the run's best was opened
         self.best_checkpoint: Path | None = None
         self._open_best_when_done = False
         self._process_note = ""
@@ -167,6 +167,9 @@ class TrainingRunView(QWidget):
 
     def _on_open_best_button_clicked(self) -> None:
         if self.best_checkpoint is not None and self._explorer is not None:
+            session = self._explorer.session
+            if session is not None and session.model.path != self.best_checkpoint:
+                self.previous_model = session.model.path  # "the previous model": the one the best replaces
             self._explorer.open_model(self.best_checkpoint)
             self.compare_button.setEnabled(self.previous_model is not None)
 
@@ -177,13 +180,14 @@ class TrainingRunView(QWidget):
 
     # --- the app's own process -------------------------------------------------------------------
     def _on_process_run_started(self, plan: TrainingPlan) -> None:
-        session = self._explorer.session if self._explorer is not None else None
-        if session is not None and (self.previous_model is None or self.plan is None or plan.run_dir != self.plan.run_dir):
-            self.previous_model = session.model.path
         self.watch(plan.run_dir)
         self._open_best_when_done = True
 
     def _on_process_run_finished(self, exit_code: int, crashed: bool) -> None:
+        plan = self._process.plan
+        if plan is None or self.run_dir != plan.run_dir:  # the dock shows another run now
+            self.run_ended.emit(f"The training run in {plan.run_dir if plan else '?'} ended (exit status {exit_code}).")
+            return
         if self.watcher is not None:
             self.watcher.poll()
         state = self.watcher.state if self.watcher is not None else None
