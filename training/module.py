@@ -31,7 +31,10 @@ class AutoencoderModule(pl.LightningModule):
     affine jitter of each training digit (at 1.0: rotation up to ±8°, scale ±8 %, shift ±1.4
     px); it keeps the decoder from memorising the 9,000 training digits.
     ``reconstruction_loss`` is per-pixel binary cross-entropy (sharper digits) or mean
-    squared error (the measure ``evaluate`` reports as test MSE).
+    squared error (the measure ``evaluate`` reports as test MSE). ``outlier_weight`` adds
+    outlier exposure: non-digits made from each batch (``_outliers``) should leave the code's
+    classifier undecided, which moves their codes away from the digits' and sharpens the
+    "not a digit" verdict on letters and symbols it never saw.
     """
 
     def __init__(
@@ -47,6 +50,7 @@ class AutoencoderModule(pl.LightningModule):
         weight_decay: float = DEFAULTS["weight_decay"],
         augmentation: float = DEFAULTS["augmentation"],
         classifier_weight: float = DEFAULTS["classifier_weight"],
+        outlier_weight: float = DEFAULTS["outlier_weight"],
         reconstruction_loss: str = DEFAULTS["reconstruction_loss"],
     ):
         arguments = dict(locals())
@@ -55,6 +59,8 @@ class AutoencoderModule(pl.LightningModule):
             problem = schema.problem(arguments[name])
             if problem:
                 raise ValueError(problem)
+        if outlier_weight > 0 and classifier_weight <= 0:
+            raise ValueError("outlier_weight needs the classifier on the code: set classifier_weight above 0 as well")
         self.save_hyperparameters()
         self.autoencoder = build_autoencoder(self.hparams)
         self._total_steps: float = float("inf")  # set when training starts
@@ -75,6 +81,25 @@ class AutoencoderModule(pl.LightningModule):
         theta = torch.stack([torch.stack([cos, -sin, shift_x], 1), torch.stack([sin, cos, shift_y], 1)], 1)
         grid = F.affine_grid(theta, list(images.shape), align_corners=False)
         return F.grid_sample(images, grid, align_corners=False)
+
+    @staticmethod
+    def _outliers(images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Non-digits made from the batch's own digits, one kind each at random: mirrored (not
+        0, 1 or 8, which stay digits), turned a quarter, the top half of one digit over the
+        bottom half of another, or two different digits drawn over each other."""
+        n = len(images)
+        order = torch.randperm(n, device=images.device)
+        other, other_labels = images[order], labels[order]
+        kind = torch.randint(0, 4, (n,), device=images.device)
+        symmetric = (labels == 0) | (labels == 1) | (labels == 8)
+        kind = torch.where((kind == 0) & symmetric, torch.ones_like(kind), kind)
+        kind = torch.where((kind >= 2) & (labels == other_labels), torch.ones_like(kind), kind)
+        choice = kind.view(-1, 1, 1, 1)
+        mirrored = images.flip(-1)
+        turned = images.rot90(1, (-2, -1))
+        halves = torch.cat([images[..., :14, :], other[..., 14:, :]], dim=-2)
+        overlaid = torch.maximum(images, other)
+        return torch.where(choice == 0, mirrored, torch.where(choice == 1, turned, torch.where(choice == 2, halves, overlaid)))
 
     def _common_step(self, batch, stage: str) -> torch.Tensor:
         images, labels = batch
@@ -101,6 +126,13 @@ class AutoencoderModule(pl.LightningModule):
             class_logits = self.classifier(mean)
             loss = loss + self.hparams.classifier_weight * F.cross_entropy(class_logits, labels)
             self.log(f"{stage}/classifier_accuracy", (class_logits.argmax(1) == labels).float().mean(), on_step=False, on_epoch=True, sync_dist=True)
+            if self.hparams.outlier_weight > 0 and stage == "train":
+                # Outlier exposure: the classifier should not know which digit a non-digit is,
+                # so such codes land where no digit's do (cross-entropy to the uniform guess).
+                outlier_code, _ = self.autoencoder.encode_distribution(self._outliers(images, labels))
+                outlier_loss = -F.log_softmax(self.classifier(outlier_code), 1).mean()
+                loss = loss + self.hparams.outlier_weight * outlier_loss
+                self.log(f"{stage}/outlier_loss", outlier_loss, on_step=False, on_epoch=True, sync_dist=True)
         if not torch.isfinite(loss):
             raise FloatingPointError(
                 f"{stage} loss became {loss.item()} at epoch {self.current_epoch}, step {self.global_step}; "

@@ -84,6 +84,7 @@ HYPERPARAMETERS: dict[str, Hyperparameter] = {
         Hyperparameter("weight_decay", float, 1e-4, 0.0, 10.0),
         Hyperparameter("augmentation", float, 0.0, 0.0, 10.0),
         Hyperparameter("classifier_weight", float, 0.0, 0.0, 1e3),
+        Hyperparameter("outlier_weight", float, 0.0, 0.0, 1e3),
         Hyperparameter("reconstruction_loss", str, "bce", choices=RECONSTRUCTION_LOSSES),
     )
 }

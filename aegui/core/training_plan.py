@@ -54,6 +54,7 @@ class TrainingPlan:
     variational: bool = False
     beta: float = 1.0
     classifier_weight: float = 0.05
+    outlier_weight: float = 0.0
     augmentation: float = 0.5
     learning_rate: float = 3e-3
     max_epochs: int = 20
@@ -62,7 +63,7 @@ class TrainingPlan:
     def problems(self) -> list[str]:
         """Why this plan cannot run, in words the dialog shows (empty when it can)."""
         found = []
-        for name in ("architecture", "latent_dim", "hidden_dim", "hidden_layers", "channels", "variational", "beta", "classifier_weight", "augmentation", "learning_rate"):
+        for name in ("architecture", "latent_dim", "hidden_dim", "hidden_layers", "channels", "variational", "beta", "classifier_weight", "outlier_weight", "augmentation", "learning_rate"):
             problem = HYPERPARAMETERS[name].problem(getattr(self, name))
             if problem:
                 found.append(problem)
@@ -78,6 +79,8 @@ class TrainingPlan:
             found.append("choose an output folder")
         if not 1 <= self.max_epochs <= 10_000:
             found.append("epochs must be from 1 to 10000")
+        if self.outlier_weight > 0 and self.classifier_weight <= 0:
+            found.append("outlier exposure needs the classifier: set a classifier weight above 0")
         if self.limit_train < 0:
             found.append("the training-set limit must be 0 (all) or more")
         return found
@@ -109,6 +112,7 @@ class TrainingPlan:
             "--model.variational", str(self.variational).lower(),
             "--model.beta", f"{self.beta:g}",
             "--model.classifier_weight", f"{self.classifier_weight:g}",
+            "--model.outlier_weight", f"{self.outlier_weight:g}",
             "--model.augmentation", f"{self.augmentation:g}",
             "--model.learning_rate", f"{self.learning_rate:g}",
         ]  # fmt: skip
@@ -156,19 +160,19 @@ QUICK_PRESET = "Quick look (about 2 minutes on 2 CPU cores)"
 PRESETS: dict[str, dict] = {
     QUICK_PRESET: {
         "latent_dim": 16, "hidden_dim": 128, "hidden_layers": 1, "channels": 8, "limit_train": 10_000,
-        "max_epochs": 15, "classifier_weight": 0.05, "augmentation": 0.0, "variational": False,
+        "max_epochs": 15, "classifier_weight": 0.05, "outlier_weight": 0.05, "augmentation": 0.0, "variational": False,
     },
     "The bundled default (k = 32, 120 epochs)": {
         "architecture": "conv", "latent_dim": 32, "hidden_dim": 256, "hidden_layers": 1, "channels": 16,
-        "learning_rate": 3e-3, "classifier_weight": 0.05, "augmentation": 0.5, "max_epochs": 120, "variational": False,
+        "learning_rate": 3e-3, "classifier_weight": 0.05, "outlier_weight": 0.05, "augmentation": 0.5, "max_epochs": 120, "variational": False,
     },
     "A 2-D code (k = 2: the code is the map)": {
         "architecture": "conv", "latent_dim": 2, "hidden_dim": 512, "hidden_layers": 2, "channels": 16,
-        "classifier_weight": 0.0, "augmentation": 0.5, "max_epochs": 100, "variational": False,
+        "classifier_weight": 0.0, "outlier_weight": 0.0, "augmentation": 0.5, "max_epochs": 100, "variational": False,
     },
     "Variational (VAE, beta = 1)": {
         "architecture": "conv", "latent_dim": 16, "hidden_dim": 256, "hidden_layers": 1, "channels": 16,
-        "variational": True, "beta": 1.0, "classifier_weight": 0.0, "augmentation": 0.0, "max_epochs": 40,
+        "variational": True, "beta": 1.0, "classifier_weight": 0.0, "outlier_weight": 0.0, "augmentation": 0.0, "max_epochs": 40,
     },
 }  # fmt: skip
 

@@ -40,8 +40,8 @@ from aegui.core.export import CODE_FORMATS, save_animation_gif, save_code, save_
 from aegui.core.model_format import CHECKPOINT_SUFFIXES
 from aegui.core.projection import PROJECTION_LABELS, PROJECTION_METHODS, available_methods
 from aegui.core.resources import ICON, bundled_checkpoints
-from aegui.qt.painting.pixel_images import image_to_qimage
 from aegui.core.training_plan import QUICK_PRESET, TrainingPlan, apply_preset
+from aegui.qt.painting.pixel_images import image_to_qimage
 from aegui.qt.settings import EXPORT_DIR, LAST_MODEL_DIR, PROJECTION, RUNS_DIR, TRAINING_PLAN, WINDOW_GEOMETRY, WINDOW_STATE, Settings
 from aegui.qt.training_process import TrainingProcess
 from aegui.qt.views.anomaly_meter import AnomalyMeter

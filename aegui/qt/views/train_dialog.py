@@ -91,6 +91,8 @@ class TrainDialog(QDialog):
         self.beta_spin.setToolTip("Weight of the KL term of a VAE")
         self.classifier_spin = _double(0.0, 10.0, 0.01)
         self.classifier_spin.setToolTip("Weight of a small digit classifier on the code while training: the code separates digits better")
+        self.outlier_spin = _double(0.0, 10.0, 0.05)
+        self.outlier_spin.setToolTip("Outlier exposure: non-digits made from the training digits (mirrored, turned, halves, overlaid) should leave the classifier undecided, which sharpens \"not a digit\" (needs a classifier weight)")
         self.augmentation_spin = _double(0.0, 2.0, 0.1, 2)
         self.augmentation_spin.setToolTip("Strength of random shifts, turns and scaling of the training digits")
         self.learning_rate_spin = _double(1e-5, 1.0, 1e-3, 5)
@@ -133,6 +135,7 @@ class TrainDialog(QDialog):
         vae_row.addWidget(self.beta_spin)
         network_form.addRow("", vae_row)
         network_form.addRow("Classifier weight", self.classifier_spin)
+        network_form.addRow("Outlier exposure", self.outlier_spin)
         network_form.addRow("Augmentation", self.augmentation_spin)
         network_form.addRow("Learning rate", self.learning_rate_spin)
         run_box = QGroupBox("Run")
@@ -175,7 +178,7 @@ class TrainDialog(QDialog):
             edit.textChanged.connect(self._on_field_changed)
         for combo in (self.data_combo, self.architecture_combo):
             combo.currentIndexChanged.connect(self._on_field_changed)
-        for spin in (self.limit_spin, self.latent_spin, self.width_spin, self.layers_spin, self.channels_spin, self.epochs_spin, self.beta_spin, self.classifier_spin, self.augmentation_spin, self.learning_rate_spin):
+        for spin in (self.limit_spin, self.latent_spin, self.width_spin, self.layers_spin, self.channels_spin, self.epochs_spin, self.beta_spin, self.classifier_spin, self.outlier_spin, self.augmentation_spin, self.learning_rate_spin):
             spin.valueChanged.connect(self._on_field_changed)
         self.variational_box.toggled.connect(self._on_field_changed)
 
@@ -193,6 +196,7 @@ class TrainDialog(QDialog):
         self.variational_box.setChecked(plan.variational)
         self.beta_spin.setValue(plan.beta)
         self.classifier_spin.setValue(plan.classifier_weight)
+        self.outlier_spin.setValue(plan.outlier_weight)
         self.augmentation_spin.setValue(plan.augmentation)
         self.learning_rate_spin.setValue(plan.learning_rate)
         self.epochs_spin.setValue(plan.max_epochs)
@@ -214,6 +218,7 @@ class TrainDialog(QDialog):
             variational=self.variational_box.isChecked(),
             beta=self.beta_spin.value(),
             classifier_weight=self.classifier_spin.value(),
+            outlier_weight=self.outlier_spin.value(),
             augmentation=self.augmentation_spin.value(),
             learning_rate=self.learning_rate_spin.value(),
             max_epochs=self.epochs_spin.value(),
