@@ -49,7 +49,11 @@ def main() -> None:
 
     def train(dialog) -> None:
         args.output_dir.mkdir(parents=True, exist_ok=True)
-        dialog.data_dir_edit.setText(str(Path.home() / "mnist"))  # a user's folder in the picture
+        shown = Path(tempfile.mkdtemp()) / "mnist"  # a short folder name in the picture, holding the same files
+        shown.mkdir()
+        for file in args.data_dir.resolve().iterdir():
+            (shown / file.name).symlink_to(file)
+        dialog.data_dir_edit.setText(str(shown))
         dialog.grab().save(str(args.output_dir / "train-dialog.png"))
         dialog.data_dir_edit.setText(str(args.data_dir.resolve()))
         dialog.output_edit.setText(str(Path(tempfile.mkdtemp()) / "run"))  # the run itself goes to a scratch folder

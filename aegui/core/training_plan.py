@@ -156,7 +156,7 @@ class TrainingPlan:
         return replace(plan, **fields)
 
 
-QUICK_PRESET = "Quick look (about 2 minutes on 2 CPU cores)"
+QUICK_PRESET = "Quick look (about a minute on 2 CPU cores)"
 PRESETS: dict[str, dict] = {
     QUICK_PRESET: {
         "latent_dim": 16, "hidden_dim": 128, "hidden_layers": 1, "channels": 8, "limit_train": 10_000,
