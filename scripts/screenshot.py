@@ -31,6 +31,19 @@ def send(widget, kind, point, button, buttons) -> None:
     QApplication.sendEvent(widget, QMouseEvent(kind, point, widget.mapToGlobal(point), button, buttons, Qt.KeyboardModifier.NoModifier))
 
 
+def draw_recorded_stroke(canvas) -> None:
+    """The recorded handwritten "2", as real mouse events with the button held."""
+    side = min(canvas.width(), canvas.height())
+    x0, y0 = (canvas.width() - side) / 2, (canvas.height() - side) / 2
+    points = [QPointF(x0 + x * side, y0 + y * side) for x, y, _ in STROKE]
+    left = Qt.MouseButton.LeftButton
+    send(canvas, QEvent.Type.MouseButtonPress, points[0], left, left)
+    for point in points[1:]:
+        send(canvas, QEvent.Type.MouseMove, point, Qt.MouseButton.NoButton, left)
+        QApplication.processEvents()
+    send(canvas, QEvent.Type.MouseButtonRelease, points[-1], left, Qt.MouseButton.NoButton)
+
+
 def main(output: Path, before: bool = False) -> None:
     app = QApplication(sys.argv[:1])
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "screenshot.ini"), QSettings.Format.IniFormat)
@@ -51,16 +64,7 @@ def main(output: Path, before: bool = False) -> None:
         draw()
 
     def draw() -> None:
-        canvas = window.canvas
-        side = min(canvas.width(), canvas.height())
-        x0, y0 = (canvas.width() - side) / 2, (canvas.height() - side) / 2
-        points = [QPointF(x0 + x * side, y0 + y * side) for x, y, _ in STROKE]
-        left = Qt.MouseButton.LeftButton
-        send(canvas, QEvent.Type.MouseButtonPress, points[0], left, left)
-        for point in points[1:]:
-            send(canvas, QEvent.Type.MouseMove, point, Qt.MouseButton.NoButton, left)
-            QApplication.processEvents()
-        send(canvas, QEvent.Type.MouseButtonRelease, points[-1], left, Qt.MouseButton.NoButton)
+        draw_recorded_stroke(window.canvas)
         labels = window.explorer.session.dimension_labels
         slant = next((index for index, label in enumerate(labels) if label.startswith("slant")), 0)
         window.explorer.select_dimension(slant)  # as a click on that bar does

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QPointF, QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 REPO = Path(__file__).resolve().parents[1]
@@ -22,7 +22,7 @@ sys.path.insert(0, str(REPO))
 from aegui.__main__ import create_window  # noqa: E402
 from aegui.core.resources import DEFAULT_CHECKPOINT, load_reference_digits  # noqa: E402
 from aegui.core.training_plan import QUICK_PRESET  # noqa: E402
-from scripts.screenshot import STROKE, send  # noqa: E402
+from scripts.screenshot import draw_recorded_stroke  # noqa: E402
 
 
 def main() -> None:
@@ -58,20 +58,8 @@ def main() -> None:
         dialog.data_dir_edit.setText(str(args.data_dir.resolve()))
         dialog.output_edit.setText(str(Path(tempfile.mkdtemp()) / "run"))  # the run itself goes to a scratch folder
         dialog.train_button.click()
-        draw()
+        draw_recorded_stroke(window.canvas)
         poll()
-
-    def draw() -> None:
-        canvas = window.canvas
-        side = min(canvas.width(), canvas.height())
-        x0, y0 = (canvas.width() - side) / 2, (canvas.height() - side) / 2
-        points = [QPointF(x0 + x * side, y0 + y * side) for x, y, _ in STROKE]
-        left = Qt.MouseButton.LeftButton
-        send(canvas, QEvent.Type.MouseButtonPress, points[0], left, left)
-        for point in points[1:]:
-            send(canvas, QEvent.Type.MouseMove, point, Qt.MouseButton.NoButton, left)
-            QApplication.processEvents()
-        send(canvas, QEvent.Type.MouseButtonRelease, points[-1], left, Qt.MouseButton.NoButton)
 
     def poll() -> None:
         if len(view.maps) >= args.epochs and view.sketch_row.image(1) is not None:
