@@ -199,3 +199,20 @@ def test_a_damaged_stream_and_a_half_copied_snapshot_are_reported_never_a_crash(
     qtbot.waitUntil(lambda: 2 in view.maps, timeout=SIGNAL_TIMEOUT_MS)
     assert view.shown_epoch == 2 and not view.unreadable
     view.stop_watching()
+
+
+def test_the_apps_run_ending_while_the_dock_shows_another_run_leaves_that_run_on_show(qtbot, window, tiny_mnist_dir, tmp_path):
+    view, process = window.training_view, window.training_process
+    view._timer.setInterval(100)
+    other = tmp_path / "elsewhere" / "progress"
+    other.mkdir(parents=True)
+    (other / "progress.jsonl").write_text(json.dumps({"event": "start", "max_epochs": 3}) + "\n" + json.dumps({"event": "epoch", "epoch": 0, "val_mse": 0.05}) + "\n")
+    plan = TrainingPlan(output_dir=str(tmp_path / "run"), data_dir=str(tiny_mnist_dir), latent_dim=4, hidden_dim=32, channels=4, augmentation=0.0, max_epochs=400)
+    with no_run_left(process):
+        window.start_training(plan)
+        qtbot.waitUntil(lambda: view.watcher.state.starts == 1 and view.watcher.folder == plan.progress_dir, timeout=RUN_TIMEOUT_MS)
+        window.watch_training_run(other)
+        with qtbot.waitSignal(view.run_ended, timeout=SIGNAL_TIMEOUT_MS) as ended:
+            process.kill()
+    assert view.watcher.folder == other and view.status.text().startswith("Epoch 1 of 3 done")  # still the run the user chose
+    assert str(plan.run_dir) in ended.args[0] and window.explorer.session.model.path.name == "mnist-conv-k32.ckpt"
