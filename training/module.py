@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 
 from aegui.core.model_format import DEFAULTS, FORMAT_KEY, FORMAT_VERSION, HYPERPARAMETERS, N_CLASSES, STATE_PREFIX, STATISTICS_KEY, format_metric
 from aegui.core.networks import build_autoencoder
+from aegui.core.resources import load_near_ood
 from training.atomic_save import save_atomically
 from training.statistics import compute_statistics
 from training.stroke_properties import measure
@@ -32,9 +33,9 @@ class AutoencoderModule(pl.LightningModule):
     px); it keeps the decoder from memorising the 9,000 training digits.
     ``reconstruction_loss`` is per-pixel binary cross-entropy (sharper digits) or mean
     squared error (the measure ``evaluate`` reports as test MSE). ``outlier_weight`` adds
-    outlier exposure: non-digits made from each batch (``_outliers``) should leave the code's
-    classifier undecided, which moves their codes away from the digits' and sharpens the
-    "not a digit" verdict on letters and symbols it never saw.
+    outlier exposure: non-digits (``_outlier_batch``) should leave the code's classifier
+    undecided, which moves their codes away from the digits' and sharpens the "not a digit"
+    verdict on letters and symbols it never saw.
     """
 
     def __init__(
@@ -64,6 +65,7 @@ class AutoencoderModule(pl.LightningModule):
         self.save_hyperparameters()
         self.autoencoder = build_autoencoder(self.hparams)
         self._total_steps: float = float("inf")  # set when training starts
+        self._glyphs: torch.Tensor | None = None  # the benchmark's calibration glyphs, loaded on first use
         self.classifier = torch.nn.Linear(latent_dim, N_CLASSES) if classifier_weight > 0 else None
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
@@ -101,6 +103,16 @@ class AutoencoderModule(pl.LightningModule):
         overlaid = torch.maximum(images, other)
         return torch.where(choice == 0, mirrored, torch.where(choice == 1, turned, torch.where(choice == 2, halves, overlaid)))
 
+    def _outlier_batch(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """As many non-digits as digits: half made from the batch (``_outliers``), half drawn from
+        the calibration part of the near-OOD benchmark (letters, symbols and shapes; the report
+        part, which measures the score, is never trained on), jittered like training digits."""
+        if self._glyphs is None:
+            self._glyphs = torch.from_numpy(load_near_ood("calibration").images).unsqueeze(1)
+        picked = torch.randint(0, len(self._glyphs), (len(images) // 2,))
+        glyphs = self._augment(self._glyphs[picked].to(images.device, images.dtype))
+        return torch.cat([self._outliers(images, labels)[: len(images) - len(picked)], glyphs])
+
     def _common_step(self, batch, stage: str) -> torch.Tensor:
         images, labels = batch
         if stage == "train":
@@ -129,7 +141,7 @@ class AutoencoderModule(pl.LightningModule):
             if self.hparams.outlier_weight > 0 and stage == "train":
                 # Outlier exposure: the classifier should not know which digit a non-digit is,
                 # so such codes land where no digit's do (cross-entropy to the uniform guess).
-                outlier_code, _ = self.autoencoder.encode_distribution(self._outliers(images, labels))
+                outlier_code, _ = self.autoencoder.encode_distribution(self._outlier_batch(images, labels))
                 outlier_loss = -F.log_softmax(self.classifier(outlier_code), 1).mean()
                 loss = loss + self.hparams.outlier_weight * outlier_loss
                 self.log(f"{stage}/outlier_loss", outlier_loss, on_step=False, on_epoch=True, sync_dist=True)
