@@ -369,8 +369,8 @@ def test_outlier_exposure_makes_the_classifier_undecided_on_non_digits_it_was_sh
 
     plain_digits, plain_outliers = confidence(0.0)
     exposed_digits, exposed_outliers = confidence(1.0)
-    assert exposed_outliers < plain_outliers - 0.2  # undecided on non-digits (measured 0.70 -> 0.23)
-    assert exposed_digits - exposed_outliers > (plain_digits - plain_outliers) + 0.05  # and the digits stand apart (gap 0.10 -> 0.24)
+    assert exposed_outliers < plain_outliers - 0.2  # undecided on non-digits (measured 0.70 -> 0.24)
+    assert exposed_digits - exposed_outliers > (plain_digits - plain_outliers) + 0.05  # and the digits stand apart (gap 0.10 -> 0.28)
 
 
 def test_outlier_exposure_without_the_classifier_is_refused():
