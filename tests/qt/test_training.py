@@ -216,3 +216,22 @@ def test_the_apps_run_ending_while_the_dock_shows_another_run_leaves_that_run_on
             process.kill()
     assert view.watcher.folder == other and view.status.text().startswith("Epoch 1 of 3 done")  # still the run the user chose
     assert str(plan.run_dir) in ended.args[0] and window.explorer.session.model.path.name == "mnist-conv-k32.ckpt"
+
+
+def test_a_run_folder_the_app_made_can_be_resumed_after_a_restart(qtbot, window, tiny_mnist_dir, tmp_path):
+    view = window.training_view
+    plan = TrainingPlan(output_dir=str(tmp_path / "run"), data_dir=str(tiny_mnist_dir), latent_dim=4, hidden_dim=32, channels=4)
+    (plan.run_dir / "checkpoints").mkdir(parents=True)
+    (plan.run_dir / "checkpoints" / "last.ckpt").write_bytes(b"stands for the checkpoint")
+    (plan.run_dir / "plan.json").write_text(json.dumps(plan.to_dict()))
+    plan.progress_dir.mkdir()
+    lines = [{"event": "start", "max_epochs": 20}, {"event": "epoch", "epoch": 3, "val_mse": 0.05}, {"event": "end", "checkpoints": {}, "stopped": True}]
+    (plan.progress_dir / "progress.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    window.watch_training_run(plan.run_dir)  # File > Watch a training run…, pointed at the run folder
+    assert view.plan == plan and view.watcher.folder == plan.progress_dir
+    assert view.status.text().startswith("Stopped at epoch 4 of 20") and "Resume continues the run" in view.status.text()
+    assert view.resume_button.isEnabled() and not view.stop_button.isEnabled()
+    (plan.run_dir / "plan.json").unlink()  # a run started elsewhere: nothing to resume it with here
+    window.watch_training_run(plan.run_dir / "progress")
+    assert view.plan is None and not view.resume_button.isEnabled()
+    view.stop_watching()
