@@ -93,6 +93,15 @@ class TrainingPlan:
     def progress_dir(self) -> Path:
         return self.run_dir / PROGRESS_SUBDIR
 
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.run_dir / "checkpoints"
+
+    @property
+    def last_checkpoint(self) -> Path:
+        """What Resume continues from (Lightning's ``--ckpt_path last``)."""
+        return self.checkpoint_dir / "last.ckpt"
+
     def fit_arguments(self, resume: bool = False) -> list[str]:
         """The arguments after ``aegui-train``: fit, then data, model, trainer and outputs."""
         run = self.run_dir
@@ -121,7 +130,7 @@ class TrainingPlan:
             "--trainer.accelerator", "auto",
             "--trainer.log_every_n_steps", "10",
             "--trainer.default_root_dir", str(run),
-            "--checkpoint.dirpath", str(run / "checkpoints"),
+            "--checkpoint.dirpath", str(self.checkpoint_dir),
             "--data.batch_size", str(self.batch_size),
             "--progress-dir", str(self.progress_dir),
         ]  # fmt: skip

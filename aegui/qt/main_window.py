@@ -12,6 +12,7 @@ import importlib.metadata
 import json
 import platform
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -349,7 +350,7 @@ class MainWindow(QMainWindow):
         else:  # a first run: a quick look at MNIST, downloaded once
             remembered = apply_preset(TrainingPlan(output_dir="", data_source="download"), QUICK_PRESET)
         runs_dir = Path(self.settings.read(RUNS_DIR))
-        plan = TrainingPlan.from_dict({**remembered.to_dict(), "output_dir": str(runs_dir / time.strftime("run-%Y%m%d-%H%M%S"))})
+        plan = replace(remembered, output_dir=str(runs_dir / time.strftime("run-%Y%m%d-%H%M%S")))
         dialog = TrainDialog(plan, self)
         dialog.accepted.connect(lambda: self.start_training(dialog.plan()))
         dialog.open()

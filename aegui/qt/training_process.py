@@ -51,11 +51,10 @@ class TrainingProcess(QObject):
         environment.insert("PYTHONUNBUFFERED", "1")
         process.setProcessEnvironment(environment)
         process.finished.connect(self._on_process_finished)
-        process.errorOccurred.connect(self._on_process_error_occurred)
         self.plan, self.exit_code, self.crashed = plan, None, False
         self._process = process
         process.start(program, arguments)
-        if not process.waitForStarted(10_000):
+        if not process.waitForStarted(10_000):  # a failure to start is reported here, once
             self._process = None
             self.start_failed.emit(f"Could not start {program}: {process.errorString()}")
             return False
@@ -88,8 +87,3 @@ class TrainingProcess(QObject):
         self.exit_code = exit_code
         self.crashed = exit_status == QProcess.ExitStatus.CrashExit
         self.run_finished.emit(exit_code, self.crashed)
-
-    def _on_process_error_occurred(self, error: QProcess.ProcessError) -> None:
-        if error == QProcess.ProcessError.FailedToStart and self._process is not None:
-            self.start_failed.emit(f"Could not start the training process: {self._process.errorString()}")
-

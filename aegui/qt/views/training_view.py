@@ -274,7 +274,7 @@ class TrainingRunView(QWidget):
         total = f" of {state.max_epochs}" if state.max_epochs else ""
         best = state.checkpoints.get("best") if isinstance(state.checkpoints.get("best"), str) else ""
         self.best_checkpoint = (Path(best) if Path(best).is_absolute() else self.watcher.folder / best) if best else None
-        resumable = self.plan is not None and self._process is not None and (self.plan.run_dir / "checkpoints" / "last.ckpt").is_file()
+        resumable = self.plan is not None and self._process is not None and self.plan.last_checkpoint.is_file()
         running_here = self._running_here()
         skipped = f" ({state.skipped_lines} damaged progress lines skipped)" if state.skipped_lines else ""
         if self.unreadable:
