@@ -1,7 +1,8 @@
 """``aegui-train evaluate CKPT``: test metrics of a checkpoint on MNIST (and Fashion-MNIST).
 
 The checkpoint is read with the app's own safe loader, so what is evaluated is exactly what
-the app would show. The anomaly score is the per-image reconstruction error ||x - x_hat||^2.
+the app would show. The anomaly score is the checkpoint's combined score (reconstruction error
+||x - x_hat||^2 alone for a checkpoint without one), ranked as the app ranks it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from aegui.core.resources import load_near_ood
 from training.arguments import command_parser
 from training.data import DatasetNotFoundError, images_to_tensor, load_split, locate_dataset, split_indices
 from training.disentanglement import dci
-from training.statistics import auroc, encode_dataset, fit_linear_probe, knn_accuracy, probe_accuracy
+from training.statistics import auroc, encode_dataset, fit_linear_probe, knn_accuracy, probe_accuracy, recode_dataset
 from training.stroke_properties import PROPERTIES, measure
 
 
@@ -75,7 +76,8 @@ def evaluate(checkpoint: Path, data_dir: Path | None = None, fashion_dir: Path |
         if scorer is None:
             values = errors.double().numpy()
             return values, percentiles(values, error_quantiles)
-        values = scorer.score_batch(errors.numpy(), codes.numpy(), torch.softmax(codes @ weight.T + bias, 1).numpy())
+        recodes = recode_dataset(autoencoder, codes).numpy() if scorer.needs_recodes else None
+        values = scorer.score_batch(errors.numpy(), codes.numpy(), torch.softmax(codes @ weight.T + bias, 1).numpy(), recodes)
         return values, percentiles(values, scorer.verdict_quantiles)
 
     test_scores, test_percentiles = scored(test_codes, test_errors)

@@ -18,6 +18,7 @@ from aegui.core.model_format import DEFAULTS, FORMAT_KEY, FORMAT_VERSION, HYPERP
 from aegui.core.networks import build_autoencoder
 from aegui.core.resources import load_near_ood
 from training.atomic_save import save_atomically
+from training.non_digits import non_digits_from
 from training.statistics import compute_statistics
 from training.stroke_properties import measure
 
@@ -84,34 +85,15 @@ class AutoencoderModule(pl.LightningModule):
         grid = F.affine_grid(theta, list(images.shape), align_corners=False)
         return F.grid_sample(images, grid, align_corners=False)
 
-    @staticmethod
-    def _outliers(images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """Non-digits made from the batch's own digits, one kind each at random: mirrored (not
-        0, 1 or 8, which stay digits), turned a quarter, the top half of one digit over the
-        bottom half of another, or two different digits drawn over each other."""
-        n = len(images)
-        order = torch.randperm(n, device=images.device)
-        other, other_labels = images[order], labels[order]
-        kind = torch.randint(0, 4, (n,), device=images.device)
-        symmetric = (labels == 0) | (labels == 1) | (labels == 8)
-        kind = torch.where((kind == 0) & symmetric, torch.ones_like(kind), kind)
-        kind = torch.where((kind >= 2) & (labels == other_labels), torch.ones_like(kind), kind)
-        choice = kind.view(-1, 1, 1, 1)
-        mirrored = images.flip(-1)
-        turned = images.rot90(1, (-2, -1))
-        halves = torch.cat([images[..., :14, :], other[..., 14:, :]], dim=-2)
-        overlaid = torch.maximum(images, other)
-        return torch.where(choice == 0, mirrored, torch.where(choice == 1, turned, torch.where(choice == 2, halves, overlaid)))
-
     def _outlier_batch(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """As many non-digits as digits: half made from the batch (``_outliers``), half drawn from
+        """As many non-digits as digits: half made from the batch (``non_digits_from``), half drawn from
         the calibration part of the near-OOD benchmark (letters, symbols and shapes; the report
         part, which measures the score, is never trained on), jittered like training digits."""
         if self._glyphs is None:
             self._glyphs = torch.from_numpy(load_near_ood("calibration").images).unsqueeze(1)
         picked = torch.randint(0, len(self._glyphs), (len(images) // 2,))
         glyphs = self._augment(self._glyphs[picked].to(images.device, images.dtype))
-        return torch.cat([self._outliers(images, labels)[: len(images) - len(picked)], glyphs])
+        return torch.cat([non_digits_from(images, labels)[: len(images) - len(picked)], glyphs])
 
     def _common_step(self, batch, stage: str) -> torch.Tensor:
         images, labels = batch

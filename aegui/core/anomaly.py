@@ -6,8 +6,11 @@ held-out digits; a sketch's error becomes a percentile of that distribution.
 
 A large bottleneck rebuilds letters almost as well as digits, so the checkpoint can also store
 a combined score: the reconstruction error together with where the code sits (its distance
-to the nearest training codes) and how sure the linear probe is, weighed by a logistic
-regression fitted on held-out digits and near-OOD characters, and ranked the same way.
+to the nearest training codes), how sure the linear probe is, whether the reconstruction
+encodes back to the same code, and a small detector on the code that learnt what non-digits
+made from digits (mirrored, turned, cut and overlaid) look like there. A logistic regression
+fitted on held-out digits and near-OOD characters weighs them, and the result is ranked among
+held-out digits like the reconstruction error.
 """
 
 from __future__ import annotations
@@ -63,13 +66,17 @@ def verdict(percentile: float) -> str:
 
 
 # --- the combined score: reconstruction, where the code sits, how sure the probe is ---------
-ANOMALY_FEATURES = ("reconstruction", "code_distance", "probe_doubt")
-FEATURE_LABELS = {"reconstruction": "rebuild", "code_distance": "distance", "probe_doubt": "doubt"}  # short: the gauge has one line
+ANOMALY_FEATURES = ("reconstruction", "code_distance", "probe_doubt", "code_drift", "code_detector")
+FIRST_TABLE_FEATURES = 3  # checkpoints written before the drift and the detector: the first three
+FEATURE_LABELS = {"reconstruction": "rebuild", "code_distance": "distance", "probe_doubt": "doubt", "code_drift": "drift", "code_detector": "detector"}  # short: the gauge has one line
 REASONS = {
     "reconstruction": "the decoder cannot rebuild it",
     "code_distance": "its code is far from every digit's",
     "probe_doubt": "the probe cannot tell which digit it is",
+    "code_drift": "its reconstruction encodes to a different code",
+    "code_detector": "its code sits where non-digits' codes do",
 }
+DETECTOR_LAYERS = 3  # code -> hidden -> hidden -> logit
 NEIGHBOURS_FOR_DISTANCE = 5
 
 
@@ -88,13 +95,64 @@ def code_distances(codes: np.ndarray, reference_codes: np.ndarray, reference_nor
     return distances
 
 
-def anomaly_features(errors: np.ndarray, codes: np.ndarray, probabilities: np.ndarray, reference_codes: np.ndarray, reference_norms: np.ndarray | None = None) -> np.ndarray:
-    """(n, 3): log reconstruction error, log distance to the nearest training codes, and the
-    probe's doubt (-log of its top probability), for images already encoded and decoded."""
+def gelu(values: np.ndarray) -> np.ndarray:
+    """GELU in its tanh form, as the detector was trained (``nn.GELU(approximate="tanh")``)."""
+    return 0.5 * values * (1.0 + np.tanh(0.7978845608028654 * (values + 0.044715 * values**3)))
+
+
+@dataclass(frozen=True)
+class CodeDetector:
+    """A small network on the code, trained at the end of ``fit`` to tell training digits'
+    codes from those of non-digits made from them; its logit is one of the anomaly features."""
+
+    code_mean: np.ndarray  # (k,)
+    code_std: np.ndarray  # (k,)
+    layers: tuple[tuple[np.ndarray, np.ndarray], ...]  # (weight (out, in), bias (out,)) each
+
+    @classmethod
+    def from_table(cls, table: dict) -> CodeDetector:
+        as_array = lambda name: np.asarray(table[name], dtype=np.float32)  # noqa: E731
+        layers = tuple((as_array(f"detector_weight_{i}"), as_array(f"detector_bias_{i}")) for i in range(1, DETECTOR_LAYERS + 1))
+        return cls(as_array("detector_code_mean"), as_array("detector_code_std"), layers)
+
+    def logits(self, codes: np.ndarray) -> np.ndarray:
+        values = (np.atleast_2d(np.asarray(codes, dtype=np.float32)) - self.code_mean) / self.code_std
+        for index, (weight, bias) in enumerate(self.layers):
+            values = values @ weight.T + bias
+            if index < len(self.layers) - 1:
+                values = gelu(values)
+        return values[:, 0].astype(np.float64)
+
+
+def code_drift(codes: np.ndarray, recodes: np.ndarray) -> np.ndarray:
+    """How far the code moves when the reconstruction is encoded again, relative to its length:
+    a digit's reconstruction encodes back to nearly the same code."""
+    codes, recodes = np.atleast_2d(np.asarray(codes, np.float64)), np.atleast_2d(np.asarray(recodes, np.float64))
+    return np.linalg.norm(codes - recodes, axis=1) / (np.linalg.norm(codes, axis=1) + 1e-6)
+
+
+def anomaly_features(
+    errors: np.ndarray,
+    codes: np.ndarray,
+    probabilities: np.ndarray,
+    reference_codes: np.ndarray,
+    reference_norms: np.ndarray | None = None,
+    recodes: np.ndarray | None = None,
+    detector: CodeDetector | None = None,
+) -> np.ndarray:
+    """(n, 3) or (n, 5): log reconstruction error, log distance to the nearest training codes,
+    the probe's doubt (-log of its top probability), and with ``recodes`` and ``detector`` the
+    log drift of the re-encoded reconstruction and the detector's logit, for images already
+    encoded and decoded."""
     errors = np.asarray(errors, dtype=np.float64).reshape(-1)
     distances = code_distances(codes, reference_codes, reference_norms).astype(np.float64)
     top = np.asarray(probabilities, dtype=np.float64).reshape(len(errors), -1).max(axis=1)
-    return np.stack([np.log(errors + 1e-8), np.log(distances + 1e-6), -np.log(top + 1e-9)], axis=1)
+    columns = [np.log(errors + 1e-8), np.log(distances + 1e-6), -np.log(top + 1e-9)]
+    if detector is not None:
+        if recodes is None:
+            raise ValueError("the code drift needs the codes of the reconstructions")
+        columns += [np.log(code_drift(codes, recodes) + 1e-6), detector.logits(codes)]
+    return np.stack(columns, axis=1)
 
 
 @dataclass(frozen=True)
@@ -107,19 +165,21 @@ class AnomalyAssessment:
 
 @dataclass(frozen=True)
 class AnomalyScorer:
-    """The checkpoint's combined anomaly score: a logistic regression over the three features,
+    """The checkpoint's combined anomaly score: a logistic regression over the features,
     fitted at the end of training on held-out digits against near-OOD characters and shapes,
     turned into a percentile of held-out digits, so the 95th / 99th thresholds keep their
-    meaning."""
+    meaning. A table written before the drift and the detector existed has three features."""
 
     reference_codes: np.ndarray  # (n, k) training codes
-    feature_quantiles: np.ndarray  # (3, Q) each feature on held-out digits
-    feature_mean: np.ndarray  # (3,)
-    feature_std: np.ndarray  # (3,)
-    weight: np.ndarray  # (3,)
+    feature_quantiles: np.ndarray  # (F, Q) each feature on held-out digits
+    feature_mean: np.ndarray  # (F,)
+    feature_std: np.ndarray  # (F,)
+    weight: np.ndarray  # (F,)
     bias: float
     score_quantiles: np.ndarray  # (Q,) the combined score on held-out digits
     verdict_quantiles: np.ndarray  # (Q,) the verdict statistic on held-out digits (see ``verdict_statistics``)
+    detector: CodeDetector | None = None  # None in a three-feature table
+    reconstruction_opinion: bool = True  # whether the verdict also asks the reconstruction error (see ``verdict_statistics``)
     reference_norms: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -138,26 +198,45 @@ class AnomalyScorer:
             bias=float(as_array("bias").reshape(-1)[0]),
             score_quantiles=as_array("score_quantiles"),
             verdict_quantiles=as_array("verdict_quantiles"),
+            detector=CodeDetector.from_table(table) if "detector_weight_1" in table else None,
+            reconstruction_opinion=bool(as_array("reconstruction_opinion").reshape(-1)[0]) if "reconstruction_opinion" in table else True,
         )
 
-    def score_batch(self, errors: np.ndarray, codes: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    @property
+    def needs_recodes(self) -> bool:
+        """Whether ``score_batch`` and ``assess`` need the codes of the reconstructions."""
+        return self.detector is not None
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return ANOMALY_FEATURES[: len(self.weight)]
+
+    def features(self, errors: np.ndarray, codes: np.ndarray, probabilities: np.ndarray, recodes: np.ndarray | None = None) -> np.ndarray:
+        return anomaly_features(errors, codes, probabilities, self.reference_codes, self.reference_norms, recodes, self.detector)
+
+    def score_batch(self, errors: np.ndarray, codes: np.ndarray, probabilities: np.ndarray, recodes: np.ndarray | None = None) -> np.ndarray:
         """The verdict statistic of each image (rank it with ``verdict_quantiles``)."""
-        return self.verdict_statistics(anomaly_features(errors, codes, probabilities, self.reference_codes, self.reference_norms))
+        return self.verdict_statistics(self.features(errors, codes, probabilities, recodes))
 
     def verdict_statistics(self, features: np.ndarray) -> np.ndarray:
-        """The larger of two percentiles among held-out digits: the combined score's and the
-        reconstruction error's. The combiner learns from characters that decoders rebuild
-        well; the maximum keeps what the decoder cannot rebuild at all (a scribble) flagged
-        too, and ranking it again among held-out digits keeps 1 % of them above the 99th."""
-        return verdict_statistic(self.scores(features), np.atleast_2d(features)[:, 0], self.score_quantiles, self.feature_quantiles[0])
+        """The combined score, or with ``reconstruction_opinion`` the larger of two percentiles
+        among held-out digits, the combined score's and the reconstruction error's: a
+        combiner can miss what the decoder cannot rebuild at all (a scribble), and ranking the
+        maximum again among held-out digits keeps 1 % of them above the 99th. Training chooses
+        whichever flags more of the calibration characters (three-feature tables always take
+        the maximum)."""
+        scores = self.scores(features)
+        if not self.reconstruction_opinion:
+            return scores
+        return verdict_statistic(scores, np.atleast_2d(features)[:, 0], self.score_quantiles, self.feature_quantiles[0])
 
     def scores(self, features: np.ndarray) -> np.ndarray:
-        return ((np.asarray(features, dtype=np.float64) - self.feature_mean) / self.feature_std) @ self.weight + self.bias
+        return ((np.atleast_2d(np.asarray(features, dtype=np.float64)) - self.feature_mean) / self.feature_std) @ self.weight + self.bias
 
-    def assess(self, error: float, code: np.ndarray, probabilities: np.ndarray) -> AnomalyAssessment:
-        features = anomaly_features(np.array([error]), code[None], probabilities[None], self.reference_codes, self.reference_norms)[0]
+    def assess(self, error: float, code: np.ndarray, probabilities: np.ndarray, recode: np.ndarray | None = None) -> AnomalyAssessment:
+        features = self.features(np.array([error]), code[None], probabilities[None], None if recode is None else recode[None])[0]
         percentile = error_percentile(float(self.verdict_statistics(features)[0]), self.verdict_quantiles)
-        parts = {name: error_percentile(float(value), quantiles) for name, value, quantiles in zip(ANOMALY_FEATURES, features, self.feature_quantiles)}
+        parts = {name: error_percentile(float(value), quantiles) for name, value, quantiles in zip(self.feature_names, features, self.feature_quantiles)}
         outcome = verdict(percentile)
         return AnomalyAssessment(percentile, outcome, parts, explain(outcome, parts))
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import torch
 
-from aegui.core.anomaly import ANOMALY_FEATURES
+from aegui.core.anomaly import ANOMALY_FEATURES, FIRST_TABLE_FEATURES
 from aegui.core.errors import CheckpointError
 from aegui.core.model_format import (
     FORMAT_KEY,
@@ -50,6 +50,7 @@ MAX_ARCHIVE_ENTRIES = 10_000
 MAX_TABLE_ENTRIES = 10_000
 MAX_TENSOR_ELEMENTS = MAX_CHECKPOINT_BYTES // 2  # as many float16 numbers as the largest file holds
 MAX_QUANTILES = 100_000
+MAX_DETECTOR_HIDDEN = 1024  # the code detector's hidden width (64 as trained); a bound before any tensor is copied
 MAX_ABS_VALUE = 1e6  # weights and statistics of trained networks stay many orders of magnitude below
 MAX_TEXT = 200  # characters kept of any text from a file (names, descriptions, metric names)
 MAX_PLAIN_NODES = 2_000
@@ -479,7 +480,10 @@ def _validated_anomaly(raw: Any, latent_dim: int) -> dict[str, torch.Tensor] | N
     table = _table(raw)
     if table is None:
         raise CheckpointError("The checkpoint's anomaly statistics are not a table.")
-    features = len(ANOMALY_FEATURES)
+    weight = table.get("weight")
+    features = int(weight.shape[0]) if type(weight) in (torch.Tensor, torch.nn.Parameter) and weight.dim() == 1 else -1
+    if features not in (FIRST_TABLE_FEATURES, len(ANOMALY_FEATURES)):
+        features = len(ANOMALY_FEATURES)  # what this version writes: the messages below name the part that is off
     anomaly = {
         "reference_codes": _sized(table, "reference_codes", lambda shape: len(shape) == 2 and shape[1] == latent_dim and 10 <= shape[0] <= 10_000),
         "feature_quantiles": _sized(table, "feature_quantiles", lambda shape: len(shape) == 2 and shape[0] == features and 2 <= shape[1] <= MAX_QUANTILES),
@@ -490,11 +494,37 @@ def _validated_anomaly(raw: Any, latent_dim: int) -> dict[str, torch.Tensor] | N
         "score_quantiles": _sized(table, "score_quantiles", lambda shape: len(shape) == 1 and 2 <= shape[0] <= MAX_QUANTILES),
         "verdict_quantiles": _sized(table, "verdict_quantiles", lambda shape: len(shape) == 1 and 2 <= shape[0] <= MAX_QUANTILES),
     }
+    if features == len(ANOMALY_FEATURES):
+        anomaly.update(_validated_detector(table, latent_dim))
+        anomaly["reconstruction_opinion"] = _sized(table, "reconstruction_opinion", lambda shape: shape == (1,))
+        if float(anomaly["reconstruction_opinion"][0]) not in (0.0, 1.0):
+            raise CheckpointError("Statistic anomaly/reconstruction_opinion must be 0 or 1.")
     if any((anomaly[name].diff(dim=-1) < 0).any() for name in ("feature_quantiles", "score_quantiles", "verdict_quantiles")):
         raise CheckpointError("Statistic anomaly: its quantiles must rise.")
     if not (anomaly["feature_std"] > 0).all():
         raise CheckpointError("Statistic anomaly/feature_std must be positive.")
     return anomaly
+
+
+def _validated_detector(table: dict, latent_dim: int) -> dict[str, torch.Tensor]:
+    """The code detector of a five-feature anomaly table: code -> hidden -> hidden -> logit."""
+    first = table.get("detector_weight_1")
+    hidden = int(first.shape[0]) if type(first) in (torch.Tensor, torch.nn.Parameter) and first.dim() == 2 else -1
+    valid_hidden = 1 <= hidden <= MAX_DETECTOR_HIDDEN
+    shapes = {
+        "detector_code_mean": (latent_dim,),
+        "detector_code_std": (latent_dim,),
+        "detector_weight_1": (hidden, latent_dim),
+        "detector_bias_1": (hidden,),
+        "detector_weight_2": (hidden, hidden),
+        "detector_bias_2": (hidden,),
+        "detector_weight_3": (1, hidden),
+        "detector_bias_3": (1,),
+    }
+    detector = {name: _sized(table, name, lambda shape, expected=expected: valid_hidden and shape == expected) for name, expected in shapes.items()}
+    if not (detector["detector_code_std"] > 0).all():
+        raise CheckpointError("Statistic anomaly/detector_code_std must be positive.")
+    return detector
 
 
 def model_from_checkpoint_dict(checkpoint: Any, path: Path, file_format: str) -> LoadedModel:

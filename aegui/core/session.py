@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from aegui.core.anomaly import AnomalyScorer, error_percentile, reconstruction_error, verdict
+from aegui.core.anomaly import FEATURE_LABELS, AnomalyScorer, error_percentile, reconstruction_error, verdict
 from aegui.core.checkpoint import LoadedModel, load_model
 from aegui.core.errors import CheckpointError
 from aegui.core.model_format import ERROR_QUANTILE_COUNT, IMAGE_SIZE
@@ -147,7 +147,7 @@ class ModelSession:
         anomaly = statistics.anomaly if statistics is not None else None
         if anomaly is not None and self._probe is not None:
             self.anomaly_scorer: AnomalyScorer | None = AnomalyScorer.from_table(anomaly)
-            self.anomaly_source = "reconstruction, code distance and probe doubt combined"
+            self.anomaly_source = ", ".join(FEATURE_LABELS[name] for name in self.anomaly_scorer.feature_names) + " combined"
         else:
             self.anomaly_scorer = None
             self.anomaly_source = "reconstruction error only (this checkpoint stores no combined score)"
@@ -283,7 +283,8 @@ class ModelSession:
         percentile = error_percentile(error, self.error_quantiles)
         probabilities = self.digit_probabilities(code)
         if self.anomaly_scorer is not None:
-            assessment = self.anomaly_scorer.assess(error, code, probabilities)
+            recode = self.encode(reconstruction) if self.anomaly_scorer.needs_recodes else None  # the drift: one more encoder pass
+            assessment = self.anomaly_scorer.assess(error, code, probabilities, recode)
             combined, outcome, parts, reason = assessment.percentile, assessment.verdict, assessment.parts, assessment.reason
         else:
             combined, outcome = percentile, verdict(percentile)

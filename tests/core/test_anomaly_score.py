@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from aegui.core.anomaly import AnomalyScorer, explain
+from aegui.core.anomaly import ANOMALY_FEATURES, AnomalyScorer, error_percentile, explain
 from aegui.core.checkpoint import CheckpointError, load_model
 from aegui.core.resources import DEFAULT_CHECKPOINT, load_near_ood, load_reference_digits
 from aegui.core.session import ModelSession
@@ -26,18 +26,18 @@ def letter_images(letter: str) -> np.ndarray:
 
 
 def test_letters_rebuilt_well_are_still_flagged_by_where_their_code_sits(session):
-    """Capital N, small u and x in 20 fonts: the k = 32 decoder rebuilds most of them like a
-    digit, but their codes are far from every digit's."""
+    """Capital and small V and X in 20 fonts: the k = 32 decoder rebuilds most of them like a
+    digit, but their codes are far from every digit's, or where non-digits' codes are."""
     combined = reconstruction_only = 0
     reasons = set()
-    for letter in "Nux":
+    for letter in "VvXx":
         for image in letter_images(letter):
             analysis = session.analyse_image(image)
             combined += analysis.verdict == "not a digit"
             reconstruction_only += analysis.error_percentile > 99
             reasons.add(analysis.anomaly_reason)
-    assert combined >= 55 and reconstruction_only <= 30  # of 60: reconstruction alone flags under half
-    assert "rebuilt well, but its code is far from every digit's" in reasons
+    assert combined >= 72 and reconstruction_only <= 30  # of 80 (measured 78 and 18)
+    assert {"rebuilt well, but its code is far from every digit's", "rebuilt well, but its code sits where non-digits' codes do"} <= reasons
 
 
 def test_real_digits_stay_typical_under_the_combined_score(session):
@@ -71,8 +71,13 @@ def test_a_checkpoint_without_the_combined_score_uses_reconstruction_and_says_so
         (lambda a: a.update(reference_codes=torch.zeros(20, 5)), "anomaly/reference_codes is missing or has the wrong shape"),
         (lambda a: a.update(weight=torch.zeros(4)), "anomaly/weight is missing or has the wrong shape"),
         (lambda a: a.update(score_quantiles=torch.linspace(1, 0, 11)), "its quantiles must rise"),
-        (lambda a: a.update(feature_std=torch.zeros(3)), "feature_std must be positive"),
+        (lambda a: a.update(feature_std=torch.zeros(5)), "feature_std must be positive"),
         (lambda a: a.update(bias=torch.full((1,), float("nan"))), "NaN or infinite"),
+        (lambda a: a.pop("detector_weight_2"), "anomaly/detector_weight_2 is missing or has the wrong shape"),
+        (lambda a: a.update(detector_weight_3=torch.zeros(2, 64)), "anomaly/detector_weight_3 is missing or has the wrong shape"),
+        (lambda a: a.update(detector_code_std=-torch.ones(32)), "detector_code_std must be positive"),
+        (lambda a: a.update(detector_bias_1=torch.full((64,), float("inf"))), "NaN or infinite"),
+        (lambda a: a.update(reconstruction_opinion=torch.tensor([0.5])), "reconstruction_opinion must be 0 or 1"),
     ],
 )
 def test_the_loader_refuses_a_damaged_anomaly_table(tmp_path, change, message):
@@ -88,6 +93,44 @@ def test_the_score_for_one_sketch_matches_the_batch_score(session):
     image = letter_images("R")[3]
     analysis = session.analyse_image(image)
     probabilities = session.digit_probabilities(analysis.code)
-    batch = scorer.score_batch(np.array([analysis.reconstruction_error]), analysis.code[None], probabilities[None])
-    single = scorer.assess(analysis.reconstruction_error, analysis.code, probabilities)
-    assert np.isclose(single.percentile, analysis.anomaly_percentile) and np.isfinite(batch).all()
+    recode = session.encode(analysis.reconstruction)
+    batch = scorer.score_batch(np.array([analysis.reconstruction_error]), analysis.code[None], probabilities[None], recode[None])
+    single = scorer.assess(analysis.reconstruction_error, analysis.code, probabilities, recode)
+    assert np.isclose(single.percentile, analysis.anomaly_percentile) and np.isclose(single.percentile, error_percentile(float(batch[0]), scorer.verdict_quantiles))
+    assert list(single.parts) == list(ANOMALY_FEATURES)
+
+
+def test_a_three_feature_table_from_an_older_version_still_scores(tmp_path):
+    """Checkpoints written before the drift and the detector keep their three-part score and
+    its verdict (the larger of the combined and the reconstruction percentiles)."""
+    table = torch.load(DEFAULT_CHECKPOINT, weights_only=True)
+    anomaly = table["aegui_statistics"]["anomaly"]
+    for name in [name for name in anomaly if name.startswith("detector_")] + ["reconstruction_opinion"]:
+        del anomaly[name]
+    for name in ("feature_mean", "feature_std", "weight"):
+        anomaly[name] = anomaly[name][:3].clone()
+    anomaly["feature_quantiles"] = anomaly["feature_quantiles"][:3].clone()
+    torch.save(table, tmp_path / "three.ckpt")
+    older = ModelSession(load_model(tmp_path / "three.ckpt"), load_reference_digits(limit=300))
+    scorer = older.anomaly_scorer
+    assert scorer is not None and scorer.detector is None and scorer.reconstruction_opinion and not scorer.needs_recodes
+    analysis = older.analyse_image(letter_images("x")[0])
+    assert list(analysis.anomaly_parts) == ["reconstruction", "code_distance", "probe_doubt"] and 0 <= analysis.anomaly_percentile <= 100
+
+
+def test_the_code_detector_tells_digits_from_non_digits_made_from_them(session):
+    """The detector learnt, on the training digits, what mirrored, turned, cut and overlaid
+    digits look like in code space; on digits it never saw it still ranks such non-digits above
+    the digits they were made from."""
+    from training.non_digits import non_digits_from
+    from training.statistics import auroc
+
+    digits = load_reference_digits()
+    images = torch.from_numpy(digits.images[2200:2600]).unsqueeze(1)
+    labels = torch.from_numpy(digits.labels[2200:2600].astype("int64"))
+    non_digits = non_digits_from(images, labels, torch.Generator().manual_seed(3))
+    detector = session.anomaly_scorer.detector
+    encode = lambda batch: session.model.autoencoder.encode(batch).numpy()  # noqa: E731
+    with torch.inference_mode():
+        digit_logits, non_digit_logits = detector.logits(encode(images)), detector.logits(encode(non_digits))
+    assert auroc(torch.from_numpy(digit_logits), torch.from_numpy(non_digit_logits)) > 0.9
