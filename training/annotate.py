@@ -22,7 +22,7 @@ def main(argv: list[str]) -> int:
     parser = command_parser(
         "annotate",
         "Recompute the statistics the app reads from a checkpoint (latent ranges, error percentiles, "
-        "linear probe, dimension labels, test figures) on the seeded split it was trained on, and store them in the file.",
+        "linear probe, dimension labels, named directions, the combined anomaly score, test figures) on the seeded split it was trained on, and store them in the file.",
         "aegui-train annotate runs/mnist-conv-k32/checkpoints/best.ckpt --data-dir ~/data/mnist",
     )
     parser.add_argument("checkpoint", type=Path, help="the .ckpt to update in place")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from aegui.core.anomaly import FEATURE_LABELS, AnomalyScorer, error_percentile, reconstruction_error, verdict
+from aegui.core.anomaly import FEATURE_LABELS, AnomalyScorer, error_percentile, reconstruction_error, smallest_indices, verdict
 from aegui.core.checkpoint import LoadedModel, load_model
 from aegui.core.errors import CheckpointError
 from aegui.core.model_format import ERROR_QUANTILE_COUNT, IMAGE_SIZE
@@ -259,8 +259,7 @@ class ModelSession:
         # |r - c|^2 = |r|^2 - 2 r.c + |c|^2; the last term is the same for every r, so the
         # ranking needs one matrix-vector product per code instead of a (n, k) difference
         distances = self._reference_norms - 2.0 * (self.reference_codes @ np.asarray(code, dtype=np.float32))
-        nearest = np.argpartition(distances, count)[:count]
-        return nearest[np.argsort(distances[nearest])]
+        return smallest_indices(distances, count)
 
     def analyse_code(self, code: np.ndarray, origin: str) -> Analysis:
         code = self.clamp_code(code)

@@ -134,3 +134,18 @@ def test_the_code_detector_tells_digits_from_non_digits_made_from_them(session):
     with torch.inference_mode():
         digit_logits, non_digit_logits = detector.logits(encode(images)), detector.logits(encode(non_digits))
     assert auroc(torch.from_numpy(digit_logits), torch.from_numpy(non_digit_logits)) > 0.9
+
+
+@pytest.mark.parametrize("size", [1, 4, 5, 16, 81, 9000])
+def test_the_nearest_codes_found_quickly_are_the_nearest(size):
+    """A pen event's nearest codes come from a sampled bound, not a full partial sort: the same
+    codes, ties and short arrays included; and one code's distance equals the batch's."""
+    from aegui.core.anomaly import code_distances, smallest_indices
+
+    rng = np.random.default_rng(size)
+    for _ in range(20):
+        values = np.round(rng.standard_normal(size), 1).astype(np.float32)  # rounded: many ties
+        for count in (1, 5, 12):
+            assert np.array_equal(values[smallest_indices(values, count)], np.sort(values)[:count])
+    reference, codes = rng.standard_normal((max(size, 5), 8)).astype(np.float32), rng.standard_normal((3, 8)).astype(np.float32)
+    assert np.allclose([code_distances(code[None], reference)[0] for code in codes], code_distances(codes, reference), rtol=1e-5)
