@@ -21,7 +21,7 @@ from aegui.core.resources import load_near_ood
 from training.arguments import command_parser
 from training.data import DatasetNotFoundError, images_to_tensor, load_split, locate_dataset, split_indices
 from training.disentanglement import dci
-from training.statistics import auroc, encode_dataset, fit_linear_probe, knn_accuracy, probe_accuracy, recode_dataset
+from training.statistics import auroc, encode_dataset, encode_inner, fit_linear_probe, knn_accuracy, probe_accuracy
 from training.stroke_properties import PROPERTIES, measure
 
 
@@ -71,19 +71,20 @@ def evaluate(checkpoint: Path, data_dir: Path | None = None, fashion_dir: Path |
     scorer = AnomalyScorer.from_table(statistics.anomaly) if statistics is not None and statistics.anomaly is not None else None
     error_quantiles = statistics.error_quantiles.double().numpy() if statistics is not None else np.quantile(test_errors.numpy(), np.linspace(0, 1, 1001))
 
-    def scored(codes: torch.Tensor, errors: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    def scored(images: torch.Tensor, codes: torch.Tensor, errors: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         """(combined or reconstruction score, its percentile among held-out digits) per image."""
         if scorer is None:
             values = errors.double().numpy()
             return values, percentiles(values, error_quantiles)
-        recodes = recode_dataset(autoencoder, codes).numpy() if scorer.needs_recodes else None
-        values = scorer.score_batch(errors.numpy(), codes.numpy(), torch.softmax(codes @ weight.T + bias, 1).numpy(), recodes)
+        inner = encode_inner(autoencoder, images)[1].numpy() if scorer.needs_inner else None
+        values = scorer.score_batch(errors.numpy(), codes.numpy(), torch.softmax(codes @ weight.T + bias, 1).numpy(), inner)
         return values, percentiles(values, scorer.verdict_quantiles)
 
-    test_scores, test_percentiles = scored(test_codes, test_errors)
+    test_scores, test_percentiles = scored(images_to_tensor(test_images), test_codes, test_errors)
     near = load_near_ood("report")
-    near_codes, near_errors, _ = encode_dataset(autoencoder, torch.from_numpy(near.images).unsqueeze(1))
-    near_scores, near_percentiles = scored(near_codes, near_errors)
+    near_images = torch.from_numpy(near.images).unsqueeze(1)
+    near_codes, near_errors, _ = encode_dataset(autoencoder, near_images)
+    near_scores, near_percentiles = scored(near_images, near_codes, near_errors)
     result.update(
         anomaly_score="combined" if scorer is not None else "reconstruction",
         ood_auroc_near=auroc(torch.from_numpy(test_scores), torch.from_numpy(near_scores)),
@@ -100,8 +101,9 @@ def evaluate(checkpoint: Path, data_dir: Path | None = None, fashion_dir: Path |
             raise DatasetNotFoundError(str(missing), flag="--fashion-dir DIR") from None
         return result
     fashion_images, _, _ = load_split(fashion_folder, "test")
-    fashion_codes, fashion_errors, _ = encode_dataset(autoencoder, images_to_tensor(fashion_images))
-    fashion_scores, _ = scored(fashion_codes, fashion_errors)
+    fashion_tensor = images_to_tensor(fashion_images)
+    fashion_codes, fashion_errors, _ = encode_dataset(autoencoder, fashion_tensor)
+    fashion_scores, _ = scored(fashion_tensor, fashion_codes, fashion_errors)
     result["ood_auroc_fashion"] = auroc(torch.from_numpy(test_scores), torch.from_numpy(fashion_scores))
     result["ood_auroc_fashion_reconstruction"] = auroc(test_errors, fashion_errors)
     return result

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from aegui.core.anomaly import ANOMALY_FEATURES, NOT_A_DIGIT_ABOVE, CodeDetector, anomaly_features, percentiles, verdict_statistic
+from aegui.core.anomaly import ANOMALY_FEATURES, NOT_A_DIGIT_ABOVE, CodeDetector, InnerDistance, anomaly_features, percentiles, verdict_statistic
 from aegui.core.model_format import ERROR_QUANTILE_COUNT, IMAGE_SIZE, N_CLASSES
 from aegui.core.networks import Autoencoder
 from aegui.core.resources import load_near_ood
@@ -142,12 +142,37 @@ def probe_probabilities(weight: torch.Tensor, bias: torch.Tensor, codes: torch.T
 
 
 @torch.inference_mode()
-def recode_dataset(autoencoder: Autoencoder, codes: torch.Tensor, batch_size: int = BATCH_SIZE) -> torch.Tensor:
-    """The code of each code's reconstruction: decode, then encode again (the drift feature)."""
+def encode_inner(autoencoder: Autoencoder, images: torch.Tensor, batch_size: int = BATCH_SIZE) -> tuple[torch.Tensor, torch.Tensor]:
+    """(codes, the encoder's last hidden layer) of each image: what the inner distance reads."""
     autoencoder.eval()
-    if not len(codes):
-        return codes.clone()
-    return torch.cat([autoencoder.encode(autoencoder.decode(codes[start : start + batch_size])) for start in range(0, len(codes), batch_size)])
+    codes, inner = [], []
+    for start in range(0, len(images), batch_size):
+        code, hidden = autoencoder.encode_with_inner(images[start : start + batch_size].reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE).float())
+        codes.append(code)
+        inner.append(hidden)
+    if not codes:
+        return torch.zeros(0, autoencoder.latent_dim), torch.zeros(0, 0)
+    return torch.cat(codes), torch.cat(inner)
+
+
+def fit_inner_distance(train_inner: torch.Tensor, train_labels: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Class means and one shared covariance of the encoder's last hidden layer over the
+    training digits, stored as a whitening matrix and whitened means (``InnerDistance``).
+    Directions the digits barely use (eigenvalues under a millionth of the largest) are
+    floored there, so a dead unit cannot make every distance explode."""
+    inner = train_inner.double()
+    labels = train_labels.long()
+    means = torch.zeros(N_CLASSES, inner.shape[1], dtype=torch.float64)
+    for digit in range(N_CLASSES):
+        members = inner[labels == digit]
+        if len(members):
+            means[digit] = members.mean(0)
+    centred = inner - means[labels]
+    covariance = centred.T @ centred / max(len(inner), 1)
+    eigenvalues, eigenvectors = torch.linalg.eigh(covariance)
+    floor = max(float(eigenvalues.max()) * 1e-6, 1e-12)
+    whitening = (eigenvectors / eigenvalues.clamp_min(floor).sqrt()).T
+    return {"inner_whitening": whitening.float().contiguous(), "inner_class_means": (means @ whitening.T).float().contiguous()}
 
 
 DETECTOR_HIDDEN = 64
@@ -200,15 +225,17 @@ def fit_anomaly_scorer(
     train_codes: torch.Tensor,
     val_codes: torch.Tensor,
     val_errors: torch.Tensor,
-    val_recodes: torch.Tensor,
+    val_inner: torch.Tensor,
     probe: tuple[torch.Tensor, torch.Tensor],
     outlier_codes: torch.Tensor,
     outlier_errors: torch.Tensor,
-    outlier_recodes: torch.Tensor,
+    outlier_inner: torch.Tensor,
+    inner_table: dict[str, torch.Tensor],
     detector_table: dict[str, torch.Tensor],
     seed: int = 0,
 ) -> dict[str, torch.Tensor]:
-    """The combined anomaly score's table: reference codes, the code detector, each feature's
+    """The combined anomaly score's table: reference codes, the inner distance's Gaussian, the
+    code detector, each feature's
     held-out quantiles, and a class-balanced logistic regression from the standardised features
     to "not a digit", fitted on held-out digits (0) against the near-OOD calibration set (1),
     never on test data.
@@ -218,12 +245,13 @@ def fit_anomaly_scorer(
     reference = train_codes[keep].contiguous()
     reference_numpy = reference.numpy()
     detector = CodeDetector.from_table({name: value.numpy() for name, value in detector_table.items()})
+    inner_distance = InnerDistance.from_table({name: value.numpy() for name, value in inner_table.items()})
 
-    def features(codes: torch.Tensor, errors: torch.Tensor, recodes: torch.Tensor) -> np.ndarray:
-        return anomaly_features(errors.numpy(), codes.numpy(), probe_probabilities(*probe, codes).numpy(), reference_numpy, None, recodes.numpy(), detector)
+    def features(codes: torch.Tensor, errors: torch.Tensor, inner: torch.Tensor) -> np.ndarray:
+        return anomaly_features(errors.numpy(), codes.numpy(), probe_probabilities(*probe, codes).numpy(), reference_numpy, None, inner.numpy(), inner_distance, detector)
 
-    val_features = features(val_codes, val_errors, val_recodes)
-    outlier_features = features(outlier_codes, outlier_errors, outlier_recodes)
+    val_features = features(val_codes, val_errors, val_inner)
+    outlier_features = features(outlier_codes, outlier_errors, outlier_inner)
     features = torch.from_numpy(np.concatenate([val_features, outlier_features]))
     targets = torch.cat([torch.zeros(len(val_features)), torch.ones(len(outlier_features))]).double()
     mean, std = features[: len(val_features)].mean(0), features[: len(val_features)].std(0).clamp_min(1e-6)
@@ -271,7 +299,7 @@ def fit_anomaly_scorer(
         "score_quantiles": score_quantiles,
         "verdict_quantiles": verdict_quantile_choices[int(opinion)],
         "reconstruction_opinion": torch.tensor([float(opinion)]),
-        **{name: value.float().contiguous() for name, value in detector_table.items()},
+        **{name: value.float().contiguous() for name, value in {**inner_table, **detector_table}.items()},
     }
 
 
@@ -317,7 +345,9 @@ def compute_statistics(
     ``train_properties`` (``measure(train_images)``) depends on the data only: pass it when
     annotating several checkpoints of one run, so it is measured once.
     """
-    train_codes, _, _ = encode_dataset(autoencoder, train_images, reconstruct=False, progress=progress)
+    train_codes, train_inner = encode_inner(autoencoder, train_images)
+    if progress is not None:
+        progress.update(len(train_images))
     val_codes, val_errors, _ = encode_dataset(autoencoder, val_images, progress=progress)
     test_codes, test_errors, test_bce = encode_dataset(autoencoder, test_images, progress=progress)
     probe_weight, probe_bias = fit_linear_probe(train_codes, train_labels)
@@ -329,8 +359,9 @@ def compute_statistics(
     outlier_codes, outlier_errors, _ = encode_dataset(autoencoder, torch.from_numpy(near_ood.images).unsqueeze(1))
     detector = fit_code_detector(autoencoder, train_images, train_labels, train_codes)
     anomaly = fit_anomaly_scorer(
-        train_codes, val_codes, val_errors, recode_dataset(autoencoder, val_codes), (probe_weight, probe_bias),
-        outlier_codes, outlier_errors, recode_dataset(autoencoder, outlier_codes), detector,
+        train_codes, val_codes, val_errors, encode_inner(autoencoder, val_images)[1], (probe_weight, probe_bias),
+        outlier_codes, outlier_errors, encode_inner(autoencoder, torch.from_numpy(near_ood.images).unsqueeze(1))[1],
+        fit_inner_distance(train_inner, train_labels), detector,
     )  # fmt: skip
     metrics = {
         "test_mse": float(test_errors.mean()),

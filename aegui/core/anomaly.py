@@ -6,9 +6,10 @@ held-out digits; a sketch's error becomes a percentile of that distribution.
 
 A large bottleneck rebuilds letters almost as well as digits, so the checkpoint can also store
 a combined score: the reconstruction error together with where the code sits (its distance
-to the nearest training codes), how sure the linear probe is, whether the reconstruction
-encodes back to the same code, and a small detector on the code that learnt what non-digits
-made from digits (mirrored, turned, cut and overlaid) look like there. A logistic regression
+to the nearest training codes), how sure the linear probe is, how far the encoder's last
+hidden layer is from every digit class's (a Mahalanobis distance), and a small detector on the
+code that learnt what non-digits made from digits (mirrored, turned, cut and overlaid) and
+random pen strokes look like there. A logistic regression
 fitted on held-out digits and near-OOD characters weighs them, and the result is ranked among
 held-out digits like the reconstruction error.
 """
@@ -74,14 +75,14 @@ def verdict(percentile: float) -> str:
 
 
 # --- the combined score: reconstruction, where the code sits, how sure the probe is ---------
-ANOMALY_FEATURES = ("reconstruction", "code_distance", "probe_doubt", "code_drift", "code_detector")
-FIRST_TABLE_FEATURES = 3  # checkpoints written before the drift and the detector: the first three
-FEATURE_LABELS = {"reconstruction": "rebuild", "code_distance": "distance", "probe_doubt": "doubt", "code_drift": "drift", "code_detector": "detector"}  # short: the gauge has one line
+ANOMALY_FEATURES = ("reconstruction", "code_distance", "probe_doubt", "inner_distance", "code_detector")
+FIRST_TABLE_FEATURES = 3  # checkpoints written before the inner distance and the detector: the first three
+FEATURE_LABELS = {"reconstruction": "rebuild", "code_distance": "distance", "probe_doubt": "doubt", "inner_distance": "inner", "code_detector": "detector"}  # short: the gauge has one line
 REASONS = {
     "reconstruction": "the decoder cannot rebuild it",
     "code_distance": "its code is far from every digit's",
     "probe_doubt": "the probe cannot tell which digit it is",
-    "code_drift": "its reconstruction encodes to a different code",
+    "inner_distance": "the encoder's inner layer sees it unlike any digit",
     "code_detector": "its code sits where non-digits' codes do",
 }
 DETECTOR_LAYERS = 3  # code -> hidden -> hidden -> logit
@@ -155,11 +156,23 @@ class CodeDetector:
         return values[:, 0].astype(np.float64)
 
 
-def code_drift(codes: np.ndarray, recodes: np.ndarray) -> np.ndarray:
-    """How far the code moves when the reconstruction is encoded again, relative to its length:
-    a digit's reconstruction encodes back to nearly the same code."""
-    codes, recodes = np.atleast_2d(np.asarray(codes, np.float64)), np.atleast_2d(np.asarray(recodes, np.float64))
-    return np.linalg.norm(codes - recodes, axis=1) / (np.linalg.norm(codes, axis=1) + 1e-6)
+@dataclass(frozen=True)
+class InnerDistance:
+    """Class-conditional Gaussian of the encoder's last hidden layer with one shared covariance,
+    fitted on the training digits: the squared Mahalanobis distance to the nearest class mean
+    is a whitening (one matrix-vector product) and ten distances."""
+
+    whitening: np.ndarray  # (d, d): rows scaled eigenvectors of the shared covariance
+    class_means: np.ndarray  # (10, d), whitened
+
+    @classmethod
+    def from_table(cls, table: dict) -> InnerDistance:
+        return cls(np.asarray(table["inner_whitening"], dtype=np.float32), np.asarray(table["inner_class_means"], dtype=np.float32))
+
+    def distances(self, inner: np.ndarray) -> np.ndarray:
+        whitened = np.atleast_2d(np.asarray(inner, dtype=np.float32)) @ self.whitening.T
+        squared = np.einsum("nd,nd->n", whitened, whitened)[:, None] - 2.0 * (whitened @ self.class_means.T) + np.einsum("cd,cd->c", self.class_means, self.class_means)[None, :]
+        return np.maximum(squared.min(axis=1), 0.0).astype(np.float64)
 
 
 def anomaly_features(
@@ -168,21 +181,22 @@ def anomaly_features(
     probabilities: np.ndarray,
     reference_codes: np.ndarray,
     reference_norms: np.ndarray | None = None,
-    recodes: np.ndarray | None = None,
+    inner: np.ndarray | None = None,
+    inner_distance: InnerDistance | None = None,
     detector: CodeDetector | None = None,
 ) -> np.ndarray:
     """(n, 3) or (n, 5): log reconstruction error, log distance to the nearest training codes,
-    the probe's doubt (-log of its top probability), and with ``recodes`` and ``detector`` the
-    log drift of the re-encoded reconstruction and the detector's logit, for images already
-    encoded and decoded."""
+    the probe's doubt (-log of its top probability), and with ``inner_distance`` and
+    ``detector`` the log Mahalanobis distance of the encoder's last hidden layer (``inner``) to
+    the nearest digit class and the detector's logit, for images already encoded and decoded."""
     errors = np.asarray(errors, dtype=np.float64).reshape(-1)
     distances = code_distances(codes, reference_codes, reference_norms).astype(np.float64)
     top = np.asarray(probabilities, dtype=np.float64).reshape(len(errors), -1).max(axis=1)
     columns = [np.log(errors + 1e-8), np.log(distances + 1e-6), -np.log(top + 1e-9)]
-    if detector is not None:
-        if recodes is None:
-            raise ValueError("the code drift needs the codes of the reconstructions")
-        columns += [np.log(code_drift(codes, recodes) + 1e-6), detector.logits(codes)]
+    if inner_distance is not None and detector is not None:
+        if inner is None:
+            raise ValueError("the inner distance needs the encoder's last hidden layer")
+        columns += [np.log(inner_distance.distances(inner) + 1e-6), detector.logits(codes)]
     return np.stack(columns, axis=1)
 
 
@@ -199,7 +213,8 @@ class AnomalyScorer:
     """The checkpoint's combined anomaly score: a logistic regression over the features,
     fitted at the end of training on held-out digits against near-OOD characters and shapes,
     turned into a percentile of held-out digits, so the 95th / 99th thresholds keep their
-    meaning. A table written before the drift and the detector existed has three features."""
+    meaning. A table written before the inner distance and the detector existed has three
+    features."""
 
     reference_codes: np.ndarray  # (n, k) training codes
     feature_quantiles: np.ndarray  # (F, Q) each feature on held-out digits
@@ -210,6 +225,7 @@ class AnomalyScorer:
     score_quantiles: np.ndarray  # (Q,) the combined score on held-out digits
     verdict_quantiles: np.ndarray  # (Q,) the verdict statistic on held-out digits (see ``verdict_statistics``)
     detector: CodeDetector | None = None  # None in a three-feature table
+    inner_distance: InnerDistance | None = None  # None in a three-feature table
     reconstruction_opinion: bool = True  # whether the verdict also asks the reconstruction error (see ``verdict_statistics``)
     reference_norms: np.ndarray = field(init=False, repr=False)
 
@@ -230,24 +246,25 @@ class AnomalyScorer:
             score_quantiles=as_array("score_quantiles"),
             verdict_quantiles=as_array("verdict_quantiles"),
             detector=CodeDetector.from_table(table) if "detector_weight_1" in table else None,
+            inner_distance=InnerDistance.from_table(table) if "inner_whitening" in table else None,
             reconstruction_opinion=bool(as_array("reconstruction_opinion").reshape(-1)[0]) if "reconstruction_opinion" in table else True,
         )
 
     @property
-    def needs_recodes(self) -> bool:
-        """Whether ``score_batch`` and ``assess`` need the codes of the reconstructions."""
-        return self.detector is not None
+    def needs_inner(self) -> bool:
+        """Whether ``score_batch`` and ``assess`` need the encoder's last hidden layer."""
+        return self.inner_distance is not None
 
     @property
     def feature_names(self) -> tuple[str, ...]:
         return ANOMALY_FEATURES[: len(self.weight)]
 
-    def features(self, errors: np.ndarray, codes: np.ndarray, probabilities: np.ndarray, recodes: np.ndarray | None = None) -> np.ndarray:
-        return anomaly_features(errors, codes, probabilities, self.reference_codes, self.reference_norms, recodes, self.detector)
+    def features(self, errors: np.ndarray, codes: np.ndarray, probabilities: np.ndarray, inner: np.ndarray | None = None) -> np.ndarray:
+        return anomaly_features(errors, codes, probabilities, self.reference_codes, self.reference_norms, inner, self.inner_distance, self.detector)
 
-    def score_batch(self, errors: np.ndarray, codes: np.ndarray, probabilities: np.ndarray, recodes: np.ndarray | None = None) -> np.ndarray:
+    def score_batch(self, errors: np.ndarray, codes: np.ndarray, probabilities: np.ndarray, inner: np.ndarray | None = None) -> np.ndarray:
         """The verdict statistic of each image (rank it with ``verdict_quantiles``)."""
-        return self.verdict_statistics(self.features(errors, codes, probabilities, recodes))
+        return self.verdict_statistics(self.features(errors, codes, probabilities, inner))
 
     def verdict_statistics(self, features: np.ndarray) -> np.ndarray:
         """The combined score, or with ``reconstruction_opinion`` the larger of two percentiles
@@ -264,8 +281,8 @@ class AnomalyScorer:
     def scores(self, features: np.ndarray) -> np.ndarray:
         return ((np.atleast_2d(np.asarray(features, dtype=np.float64)) - self.feature_mean) / self.feature_std) @ self.weight + self.bias
 
-    def assess(self, error: float, code: np.ndarray, probabilities: np.ndarray, recode: np.ndarray | None = None) -> AnomalyAssessment:
-        features = self.features(np.array([error]), code[None], probabilities[None], None if recode is None else recode[None])[0]
+    def assess(self, error: float, code: np.ndarray, probabilities: np.ndarray, inner: np.ndarray | None = None) -> AnomalyAssessment:
+        features = self.features(np.array([error]), code[None], probabilities[None], None if inner is None else inner[None])[0]
         percentile = error_percentile(float(self.verdict_statistics(features)[0]), self.verdict_quantiles)
         parts = {name: error_percentile(float(value), quantiles) for name, value, quantiles in zip(self.feature_names, features, self.feature_quantiles)}
         outcome = verdict(percentile)

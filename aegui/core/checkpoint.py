@@ -50,6 +50,7 @@ MAX_ARCHIVE_ENTRIES = 10_000
 MAX_TABLE_ENTRIES = 10_000
 MAX_TENSOR_ELEMENTS = MAX_CHECKPOINT_BYTES // 2  # as many float16 numbers as the largest file holds
 MAX_QUANTILES = 100_000
+MAX_INNER_WIDTH = 4096  # the encoder's last hidden layer (256 or 512 in the bundled models)
 MAX_DETECTOR_HIDDEN = 1024  # the code detector's hidden width (64 as trained); a bound before any tensor is copied
 MAX_ABS_VALUE = 1e6  # weights and statistics of trained networks stay many orders of magnitude below
 MAX_TEXT = 200  # characters kept of any text from a file (names, descriptions, metric names)
@@ -496,6 +497,10 @@ def _validated_anomaly(raw: Any, latent_dim: int) -> dict[str, torch.Tensor] | N
     }
     if features == len(ANOMALY_FEATURES):
         anomaly.update(_validated_detector(table, latent_dim))
+        whitening = table.get("inner_whitening")
+        width = int(whitening.shape[0]) if type(whitening) in (torch.Tensor, torch.nn.Parameter) and whitening.dim() == 2 else -1
+        anomaly["inner_whitening"] = _sized(table, "inner_whitening", lambda shape: 1 <= width <= MAX_INNER_WIDTH and shape == (width, width))
+        anomaly["inner_class_means"] = _sized(table, "inner_class_means", lambda shape: shape == (N_CLASSES, width))
         anomaly["reconstruction_opinion"] = _sized(table, "reconstruction_opinion", lambda shape: shape == (1,))
         if float(anomaly["reconstruction_opinion"][0]) not in (0.0, 1.0):
             raise CheckpointError("Statistic anomaly/reconstruction_opinion must be 0 or 1.")

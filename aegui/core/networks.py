@@ -42,6 +42,17 @@ class Autoencoder(nn.Module):
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         return self.encode_distribution(images)[0]
 
+    def encode_with_inner(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(code, the encoder's last hidden layer): the anomaly score reads the layer before
+        the code too, at no extra cost (every encoder ends with its linear code layer)."""
+        inner = images.reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
+        layers = list(self.encoder)
+        for layer in layers[:-1]:
+            inner = layer(inner)
+        features = layers[-1](inner)
+        code = features.chunk(2, dim=1)[0] if self.variational else features
+        return code, inner.flatten(1)
+
     def decode_logits(self, codes: torch.Tensor) -> torch.Tensor:
         return self.decoder(codes).reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
 

@@ -276,14 +276,19 @@ class ModelSession:
     def analyse_image(self, image: np.ndarray, origin: str = "sketch") -> Analysis:
         """Encode an MNIST-style 28x28 image and say how well the model reconstructs it."""
         image = np.asarray(image, dtype=np.float32)
-        code = self.clamp_code(self.encode(image))
+        inner = None
+        if self.anomaly_scorer is not None and self.anomaly_scorer.needs_inner:
+            with torch.inference_mode():  # the same encoder pass, keeping its last hidden layer
+                code_tensor, inner_tensor = self.model.autoencoder.encode_with_inner(torch.from_numpy(np.ascontiguousarray(image)).reshape(1, 1, IMAGE_SIZE, IMAGE_SIZE))
+            code, inner = self.clamp_code(code_tensor[0].numpy()), inner_tensor[0].numpy()
+        else:
+            code = self.clamp_code(self.encode(image))
         reconstruction = finite_image(self.decode(code))
         error = reconstruction_error(image, reconstruction)
         percentile = error_percentile(error, self.error_quantiles)
         probabilities = self.digit_probabilities(code)
         if self.anomaly_scorer is not None:
-            recode = self.encode(reconstruction) if self.anomaly_scorer.needs_recodes else None  # the drift: one more encoder pass
-            assessment = self.anomaly_scorer.assess(error, code, probabilities, recode)
+            assessment = self.anomaly_scorer.assess(error, code, probabilities, inner)
             combined, outcome, parts, reason = assessment.percentile, assessment.verdict, assessment.parts, assessment.reason
         else:
             combined, outcome = percentile, verdict(percentile)

@@ -78,6 +78,8 @@ def test_a_checkpoint_without_the_combined_score_uses_reconstruction_and_says_so
         (lambda a: a.update(detector_code_std=-torch.ones(32)), "detector_code_std must be positive"),
         (lambda a: a.update(detector_bias_1=torch.full((64,), float("inf"))), "NaN or infinite"),
         (lambda a: a.update(reconstruction_opinion=torch.tensor([0.5])), "reconstruction_opinion must be 0 or 1"),
+        (lambda a: a.update(inner_whitening=torch.zeros(256, 255)), "anomaly/inner_whitening is missing or has the wrong shape"),
+        (lambda a: a.update(inner_class_means=torch.zeros(9, 256)), "anomaly/inner_class_means is missing or has the wrong shape"),
     ],
 )
 def test_the_loader_refuses_a_damaged_anomaly_table(tmp_path, change, message):
@@ -93,19 +95,20 @@ def test_the_score_for_one_sketch_matches_the_batch_score(session):
     image = letter_images("R")[3]
     analysis = session.analyse_image(image)
     probabilities = session.digit_probabilities(analysis.code)
-    recode = session.encode(analysis.reconstruction)
-    batch = scorer.score_batch(np.array([analysis.reconstruction_error]), analysis.code[None], probabilities[None], recode[None])
-    single = scorer.assess(analysis.reconstruction_error, analysis.code, probabilities, recode)
+    with torch.inference_mode():
+        inner = session.model.autoencoder.encode_with_inner(torch.from_numpy(image).reshape(1, 1, 28, 28))[1][0].numpy()
+    batch = scorer.score_batch(np.array([analysis.reconstruction_error]), analysis.code[None], probabilities[None], inner[None])
+    single = scorer.assess(analysis.reconstruction_error, analysis.code, probabilities, inner)
     assert np.isclose(single.percentile, analysis.anomaly_percentile) and np.isclose(single.percentile, error_percentile(float(batch[0]), scorer.verdict_quantiles))
     assert list(single.parts) == list(ANOMALY_FEATURES)
 
 
 def test_a_three_feature_table_from_an_older_version_still_scores(tmp_path):
-    """Checkpoints written before the drift and the detector keep their three-part score and
+    """Checkpoints written before the inner distance and the detector keep their three-part score and
     its verdict (the larger of the combined and the reconstruction percentiles)."""
     table = torch.load(DEFAULT_CHECKPOINT, weights_only=True)
     anomaly = table["aegui_statistics"]["anomaly"]
-    for name in [name for name in anomaly if name.startswith("detector_")] + ["reconstruction_opinion"]:
+    for name in [name for name in anomaly if name.startswith(("detector_", "inner_"))] + ["reconstruction_opinion"]:
         del anomaly[name]
     for name in ("feature_mean", "feature_std", "weight"):
         anomaly[name] = anomaly[name][:3].clone()
@@ -113,7 +116,7 @@ def test_a_three_feature_table_from_an_older_version_still_scores(tmp_path):
     torch.save(table, tmp_path / "three.ckpt")
     older = ModelSession(load_model(tmp_path / "three.ckpt"), load_reference_digits(limit=300))
     scorer = older.anomaly_scorer
-    assert scorer is not None and scorer.detector is None and scorer.reconstruction_opinion and not scorer.needs_recodes
+    assert scorer is not None and scorer.detector is None and scorer.reconstruction_opinion and not scorer.needs_inner
     analysis = older.analyse_image(letter_images("x")[0])
     assert list(analysis.anomaly_parts) == ["reconstruction", "code_distance", "probe_doubt"] and 0 <= analysis.anomaly_percentile <= 100
 

@@ -450,11 +450,11 @@ def test_the_meter_explains_which_part_says_not_a_digit(qtbot, window):
     wait_until_idle(qtbot, window)
     meter = window.anomaly_meter
     assert meter.verdict == "not a digit"
-    assert set(meter.parts) == {"reconstruction", "code_distance", "probe_doubt", "code_drift", "code_detector"}
+    assert set(meter.parts) == {"reconstruction", "code_distance", "probe_doubt", "inner_distance", "code_detector"}
     reason = window.explorer.analysis.anomaly_reason
     first, second = meter.explanation_label.text().split("\n")
     assert reason and first == f"not a digit: {reason}"
-    assert second.startswith("rebuild ") and all(f" · {label} " in second for label in ("distance", "doubt", "drift", "detector"))
+    assert second.startswith("rebuild ") and all(f" · {label} " in second for label in ("distance", "doubt", "inner", "detector"))
     draw_stroke(canvas, canvas_points(canvas, "one"))
     window.canvas.clear()
     draw_stroke(canvas, canvas_points(canvas, "one"))

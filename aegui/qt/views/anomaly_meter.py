@@ -130,8 +130,8 @@ class AnomalyMeter(QWidget):
         self.gauge.setToolTip(
             "Percentiles among held-out MNIST digits: the combined score, then how badly the decoder rebuilds the sketch (rebuild), "
             "how far its code is from the nearest training codes (distance), how unsure the digit probe is (doubt), "
-            "how far the code moves when the reconstruction is encoded again (drift) and how much the code looks like "
-            "a non-digit's to a small detector trained on mirrored, turned, cut and overlaid digits (detector)."
+            "how far the encoder's last hidden layer is from every digit class's (inner) and how much the code looks like "
+            "a non-digit's to a small detector trained on mirrored, turned, cut and overlaid digits and random strokes (detector)."
             if combined
             else "The sketch's reconstruction error as a percentile of held-out MNIST digits' errors (this checkpoint stores no combined score)."
         )
