@@ -152,3 +152,17 @@ def test_the_nearest_codes_found_quickly_are_the_nearest(size):
             assert np.array_equal(values[smallest_indices(values, count)], np.sort(values)[:count])
     reference, codes = rng.standard_normal((max(size, 5), 8)).astype(np.float32), rng.standard_normal((3, 8)).astype(np.float32)
     assert np.allclose([code_distances(code[None], reference)[0] for code in codes], code_distances(codes, reference), rtol=1e-5)
+
+
+def test_the_inner_distance_sees_letters_unlike_digits(session):
+    """The encoder's last hidden layer, before the bottleneck squeezes it: letters sit further
+    from every digit class there than digits the model never saw."""
+    from training.statistics import auroc
+
+    digits = torch.from_numpy(load_reference_digits().images[2200:2600]).unsqueeze(1)
+    letters = torch.from_numpy(np.concatenate([letter_images(letter) for letter in "NVXvx"])).unsqueeze(1)
+    inner_distance = session.anomaly_scorer.inner_distance
+    with torch.inference_mode():
+        digit_distances = inner_distance.distances(session.model.autoencoder.encode_with_inner(digits)[1].numpy())
+        letter_distances = inner_distance.distances(session.model.autoencoder.encode_with_inner(letters)[1].numpy())
+    assert auroc(torch.from_numpy(digit_distances), torch.from_numpy(letter_distances)) > 0.85
