@@ -30,6 +30,10 @@ NEIGHBOURS = 5
 LABEL_MIN_CORRELATION = 0.3
 
 
+def _image_tensor(image: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).reshape(1, 1, IMAGE_SIZE, IMAGE_SIZE)
+
+
 def finite_image(image: np.ndarray) -> np.ndarray:
     """A decoded image as views can paint it: NaN as paper, everything within [0, 1]."""
     if np.isfinite(image).all():
@@ -237,7 +241,13 @@ class ModelSession:
     # --- live questions --------------------------------------------------------------------
     def encode(self, image: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            return self.model.autoencoder.encode(torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).reshape(1, 1, IMAGE_SIZE, IMAGE_SIZE))[0].numpy()
+            return self.model.autoencoder.encode(_image_tensor(image))[0].numpy()
+
+    def encode_with_inner(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(code, the encoder's last hidden layer) of one image, from one encoder pass."""
+        with torch.inference_mode():
+            code, inner = self.model.autoencoder.encode_with_inner(_image_tensor(image))
+        return code[0].numpy(), inner[0].numpy()
 
     def decode(self, code: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
@@ -278,11 +288,10 @@ class ModelSession:
         image = np.asarray(image, dtype=np.float32)
         inner = None
         if self.anomaly_scorer is not None and self.anomaly_scorer.needs_inner:
-            with torch.inference_mode():  # the same encoder pass, keeping its last hidden layer
-                code_tensor, inner_tensor = self.model.autoencoder.encode_with_inner(torch.from_numpy(np.ascontiguousarray(image)).reshape(1, 1, IMAGE_SIZE, IMAGE_SIZE))
-            code, inner = self.clamp_code(code_tensor[0].numpy()), inner_tensor[0].numpy()
+            code, inner = self.encode_with_inner(image)  # the same encoder pass, keeping its last hidden layer
         else:
-            code = self.clamp_code(self.encode(image))
+            code = self.encode(image)
+        code = self.clamp_code(code)
         reconstruction = finite_image(self.decode(code))
         error = reconstruction_error(image, reconstruction)
         percentile = error_percentile(error, self.error_quantiles)

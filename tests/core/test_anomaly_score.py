@@ -95,8 +95,7 @@ def test_the_score_for_one_sketch_matches_the_batch_score(session):
     image = letter_images("R")[3]
     analysis = session.analyse_image(image)
     probabilities = session.digit_probabilities(analysis.code)
-    with torch.inference_mode():
-        inner = session.model.autoencoder.encode_with_inner(torch.from_numpy(image).reshape(1, 1, 28, 28))[1][0].numpy()
+    inner = session.encode_with_inner(image)[1]
     batch = scorer.score_batch(np.array([analysis.reconstruction_error]), analysis.code[None], probabilities[None], inner[None])
     single = scorer.assess(analysis.reconstruction_error, analysis.code, probabilities, inner)
     assert np.isclose(single.percentile, analysis.anomaly_percentile) and np.isclose(single.percentile, error_percentile(float(batch[0]), scorer.verdict_quantiles))
