@@ -66,6 +66,22 @@ def verdict_statistic(combined_scores: np.ndarray, reconstruction_features: np.n
     return np.maximum(percentiles(combined_scores, score_quantiles), percentiles(reconstruction_features, reconstruction_quantiles))
 
 
+def rebuilt_worse_than_every_digit(reconstruction_features: np.ndarray, reconstruction_quantiles: np.ndarray) -> np.ndarray:
+    """Whether each sketch's reconstruction error is above every held-out digit's (the last
+    quantile; compared in float32, the precision the checkpoint stores it in, so no held-out
+    digit is ever above its own maximum)."""
+    return np.asarray(reconstruction_features, dtype=np.float32) > np.float32(reconstruction_quantiles[-1])
+
+
+def beyond_every_digit(scores: np.ndarray, unrebuildable: np.ndarray, verdict_quantiles: np.ndarray) -> np.ndarray:
+    """The combined score, lifted above every held-out digit's where the decoder rebuilds the
+    sketch worse than it rebuilds any of them. The combiner weighs the reconstruction error
+    against the other parts (negatively, for a large bottleneck that rebuilds letters well), so
+    alone it could call a dense scribble the decoder cannot rebuild at all merely unusual.
+    Held-out digits are never lifted, so their ranking, and the thresholds' meaning, stay."""
+    return np.where(unrebuildable, np.maximum(scores, verdict_quantiles[-1]) + 1.0, scores)
+
+
 def verdict(percentile: float) -> str:
     if percentile <= TYPICAL_BELOW:
         return VERDICTS[0]
@@ -272,10 +288,12 @@ class AnomalyScorer:
         combiner can miss what the decoder cannot rebuild at all (a scribble), and ranking the
         maximum again among held-out digits keeps 1 % of them above the 99th. Training chooses
         whichever flags more of the calibration characters (three-feature tables always take
-        the maximum)."""
+        the maximum). Without the opinion, a sketch rebuilt worse than every held-out digit
+        still ranks above them all (``beyond_every_digit``)."""
         scores = self.scores(features)
         if not self.reconstruction_opinion:
-            return scores
+            unrebuildable = rebuilt_worse_than_every_digit(np.atleast_2d(features)[:, 0], self.feature_quantiles[0])
+            return beyond_every_digit(scores, unrebuildable, self.verdict_quantiles)
         return verdict_statistic(scores, np.atleast_2d(features)[:, 0], self.score_quantiles, self.feature_quantiles[0])
 
     def scores(self, features: np.ndarray) -> np.ndarray:

@@ -46,6 +46,41 @@ def test_real_digits_stay_typical_under_the_combined_score(session):
     assert verdicts.count("not a digit") <= 8 and verdicts.count("typical digit") >= 360  # 99th / 95th percentile
 
 
+def dense_scribble(seed: int) -> np.ndarray:
+    """Fourteen thin pen strokes across the whole canvas: nothing the decoder rebuilds."""
+    from aegui.core.preprocess import to_mnist
+
+    rng = np.random.default_rng(seed)
+    raster = np.zeros((336, 336), np.float32)
+    points = rng.uniform(20, 316, size=(14, 2))
+    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
+        for t in np.linspace(0, 1, 200):
+            x, y = int(x0 + t * (x1 - x0)), int(y0 + t * (y1 - y0))
+            raster[max(0, y - 6) : y + 6, max(0, x - 6) : x + 6] = 1.0
+    return to_mnist(raster)
+
+
+def test_a_sketch_rebuilt_worse_than_every_digit_is_not_a_digit_whatever_the_other_parts_say(session):
+    """The default model's combiner weighs the reconstruction error negatively (it rebuilds
+    letters well), so a dense scribble's combined score alone reads only "unusual"; rebuilt
+    worse than every held-out digit, it is not a digit, and the meter says why."""
+    scorer: AnomalyScorer = session.anomaly_scorer
+    assert not scorer.reconstruction_opinion and scorer.weight[0] < 0
+    for seed in range(10):
+        analysis = session.analyse_image(dense_scribble(seed))
+        assert analysis.verdict == "not a digit", seed
+        if analysis.anomaly_parts["reconstruction"] >= 100:
+            assert analysis.anomaly_reason == "the decoder cannot rebuild it"
+    scribble = dense_scribble(0)
+    analysis = session.analyse_image(scribble)
+    features = scorer.features(np.array([analysis.reconstruction_error]), analysis.code[None], session.digit_probabilities(analysis.code)[None], session.encode_with_inner(scribble)[1][None])
+    assert error_percentile(float(scorer.scores(features)[0]), scorer.verdict_quantiles) <= 99  # the case the rule is for: the combined score alone
+    digits = load_reference_digits().images[1000:1100]
+    lifted = [session.analyse_image(image).anomaly_percentile for image in digits]
+    plain = [error_percentile(float(scorer.scores(scorer.features(np.array([a.reconstruction_error]), a.code[None], session.digit_probabilities(a.code)[None], session.encode_with_inner(image)[1][None]))[0]), scorer.verdict_quantiles) for image, a in zip(digits, map(session.analyse_image, digits))]
+    assert np.allclose(lifted, plain)  # digits the decoder rebuilds are ranked as before
+
+
 def test_the_meter_says_which_part_is_unusual():
     parts = {"reconstruction": 40.0, "code_distance": 99.8, "probe_doubt": 70.0}
     assert explain("not a digit", parts) == "rebuilt well, but its code is far from every digit's"
