@@ -7,6 +7,7 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Optional
 
 
 def default_loggers(root: str):
@@ -57,8 +58,9 @@ def run_lightning_cli(args: list[str]) -> None:
     from pytorch_lightning.callbacks import ModelCheckpoint
     from pytorch_lightning.cli import LightningCLI
 
+    from aegui.core.errors import CheckpointError
     from training.data import MNISTDataModule
-    from training.module import AutoencoderModule, CheckpointStatistics
+    from training.module import AutoencoderModule, CheckpointStatistics, start_from_checkpoint
     from training.progress import ProgressStream
 
     args, progress_dir = take_progress_dir(args)
@@ -67,6 +69,12 @@ def run_lightning_cli(args: list[str]) -> None:
     class AeguiCLI(LightningCLI):
         def add_arguments_to_parser(self, parser) -> None:
             parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+            parser.add_argument(
+                "--init_from",
+                type=Optional[str],
+                default=None,
+                help="Fine-tune: start from the network (and linear probe) of this aegui checkpoint instead of random weights; its network must match the model's",
+            )
             parser.set_defaults(
                 {
                     "checkpoint.monitor": "val/mse",
@@ -88,6 +96,14 @@ def run_lightning_cli(args: list[str]) -> None:
             for callback in self.trainer.checkpoint_callbacks:
                 if callback.dirpath:
                     check_writable(Path(callback.dirpath))
+            init_from = self.config[self.subcommand].get("init_from")
+            if init_from:
+                try:
+                    message = start_from_checkpoint(self.model, init_from)
+                except (CheckpointError, ValueError) as problem:
+                    raise SystemExit(f"aegui-train: cannot start from {init_from}: {problem}") from None
+                if self.trainer.is_global_zero:
+                    print(message, flush=True)
 
         def after_fit(self) -> None:
             """The run's outcome as the last lines on the terminal, after every progress bar."""

@@ -14,7 +14,7 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from aegui.core.model_format import DEFAULTS, FORMAT_KEY, FORMAT_VERSION, HYPERPARAMETERS, N_CLASSES, STATE_PREFIX, STATISTICS_KEY, format_metric
+from aegui.core.model_format import DEFAULTS, FORMAT_KEY, FORMAT_VERSION, HYPERPARAMETERS, N_CLASSES, STATE_PREFIX, STATISTICS_KEY, format_metric, network_hparams
 from aegui.core.networks import build_autoencoder
 from aegui.core.resources import load_near_ood
 from training.atomic_save import save_atomically
@@ -174,6 +174,31 @@ class AutoencoderModule(pl.LightningModule):
         # A plain dict, so the file loads with torch.load(weights_only=True).
         checkpoint["hyper_parameters"] = dict(checkpoint.get("hyper_parameters", {}))
         checkpoint[FORMAT_KEY] = FORMAT_VERSION
+
+
+def start_from_checkpoint(module: AutoencoderModule, path: str | Path) -> str:
+    """Fine-tuning: copy the network of an aegui checkpoint into ``module`` before training, so
+    the run continues from it instead of from random weights; the code's classifier, which a
+    checkpoint does not keep, starts as the checkpoint's linear probe (fitted on those very
+    codes). The file goes through the app's own loader (weights only, validated).
+    Raises ``CheckpointError`` for a file the app would refuse and ``ValueError`` when its
+    network differs from the run's. Returns what was copied, for the log."""
+    from aegui.core.checkpoint import load_model
+
+    model = load_model(path)
+    ours, theirs = network_hparams(module.hparams), network_hparams(model.hparams)
+    different = [f"{name} {theirs[name]!r} (this run: {ours[name]!r})" for name in ours if ours[name] != theirs[name]]
+    if different:
+        raise ValueError(f"it holds a different network: {', '.join(different)}; start from a checkpoint of the same network")
+    module.autoencoder.load_state_dict({name: value.float() for name, value in model.autoencoder.state_dict().items()})
+    copied = "network"
+    statistics = model.statistics
+    if module.classifier is not None and statistics is not None and statistics.probe_weight is not None:
+        with torch.no_grad():
+            module.classifier.weight.copy_(statistics.probe_weight.float())
+            module.classifier.bias.copy_(statistics.probe_bias.float())
+        copied += " and linear probe (as the code's classifier)"
+    return f"Starting from {path}: {copied} copied"
 
 
 def _network_weights(checkpoint: dict) -> dict[str, torch.Tensor]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ import torch
 
 from aegui.core.checkpoint import load_model
 from aegui.core.model_format import STATISTICS_KEY
+from aegui.core.resources import load_reference_digits
 from training.cli import main as cli_main
 from training.non_digits import non_digits_from
 
@@ -379,3 +381,40 @@ def test_outlier_exposure_without_the_classifier_is_refused():
 
     with pytest.raises(ValueError, match="classifier_weight"):
         AutoencoderModule(outlier_weight=0.5, classifier_weight=0.0)
+
+
+def test_init_from_continues_from_a_checkpoint_instead_of_random_weights(fitted_run, tiny_mnist_dir, tmp_path, capsys):
+    """Fine-tuning: one epoch at a tiny learning rate from the fitted run's checkpoint keeps its
+    reconstruction; the same epoch from random weights is far worse. The classifier starts as
+    the checkpoint's linear probe."""
+    from training.module import AutoencoderModule, start_from_checkpoint
+
+    start = fitted_run / "checkpoints" / "last.ckpt"
+    module = AutoencoderModule(latent_dim=4, hidden_dim=32, channels=4, classifier_weight=0.1)
+    assert "linear probe" in start_from_checkpoint(module, start)
+    loaded = load_model(start)
+    images = torch.from_numpy(load_reference_digits().images[:50]).unsqueeze(1)
+    with torch.no_grad():
+        assert torch.allclose(module.autoencoder(images), loaded.autoencoder(images), atol=1e-6)
+    assert torch.equal(module.classifier.weight, loaded.statistics.probe_weight.float())
+
+    def tuned_mse(*extra: str) -> float:
+        root = tmp_path / f"tuned-{len(extra)}"
+        cli_main(fit_args(tiny_mnist_dir, root, "--trainer.max_epochs", "1", "--model.learning_rate", "0.0001", *extra))
+        return torch.load(root / "checkpoints" / "last.ckpt", weights_only=True)[STATISTICS_KEY]["test_metrics"]["test_mse"]
+
+    started = torch.load(start, weights_only=True)[STATISTICS_KEY]["test_metrics"]["test_mse"]
+    from_checkpoint, from_scratch = tuned_mse("--init_from", str(start)), tuned_mse()
+    assert f"Starting from {start}: network copied" in capsys.readouterr().out  # no classifier in this run: nothing else to copy
+    assert from_checkpoint < 1.1 * started and from_scratch > 1.5 * started
+
+
+def test_init_from_a_different_network_or_a_damaged_file_is_one_message(fitted_run, tiny_mnist_dir, tmp_path):
+    damaged = tmp_path / "damaged.ckpt"
+    damaged.write_bytes(b"not a checkpoint")
+    for source, message in (
+        (fitted_run / "checkpoints" / "last.ckpt", "last.ckpt: it holds a different network: latent_dim 4 (this run: 8)"),
+        (damaged, "cannot start from"),
+    ):
+        with pytest.raises(SystemExit, match=re.escape(message)):
+            cli_main(fit_args(tiny_mnist_dir, tmp_path / "run", "--trainer.max_epochs", "1", "--init_from", str(source), "--model.latent_dim", "8"))
