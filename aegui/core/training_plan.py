@@ -171,7 +171,7 @@ PRESETS: dict[str, dict] = {
         "latent_dim": 16, "hidden_dim": 128, "hidden_layers": 1, "channels": 8, "limit_train": 10_000,
         "max_epochs": 15, "classifier_weight": 0.05, "outlier_weight": 0.0, "augmentation": 0.0, "variational": False,
     },
-    "The bundled default (k = 32, 120 epochs)": {
+    "The bundled default's base (k = 32, 120 epochs)": {
         "architecture": "conv", "latent_dim": 32, "hidden_dim": 256, "hidden_layers": 1, "channels": 16,
         "learning_rate": 3e-3, "classifier_weight": 0.05, "outlier_weight": 0.0, "augmentation": 0.5, "max_epochs": 120, "variational": False,
     },
