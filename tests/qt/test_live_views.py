@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QColor, QImage, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
@@ -179,3 +179,29 @@ def test_the_map_rings_the_reference_digits_nearest_the_sketchs_code(qtbot, wind
     expected = window.explorer.session.reference_positions[analysis.neighbours]
     assert np.allclose(window.latent_map.ringed_positions(), expected, atol=1e-4)
     assert list(window.nearest_digits.shown_indices) == list(analysis.neighbours)  # the same digits as the row beneath the probe
+
+
+@pytest.mark.parametrize("size", [(1400, 860), (1000, 700)])
+def test_the_meters_explanation_is_never_cut_off(qtbot, window, size):
+    """The longest explanations (a verdict, why, and five parts' percentiles) word-wrap to more
+    lines than two in a narrow panel: the box is as tall as the longest needs at its width, so
+    every word of the one on show is painted."""
+    window.resize(*size)
+    QApplication.processEvents()
+    canvas, label = window.canvas, window.anomaly_meter.explanation_label
+    side = min(canvas.width(), canvas.height())
+    x0, y0 = (canvas.width() - side) / 2, (canvas.height() - side) / 2
+    draw_stroke(canvas, [(x0 + side * 0.3, y0 + side * (0.15 + 0.7 * i / 19)) for i in range(20)] + [(x0 + side * (0.3 + 0.45 * i / 19), y0 + side * 0.85) for i in range(1, 20)])
+    wait_until_idle(qtbot, window)
+    QApplication.processEvents()
+    text = label.text()
+    assert text.startswith("not a digit: ") and "\ndetector " not in text and " · detector " in text
+
+    def needed(shown: str) -> int:
+        return label.fontMetrics().boundingRect(QRect(0, 0, label.width() - 4, 100_000), LiveText.FLAGS, shown).height()
+
+    assert needed(text) <= label.height() - 4
+    longest = "not a digit: rebuilt well, but the encoder's inner layer sees it unlike any digit\nrebuild 100 · distance 100 · doubt 100 · inner 100 · detector 100 (percentiles)"
+    assert needed(longest) <= label.height() - 4
+    if size[0] <= 1000:
+        assert needed(longest) > 2 * label.fontMetrics().lineSpacing()  # the case: more than two lines

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -14,13 +14,37 @@ class LiveText(QWidget):
     repaints the whole column; this widget only repaints itself.
     """
 
+    FLAGS = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextWordWrap
+
     def __init__(self, text: str = "", lines: int = 1, parent: QWidget | None = None):
         super().__init__(parent)
         self._text = text
         self._lines = lines
+        self._longest: list[str] = []
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # the panel behind needs no repaint
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFixedHeight(self.fontMetrics().lineSpacing() * lines + 4)
+
+    def fit_height_to(self, texts: list[str]) -> None:
+        """Keep the box tall enough for the longest of ``texts`` word-wrapped at the current
+        width (at least ``lines`` lines): the height follows the width on a resize, which
+        relayouts anyway, and never changes while the text does."""
+        self._longest = list(texts)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        if not self._longest:
+            return
+        box = QRect(0, 0, max(1, self.width() - 4), 100_000)
+        needed = max(self.fontMetrics().boundingRect(box, self.FLAGS, text).height() for text in self._longest)
+        height = max(needed, self.fontMetrics().lineSpacing() * self._lines) + 4
+        if height != self.height():
+            self.setFixedHeight(height)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit_height()
 
     def text(self) -> str:
         return self._text
@@ -40,6 +64,5 @@ class LiveText(QWidget):
         painter = QPainter(self)
         painter.fillRect(event.rect(), self.palette().window())
         painter.setPen(self.palette().windowText().color())
-        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextWordWrap
-        painter.drawText(self.rect().adjusted(2, 0, -2, 0), flags, self._text)
+        painter.drawText(self.rect().adjusted(2, 0, -2, 0), self.FLAGS, self._text)
         painter.end()

@@ -8,7 +8,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from aegui.core.anomaly import FEATURE_LABELS, NOT_A_DIGIT_ABOVE, TYPICAL_BELOW
+from aegui.core.anomaly import FEATURE_LABELS, NOT_A_DIGIT_ABOVE, REASONS, TYPICAL_BELOW, VERDICTS, explain
 from aegui.qt.painting.live_text import LiveText
 
 if TYPE_CHECKING:
@@ -20,6 +20,23 @@ VERDICT_COLOURS = {"typical digit": "#2e9d3a", "unusual": "#d98c00", "not a digi
 
 BAR_HEIGHT = 14
 ZONES = ((0.0, TYPICAL_BELOW, 0.6), (TYPICAL_BELOW, NOT_A_DIGIT_ABOVE, 0.8), (NOT_A_DIGIT_ABOVE, 100.0, 1.0))
+
+
+def parts_line(parts: dict[str, float]) -> str:
+    """Each part's percentile, in the order the score lists them (empty for one part)."""
+    if len(parts) <= 1:
+        return ""
+    return " · ".join(f"{FEATURE_LABELS[name]} {value:.0f}" for name, value in parts.items()) + " (percentiles)"
+
+
+def longest_explanations(thresholds: str) -> list[str]:
+    """Every first line the meter can show (the thresholds, or a verdict and its reason), each
+    above the widest parts line: the box is sized for these, so no explanation is cut off."""
+    widest_parts = parts_line({name: 100.0 for name in FEATURE_LABELS})
+    reasons = {explain(verdict, {name: 100.0, "reconstruction": low}) for verdict in VERDICTS[1:] for name in REASONS for low in (0.0, 100.0)}
+    reasons.add(explain(VERDICTS[1], dict.fromkeys(REASONS, 0.0)))
+    firsts = [thresholds] + [f"{verdict}: {reason}" for verdict in VERDICTS[1:] for reason in reasons]
+    return [f"{first}\n{widest_parts}" for first in firsts]
 
 
 def gauge_fraction(percentile: float) -> float:
@@ -106,6 +123,7 @@ class AnomalyMeter(QWidget):
         font.setPointSizeF(9)
         self.explanation_label.setFont(font)
         self.explanation_label.setFixedHeight(2 * self.explanation_label.fontMetrics().lineSpacing() + 4)
+        self.explanation_label.fit_height_to(longest_explanations(self.thresholds))
         palette = self.explanation_label.palette()
         palette.setColor(QPalette.ColorRole.WindowText, QColor(102, 102, 102))
         self.explanation_label.setPalette(palette)
@@ -141,7 +159,7 @@ class AnomalyMeter(QWidget):
         self.percentile = analysis.anomaly_percentile
         verdict = None if self.percentile is None else analysis.verdict
         self.parts = dict(analysis.anomaly_parts)
-        parts_text = " · ".join(f"{FEATURE_LABELS[name]} {value:.0f}" for name, value in self.parts.items()) if len(self.parts) > 1 else ""
+        parts_text = parts_line(self.parts)
         self.parts_text = parts_text
         self.gauge.set_percentile(self.percentile, verdict)
         if verdict != self.verdict:  # labels relayout when their text changes: only on a new verdict
@@ -151,4 +169,4 @@ class AnomalyMeter(QWidget):
         explanation = f"{verdict}: {analysis.anomaly_reason}" if verdict and analysis.anomaly_reason else ""
         self.explanation = explanation
         # line 1: which part says so (or the thresholds); line 2: each part's percentile
-        self.explanation_label.setText((explanation or self.thresholds) + (f"\n{parts_text} (percentiles)" if parts_text else ""))
+        self.explanation_label.setText((explanation or self.thresholds) + (f"\n{parts_text}" if parts_text else ""))

@@ -25,7 +25,7 @@ class LatentBars(FixedPlot):
     dimension_selected = Signal(int)
 
     def __init__(self, explorer: Explorer, parent=None):
-        super().__init__(parent, minimum_height=96)
+        super().__init__(parent, minimum_height=80)  # room for a four-line anomaly explanation above it on a 768-pixel screen
         plot = self.getPlotItem()
         plot.setLabel("bottom", "latent dimension")
         plot.setLabel("left", "value")
