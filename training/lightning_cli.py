@@ -54,6 +54,18 @@ def take_progress_dir(args: list[str]) -> tuple[list[str], str | None]:
     return rest, folder
 
 
+def end_process_group(trainer) -> None:
+    """Under DDP, wait until every rank is done (rank 0 computes the app's statistics after the
+    others have finished training) and close the process group before the processes exit: a
+    rank that exits while another still holds the connection can abort (``terminate called
+    without an active exception``), and the launcher then kills the whole run."""
+    import torch.distributed as distributed
+
+    if trainer.world_size > 1 and distributed.is_available() and distributed.is_initialized():
+        trainer.strategy.barrier("end of fit")
+        distributed.destroy_process_group()
+
+
 def run_lightning_cli(args: list[str]) -> None:
     from pytorch_lightning.callbacks import ModelCheckpoint
     from pytorch_lightning.cli import LightningCLI
@@ -107,6 +119,12 @@ def run_lightning_cli(args: list[str]) -> None:
 
         def after_fit(self) -> None:
             """The run's outcome as the last lines on the terminal, after every progress bar."""
+            try:
+                self._report_fit()
+            finally:
+                end_process_group(self.trainer)
+
+        def _report_fit(self) -> None:
             if not self.trainer.is_global_zero:
                 return
             for callback in self.trainer.callbacks:
