@@ -59,6 +59,7 @@ class TrainingPlan:
     learning_rate: float = 3e-3
     max_epochs: int = 20
     batch_size: int = 128
+    init_from: str = ""  # a checkpoint to fine-tune (its network must match); empty: random weights
 
     def problems(self) -> list[str]:
         """Why this plan cannot run, in words the dialog shows (empty when it can)."""
@@ -83,6 +84,8 @@ class TrainingPlan:
             found.append("outlier exposure needs the classifier: set a classifier weight above 0")
         if self.limit_train < 0:
             found.append("the training-set limit must be 0 (all) or more")
+        if self.init_from.strip() and not Path(self.init_from).expanduser().is_file():
+            found.append(f"no checkpoint to start from at {self.init_from}")
         return found
 
     @property
@@ -134,7 +137,9 @@ class TrainingPlan:
             "--data.batch_size", str(self.batch_size),
             "--progress-dir", str(self.progress_dir),
         ]  # fmt: skip
-        return ["fit", *data, *model, *trainer, *(["--ckpt_path", "last"] if resume else [])]
+        # a resumed run continues from its own last.ckpt, so only a new run starts from init_from
+        start = ["--init_from", str(Path(self.init_from).expanduser())] if self.init_from.strip() and not resume else []
+        return ["fit", *data, *model, *trainer, *start, *(["--ckpt_path", "last"] if resume else [])]
 
     def shell_command(self, resume: bool = False) -> str:
         """The command as a user types it (quoted for a POSIX shell)."""

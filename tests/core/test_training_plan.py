@@ -77,3 +77,16 @@ def test_a_saved_plan_is_read_back_with_the_folder_where_it_now_is(tmp_path):
     assert run_folder_of(tmp_path / "elsewhere" / "progress") == (tmp_path / "elsewhere", tmp_path / "elsewhere" / "progress")
     (tmp_path / PLAN_FILE).write_bytes(b"\xff[[[")
     assert read_plan(tmp_path) is None and read_plan(tmp_path / "missing") is None
+
+
+def test_a_plan_that_starts_from_a_checkpoint_passes_it_to_a_new_run_only(tmp_path, tiny_mnist_dir):
+    start = tmp_path / "base model.ckpt"
+    plan = TrainingPlan(output_dir=str(tmp_path / "run"), data_dir=str(tiny_mnist_dir), init_from=str(start))
+    assert plan.problems() == [f"no checkpoint to start from at {start}"]
+    start.write_bytes(b"checked by aegui-train itself")
+    assert plan.problems() == []
+    shown = shlex.split(plan.shell_command())
+    assert shown[shown.index("--init_from") + 1] == str(start)  # one argument, space and all
+    assert "--init_from" not in plan.fit_arguments(resume=True)  # a resumed run continues from its own last.ckpt
+    assert "--init_from" not in TrainingPlan(output_dir=str(tmp_path)).fit_arguments()
+    assert TrainingPlan.from_dict(plan.to_dict(), str(tmp_path)).init_from == str(start)

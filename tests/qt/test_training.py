@@ -82,6 +82,12 @@ def test_the_dialog_shows_the_command_it_will_run_and_refuses_what_cannot_run(qt
     assert dialog.beta_spin.isEnabled() and "--model.variational true" in dialog.command_view.toPlainText()
     dialog.preset_combo.setCurrentText("A 2-D code (k = 2: the code is the map)")
     assert dialog.latent_spin.value() == 2 and dialog.data_dir_edit.text() == str(tmp_path / "my digits")  # a preset keeps the data
+    type_into(dialog.init_from_edit, str(tmp_path / "base.ckpt"))  # fine-tune: start from a checkpoint
+    assert not dialog.train_button.isEnabled() and "no checkpoint to start from" in dialog.problem_label.text()
+    (tmp_path / "base.ckpt").write_bytes(b"read by aegui-train")
+    type_into(dialog.init_from_edit, str(tmp_path / "base.ckpt"))
+    words = shlex.split(dialog.command_view.toPlainText())
+    assert dialog.train_button.isEnabled() and words[words.index("--init_from") + 1] == str(tmp_path / "base.ckpt")
     dialog.reject()
 
 

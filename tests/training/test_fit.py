@@ -331,6 +331,10 @@ def test_every_flag_of_the_train_dialogs_command_is_accepted_by_fit(tiny_mnist_d
         assert printed.value.code in (0, None), name
         config = capsys.readouterr().out
         assert f"latent_dim: {plan.latent_dim}" in config and f"max_epochs: {plan.max_epochs}" in config and str(tiny_mnist_dir) in config
+    start = TrainingPlan(output_dir=str(tmp_path / "run"), data_dir=str(tiny_mnist_dir), init_from=str(REPO / "resources" / "checkpoints" / "mnist-conv-k32.ckpt"))
+    with pytest.raises(SystemExit) as printed:
+        cli_main([*start.fit_arguments(), "--print_config"])
+    assert printed.value.code in (0, None) and f"init_from: {start.init_from}" in capsys.readouterr().out
 
 
 def test_a_stop_request_ends_the_run_resumably_and_resume_finishes_it(tiny_mnist_dir, tmp_path):

@@ -99,6 +99,13 @@ class TrainDialog(QDialog):
 
         self.epochs_spin = QSpinBox()
         self.epochs_spin.setRange(1, 10_000)
+        self.init_from_edit = QLineEdit()
+        self.init_from_edit.setPlaceholderText("random weights")
+        self.init_from_edit.setToolTip(
+            "Fine-tune: start from this checkpoint's network (and its linear probe as the classifier) instead of random weights; "
+            "its network must match the one above. Use a lower learning rate than from scratch."
+        )
+        self.init_from_button = QPushButton("Browse…")
         self.output_edit = QLineEdit()
         self.output_button = QPushButton("Browse…")
 
@@ -141,6 +148,10 @@ class TrainDialog(QDialog):
         run_box = QGroupBox("Run")
         run_form = QFormLayout(run_box)
         run_form.addRow("Epochs", self.epochs_spin)
+        start_row = QHBoxLayout()
+        start_row.addWidget(self.init_from_edit, 1)
+        start_row.addWidget(self.init_from_button)
+        run_form.addRow("Start from", start_row)
         output_row = QHBoxLayout()
         output_row.addWidget(self.output_edit, 1)
         output_row.addWidget(self.output_button)
@@ -171,10 +182,11 @@ class TrainDialog(QDialog):
         self.preset_combo.currentTextChanged.connect(self._on_preset_combo_text_changed)
         self.data_dir_button.clicked.connect(self._on_data_dir_button_clicked)
         self.output_button.clicked.connect(self._on_output_button_clicked)
+        self.init_from_button.clicked.connect(self._on_init_from_button_clicked)
         self.copy_button.clicked.connect(self._on_copy_button_clicked)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
-        for edit in (self.data_dir_edit, self.output_edit):
+        for edit in (self.data_dir_edit, self.output_edit, self.init_from_edit):
             edit.textChanged.connect(self._on_field_changed)
         for combo in (self.data_combo, self.architecture_combo):
             combo.currentIndexChanged.connect(self._on_field_changed)
@@ -201,6 +213,7 @@ class TrainDialog(QDialog):
         self.learning_rate_spin.setValue(plan.learning_rate)
         self.epochs_spin.setValue(plan.max_epochs)
         self.output_edit.setText(plan.output_dir)
+        self.init_from_edit.setText(plan.init_from)
         self._updating = False
         self._on_field_changed()
 
@@ -222,6 +235,7 @@ class TrainDialog(QDialog):
             augmentation=self.augmentation_spin.value(),
             learning_rate=self.learning_rate_spin.value(),
             max_epochs=self.epochs_spin.value(),
+            init_from=self.init_from_edit.text().strip(),
         )
 
     def _on_field_changed(self, *_) -> None:
@@ -256,6 +270,12 @@ class TrainDialog(QDialog):
         folder = QFileDialog.getExistingDirectory(self, "Output folder of the run", str(Path(self.output_edit.text()).parent))
         if folder:
             self.output_edit.setText(folder)
+
+    def _on_init_from_button_clicked(self) -> None:
+        start = self.init_from_edit.text() or str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "Checkpoint to start from", start, "aegui checkpoints (*.ckpt *.safetensors);;All files (*)")
+        if path:
+            self.init_from_edit.setText(path)
 
     def _on_copy_button_clicked(self) -> None:
         QGuiApplication.clipboard().setText(self.plan().shell_command())
