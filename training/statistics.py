@@ -19,10 +19,9 @@ from aegui.core.anomaly import (
     CodeDetector,
     InnerDistance,
     anomaly_features,
-    beyond_every_digit,
     percentiles,
-    rebuilt_worse_than_every_digit,
     verdict_statistic,
+    verdict_values,
 )
 from aegui.core.model_format import ERROR_QUANTILE_COUNT, IMAGE_SIZE, N_CLASSES
 from aegui.core.networks import Autoencoder
@@ -291,15 +290,10 @@ def fit_anomaly_scorer(
     outlier_scores = ((torch.from_numpy(outlier_features) - mean) / std) @ weight + bias
     flagged, verdict_quantile_choices = [], []
     for opinion in (False, True):
-        if opinion:
-            val_verdict = verdict_statistic(val_scores.numpy(), val_features[:, 0], score_quantiles.numpy(), feature_quantiles[0].numpy())
-            outlier_verdict = verdict_statistic(outlier_scores.numpy(), outlier_features[:, 0], score_quantiles.numpy(), feature_quantiles[0].numpy())
-        else:
-            val_verdict = val_scores.numpy()
+        # held-out digits are never lifted without the opinion, so their verdict is their score
+        val_verdict = verdict_statistic(val_scores.numpy(), val_features[:, 0], score_quantiles.numpy(), feature_quantiles[0].numpy()) if opinion else val_scores.numpy()
         quantiles = error_quantiles(torch.from_numpy(np.asarray(val_verdict, dtype=np.float64)))
-        if not opinion:  # as AnomalyScorer.verdict_statistics ranks it: held-out digits are never lifted
-            unrebuildable = rebuilt_worse_than_every_digit(outlier_features[:, 0], feature_quantiles[0].numpy())
-            outlier_verdict = beyond_every_digit(outlier_scores.numpy(), unrebuildable, quantiles.double().numpy())
+        outlier_verdict = verdict_values(outlier_scores.numpy(), outlier_features[:, 0], score_quantiles.numpy(), feature_quantiles[0].numpy(), quantiles.double().numpy(), opinion)
         flagged.append(float((percentiles(outlier_verdict, quantiles.double().numpy()) > NOT_A_DIGIT_ABOVE).mean()))
         verdict_quantile_choices.append(quantiles)
     opinion = flagged[1] > flagged[0] + RECONSTRUCTION_OPINION_MARGIN

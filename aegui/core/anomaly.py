@@ -82,6 +82,23 @@ def beyond_every_digit(scores: np.ndarray, unrebuildable: np.ndarray, verdict_qu
     return np.where(unrebuildable, np.maximum(scores, verdict_quantiles[-1]) + 1.0, scores)
 
 
+def verdict_values(
+    scores: np.ndarray,
+    reconstruction_features: np.ndarray,
+    score_quantiles: np.ndarray,
+    reconstruction_quantiles: np.ndarray,
+    verdict_quantiles: np.ndarray,
+    reconstruction_opinion: bool,
+) -> np.ndarray:
+    """The verdict statistic of each sketch, ranked with ``verdict_quantiles``: with the
+    reconstruction's opinion the larger of the two percentiles (``verdict_statistic``),
+    without it the combined score lifted where the decoder rebuilds worse than every held-out
+    digit (``beyond_every_digit``). The app and ``fit``'s choice between the two share it."""
+    if reconstruction_opinion:
+        return verdict_statistic(scores, reconstruction_features, score_quantiles, reconstruction_quantiles)
+    return beyond_every_digit(scores, rebuilt_worse_than_every_digit(reconstruction_features, reconstruction_quantiles), verdict_quantiles)
+
+
 def verdict(percentile: float) -> str:
     if percentile <= TYPICAL_BELOW:
         return VERDICTS[0]
@@ -290,11 +307,8 @@ class AnomalyScorer:
         whichever flags more of the calibration characters (three-feature tables always take
         the maximum). Without the opinion, a sketch rebuilt worse than every held-out digit
         still ranks above them all (``beyond_every_digit``)."""
-        scores = self.scores(features)
-        if not self.reconstruction_opinion:
-            unrebuildable = rebuilt_worse_than_every_digit(np.atleast_2d(features)[:, 0], self.feature_quantiles[0])
-            return beyond_every_digit(scores, unrebuildable, self.verdict_quantiles)
-        return verdict_statistic(scores, np.atleast_2d(features)[:, 0], self.score_quantiles, self.feature_quantiles[0])
+        reconstruction = np.atleast_2d(features)[:, 0]
+        return verdict_values(self.scores(features), reconstruction, self.score_quantiles, self.feature_quantiles[0], self.verdict_quantiles, self.reconstruction_opinion)
 
     def scores(self, features: np.ndarray) -> np.ndarray:
         return ((np.atleast_2d(np.asarray(features, dtype=np.float64)) - self.feature_mean) / self.feature_std) @ self.weight + self.bias

@@ -13,6 +13,7 @@ from aegui.core.anomaly import ANOMALY_FEATURES, AnomalyScorer, error_percentile
 from aegui.core.checkpoint import CheckpointError, load_model
 from aegui.core.resources import DEFAULT_CHECKPOINT, load_near_ood, load_reference_digits
 from aegui.core.session import ModelSession
+from tests.core.sketches import dense_scribble
 
 LETTERS = "FLNRVXfnruvx"  # the report set's letters, 20 fonts each (scripts/make_near_ood.py)
 
@@ -49,20 +50,6 @@ def test_real_digits_stay_typical_under_the_combined_score(session):
     # 99th / 95th percentile of held-out digits: about 4 and 20 of 400 expected (measured 9 and 31;
     # 1.26 % of the 10,000 test digits are flagged, and 12 of 400 is three standard deviations out)
     assert verdicts.count("not a digit") <= 12 and verdicts.count("typical digit") >= 360
-
-
-def dense_scribble(seed: int) -> np.ndarray:
-    """Fourteen thin pen strokes across the whole canvas: nothing the decoder rebuilds."""
-    from aegui.core.preprocess import to_mnist
-
-    rng = np.random.default_rng(seed)
-    raster = np.zeros((336, 336), np.float32)
-    points = rng.uniform(20, 316, size=(14, 2))
-    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
-        for t in np.linspace(0, 1, 200):
-            x, y = int(x0 + t * (x1 - x0)), int(y0 + t * (y1 - y0))
-            raster[max(0, y - 6) : y + 6, max(0, x - 6) : x + 6] = 1.0
-    return to_mnist(raster)
 
 
 def test_a_sketch_rebuilt_worse_than_every_digit_is_not_a_digit_whatever_the_other_parts_say(session):

@@ -7,9 +7,9 @@ import pytest
 
 from aegui.core.executor import ImmediateExecutor
 from aegui.core.explorer import Explorer
-from aegui.core.preprocess import to_mnist
 from aegui.core.resources import load_reference_digits
 from aegui.core.session import ModelSession
+from tests.core.sketches import dense_scribble
 
 
 @pytest.fixture(scope="module")
@@ -24,26 +24,14 @@ def unseen_digits():
     return digits.images[2000:2400], digits.labels[2000:2400]
 
 
-def _scribble(seed: int) -> np.ndarray:
-    """Random zig-zag lines over the whole canvas: clearly not a digit."""
-    rng = np.random.default_rng(seed)
-    raster = np.zeros((336, 336), np.float32)
-    points = rng.uniform(20, 316, size=(14, 2))
-    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
-        for t in np.linspace(0, 1, 200):
-            x, y = int(x0 + t * (x1 - x0)), int(y0 + t * (y1 - y0))
-            raster[max(0, y - 6) : y + 6, max(0, x - 6) : x + 6] = 1.0
-    return to_mnist(raster)
-
-
 def test_real_digits_score_below_and_scribbles_above_the_99th_percentile(session, unseen_digits):
     images, _ = unseen_digits
     digit_percentiles = [session.analyse_image(image).error_percentile for image in images[:200]]
-    scribble_percentiles = [session.analyse_image(_scribble(seed)).error_percentile for seed in range(10)]
+    scribble_percentiles = [session.analyse_image(dense_scribble(seed)).error_percentile for seed in range(10)]
     assert np.median(digit_percentiles) < 70
     assert np.mean(np.array(digit_percentiles) < 99) > 0.95
     assert min(scribble_percentiles) > 99
-    assert {session.analyse_image(_scribble(0)).verdict} == {"not a digit"}
+    assert {session.analyse_image(dense_scribble(0)).verdict} == {"not a digit"}
 
 
 def test_probe_predicts_real_test_digits(session, unseen_digits):

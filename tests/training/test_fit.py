@@ -305,7 +305,6 @@ def test_progress_dir_streams_json_lines_and_loadable_snapshots(tiny_mnist_dir, 
     snapshot = torch.load(snapshot_paths[-1], weights_only=True)
     assert snapshot["codes"].shape == (1000, 4) and snapshot["labels"].shape == (1000,)
     model = load_model(tmp_path / "run" / "checkpoints" / "last.ckpt")
-    from aegui.core.resources import load_reference_digits
 
     images = torch.from_numpy(load_reference_digits(limit=1000).images).unsqueeze(1)
     with torch.no_grad():  # the last snapshot's codes are the final encoder's codes of the reference digits
@@ -355,7 +354,6 @@ def test_a_stop_request_ends_the_run_resumably_and_resume_finishes_it(tiny_mnist
 
 
 def test_outlier_exposure_makes_the_classifier_undecided_on_non_digits_it_was_shown(tiny_mnist_dir, tmp_path):
-    from aegui.core.resources import load_reference_digits
     from training.module import AutoencoderModule
 
     digits = load_reference_digits()

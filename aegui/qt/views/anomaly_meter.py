@@ -116,13 +116,12 @@ class AnomalyMeter(QWidget):
         # beneath it mid-stroke.
         self.verdict_label.setFixedHeight(self.gauge.minimumHeight())
         self.thresholds = f"typical ≤ {TYPICAL_BELOW:.0f}th percentile < unusual ≤ {NOT_A_DIGIT_ABOVE:.0f}th < not a digit"
-        # painted text of a fixed two lines: the explanation changes during a stroke, and a
-        # QLabel's setText would relayout the whole column each time
+        # painted text, as tall as the longest explanation needs at the panel's width: the
+        # explanation changes during a stroke, and a QLabel's setText would relayout the column
         self.explanation_label = LiveText(self.thresholds, lines=2)
         font = self.explanation_label.font()
         font.setPointSizeF(9)
         self.explanation_label.setFont(font)
-        self.explanation_label.setFixedHeight(2 * self.explanation_label.fontMetrics().lineSpacing() + 4)
         self.explanation_label.fit_height_to(longest_explanations(self.thresholds))
         palette = self.explanation_label.palette()
         palette.setColor(QPalette.ColorRole.WindowText, QColor(102, 102, 102))
