@@ -1,16 +1,226 @@
-"""One look for the help of every ``aegui-train`` command that is not a Lightning one."""
+"""``aegui-train``'s arguments checked before anything heavy is imported.
+
+Every command-line mistake ends the command with one line naming the option, the value and
+what is allowed (``UsageError``; exit status 2). The checks read only the hyperparameter table
+(``aegui.core.hyperparameters``), YAML and the first bytes of files, so a mistake is refused
+in a fraction of a second instead of after Lightning's and torch's import.
+"""
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import textwrap
+from pathlib import Path
+
+from aegui.core.hyperparameters import HYPERPARAMETERS, RUN_SETTINGS, HyperparameterError, check_model_arguments
+from aegui.core.training_plan import missing_idx_files
 
 
-def command_parser(command: str, description: str, example: str) -> argparse.ArgumentParser:
+class UsageError(Exception):
+    """A command-line mistake: one line, without the command's name (the CLI adds it)."""
+
+
+# The data module's options (training.data.MNISTDataModule; a test keeps them in step).
+DATASET_NAMES = ("mnist", "fashion-mnist")
+DATA_OPTIONS = ("dataset", "data_dir", "download", "batch_size", "val_fraction", "limit_train", "split_seed", "num_workers")
+# Options of aegui-train itself and of LightningCLI's top level.
+TOP_LEVEL_OPTIONS = ("--config", "-c", "--print_config", "--seed_everything", "--init_from", "--ckpt_path", "--progress-dir", "--help", "-h", "--help-all", "--verbose")
+# Groups whose options Lightning alone knows (checked by its parser, after its import).
+LIGHTNING_GROUPS = ("--trainer.", "--checkpoint.", "--optimizer", "--lr_scheduler")
+# Trainer options suggested for a misspelling outside any group.
+COMMON_TRAINER_OPTIONS = ("max_epochs", "max_steps", "accelerator", "devices", "num_nodes", "precision", "default_root_dir", "log_every_n_steps", "enable_progress_bar", "fast_dev_run", "limit_train_batches", "deterministic")
+CHECKPOINT_PATH_WORDS = ("last", "best", "hpc", "registry")
+FLAGS_WITHOUT_VALUE = ("--help", "-h", "--help-all", "--verbose", "--print_config", "--json", "--half", "--no-safetensors")
+
+
+def known_options() -> list[str]:
+    return [
+        *TOP_LEVEL_OPTIONS,
+        *(f"--model.{name}" for name in HYPERPARAMETERS),
+        *(f"--data.{name}" for name in DATA_OPTIONS),
+        *(f"--trainer.{name}" for name in COMMON_TRAINER_OPTIONS),
+    ]
+
+
+def unknown_option(option: str, candidates: list[str], command: str) -> UsageError:
+    """The refusal of an option nobody knows, with the closest one that exists."""
+    close = difflib.get_close_matches(option, candidates, n=1, cutoff=0.6)
+    if not close:  # --epochs: the last part of --trainer.max_epochs
+        tails = {candidate.rsplit(".", 1)[-1].lstrip("-"): candidate for candidate in candidates}
+        close = [tails[tail] for tail in difflib.get_close_matches(option.rsplit(".", 1)[-1].lstrip("-"), list(tails), n=1, cutoff=0.7)]
+    hint = f"did you mean {close[0]}?" if close else f"aegui-train {command} --help lists the options"
+    return UsageError(f"unknown option {option}; {hint}")
+
+
+def sniff_model_file(option: str, path: str | Path) -> None:
+    """Refuse a path that cannot be a model file from its first bytes, before torch is imported.
+
+    A PyTorch checkpoint is a zip archive (or, from old versions, a pickle); a ``.safetensors``
+    file starts with the length of its JSON header and the header's ``{``. The full check is
+    the app's loader, later; this only answers at once what is plainly not a model."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise UsageError(f"{option} {path}: no such file")
+    if not path.is_file():
+        raise UsageError(f"{option} {path}: not a file (a .ckpt or .safetensors model file is needed)")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(9)
+    except OSError as error:
+        raise UsageError(f"{option} {path}: cannot be read ({error.strerror or error})") from None
+    if path.suffix == ".safetensors":
+        looks_right = len(head) == 9 and 2 <= int.from_bytes(head[:8], "little") <= 100_000_000 and head[8:9] == b"{"
+    else:
+        looks_right = head.startswith(b"PK\x03\x04") or (len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5)
+    if not looks_right:
+        kind = "an empty file" if not head else "neither a PyTorch checkpoint (.ckpt) nor a .safetensors file"
+        raise UsageError(f"{option} {path}: not a model file ({kind})")
+
+
+def check_data_folder(option: str, folder: str | Path) -> None:
+    """Refuse a folder that is not there or holds no MNIST-format IDX files."""
+    path = Path(folder).expanduser()
+    if not path.is_dir():
+        raise UsageError(f"{option} {folder}: no such folder")
+    missing = missing_idx_files(path)
+    if missing:
+        more = f" (nor {len(missing) - 1} more of the four IDX files)" if len(missing) > 1 else ""
+        raise UsageError(f"{option} {folder}: the folder has no {missing[0]}[.gz]{more}; give the folder that holds the four MNIST IDX files")
+
+
+def option_pairs(args: list[str]) -> list[tuple[str, str | None]]:
+    """(option, value) in order: ``--a b`` and ``--a=b``; a value may start with a single ``-``."""
+    pairs, index = [], 0
+    while index < len(args):
+        token = args[index]
+        index += 1
+        if not token.startswith("-") or token.startswith("---"):
+            pairs.append(("", token))  # a stray word: Lightning's parser refuses it
+            continue
+        if "=" in token:
+            option, value = token.split("=", 1)
+            pairs.append((option, value))
+        elif token not in FLAGS_WITHOUT_VALUE and index < len(args) and not args[index].startswith("--"):
+            pairs.append((token, args[index]))
+            index += 1
+        else:
+            pairs.append((token, None))
+    return pairs
+
+
+def _config_values(path_text: str) -> list[tuple[str, object]]:
+    """(``--group.key``, value) from a YAML config file, in its order."""
+    import yaml
+
+    path = Path(path_text).expanduser()
+    if not path.is_file():
+        raise UsageError(f"--config {path_text}: no such file")
+    try:
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        where = getattr(error, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        raise UsageError(f"--config {path_text}: not a readable YAML file{line}") from None
+    if content is None:
+        return []
+    if not isinstance(content, dict):
+        raise UsageError(f"--config {path_text}: a config file is a YAML mapping (model:, data:, trainer:...)")
+    values = []
+    for group in ("model", "data", "trainer"):
+        section = content.get(group)
+        if isinstance(section, dict):
+            values += [(f"--{group}.{key}", value) for key, value in section.items()]
+    return values
+
+
+def check_lightning_arguments(command: str, args: list[str]) -> None:
+    """Refuse, before Lightning is imported, every mistake the table and the file system can
+    tell: unknown model and data options, values out of range, nothing to train, missing or
+    non-model files, a data folder without MNIST in it, an unreadable config file."""
+    entries = {entry.option: entry for entry in (*HYPERPARAMETERS.values(), *RUN_SETTINGS.values())}
+    model: dict[str, object] = {}
+    data: dict[str, object] = {}
+    for option, value in option_pairs(args):
+        if option in ("--config", "-c") and value is not None:
+            for config_option, config_value in _config_values(value):
+                if config_option.startswith(("--model.", "--data.")) and config_option not in entries and config_option[len("--data."):] not in DATA_OPTIONS:
+                    raise UsageError(f"--config {value}: {unknown_option(config_option, known_options(), command)}".replace("unknown option --", "unknown key ").replace("did you mean --", "did you mean "))
+                if config_option in entries and config_value is not None:
+                    try:
+                        entries[config_option].check(config_value)
+                    except HyperparameterError as error:
+                        raise UsageError(f"--config {value}: {error.sentence}") from None
+                (model if config_option.startswith("--model.") else data)[config_option.split(".", 1)[1]] = config_value
+            continue
+        if not option:
+            continue
+        if option.startswith(LIGHTNING_GROUPS) and option not in entries:
+            continue  # Lightning's own options: its parser checks them
+        if option not in TOP_LEVEL_OPTIONS and option not in entries and not (option.startswith("--data.") and option[len("--data."):] in DATA_OPTIONS):
+            raise unknown_option(option, known_options(), command)
+        if option in entries:
+            if value is None:
+                raise UsageError(f"{option} needs a value: {entries[option].allowed()}")
+            try:
+                parsed = entries[option].parse(value)
+            except HyperparameterError as error:
+                raise UsageError(error.sentence) from None
+            if option.startswith("--model."):
+                model[option[len("--model."):]] = parsed
+        elif option.startswith("--data."):
+            if value is None:
+                raise UsageError(f"{option} needs a value")
+            data[option[len("--data."):]] = value
+            if option == "--data.dataset" and value not in DATASET_NAMES:
+                raise UsageError(f"--data.dataset {value}: must be one of {', '.join(DATASET_NAMES)}")
+            if option == "--data.download" and value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise UsageError(f"--data.download {value}: must be true or false")
+        elif option in ("--init_from", "--progress-dir", "--ckpt_path") and value is None:
+            raise UsageError(f"{option} needs a {'folder' if option == '--progress-dir' else 'checkpoint file'}")
+        elif option == "--init_from":
+            sniff_model_file(option, value)
+        elif option == "--ckpt_path" and value not in CHECKPOINT_PATH_WORDS and value.lower() != "null":
+            sniff_model_file(option, value)
+    try:
+        check_model_arguments(model)
+    except HyperparameterError as error:
+        raise UsageError(error.sentence) from None
+    download = str(data.get("download", True)).lower() in ("true", "1", "yes")
+    if data.get("data_dir") not in (None, "", "null") and not download:
+        check_data_folder("--data.data_dir", str(data["data_dir"]))
+    elif data.get("data_dir") not in (None, "", "null") and Path(str(data["data_dir"])).expanduser().is_file():
+        raise UsageError(f"--data.data_dir {data['data_dir']}: a file, not a folder")
+
+
+class CommandParser(argparse.ArgumentParser):
+    """argparse whose mistakes are one ``UsageError`` line, with the closest option suggested."""
+
+    def error(self, message: str):
+        if message.startswith("unrecognized arguments: "):
+            first = message.split(": ", 1)[1].split()[0]
+            if first.startswith("-"):
+                raise unknown_option(first.split("=")[0], sorted(self._option_string_actions), self.prog.split()[-1])
+        raise UsageError(message)
+
+
+def command_parser(command: str, description: str, example: str) -> CommandParser:
     """A parser whose help wraps the description and shows the example unbroken, ready to copy."""
-    return argparse.ArgumentParser(
+    return CommandParser(
         prog=f"aegui-train {command}",
         description=textwrap.fill(description, 79),
         epilog=f"example:\n  {example}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+
+
+def check_command_arguments(command: str, args: list[str]) -> None:
+    """evaluate, export, annotate, sweep: refuse a non-model file and a folder without MNIST
+    before the command's heavy imports (its own parser checks the rest)."""
+    pairs = option_pairs(args)
+    positional = [value for option, value in pairs if not option]
+    if command in ("evaluate", "export", "annotate") and positional and "--help" not in args and "-h" not in args:
+        sniff_model_file("checkpoint", positional[0])
+    for option, value in pairs:
+        if option in ("--data-dir", "--fashion-dir") and value is not None:
+            check_data_folder(option, value)

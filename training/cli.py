@@ -7,16 +7,23 @@
     aegui-train export CKPT OUTPUT_STEM
     aegui-train annotate CKPT --data-dir DIR             # recompute the app's statistics
 
-Errors a user can fix (no data, a failed download, a diverged loss) end the command with one
-message and exit status 1; ``--verbose`` shows the traceback as well.
+Errors a user can fix end the command with one line on stderr: a command-line mistake (an
+option, a value, a file, a folder) with exit status 2, checked before the heavy imports where
+the arguments tell; a failed download or a diverged loss with status 1. ``--verbose`` shows
+the traceback instead.
 """
 
 from __future__ import annotations
 
 import sys
 
+import difflib
+
 from aegui.core.errors import CheckpointError
+from aegui.core.hyperparameters import HyperparameterError
+from training.arguments import UsageError, check_command_arguments, check_lightning_arguments
 from training.errors import DatasetNotFoundError, DownloadError
+from training.fit_help import fit_help
 
 LIGHTNING_COMMANDS = ("fit", "validate", "test", "predict")
 EXTRA_COMMANDS = ("evaluate", "sweep", "export", "annotate")
@@ -38,26 +45,39 @@ aegui commands:
   annotate   recompute the statistics the app reads from a checkpoint
 
 Any command: --verbose shows the full traceback when a command stops with an error.
+`aegui-train fit --help` lists the options people change; --help-all every Lightning option.
 """
 
 # Where each command takes the folder of IDX files.
 DATA_FLAGS = {command: "--data.data_dir DIR" for command in LIGHTNING_COMMANDS} | {"evaluate": "--data-dir DIR", "sweep": "--data-dir DIR", "annotate": "--data-dir DIR"}
 
 
-def user_message(command: str, error: BaseException) -> str | None:
-    """The one message for an error the user can act on, or None for a bug (shown in full)."""
+def user_message(command: str, error: BaseException) -> tuple[str, int] | None:
+    """(the one line, exit status) for an error the user can act on; None for a bug (shown in full).
+
+    Command-line mistakes (an option, a value, a file or a folder) exit with status 2; a run that
+    failed on its way (a download, a diverged loss) with status 1."""
     flag = getattr(error, "flag", None) or DATA_FLAGS.get(command, "--data-dir DIR")
+    if isinstance(error, UsageError):
+        return str(error), 2
+    if isinstance(error, HyperparameterError):
+        return error.sentence, 2
     if isinstance(error, CheckpointError):  # already one sentence naming the problem
-        return str(error)
-    if isinstance(error, (DatasetNotFoundError, DownloadError)):
-        return f"{error}. Pass the folder that holds the four IDX files with {flag}."
+        return str(error), 2
+    if isinstance(error, DatasetNotFoundError):
+        return f"{error}. Pass the folder that holds the four IDX files with {flag}.", 2
+    if isinstance(error, DownloadError):
+        return f"{error}. Pass the folder that holds the four IDX files with {flag}.", 1
     if isinstance(error, FloatingPointError):
-        return str(error)
+        return str(error), 1
     return None
 
 
 def run_command(command: str, args: list[str]) -> int | None:
-    """Run one command; the aegui commands return an exit status."""
+    """Run one command; the aegui commands return an exit status. Mistakes a user can see in the
+    arguments are refused first, before the command's heavy imports."""
+    if command in EXTRA_COMMANDS:
+        check_command_arguments(command, args)
     if command == "evaluate":
         from training.evaluate import main as evaluate_main
 
@@ -74,10 +94,23 @@ def run_command(command: str, args: list[str]) -> int | None:
         from training.export import main as export_main
 
         return export_main(args)
+    if command not in LIGHTNING_COMMANDS:
+        close = difflib.get_close_matches(command, [*LIGHTNING_COMMANDS, *EXTRA_COMMANDS], n=1)
+        raise UsageError(f"unknown command {command!r}; " + (f"did you mean {close[0]}?" if close else "aegui-train --help lists the commands"))
+    if command == "fit" and any(arg in ("-h", "--help") for arg in args):
+        print(fit_help(), end="")
+        return 0
+    args = ["--help" if arg == "--help-all" else arg for arg in args]
+    if "--help" not in args:
+        check_lightning_arguments(command, args)
     from training.lightning_cli import run_lightning_cli
 
     run_lightning_cli([command, *args])
     return 0
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -91,11 +124,13 @@ def main(argv: list[str] | None = None) -> None:
     try:
         status = run_command(command, rest)
     except Exception as error:
-        message = user_message(command, error)
-        if message is None or verbose:
+        answer = user_message(command, error)
+        if answer is None or verbose:
             raise
-        hint = "" if isinstance(error, CheckpointError) else "\n(run again with --verbose for the full traceback)"
-        raise SystemExit(f"aegui-train {command}: {message}{hint}") from None
+        message, status = answer
+        hint = " (--verbose shows the traceback)" if status == 1 else ""
+        print(f"aegui-train {command}: {one_line(message)}{hint}" if command in (*LIGHTNING_COMMANDS, *EXTRA_COMMANDS) else f"aegui-train: {one_line(message)}", file=sys.stderr, flush=True)
+        raise SystemExit(status) from None
     if command in EXTRA_COMMANDS:
         raise SystemExit(status or 0)
 

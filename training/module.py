@@ -14,7 +14,8 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from aegui.core.model_format import DEFAULTS, FORMAT_KEY, FORMAT_VERSION, HYPERPARAMETERS, N_CLASSES, STATE_PREFIX, STATISTICS_KEY, format_metric, network_hparams
+from aegui.core.hyperparameters import DEFAULTS, HYPERPARAMETERS, check_model_arguments
+from aegui.core.model_format import FORMAT_KEY, FORMAT_VERSION, N_CLASSES, STATE_PREFIX, STATISTICS_KEY, format_metric, network_hparams
 from aegui.core.networks import build_autoencoder
 from aegui.core.resources import load_near_ood
 from training.atomic_save import save_atomically
@@ -28,7 +29,7 @@ class AutoencoderModule(pl.LightningModule):
 
     All init arguments are primitives and saved with ``save_hyperparameters`` so that a
     checkpoint alone rebuilds the network (see ``aegui.core.networks.build_autoencoder``); their
-    defaults and ranges are the checkpoint schema in ``aegui.core.model_format``.
+    defaults and allowed values are the one table in ``aegui.core.hyperparameters``.
     ``beta`` weighs the KL term in variational mode; ``augmentation`` scales a small random
     affine jitter of each training digit (at 1.0: rotation up to ±8°, scale ±8 %, shift ±1.4
     px); it keeps the decoder from memorising the 9,000 training digits.
@@ -55,14 +56,9 @@ class AutoencoderModule(pl.LightningModule):
         outlier_weight: float = DEFAULTS["outlier_weight"],
         reconstruction_loss: str = DEFAULTS["reconstruction_loss"],
     ):
-        arguments = dict(locals())
+        arguments = {name: value for name, value in locals().items() if name in HYPERPARAMETERS}
         super().__init__()
-        for name, schema in HYPERPARAMETERS.items():
-            problem = schema.problem(arguments[name])
-            if problem:
-                raise ValueError(problem)
-        if outlier_weight > 0 and classifier_weight <= 0:
-            raise ValueError("outlier_weight needs the classifier on the code: set classifier_weight above 0 as well")
+        check_model_arguments(arguments)  # HyperparameterError: the option, the value, what is allowed
         self.save_hyperparameters()
         self.autoencoder = build_autoencoder(self.hparams)
         self._total_steps: float = float("inf")  # set when training starts

@@ -8,11 +8,10 @@ The trainer writes what this module describes; the app's loader accepts nothing 
 
 from __future__ import annotations
 
-import math
-import reprlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from aegui.core.hyperparameters import ARCHITECTURES, DEFAULTS, HYPERPARAMETERS, MAX_LATENT_DIM, RECONSTRUCTION_LOSSES, Hyperparameter, short_repr  # noqa: F401 (the checkpoint schema)
 
 IMAGE_SIZE = 28  # MNIST digits are 28 x 28 pixels
 N_CLASSES = 10  # digits 0-9
@@ -25,71 +24,8 @@ STATE_PREFIX = "autoencoder."
 TRAINING_ONLY_PREFIXES = ("classifier.",)  # heads used in training only, ignored by the app
 CHECKPOINT_SUFFIXES = (".ckpt", ".pt", ".pth", ".safetensors")
 
-ARCHITECTURES = ("dense", "conv")
-RECONSTRUCTION_LOSSES = ("bce", "mse")
+# The hyperparameters and their allowed values live in one table (aegui.core.hyperparameters).
 
-
-_SHORT = reprlib.Repr()
-_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlong = 2, 40, 40, 40
-_SHORT.maxlist = _SHORT.maxdict = _SHORT.maxtuple = _SHORT.maxset = 4
-
-
-def short_repr(value: Any) -> str:
-    """A value from a file as a message shows it: bounded in length and depth, whatever it is."""
-    if type(value) is int and value.bit_length() > 128:
-        return f"an integer of {value.bit_length():,} bits"
-    try:
-        return _SHORT.repr(value)
-    except (ValueError, RecursionError):
-        return f"a {type(value).__name__}"
-
-
-@dataclass(frozen=True)
-class Hyperparameter:
-    """One init argument of the training module, as a checkpoint stores it."""
-
-    name: str
-    kind: type
-    default: Any
-    low: float | None = None
-    high: float | None = None
-    choices: tuple[str, ...] | None = None
-    defines_network: bool = False
-
-    def problem(self, value: Any) -> str | None:
-        """Why ``value`` is not acceptable, or None when it is."""
-        accepted = (int, float) if self.kind is float else (self.kind,)
-        if not isinstance(value, accepted) or (isinstance(value, bool) and self.kind is not bool):
-            return f"{self.name} must be {self.kind.__name__}, got {short_repr(value)}"
-        if isinstance(value, float) and not math.isfinite(value):
-            return f"{self.name} must be finite, got {value}"
-        if self.choices is not None and value not in self.choices:
-            return f"{self.name} must be one of {', '.join(self.choices)}, got {short_repr(value)}"
-        if self.low is not None and not self.low <= value <= self.high:
-            return f"{self.name} must be from {self.low:g} to {self.high:g}, got {short_repr(value)}"
-        return None
-
-
-HYPERPARAMETERS: dict[str, Hyperparameter] = {
-    h.name: h
-    for h in (
-        Hyperparameter("architecture", str, "conv", choices=ARCHITECTURES, defines_network=True),
-        Hyperparameter("latent_dim", int, 32, 1, 256, defines_network=True),
-        Hyperparameter("hidden_dim", int, 256, 4, 4096, defines_network=True),
-        Hyperparameter("channels", int, 16, 1, 256, defines_network=True),
-        Hyperparameter("hidden_layers", int, 1, 1, 4, defines_network=True),
-        Hyperparameter("variational", bool, False, defines_network=True),
-        Hyperparameter("beta", float, 1.0, 0.0, 1e6),
-        Hyperparameter("learning_rate", float, 3e-3, 0.0, math.inf),
-        Hyperparameter("weight_decay", float, 1e-4, 0.0, 10.0),
-        Hyperparameter("augmentation", float, 0.0, 0.0, 10.0),
-        Hyperparameter("classifier_weight", float, 0.0, 0.0, 1e3),
-        Hyperparameter("outlier_weight", float, 0.0, 0.0, 1e3),
-        Hyperparameter("reconstruction_loss", str, "bce", choices=RECONSTRUCTION_LOSSES),
-    )
-}
-DEFAULTS: dict[str, Any] = {name: h.default for name, h in HYPERPARAMETERS.items()}
-MAX_LATENT_DIM = int(HYPERPARAMETERS["latent_dim"].high)
 
 
 def network_hparams(hparams: Mapping[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,12 @@ IDX_STEMS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-
 FASHION_MNIST_SYSTEM_DIRS = ("/usr/share/datasets/fashion-mnist",)  # Debian's dataset-fashion-mnist
 
 
+def missing_idx_files(folder: str | Path) -> list[str]:
+    """The IDX files (of the four, gzip or not) that ``folder`` lacks: empty for an MNIST-format folder."""
+    path = Path(folder).expanduser()
+    return [stem for stem in IDX_STEMS if not any(path.joinpath(stem + suffix).is_file() for suffix in (".gz", ""))]
+
+
 def fashion_mnist_installed() -> bool:
     return any(Path(folder, "train-images-idx3-ubyte.gz").is_file() or Path(folder, "train-images-idx3-ubyte").is_file() for folder in FASHION_MNIST_SYSTEM_DIRS)
 

@@ -194,7 +194,7 @@ def test_mse_loss_and_deeper_layers_train_and_the_app_rebuilds_that_network(tiny
 def test_unknown_reconstruction_loss_is_refused():
     from training.module import AutoencoderModule
 
-    with pytest.raises(ValueError, match="reconstruction_loss must be one of"):
+    with pytest.raises(ValueError, match="--model.reconstruction_loss l1: must be one of bce, mse"):
         AutoencoderModule(reconstruction_loss="l1")
 
 
