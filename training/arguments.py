@@ -14,7 +14,7 @@ import textwrap
 from pathlib import Path
 
 from aegui.core.hyperparameters import HYPERPARAMETERS, RUN_SETTINGS, HyperparameterError, check_model_arguments
-from aegui.core.training_plan import missing_idx_files
+from aegui.core.training_plan import data_folder_problem
 
 
 class UsageError(Exception):
@@ -25,7 +25,7 @@ class UsageError(Exception):
 DATASET_NAMES = ("mnist", "fashion-mnist")
 DATA_OPTIONS = ("dataset", "data_dir", "download", "batch_size", "val_fraction", "limit_train", "split_seed", "num_workers")
 # Options of aegui-train itself and of LightningCLI's top level.
-TOP_LEVEL_OPTIONS = ("--config", "-c", "--print_config", "--seed_everything", "--init_from", "--ckpt_path", "--progress-dir", "--help", "-h", "--help-all", "--verbose")
+TOP_LEVEL_OPTIONS = ("--config", "-c", "--print_config", "--seed_everything", "--init_from", "--ckpt_path", "--progress-dir", "--help", "-h", "--help-all", "--verbose", "--weights_only", "--model", "--data", "--trainer", "--checkpoint")
 # Groups whose options Lightning alone knows (checked by its parser, after its import).
 LIGHTNING_GROUPS = ("--trainer.", "--checkpoint.", "--optimizer", "--lr_scheduler")
 # Trainer options suggested for a misspelling outside any group.
@@ -51,6 +51,10 @@ def unknown_option(option: str, candidates: list[str], command: str) -> UsageErr
         close = [tails[tail] for tail in difflib.get_close_matches(option.rsplit(".", 1)[-1].lstrip("-"), list(tails), n=1, cutoff=0.7)]
     hint = f"did you mean {close[0]}?" if close else f"aegui-train {command} --help lists the options"
     return UsageError(f"unknown option {option}; {hint}")
+
+
+def stray_word(word: str, command: str) -> str:
+    return f"unexpected {word[:40]!r}: {command}'s options start with -- (aegui-train {command} --help lists them)"
 
 
 def sniff_model_file(option: str, path: str | Path) -> None:
@@ -80,13 +84,9 @@ def sniff_model_file(option: str, path: str | Path) -> None:
 
 def check_data_folder(option: str, folder: str | Path) -> None:
     """Refuse a folder that is not there or holds no MNIST-format IDX files."""
-    path = Path(folder).expanduser()
-    if not path.is_dir():
-        raise UsageError(f"{option} {folder}: no such folder")
-    missing = missing_idx_files(path)
-    if missing:
-        more = f" (nor {len(missing) - 1} more of the four IDX files)" if len(missing) > 1 else ""
-        raise UsageError(f"{option} {folder}: the folder has no {missing[0]}[.gz]{more}; give the folder that holds the four MNIST IDX files")
+    problem = data_folder_problem(str(folder), option)
+    if problem:
+        raise UsageError(problem)
 
 
 def option_pairs(args: list[str]) -> list[tuple[str, str | None]]:
@@ -154,7 +154,7 @@ def check_lightning_arguments(command: str, args: list[str]) -> None:
                 (model if config_option.startswith("--model.") else data)[config_option.split(".", 1)[1]] = config_value
             continue
         if not option:
-            continue
+            raise UsageError(stray_word(str(value), command))
         if option.startswith(LIGHTNING_GROUPS) and option not in entries:
             continue  # Lightning's own options: its parser checks them
         if option not in TOP_LEVEL_OPTIONS and option not in entries and not (option.startswith("--data.") and option[len("--data."):] in DATA_OPTIONS):

@@ -7,7 +7,10 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
+from argparse import ArgumentError
 from typing import Optional
+
+from training.arguments import UsageError, stray_word, unknown_option
 
 
 def default_loggers(root: str):
@@ -54,6 +57,20 @@ def take_progress_dir(args: list[str]) -> tuple[list[str], str | None]:
     return rest, folder
 
 
+def lightning_mistake(message: str, parser, command: str) -> str:
+    """Lightning's parser error as one line, with the closest option to an unknown one."""
+    first = " ".join(message.split())
+    if "nrecognized arguments:" in first:
+        unknown = first.split("rguments:", 1)[1].split()[0].split("=")[0]
+        if not unknown.startswith("-"):
+            return stray_word(unknown, command)
+        subcommands = getattr(parser, "_subcommands_action", None)
+        subparser = subcommands._name_parser_map.get(command) if subcommands is not None else None
+        options = [option for option in sorted((subparser or parser)._option_string_actions) if "." in option or "." not in unknown] + ["--progress-dir"]
+        return str(unknown_option(unknown, options, command))
+    return first[:300]
+
+
 def end_process_group(trainer) -> None:
     """Under DDP, wait until every rank is done (rank 0 computes the app's statistics after the
     others have finished training) and close the process group before the processes exit: a
@@ -69,6 +86,7 @@ def end_process_group(trainer) -> None:
 def run_lightning_cli(args: list[str]) -> None:
     from pytorch_lightning.callbacks import ModelCheckpoint
     from pytorch_lightning.cli import LightningCLI
+    from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
     from aegui.core.errors import CheckpointError
     from training.data import MNISTDataModule
@@ -97,11 +115,24 @@ def run_lightning_cli(args: list[str]) -> None:
                 }
             )
 
+        def parse_arguments(self, parser, args) -> None:
+            """A mistake only Lightning's parser sees (a trainer option, a type) is one line too."""
+            subcommands = getattr(parser, "_subcommands_action", None)
+            for each in [parser, *(subcommands._name_parser_map.values() if subcommands is not None else ())]:
+                each.exit_on_error = False
+            try:
+                super().parse_arguments(parser, args)
+            except ArgumentError as error:
+                raise UsageError(lightning_mistake(str(error), parser, args[0] if args else "fit")) from None
+
         def instantiate_trainer(self, **kwargs):
             trainer_config = self._get(self.config_init, "trainer", default={})
             if trainer_config.get("logger") in (None, True) and "logger" not in kwargs:
                 kwargs["logger"] = default_loggers(trainer_config.get("default_root_dir") or os.getcwd())
-            return super().instantiate_trainer(**kwargs)
+            try:
+                return super().instantiate_trainer(**kwargs)
+            except (ValueError, TypeError, MisconfigurationException) as error:  # e.g. an accelerator that does not exist
+                raise UsageError("the trainer refused its options: " + " ".join(str(error).split())[:300]) from None
 
         def before_fit(self) -> None:
             check_writable(Path(self.trainer.default_root_dir))

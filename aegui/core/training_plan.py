@@ -14,7 +14,7 @@ import sys
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from aegui.core.model_format import HYPERPARAMETERS
+from aegui.core.hyperparameters import DEFAULTS, HYPERPARAMETERS, OUTLIER_NEEDS_CLASSIFIER, RUN_DEFAULTS, RUN_SETTINGS
 
 PROGRESS_SUBDIR = "progress"  # the run folder's --progress-dir
 OUTPUT_LOG = "output.log"  # what the process printed (its terminal), kept beside the checkpoints
@@ -33,6 +33,19 @@ def missing_idx_files(folder: str | Path) -> list[str]:
     return [stem for stem in IDX_STEMS if not any(path.joinpath(stem + suffix).is_file() for suffix in (".gz", ""))]
 
 
+def data_folder_problem(folder: str, option: str = "--data.data_dir") -> str | None:
+    """Why ``folder`` is no MNIST-format folder, as ``aegui-train fit --data.data_dir`` says it."""
+    if not folder.strip():
+        return "choose the folder that holds the four MNIST IDX files"
+    if not Path(folder).expanduser().is_dir():
+        return f"{option} {folder}: no such folder"
+    missing = missing_idx_files(folder)
+    if missing:
+        more = f" (nor {len(missing) - 1} more of the four IDX files)" if len(missing) > 1 else ""
+        return f"{option} {folder}: the folder has no {missing[0]}[.gz]{more}; give the folder that holds the four MNIST IDX files"
+    return None
+
+
 def fashion_mnist_installed() -> bool:
     return any(Path(folder, "train-images-idx3-ubyte.gz").is_file() or Path(folder, "train-images-idx3-ubyte").is_file() for folder in FASHION_MNIST_SYSTEM_DIRS)
 
@@ -44,6 +57,10 @@ DATA_SOURCES = {
 }
 
 
+# The plan's fields that the hyperparameter table checks.
+TABLE_FIELDS = ("architecture", "latent_dim", "hidden_dim", "hidden_layers", "channels", "variational", "beta", "classifier_weight", "outlier_weight", "augmentation", "learning_rate", "max_epochs", "batch_size", "limit_train")
+
+
 @dataclass(frozen=True)
 class TrainingPlan:
     """One training run. Every field maps to one flag of ``aegui-train fit``."""
@@ -51,48 +68,48 @@ class TrainingPlan:
     output_dir: str
     data_source: str = "folder"
     data_dir: str = ""
-    limit_train: int = 0  # 0: the whole training file
-    architecture: str = "conv"
-    latent_dim: int = 32
-    hidden_dim: int = 256
-    hidden_layers: int = 1
-    channels: int = 16
-    variational: bool = False
-    beta: float = 1.0
-    classifier_weight: float = 0.05
-    outlier_weight: float = 0.0
-    augmentation: float = 0.5
-    learning_rate: float = 3e-3
-    max_epochs: int = 20
-    batch_size: int = 128
+    limit_train: int = RUN_DEFAULTS["limit_train"]  # 0: the whole training file
+    architecture: str = DEFAULTS["architecture"]
+    latent_dim: int = DEFAULTS["latent_dim"]
+    hidden_dim: int = DEFAULTS["hidden_dim"]
+    hidden_layers: int = DEFAULTS["hidden_layers"]
+    channels: int = DEFAULTS["channels"]
+    variational: bool = DEFAULTS["variational"]
+    beta: float = DEFAULTS["beta"]
+    classifier_weight: float = DEFAULTS["classifier_weight"]
+    outlier_weight: float = DEFAULTS["outlier_weight"]
+    augmentation: float = DEFAULTS["augmentation"]
+    learning_rate: float = DEFAULTS["learning_rate"]
+    max_epochs: int = RUN_DEFAULTS["max_epochs"]
+    batch_size: int = RUN_DEFAULTS["batch_size"]
     init_from: str = ""  # a checkpoint to fine-tune (its network must match); empty: random weights
+
+    def field_problems(self) -> dict[str, str]:
+        """Why this plan cannot run, by field: the sentence ``aegui-train fit`` gives for the same
+        value (empty when it can run)."""
+        found: dict[str, str] = {}
+        for name in TABLE_FIELDS:
+            entry = HYPERPARAMETERS.get(name) or RUN_SETTINGS[name]
+            refusal = entry.refusal(getattr(self, name))
+            if refusal:
+                found[name] = refusal
+        if self.data_source not in DATA_SOURCES:
+            found["data_source"] = f"unknown data source {self.data_source!r}"
+        elif self.data_source == "folder":
+            folder_problem = data_folder_problem(self.data_dir)
+            if folder_problem:
+                found["data_dir"] = folder_problem
+        if not self.output_dir.strip():
+            found["output_dir"] = "choose an output folder"
+        if self.outlier_weight > 0 and self.classifier_weight <= 0 and "outlier_weight" not in found:
+            found["outlier_weight"] = OUTLIER_NEEDS_CLASSIFIER
+        if self.init_from.strip() and not Path(self.init_from).expanduser().is_file():
+            found["init_from"] = f"--init_from {self.init_from}: no such file"
+        return found
 
     def problems(self) -> list[str]:
         """Why this plan cannot run, in words the dialog shows (empty when it can)."""
-        found = []
-        for name in ("architecture", "latent_dim", "hidden_dim", "hidden_layers", "channels", "variational", "beta", "classifier_weight", "outlier_weight", "augmentation", "learning_rate"):
-            problem = HYPERPARAMETERS[name].problem(getattr(self, name))
-            if problem:
-                found.append(problem)
-        if self.data_source not in DATA_SOURCES:
-            found.append(f"unknown data source {self.data_source!r}")
-        if self.data_source == "folder" and not self.data_dir.strip():
-            found.append("choose the folder that holds the MNIST IDX files")
-        elif self.data_source == "folder":
-            missing = [stem for stem in IDX_STEMS if not any(Path(self.data_dir).expanduser().joinpath(stem + suffix).is_file() for suffix in (".gz", ""))]
-            if missing:
-                found.append(f"{self.data_dir} has no {missing[0]}[.gz]" + (f" (nor {len(missing) - 1} more of the four IDX files)" if len(missing) > 1 else ""))
-        if not self.output_dir.strip():
-            found.append("choose an output folder")
-        if not 1 <= self.max_epochs <= 10_000:
-            found.append("epochs must be from 1 to 10000")
-        if self.outlier_weight > 0 and self.classifier_weight <= 0:
-            found.append("outlier exposure needs the classifier: set a classifier weight above 0")
-        if self.limit_train < 0:
-            found.append("the training-set limit must be 0 (all) or more")
-        if self.init_from.strip() and not Path(self.init_from).expanduser().is_file():
-            found.append(f"no checkpoint to start from at {self.init_from}")
-        return found
+        return list(self.field_problems().values())
 
     @property
     def run_dir(self) -> Path:
@@ -176,25 +193,19 @@ class TrainingPlan:
         return replace(plan, **fields)
 
 
+def _preset(**values) -> dict:
+    """A preset: every network and training value of the table, with these changed."""
+    network = ("architecture", "latent_dim", "hidden_dim", "hidden_layers", "channels", "variational", "beta", "classifier_weight", "outlier_weight", "augmentation", "learning_rate")
+    return {name: DEFAULTS[name] for name in network} | values
+
+
 QUICK_PRESET = "Quick look (about a minute on 2 CPU cores)"
 PRESETS: dict[str, dict] = {
-    QUICK_PRESET: {
-        "latent_dim": 16, "hidden_dim": 128, "hidden_layers": 1, "channels": 8, "limit_train": 10_000,
-        "max_epochs": 15, "classifier_weight": 0.05, "outlier_weight": 0.0, "augmentation": 0.0, "variational": False,
-    },
-    "The bundled default's base (k = 32, 120 epochs)": {
-        "architecture": "conv", "latent_dim": 32, "hidden_dim": 256, "hidden_layers": 1, "channels": 16,
-        "learning_rate": 3e-3, "classifier_weight": 0.05, "outlier_weight": 0.0, "augmentation": 0.5, "max_epochs": 120, "variational": False,
-    },
-    "A 2-D code (k = 2: the code is the map)": {
-        "architecture": "conv", "latent_dim": 2, "hidden_dim": 512, "hidden_layers": 2, "channels": 16,
-        "classifier_weight": 0.0, "outlier_weight": 0.0, "augmentation": 0.5, "max_epochs": 100, "variational": False,
-    },
-    "Variational (VAE, beta = 1)": {
-        "architecture": "conv", "latent_dim": 16, "hidden_dim": 256, "hidden_layers": 1, "channels": 16,
-        "variational": True, "beta": 1.0, "classifier_weight": 0.0, "outlier_weight": 0.0, "augmentation": 0.0, "max_epochs": 40,
-    },
-}  # fmt: skip
+    QUICK_PRESET: _preset(latent_dim=16, hidden_dim=128, channels=8, classifier_weight=0.05, limit_train=10_000, max_epochs=15),
+    "The bundled default's base (k = 32, 120 epochs)": _preset(classifier_weight=0.05, augmentation=0.5, max_epochs=120),
+    "A 2-D code (k = 2: the code is the map)": _preset(latent_dim=2, hidden_dim=512, hidden_layers=2, augmentation=0.5, max_epochs=100),
+    "Variational (VAE, beta = 1)": _preset(latent_dim=16, variational=True, beta=1.0, max_epochs=40),
+}
 
 
 def apply_preset(plan: TrainingPlan, name: str) -> TrainingPlan:

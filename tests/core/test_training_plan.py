@@ -41,10 +41,13 @@ def test_data_sources_map_to_the_data_flags(tmp_path):
 
 def test_problems_name_what_to_fix(tmp_path, tiny_mnist_dir):
     assert TrainingPlan(output_dir=str(tmp_path), data_dir=str(tiny_mnist_dir)).problems() == []
-    assert TrainingPlan(output_dir=str(tmp_path), data_dir=str(tmp_path)).problems() == [f"{tmp_path} has no train-images-idx3-ubyte[.gz] (nor 3 more of the four IDX files)"]
-    problems = TrainingPlan(output_dir="", data_dir="", latent_dim=0, max_epochs=0).problems()
-    assert any("latent_dim" in p for p in problems) and any("folder" in p and "MNIST" in p for p in problems)
-    assert any("output folder" in p for p in problems) and any("epochs" in p for p in problems)
+    assert TrainingPlan(output_dir=str(tmp_path), data_dir=str(tmp_path)).problems() == [
+        f"--data.data_dir {tmp_path}: the folder has no train-images-idx3-ubyte[.gz] (nor 3 more of the four IDX files); give the folder that holds the four MNIST IDX files"
+    ]
+    problems = TrainingPlan(output_dir="", data_dir="", latent_dim=0, max_epochs=0, learning_rate=-0.01).field_problems()
+    assert problems["latent_dim"] == "--model.latent_dim 0: must be from 1 to 256" and "MNIST" in problems["data_dir"]  # as aegui-train fit says it
+    assert problems["learning_rate"] == "--model.learning_rate -0.01: must be above 0"
+    assert "output folder" in problems["output_dir"] and problems["max_epochs"].startswith("--trainer.max_epochs 0 (nothing to train)")
 
 
 def test_every_preset_is_a_valid_plan_and_remembered_values_survive_damage(tmp_path, tiny_mnist_dir):

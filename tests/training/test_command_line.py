@@ -1,0 +1,124 @@
+"""Command-line mistakes as a user makes them: ``python -m training ...`` in a subprocess, one line
+on stderr naming the option, the value and what is allowed, exit status 2, no traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from aegui.core.hyperparameters import DEFAULTS, HYPERPARAMETERS, RUN_SETTINGS
+from aegui.core.training_plan import PRESETS, TrainingPlan
+from tests.conftest import REPO
+
+# (arguments, what the one line says); files named here are made by the ``workspace`` fixture.
+MISTAKES = [
+    (["fit", "--model.learning_rate", "-0.01"], "aegui-train fit: --model.learning_rate -0.01: must be above 0"),
+    (["fit", "--model.latent_dim", "0"], "aegui-train fit: --model.latent_dim 0: must be from 1 to 256"),
+    (["fit", "--model.latent_dim=300"], "--model.latent_dim 300: must be from 1 to 256"),
+    (["fit", "--model.hidden_dim", "wide"], "--model.hidden_dim wide: must be a whole number from 4 to 4096"),
+    (["fit", "--model.architecture", "cnn"], "--model.architecture cnn: must be one of dense, conv"),
+    (["fit", "--model.outlier_weight", "0.5"], "--model.outlier_weight needs the classifier on the code"),
+    (["fit", "--trainer.max_epochs", "0"], "--trainer.max_epochs 0 (nothing to train): must be from 1 to"),
+    (["fit", "--trainer.max_steps", "0"], "--trainer.max_steps 0 (nothing to train): must be from 1 to"),
+    (["fit", "--model.learnin_rate", "0.1"], "unknown option --model.learnin_rate; did you mean --model.learning_rate?"),
+    (["fit", "--epochs", "3"], "unknown option --epochs; did you mean --trainer.max_epochs?"),
+    (["fit", "--data.data_dri", "x"], "did you mean --data.data_dir?"),
+    (["fit", "--data.data_dir", "empty", "--data.download", "false"], "--data.data_dir empty: the folder has no train-images-idx3-ubyte[.gz] (nor 3 more"),
+    (["fit", "--data.data_dir", "nowhere", "--data.download", "false"], "--data.data_dir nowhere: no such folder"),
+    (["fit", "--data.dataset", "kmnist"], "--data.dataset kmnist: must be one of mnist, fashion-mnist"),
+    (["fit", "--config", "missing.yaml"], "--config missing.yaml: no such file"),
+    (["fit", "--config", "bad-rate.yaml"], "--config bad-rate.yaml: --model.learning_rate -1: must be above 0"),
+    (["fit", "--init_from", "notes.ckpt"], "--init_from notes.ckpt: not a model file"),
+    (["fit", "--init_from", "missing.ckpt"], "--init_from missing.ckpt: no such file"),
+    (["fit", "--ckpt_path", "notes.ckpt"], "--ckpt_path notes.ckpt: not a model file"),
+    (["fit", "stray"], "unexpected 'stray'"),
+    (["fitt"], "aegui-train: unknown command 'fitt'; did you mean fit?"),
+    (["evaluate", "notes.ckpt"], "aegui-train evaluate: checkpoint notes.ckpt: not a model file"),
+    (["evaluate", "missing.ckpt"], "checkpoint missing.ckpt: no such file"),
+    (["export", "notes.ckpt", "out"], "aegui-train export: checkpoint notes.ckpt: not a model file"),
+    (["annotate", "empty.safetensors"], "aegui-train annotate: checkpoint empty.safetensors: not a model file (an empty file)"),
+    (["evaluate", "BUNDLED", "--data-dir", "empty"], "--data-dir empty: the folder has no train-images-idx3-ubyte"),
+    (["sweep", "--data-dir", "nowhere"], "aegui-train sweep: --data-dir nowhere: no such folder"),
+]
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("mistakes")
+    (folder / "empty").mkdir()
+    (folder / "notes.ckpt").write_text("meeting notes, not a model\n")
+    (folder / "empty.safetensors").write_bytes(b"")
+    (folder / "bad-rate.yaml").write_text("model:\n  learning_rate: -1\n")
+    return folder
+
+
+def run(args: list[str], cwd, *extra) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "PYTHONPATH": str(REPO), "XDG_CACHE_HOME": str(cwd / "cache")}
+    return subprocess.run([sys.executable, "-m", "training", *args, *extra], capture_output=True, text=True, timeout=300, cwd=cwd, env=environment)
+
+
+@pytest.mark.parametrize(("args", "expected"), MISTAKES, ids=[" ".join(args) for args, _ in MISTAKES])
+def test_each_command_line_mistake_is_one_line_with_exit_status_2(workspace, default_checkpoint, args, expected):
+    args = [str(default_checkpoint) if arg == "BUNDLED" else arg for arg in args]
+    result = run(args, workspace)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.count("\n") == 1 and expected in result.stderr, result.stderr[-2000:]
+    assert result.stdout == "" and "Traceback" not in result.stderr
+
+
+def test_the_mistakes_are_refused_before_torch_or_lightning_is_imported(workspace, default_checkpoint):
+    code = (
+        "import sys\nfrom training.cli import main\nimport ast\nrefused = []\n"
+        "for args in ast.literal_eval(sys.argv[1]):\n"
+        "    try:\n        main(args)\n    except SystemExit as exit:\n        refused.append(exit.code)\n"
+        "print(refused, sorted(m for m in ('torch', 'pytorch_lightning', 'lightning') if m in sys.modules))"
+    )
+    mistakes = [[str(default_checkpoint) if arg == "BUNDLED" else arg for arg in args] for args, _ in MISTAKES if "stray" not in args]
+    environment = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-c", code, repr(mistakes)], capture_output=True, text=True, timeout=120, cwd=workspace, env=environment)
+    assert result.stdout.strip() == f"{[2] * len(mistakes)} []", result.stderr[-2000:]
+
+
+def test_verbose_shows_the_traceback_instead(workspace):
+    result = run(["fit", "--model.latent_dim", "0", "--verbose"], workspace)
+    assert result.returncode != 0 and "Traceback" in result.stderr and "--model.latent_dim 0: must be from 1 to 256" in result.stderr
+
+
+def test_a_mistake_only_lightning_knows_is_one_line_too(workspace):
+    result = run(["fit", "--trainer.accelerator", "abacus"], workspace)
+    assert result.returncode == 2 and result.stderr.splitlines()[-1].startswith("aegui-train fit: the trainer refused its options: ")
+    assert "Traceback" not in result.stderr and "abacus" in result.stderr
+
+
+def test_fit_help_fits_a_screen_with_the_options_people_change_and_examples(workspace):
+    result = run(["fit", "--help"], workspace)
+    lines = result.stdout.splitlines()
+    assert result.returncode == 0 and len(lines) <= 80 and max(map(len, lines)) <= 80
+    for option in ("--model.latent_dim", "--model.architecture", "--data.data_dir", "--trainer.max_epochs", "--progress-dir", "--init_from", "--ckpt_path last", "--config", "--verbose", "--help-all"):
+        assert option in result.stdout
+    assert sum(line.startswith("  aegui-train fit ") for line in lines) >= 2
+    everything = run(["fit", "--help-all"], workspace)
+    assert everything.returncode == 0 and "--trainer.gradient_clip_val" in everything.stdout
+
+
+def test_the_module_the_plan_and_the_presets_read_one_table():
+    from inspect import signature
+
+    from training.data import DATASETS, MNISTDataModule
+    from training.module import AutoencoderModule
+
+    from training.arguments import DATA_OPTIONS, DATASET_NAMES
+
+    parameters = signature(AutoencoderModule.__init__).parameters
+    assert {name: parameters[name].default for name in HYPERPARAMETERS} == DEFAULTS
+    assert list(signature(MNISTDataModule.__init__).parameters)[1:] == list(DATA_OPTIONS) and tuple(DATASETS) == DATASET_NAMES
+    plan = TrainingPlan(output_dir="run")
+    assert all(getattr(plan, name) == DEFAULTS[name] for name in HYPERPARAMETERS if hasattr(plan, name))
+    assert plan.max_epochs == RUN_SETTINGS["max_epochs"].default and plan.batch_size == RUN_SETTINGS["batch_size"].default
+    for name, values in PRESETS.items():
+        for field, value in values.items():
+            entry = HYPERPARAMETERS.get(field) or RUN_SETTINGS[field]
+            assert entry.refusal(value) is None, (name, field)
