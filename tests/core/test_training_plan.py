@@ -85,7 +85,7 @@ def test_a_saved_plan_is_read_back_with_the_folder_where_it_now_is(tmp_path):
 def test_a_plan_that_starts_from_a_checkpoint_passes_it_to_a_new_run_only(tmp_path, tiny_mnist_dir):
     start = tmp_path / "base model.ckpt"
     plan = TrainingPlan(output_dir=str(tmp_path / "run"), data_dir=str(tiny_mnist_dir), init_from=str(start))
-    assert plan.problems() == [f"no checkpoint to start from at {start}"]
+    assert plan.problems() == [f"--init_from {start}: no such file"]  # as aegui-train fit says it
     start.write_bytes(b"checked by aegui-train itself")
     assert plan.problems() == []
     shown = shlex.split(plan.shell_command())
