@@ -152,9 +152,7 @@ class MNISTDataModule(pl.LightningDataModule):
             try:
                 download_dataset(self.hparams.dataset, target)
             except DownloadError as failed:
-                first, *mirrors = str(failed).splitlines()
-                reasons = f"{first} {'; '.join(line.strip() for line in mirrors)}"
-                raise DownloadError(f"{missing}, and downloading them failed ({reasons})") from failed
+                raise DownloadError(f"{missing}, and downloading them failed: {failed}") from failed
 
     def setup(self, stage: str | None = None) -> None:
         folder = locate_dataset(self.hparams.dataset, self.hparams.data_dir)

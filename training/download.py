@@ -10,6 +10,7 @@ import hashlib
 import os
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,8 +41,15 @@ def download_file(file_name: str, md5: str, mirrors: Sequence[str], target_dir: 
             _fetch_atomically(url, md5, target, timeout)
             return target
         except (OSError, urllib.error.URLError, DownloadError) as error:
-            failures.append(f"  {url}: {error}")
-    raise DownloadError(f"could not download {file_name}:\n" + "\n".join(failures))
+            failures.append(f"{urllib.parse.urlsplit(url).netloc}: {_reason(error)}")
+    raise DownloadError(f"could not download {file_name} ({'; '.join(failures)})")
+
+
+def _reason(error: BaseException) -> str:
+    """Why a transfer failed, in the words of the system: 'Name or service not known', not '<urlopen error [Errno -2] ...>'."""
+    reason = getattr(error, "reason", None) if isinstance(error, urllib.error.URLError) else error
+    text = getattr(reason, "strerror", None) or str(reason)
+    return " ".join(text.split())
 
 
 def _fetch_atomically(url: str, md5: str, target: Path, timeout: float) -> None:

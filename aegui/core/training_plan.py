@@ -208,6 +208,14 @@ PRESETS: dict[str, dict] = {
 }
 
 
+def failure_advice(plan: TrainingPlan | None, error: str) -> str:
+    """What to do about a run the app started that stopped with ``error``, in the Train dialog's
+    terms (the command line's advice names flags the dialog user never typed)."""
+    if plan is None or plan.data_source == "folder" or "download" not in error:
+        return ""
+    return f" To train without the internet: in File ▸ Train a model…, set Digits to “{DATA_SOURCES['folder']}” and choose the folder that holds them; or connect and Train again."
+
+
 def apply_preset(plan: TrainingPlan, name: str) -> TrainingPlan:
     return replace(plan, **PRESETS[name])
 

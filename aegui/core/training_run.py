@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,7 +106,7 @@ class RunWatcher:
             state.test_metrics = record.get("test_metrics") if isinstance(record.get("test_metrics"), dict) else {}
             state.stopped = record.get("stopped") is True
         elif event == "error":
-            state.error = str(record.get("message", ""))[:300]
+            state.error = whole_words(str(record.get("message", "")), 1000)
         else:
             return False
         if number("elapsed") is not None:
@@ -168,3 +169,8 @@ def load_snapshot_network(path: Path):
     network.load_state_dict(weights, strict=True)
     network.eval().requires_grad_(False)
     return network
+
+
+def whole_words(text: str, limit: int) -> str:
+    """``text`` up to ``limit`` characters, cut between words (never mid-word) with an ellipsis."""
+    return textwrap.shorten(text, limit, placeholder=" …") if len(text) > limit else text

@@ -43,13 +43,13 @@ def fill_tiny_run(dialog, data_dir, run_dir, epochs: int) -> None:
     dialog.preset_combo.setCurrentIndex(0)  # Custom
     dialog.data_combo.setCurrentIndex(dialog.data_combo.findData("folder"))
     type_into(dialog.data_dir_edit, str(data_dir))
-    type_into(dialog.limit_spin, "0")
-    type_into(dialog.latent_spin, "4")
-    type_into(dialog.width_spin, "32")
-    type_into(dialog.layers_spin, "1")
-    type_into(dialog.channels_spin, "4")
-    type_into(dialog.augmentation_spin, "0")
-    type_into(dialog.epochs_spin, str(epochs))
+    type_into(dialog.limit_edit, "0")
+    type_into(dialog.latent_edit, "4")
+    type_into(dialog.width_edit, "32")
+    type_into(dialog.layers_edit, "1")
+    type_into(dialog.channels_edit, "4")
+    type_into(dialog.augmentation_edit, "0")
+    type_into(dialog.epochs_edit, str(epochs))
     type_into(dialog.output_edit, str(run_dir))
 
 
@@ -60,9 +60,9 @@ def test_the_dialog_shows_the_command_it_will_run_and_refuses_what_cannot_run(qt
     assert str(tmp_path) not in dialog.output_edit.text() and "run-" in dialog.output_edit.text()
     dialog.data_combo.setCurrentIndex(dialog.data_combo.findData("folder"))
     type_into(dialog.data_dir_edit, "")
-    assert not dialog.train_button.isEnabled() and "folder" in dialog.problem_label.text()
+    assert not dialog.train_button.isEnabled() and "folder" in dialog.field_notes["data_dir"].text()
     fill_tiny_run(dialog, tmp_path / "my digits", tmp_path / "run", epochs=7)
-    assert not dialog.train_button.isEnabled() and "has no train-images-idx3-ubyte" in dialog.problem_label.text()  # said before a run fails
+    assert not dialog.train_button.isEnabled() and dialog.field_notes["data_dir"].text() == f"--data.data_dir {tmp_path / 'my digits'}: no such folder"  # said before a run fails
     (tmp_path / "my digits").mkdir()
     for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
         (tmp_path / "my digits" / name).write_bytes((tiny_mnist_dir / name).read_bytes())
@@ -74,21 +74,55 @@ def test_the_dialog_shows_the_command_it_will_run_and_refuses_what_cannot_run(qt
     assert flags["--data.data_dir"] == str(tmp_path / "my digits") and flags["--progress-dir"] == str(tmp_path / "run" / "progress")
     QTest.mouseClick(dialog.copy_button, Qt.MouseButton.LeftButton)
     assert QApplication.clipboard().text() == dialog.command_view.toPlainText()
-    type_into(dialog.latent_spin, "0")  # below the spin box's range: it keeps a valid k
-    assert dialog.plan().latent_dim >= 1
     dialog.variational_box.setChecked(False)
-    assert not dialog.beta_spin.isEnabled()
+    assert not dialog.beta_edit.isEnabled()
     QTest.mouseClick(dialog.variational_box, Qt.MouseButton.LeftButton, pos=dialog.variational_box.rect().center())
-    assert dialog.beta_spin.isEnabled() and "--model.variational true" in dialog.command_view.toPlainText()
+    assert dialog.beta_edit.isEnabled() and "--model.variational true" in dialog.command_view.toPlainText()
     dialog.preset_combo.setCurrentText("A 2-D code (k = 2: the code is the map)")
-    assert dialog.latent_spin.value() == 2 and dialog.data_dir_edit.text() == str(tmp_path / "my digits")  # a preset keeps the data
+    assert dialog.latent_edit.text() == "2" and dialog.data_dir_edit.text() == str(tmp_path / "my digits")  # a preset keeps the data
     type_into(dialog.init_from_edit, str(tmp_path / "base.ckpt"))  # fine-tune: start from a checkpoint
-    assert not dialog.train_button.isEnabled() and "no checkpoint to start from" in dialog.problem_label.text()
+    assert not dialog.train_button.isEnabled() and dialog.field_notes["init_from"].text() == f"--init_from {tmp_path / 'base.ckpt'}: no such file"
     (tmp_path / "base.ckpt").write_bytes(b"read by aegui-train")
     type_into(dialog.init_from_edit, str(tmp_path / "base.ckpt"))
     words = shlex.split(dialog.command_view.toPlainText())
     assert dialog.train_button.isEnabled() and words[words.index("--init_from") + 1] == str(tmp_path / "base.ckpt")
     dialog.reject()
+
+
+def test_the_dialog_marks_a_bad_value_with_the_command_lines_sentence_and_never_rewrites_it(qtbot, window, tiny_mnist_dir, tmp_path):
+    dialog = window.show_train_dialog()
+    qtbot.waitExposed(dialog)
+    fill_tiny_run(dialog, tiny_mnist_dir, tmp_path / "run", epochs=3)
+    assert dialog.train_button.isEnabled()
+    for edit, name, typed, sentence in (
+        (dialog.learning_rate_edit, "learning_rate", "-0.01", "--model.learning_rate -0.01: must be above 0"),
+        (dialog.epochs_edit, "max_epochs", "0", "--trainer.max_epochs 0 (nothing to train): must be from 1 to 100000, or -1"),
+        (dialog.latent_edit, "latent_dim", "0", "--model.latent_dim 0: must be from 1 to 256"),
+        (dialog.width_edit, "hidden_dim", "wide", "--model.hidden_dim wide: must be a whole number from 4 to 4096"),
+    ):
+        before = edit.text()
+        type_into(edit, typed)
+        assert edit.text() == typed and dialog.field_notes[name].text() == sentence and dialog.field_notes[name].isVisible()
+        assert not dialog.train_button.isEnabled() and "to fix before Train" in dialog.problem_label.text()
+        type_into(edit, before)
+        assert not dialog.field_notes[name].isVisible() and dialog.train_button.isEnabled()
+    dialog.reject()
+
+
+def test_a_failed_download_is_shown_whole_with_what_to_do_in_the_dialog(qtbot, window, tmp_path):
+    from aegui.core.training_plan import apply_preset, QUICK_PRESET
+
+    message = "the mnist IDX files (train-images-idx3-ubyte[.gz] and the other three) are not in " + str(tmp_path / ("cache " * 40)) + ", and downloading them failed: could not download train-images-idx3-ubyte.gz (ossci-datasets.s3.amazonaws.com: Name or service not known)"
+    run_dir = tmp_path / "run"
+    plan = apply_preset(TrainingPlan(output_dir=str(run_dir), data_source="download"), QUICK_PRESET)
+    (run_dir / "progress").mkdir(parents=True)
+    (run_dir / "plan.json").write_text(json.dumps(plan.to_dict()))
+    (run_dir / "progress" / "progress.jsonl").write_text(json.dumps({"event": "error", "time": 0, "message": message}) + "\n")
+    window.watch_training_run(run_dir)
+    view = window.training_view
+    qtbot.waitUntil(lambda: "The run stopped" in view.status.text(), timeout=SIGNAL_TIMEOUT_MS)
+    assert message in view.status.text()  # whole, not cut mid-word
+    assert "Train a model" in view.status.text() and "an MNIST-format folder" in view.status.text() and "--data" not in view.status.text()
 
 
 def test_train_stop_resume_and_the_result_opens_and_compares(qtbot, window, tiny_mnist_dir, tmp_path):

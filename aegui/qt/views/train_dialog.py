@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -25,30 +24,26 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from aegui.core.model_format import ARCHITECTURES, HYPERPARAMETERS
+from aegui.core.hyperparameters import ARCHITECTURES, HYPERPARAMETERS, RUN_SETTINGS, HyperparameterError
 from aegui.core.training_plan import DATA_SOURCES, PRESETS, TrainingPlan, apply_preset, fashion_mnist_installed, matching_preset
 
 CUSTOM = "Custom (as set below)"
+PROBLEM_COLOUR = "#b00020"
 
 
-def _spin(name: str, maximum: int | None = None) -> QSpinBox:
-    box = QSpinBox()
-    schema = HYPERPARAMETERS[name]
-    box.setRange(int(schema.low), int(maximum if maximum is not None else schema.high))
-    return box
-
-
-def _double(low: float, high: float, step: float, decimals: int = 3) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
-    box.setRange(low, high)
-    box.setSingleStep(step)
-    box.setDecimals(decimals)
-    return box
+def _number_field(name: str) -> QLineEdit:
+    """A field that keeps what was typed: the plan checks it against the hyperparameter table
+    and the dialog marks it, instead of a spin box that silently clamps or rounds it."""
+    field = QLineEdit()
+    field.setObjectName(name)
+    entry = HYPERPARAMETERS.get(name) or RUN_SETTINGS[name]
+    field.setPlaceholderText(entry.allowed())
+    field.setToolTip(f"{entry.help[:1].upper()}{entry.help[1:]} ({entry.allowed()}; {entry.option})")
+    return field
 
 
 class TrainDialog(QDialog):
@@ -71,34 +66,28 @@ class TrainDialog(QDialog):
         self.data_dir_edit = QLineEdit()
         self.data_dir_edit.setPlaceholderText("folder with train-images-idx3-ubyte.gz and the other three")
         self.data_dir_button = QPushButton("Browse…")
-        self.limit_spin = QSpinBox()
-        self.limit_spin.setRange(0, 1_000_000)
-        self.limit_spin.setSingleStep(1000)
-        self.limit_spin.setSpecialValueText("all")
-        self.limit_spin.setToolTip("Train on the first N digits of the training file (0: all of them); a tenth of them is held out for validation")
+        self.limit_edit = _number_field("limit_train")
 
         self.architecture_combo = QComboBox()
         self.architecture_combo.addItems(ARCHITECTURES)
-        self.latent_spin = _spin("latent_dim")
-        self.latent_spin.setToolTip("k, the bottleneck: how many numbers the code has")
-        self.width_spin = _spin("hidden_dim")
-        self.width_spin.setToolTip("Units of each fully connected hidden layer")
-        self.layers_spin = _spin("hidden_layers")
-        self.channels_spin = _spin("channels")
-        self.channels_spin.setToolTip("Channels of the first convolution (conv only)")
+        self.latent_edit = _number_field("latent_dim")
+        self.width_edit = _number_field("hidden_dim")
+        self.layers_edit = _number_field("hidden_layers")
+        self.channels_edit = _number_field("channels")
         self.variational_box = QCheckBox("variational (VAE)")
-        self.beta_spin = _double(0.0, 100.0, 0.1)
-        self.beta_spin.setToolTip("Weight of the KL term of a VAE")
-        self.classifier_spin = _double(0.0, 10.0, 0.01)
-        self.classifier_spin.setToolTip("Weight of a small digit classifier on the code while training: the code separates digits better")
-        self.outlier_spin = _double(0.0, 10.0, 0.05)
-        self.outlier_spin.setToolTip("Outlier exposure: non-digits made from the training digits (mirrored, turned, halves, overlaid) should leave the classifier undecided, which sharpens \"not a digit\" (needs a classifier weight)")
-        self.augmentation_spin = _double(0.0, 2.0, 0.1, 2)
-        self.augmentation_spin.setToolTip("Strength of random shifts, turns and scaling of the training digits")
-        self.learning_rate_spin = _double(1e-5, 1.0, 1e-3, 5)
-
-        self.epochs_spin = QSpinBox()
-        self.epochs_spin.setRange(1, 10_000)
+        self.beta_edit = _number_field("beta")
+        self.classifier_edit = _number_field("classifier_weight")
+        self.outlier_edit = _number_field("outlier_weight")
+        self.augmentation_edit = _number_field("augmentation")
+        self.learning_rate_edit = _number_field("learning_rate")
+        self.epochs_edit = _number_field("max_epochs")
+        # the plan's field -> its edit; a value the table refuses is marked here, with the sentence
+        self.number_edits = {
+            "limit_train": self.limit_edit, "latent_dim": self.latent_edit, "hidden_dim": self.width_edit, "hidden_layers": self.layers_edit,
+            "channels": self.channels_edit, "beta": self.beta_edit, "classifier_weight": self.classifier_edit, "outlier_weight": self.outlier_edit,
+            "augmentation": self.augmentation_edit, "learning_rate": self.learning_rate_edit, "max_epochs": self.epochs_edit,
+        }  # fmt: skip
+        self.field_notes: dict[str, QLabel] = {}
         self.init_from_edit = QLineEdit()
         self.init_from_edit.setPlaceholderText("random weights")
         self.init_from_edit.setToolTip(
@@ -116,7 +105,7 @@ class TrainDialog(QDialog):
         self.copy_button = QPushButton("Copy command")
         self.copy_button.setToolTip("The same run on another machine (add --trainer.devices N or --trainer.num_nodes N for more GPUs)")
         self.problem_label = QLabel("")
-        self.problem_label.setStyleSheet("color: #b00020")
+        self.problem_label.setStyleSheet(f"color: {PROBLEM_COLOUR}")
         self.problem_label.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.train_button = self.buttons.addButton("Train", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -127,35 +116,35 @@ class TrainDialog(QDialog):
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.data_dir_edit, 1)
         folder_row.addWidget(self.data_dir_button)
-        data_form.addRow("Folder", folder_row)
-        data_form.addRow("Training digits", self.limit_spin)
+        data_form.addRow("Folder", self._noted("data_dir", folder_row))
+        data_form.addRow("Training digits", self._noted("limit_train", self.limit_edit))
         network_box = QGroupBox("Network")
         network_form = QFormLayout(network_box)
         network_form.addRow("Architecture", self.architecture_combo)
-        network_form.addRow("Bottleneck k", self.latent_spin)
-        network_form.addRow("Width", self.width_spin)
-        network_form.addRow("Hidden layers", self.layers_spin)
-        network_form.addRow("Channels", self.channels_spin)
+        network_form.addRow("Bottleneck k", self._noted("latent_dim", self.latent_edit))
+        network_form.addRow("Width", self._noted("hidden_dim", self.width_edit))
+        network_form.addRow("Hidden layers", self._noted("hidden_layers", self.layers_edit))
+        network_form.addRow("Channels", self._noted("channels", self.channels_edit))
         vae_row = QHBoxLayout()
         vae_row.addWidget(self.variational_box)
         vae_row.addWidget(QLabel("beta"))
-        vae_row.addWidget(self.beta_spin)
+        vae_row.addWidget(self._noted("beta", self.beta_edit))
         network_form.addRow("", vae_row)
-        network_form.addRow("Classifier weight", self.classifier_spin)
-        network_form.addRow("Outlier exposure", self.outlier_spin)
-        network_form.addRow("Augmentation", self.augmentation_spin)
-        network_form.addRow("Learning rate", self.learning_rate_spin)
+        network_form.addRow("Classifier weight", self._noted("classifier_weight", self.classifier_edit))
+        network_form.addRow("Outlier exposure", self._noted("outlier_weight", self.outlier_edit))
+        network_form.addRow("Augmentation", self._noted("augmentation", self.augmentation_edit))
+        network_form.addRow("Learning rate", self._noted("learning_rate", self.learning_rate_edit))
         run_box = QGroupBox("Run")
         run_form = QFormLayout(run_box)
-        run_form.addRow("Epochs", self.epochs_spin)
+        run_form.addRow("Epochs", self._noted("max_epochs", self.epochs_edit))
         start_row = QHBoxLayout()
         start_row.addWidget(self.init_from_edit, 1)
         start_row.addWidget(self.init_from_button)
-        run_form.addRow("Start from", start_row)
+        run_form.addRow("Start from", self._noted("init_from", start_row))
         output_row = QHBoxLayout()
         output_row.addWidget(self.output_edit, 1)
         output_row.addWidget(self.output_button)
-        run_form.addRow("Output folder", output_row)
+        run_form.addRow("Output folder", self._noted("output_dir", output_row))
 
         columns = QHBoxLayout()
         left = QVBoxLayout()
@@ -190,53 +179,76 @@ class TrainDialog(QDialog):
             edit.textChanged.connect(self._on_field_changed)
         for combo in (self.data_combo, self.architecture_combo):
             combo.currentIndexChanged.connect(self._on_field_changed)
-        for spin in (self.limit_spin, self.latent_spin, self.width_spin, self.layers_spin, self.channels_spin, self.epochs_spin, self.beta_spin, self.classifier_spin, self.outlier_spin, self.augmentation_spin, self.learning_rate_spin):
-            spin.valueChanged.connect(self._on_field_changed)
+        for edit in self.number_edits.values():
+            edit.textChanged.connect(self._on_field_changed)
         self.variational_box.toggled.connect(self._on_field_changed)
+
+    # --- the plan <-> the fields ------------------------------------------------------------
+    def _noted(self, name: str, field) -> QWidget:
+        """A field with the line under it where the sentence refusing its value appears."""
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(1)
+        if isinstance(field, QWidget):
+            column.addWidget(field)
+        else:
+            column.addLayout(field)
+        note = QLabel("")
+        note.setObjectName(f"{name}_note")
+        note.setStyleSheet(f"color: {PROBLEM_COLOUR}")
+        note.setWordWrap(True)
+        note.hide()
+        column.addWidget(note)
+        self.field_notes[name] = note
+        return box
 
     # --- the plan <-> the fields ------------------------------------------------------------
     def set_plan(self, plan: TrainingPlan) -> None:
         self._updating = True
         self.data_combo.setCurrentIndex(max(0, self.data_combo.findData(plan.data_source)))
         self.data_dir_edit.setText(plan.data_dir)
-        self.limit_spin.setValue(plan.limit_train)
         self.architecture_combo.setCurrentText(plan.architecture)
-        self.latent_spin.setValue(plan.latent_dim)
-        self.width_spin.setValue(plan.hidden_dim)
-        self.layers_spin.setValue(plan.hidden_layers)
-        self.channels_spin.setValue(plan.channels)
+        for name, edit in self.number_edits.items():
+            value = getattr(plan, name)
+            edit.setText(f"{value:g}" if isinstance(value, float) else str(value))
         self.variational_box.setChecked(plan.variational)
-        self.beta_spin.setValue(plan.beta)
-        self.classifier_spin.setValue(plan.classifier_weight)
-        self.outlier_spin.setValue(plan.outlier_weight)
-        self.augmentation_spin.setValue(plan.augmentation)
-        self.learning_rate_spin.setValue(plan.learning_rate)
-        self.epochs_spin.setValue(plan.max_epochs)
         self.output_edit.setText(plan.output_dir)
         self.init_from_edit.setText(plan.init_from)
         self._updating = False
         self._on_field_changed()
 
+    def _typed_values(self) -> tuple[dict, dict[str, str]]:
+        """(the values typed, as the plan's fields; the sentence for each that is not a number).
+        A value out of range is kept as typed: the plan refuses it, the dialog never rewrites it."""
+        values, problems = {}, {}
+        for name, edit in self.number_edits.items():
+            entry = HYPERPARAMETERS.get(name) or RUN_SETTINGS[name]
+            try:
+                values[name] = entry.kind(edit.text().strip())
+            except ValueError:
+                try:
+                    entry.parse(edit.text())
+                except HyperparameterError as error:
+                    problems[name] = error.sentence
+        return values, problems
+
     def plan(self) -> TrainingPlan:
+        values, _ = self._typed_values()
         return TrainingPlan(
             output_dir=self.output_edit.text().strip(),
             data_source=self.data_combo.currentData(),
             data_dir=self.data_dir_edit.text().strip(),
-            limit_train=self.limit_spin.value(),
             architecture=self.architecture_combo.currentText(),
-            latent_dim=self.latent_spin.value(),
-            hidden_dim=self.width_spin.value(),
-            hidden_layers=self.layers_spin.value(),
-            channels=self.channels_spin.value(),
             variational=self.variational_box.isChecked(),
-            beta=self.beta_spin.value(),
-            classifier_weight=self.classifier_spin.value(),
-            outlier_weight=self.outlier_spin.value(),
-            augmentation=self.augmentation_spin.value(),
-            learning_rate=self.learning_rate_spin.value(),
-            max_epochs=self.epochs_spin.value(),
             init_from=self.init_from_edit.text().strip(),
+            **values,
         )
+
+    def field_problems(self) -> dict[str, str]:
+        """Each field's refusal: the sentence ``aegui-train fit`` gives for the same value."""
+        _, typed = self._typed_values()
+        return self.plan().field_problems() | typed
 
     def _on_field_changed(self, *_) -> None:
         if self._updating:
@@ -245,14 +257,20 @@ class TrainDialog(QDialog):
         folder = plan.data_source == "folder"
         self.data_dir_edit.setEnabled(folder)
         self.data_dir_button.setEnabled(folder)
-        self.beta_spin.setEnabled(plan.variational)
-        self.channels_spin.setEnabled(plan.architecture == "conv")
+        self.beta_edit.setEnabled(plan.variational)
+        self.channels_edit.setEnabled(plan.architecture == "conv")
         self.command_view.setPlainText(plan.shell_command())
         self.preset_combo.blockSignals(True)  # the preset the values match, or Custom once edited
         self.preset_combo.setCurrentText(matching_preset(plan) or CUSTOM)
         self.preset_combo.blockSignals(False)
-        problems = plan.problems()
-        self.problem_label.setText("; ".join(problems))
+        problems = self.field_problems()
+        for name, note in self.field_notes.items():
+            note.setText(problems.get(name, ""))
+            note.setVisible(name in problems)
+        for name, edit in self.number_edits.items():
+            edit.setStyleSheet(f"border: 1px solid {PROBLEM_COLOUR}" if name in problems else "")
+        unplaced = [problem for name, problem in problems.items() if name not in self.field_notes]
+        self.problem_label.setText("; ".join(unplaced) if unplaced else (f"{len(problems)} value{'s' if len(problems) > 1 else ''} to fix before Train" if problems else ""))
         self.train_button.setEnabled(not problems)
         self.plan_changed.emit(plan)
 

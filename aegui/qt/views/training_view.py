@@ -18,7 +18,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from aegui.core.model_format import IMAGE_SIZE
-from aegui.core.training_plan import OUTPUT_LOG, TrainingPlan, read_plan, request_stop, run_folder_of
+from aegui.core.training_plan import OUTPUT_LOG, TrainingPlan, failure_advice, read_plan, request_stop, run_folder_of
 from aegui.core.training_run import RunWatcher, load_snapshot_codes, load_snapshot_network, snapshot_map
 from aegui.qt.painting.pixel_images import PixelImageRow
 from aegui.qt.views.latent_map import DIGIT_COLOURS
@@ -281,7 +281,7 @@ class TrainingRunView(QWidget):
             epoch, reason = max(self.unreadable.items())
             skipped += f" (the snapshot of epoch {epoch + 1} could not be read: {reason})"
         if state.error:
-            text = f"The run stopped: {state.error}" + (" Resume continues from last.ckpt." if resumable else "")
+            text = f"The run stopped: {state.error}" + failure_advice(self.plan, state.error) + (" Resume continues from last.ckpt." if resumable else "")
         elif state.finished and state.stopped:
             text = f"Stopped at epoch {(state.epoch or 0) + 1}{total} after {_format_seconds(state.elapsed)}; last.ckpt kept" + (": Resume continues the run." if resumable else ".")
         elif state.finished:
