@@ -148,6 +148,32 @@ def create_window(settings_store, reference=None):
     return window
 
 
+def open_first_model(window, path: Path) -> None:
+    """Open the model named on the command line; if it is refused, say why (the window's dialog,
+    and a line on stderr) and open the bundled default instead, so there is always a model to
+    draw into."""
+    path = Path(path)
+    if path == DEFAULT_CHECKPOINT:
+        window.open_model(path)
+        return
+
+    def refused(message: str) -> None:
+        window.model_refused.disconnect(refused)
+        window.model_shown.disconnect(shown)
+        if window.explorer.session is None:
+            print(f"aegui: could not open {path}: {' '.join(message.split())} Opening the bundled default model instead.", file=sys.stderr, flush=True)
+            window.open_model(DEFAULT_CHECKPOINT)
+            window.statusBar().showMessage(f"Could not open {path.name}; showing the bundled default model", 15000)
+
+    def shown(_session) -> None:
+        window.model_refused.disconnect(refused)
+        window.model_shown.disconnect(shown)
+
+    window.model_refused.connect(refused)
+    window.model_shown.connect(shown)
+    window.open_model(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.install_desktop_entry:
@@ -179,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     def load_model() -> None:
         # once the window has painted: torch's import must not delay the first frame
         window.executor.submit(STARTUP_CHANNEL, configure_torch_for_live_drawing, lambda _: None, lambda error: None)
-        window.open_model(args.checkpoint)
+        open_first_model(window, args.checkpoint)
 
     window.first_painted.connect(load_model)
     window.show()
