@@ -36,6 +36,14 @@ sys.exit(entry.main(["--settings", sys.argv[1]]))
 """
 
 
+def dependency_paths() -> list[str]:
+    """Where this interpreter finds the installed dependencies (torch, PySide6...), without any
+    checkout of aegui itself. Inside a virtual environment these are the environment's own
+    folders, which a new venv's ``system_site_packages`` would not see (it sees the base
+    interpreter's), so they are handed over explicitly."""
+    return [entry for entry in sys.path if entry and Path(entry).is_dir() and not (Path(entry) / "aegui").is_dir() and not (Path(entry) / "training").is_dir()]
+
+
 @pytest.fixture(scope="module")
 def installed_wheel(tmp_path_factory):
     """A wheel built from this checkout, installed into a new venv that reuses the installed dependencies."""
@@ -43,8 +51,10 @@ def installed_wheel(tmp_path_factory):
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(folder / "dist"), str(REPO)], capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr[-3000:]
     wheel = next((folder / "dist").glob("aegui-*.whl"))
-    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(folder / "venv")
+    venv.EnvBuilder(with_pip=False).create(folder / "venv")
     python = folder / "venv" / "bin" / "python"
+    site_packages = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], capture_output=True, text=True, check=True).stdout.strip()
+    Path(site_packages, "dependencies-of-the-test-run.pth").write_text("\n".join(dependency_paths()) + "\n")
     installed = subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)], capture_output=True, text=True, timeout=300)
     assert installed.returncode == 0, installed.stderr[-3000:]
     elsewhere = folder / "elsewhere"
