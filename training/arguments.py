@@ -13,6 +13,7 @@ import difflib
 import textwrap
 from pathlib import Path
 
+from aegui.core.file_sniff import HEAD_BYTES, sniff_problem
 from aegui.core.hyperparameters import HYPERPARAMETERS, RUN_SETTINGS, HyperparameterError, check_model_arguments
 from aegui.core.training_plan import data_folder_problem
 
@@ -58,28 +59,22 @@ def stray_word(word: str, command: str) -> str:
 
 
 def sniff_model_file(option: str, path: str | Path) -> None:
-    """Refuse a path that cannot be a model file from its first bytes, before torch is imported.
-
-    A PyTorch checkpoint is a zip archive (or, from old versions, a pickle); a ``.safetensors``
-    file starts with the length of its JSON header and the header's ``{``. The full check is
-    the app's loader, later; this only answers at once what is plainly not a model."""
+    """Refuse a path that cannot be a model file from its first bytes, before torch is imported
+    (``aegui.core.file_sniff``, in the reader's words). What may be a model (a zip archive, a
+    safetensors header) goes on to the reader, which checks all of it."""
     path = Path(path).expanduser()
     if not path.exists():
         raise UsageError(f"{option} {path}: no such file")
     if not path.is_file():
-        raise UsageError(f"{option} {path}: not a file (a .ckpt or .safetensors model file is needed)")
+        raise UsageError(f"{option} {path}: not a regular file (a .ckpt or .safetensors model file is needed)")
     try:
         with path.open("rb") as handle:
-            head = handle.read(9)
+            head = handle.read(HEAD_BYTES)
     except OSError as error:
         raise UsageError(f"{option} {path}: cannot be read ({error.strerror or error})") from None
-    if path.suffix == ".safetensors":
-        looks_right = len(head) == 9 and 2 <= int.from_bytes(head[:8], "little") <= 100_000_000 and head[8:9] == b"{"
-    else:
-        looks_right = head.startswith(b"PK\x03\x04") or (len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5)
-    if not looks_right:
-        kind = "an empty file" if not head else "neither a PyTorch checkpoint (.ckpt) nor a .safetensors file"
-        raise UsageError(f"{option} {path}: not a model file ({kind})")
+    problem = sniff_problem(head)
+    if problem:
+        raise UsageError(f"{option} {path}: {problem}")
 
 
 def check_data_folder(option: str, folder: str | Path) -> None:

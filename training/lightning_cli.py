@@ -32,7 +32,7 @@ def check_writable(folder: Path) -> None:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
             pass
     except OSError as error:
-        raise SystemExit(f"aegui-train: cannot write to the output folder {folder}: {error.strerror or error}") from None
+        raise UsageError(f"cannot write to the output folder {folder}: {error.strerror or error}") from None
 
 
 def _not_an_advert(record: logging.LogRecord) -> bool:
@@ -49,7 +49,7 @@ def take_progress_dir(args: list[str]) -> tuple[list[str], str | None]:
         if arg == "--progress-dir":
             folder = next(iterator, None)
             if folder is None:
-                raise SystemExit("aegui-train: --progress-dir needs a folder")
+                raise UsageError("--progress-dir needs a folder")
         elif arg.startswith("--progress-dir="):
             folder = arg.split("=", 1)[1]
         else:
@@ -144,7 +144,7 @@ def run_lightning_cli(args: list[str]) -> None:
                 try:
                     message = start_from_checkpoint(self.model, init_from)
                 except (CheckpointError, ValueError) as problem:
-                    raise SystemExit(f"aegui-train: cannot start from {init_from}: {problem}") from None
+                    raise UsageError(f"--init_from {init_from}: cannot start from it: {problem}") from None
                 if self.trainer.is_global_zero:
                     print(message, flush=True)
 

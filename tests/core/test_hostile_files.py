@@ -115,16 +115,16 @@ def test_evaluate_export_and_annotate_refuse_every_hostile_file_in_one_line(corp
         for command in (["evaluate", str(item.path)], ["export", str(item.path), str(tmp_path / "out" / item.name)], ["annotate", str(item.path)]):
             with pytest.raises(SystemExit) as exit_info:
                 cli_main(command)
-            message = exit_info.value.code
-            assert isinstance(message, str) and message.startswith(f"aegui-train {command[0]}: ") and "\n" not in message, (item.name, command[0], message)
+            message = capsys.readouterr().err
+            assert exit_info.value.code == 2 and message.startswith(f"aegui-train {command[0]}: ") and message.count("\n") == 1, (item.name, command[0], message)
             assert item.expected in message, (item.name, command[0], message)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())  # nothing exported
 
 
-def test_a_refused_file_exits_with_status_1_and_one_line_on_stderr(corpus):
+def test_a_refused_file_exits_with_status_2_and_one_line_on_stderr(corpus):
     item = next(item for item in corpus if item.name == "stride0_weights")
     result = subprocess.run([sys.executable, "-m", "training", "evaluate", str(item.path)], capture_output=True, text=True, timeout=120, cwd=REPO)
-    assert result.returncode == 1
+    assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("aegui-train evaluate: ") and item.expected in lines[0]
 

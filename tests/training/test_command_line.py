@@ -31,15 +31,17 @@ MISTAKES = [
     (["fit", "--data.dataset", "kmnist"], "--data.dataset kmnist: must be one of mnist, fashion-mnist"),
     (["fit", "--config", "missing.yaml"], "--config missing.yaml: no such file"),
     (["fit", "--config", "bad-rate.yaml"], "--config bad-rate.yaml: --model.learning_rate -1: must be above 0"),
-    (["fit", "--init_from", "notes.ckpt"], "--init_from notes.ckpt: not a model file"),
+    (["fit", "--init_from", "notes.ckpt"], "--init_from notes.ckpt: This is not a PyTorch checkpoint or a safetensors file"),
     (["fit", "--init_from", "missing.ckpt"], "--init_from missing.ckpt: no such file"),
-    (["fit", "--ckpt_path", "notes.ckpt"], "--ckpt_path notes.ckpt: not a model file"),
+    (["fit", "--ckpt_path", "notes.ckpt"], "--ckpt_path notes.ckpt: This is not a PyTorch checkpoint or a safetensors file"),
     (["fit", "stray"], "unexpected 'stray'"),
+    (["evaluate", "page.ckpt"], "checkpoint page.ckpt: This is a web page (HTML), not a model file"),
+    (["export", "pipe.ckpt", "out"], "checkpoint pipe.ckpt: not a regular file"),
     (["fitt"], "aegui-train: unknown command 'fitt'; did you mean fit?"),
-    (["evaluate", "notes.ckpt"], "aegui-train evaluate: checkpoint notes.ckpt: not a model file"),
+    (["evaluate", "notes.ckpt"], "aegui-train evaluate: checkpoint notes.ckpt: This is not a PyTorch checkpoint"),
     (["evaluate", "missing.ckpt"], "checkpoint missing.ckpt: no such file"),
-    (["export", "notes.ckpt", "out"], "aegui-train export: checkpoint notes.ckpt: not a model file"),
-    (["annotate", "empty.safetensors"], "aegui-train annotate: checkpoint empty.safetensors: not a model file (an empty file)"),
+    (["export", "notes.ckpt", "out"], "aegui-train export: checkpoint notes.ckpt: This is not a PyTorch checkpoint"),
+    (["annotate", "empty.safetensors"], "aegui-train annotate: checkpoint empty.safetensors: This is an empty file, not a model file."),
     (["evaluate", "BUNDLED", "--data-dir", "empty"], "--data-dir empty: the folder has no train-images-idx3-ubyte"),
     (["sweep", "--data-dir", "nowhere"], "aegui-train sweep: --data-dir nowhere: no such folder"),
 ]
@@ -52,6 +54,8 @@ def workspace(tmp_path_factory):
     (folder / "notes.ckpt").write_text("meeting notes, not a model\n")
     (folder / "empty.safetensors").write_bytes(b"")
     (folder / "bad-rate.yaml").write_text("model:\n  learning_rate: -1\n")
+    (folder / "page.ckpt").write_text("<!DOCTYPE html><html><body>Sign in to download</body></html>")
+    os.mkfifo(folder / "pipe.ckpt")  # never opened: a reader would wait for a writer forever
     return folder
 
 
