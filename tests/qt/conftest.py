@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import math
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
@@ -19,8 +21,33 @@ def settings(tmp_path):
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 
 
+_BUNDLED_SESSIONS: dict = {}
+
+
 @pytest.fixture
-def window(qtbot, reference, settings, default_checkpoint):
+def shared_bundled_sessions(monkeypatch):
+    """Each test gets its own window, but a bundled model is loaded (checkpoint read, reference
+    digits encoded, map fitted) once per test process: the window is handed a shallow copy of
+    that session, so what one test sets on its session (a new map) stays in its own copy."""
+    import aegui.core.explorer as explorer_module
+    from aegui.core.resources import CHECKPOINTS_DIR
+
+    load = explorer_module._load_session
+
+    def load_once(path, reference, method, cache_dir):
+        path = Path(path)
+        if path.parent.resolve() != CHECKPOINTS_DIR.resolve():
+            return load(path, reference, method, cache_dir)
+        key = (path.resolve(), id(reference), method, cache_dir)
+        if key not in _BUNDLED_SESSIONS:
+            _BUNDLED_SESSIONS[key] = load(path, reference, method, cache_dir)
+        return copy.copy(_BUNDLED_SESSIONS[key])
+
+    monkeypatch.setattr(explorer_module, "_load_session", load_once)
+
+
+@pytest.fixture
+def window(qtbot, reference, settings, default_checkpoint, shared_bundled_sessions):
     window = create_window(settings, reference)
     qtbot.addWidget(window)
     window.show()
