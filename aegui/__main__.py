@@ -20,19 +20,33 @@ from aegui.core.resources import DEFAULT_CHECKPOINT
 
 STARTUP_CHANNEL = "startup"
 
-# Libraries Qt's X11 (xcb) platform plugin loads, with the Debian/Ubuntu package of each.
+# The libraries Qt's X11 (xcb) platform plugin and the Qt libraries under it need directly
+# (readelf -d on libqxcb.so, libQt6XcbQpa, libQt6Gui, libQt6Core, libQt6DBus of PySide6 6.x),
+# with the Debian/Ubuntu package of each; libc, libstdc++, zlib and zstd are always there.
 XCB_LIBRARIES = {
+    "libglib-2.0.so.0": "libglib2.0-0",  # QtCore itself (its event loop)
     "libEGL.so.1": "libegl1",
     "libGL.so.1": "libgl1",
     "libfontconfig.so.1": "libfontconfig1",
+    "libfreetype.so.6": "libfreetype6",
     "libdbus-1.so.3": "libdbus-1-3",
+    "libX11.so.6": "libx11-6",
+    "libX11-xcb.so.1": "libx11-xcb1",
+    "libxcb.so.1": "libxcb1",
+    "libxkbcommon.so.0": "libxkbcommon0",
     "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
     "libxcb-cursor.so.0": "libxcb-cursor0",
     "libxcb-icccm.so.4": "libxcb-icccm4",
-    "libxcb-keysyms.so.1": "libxcb-keysyms1",
     "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxcb-randr.so.0": "libxcb-randr0",
+    "libxcb-render.so.0": "libxcb-render0",
     "libxcb-render-util.so.0": "libxcb-render-util0",
     "libxcb-shape.so.0": "libxcb-shape0",
+    "libxcb-shm.so.0": "libxcb-shm0",
+    "libxcb-sync.so.1": "libxcb-sync1",
+    "libxcb-util.so.1": "libxcb-util1",
+    "libxcb-xfixes.so.0": "libxcb-xfixes0",
     "libxcb-xkb.so.1": "libxcb-xkb1",
 }
 
@@ -191,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         from PySide6.QtCore import QSettings
         from PySide6.QtWidgets import QApplication
     except ImportError as error:  # e.g. libEGL.so.1: cannot open shared object file
-        print(f"aegui cannot start Qt: {error}. Install the system libraries listed in the README's set-up section (Debian/Ubuntu: sudo apt-get install {' '.join(XCB_LIBRARIES.values())}).", file=sys.stderr)
+        print(f"aegui cannot start Qt: {error}. Install the system libraries the README's set-up names (Debian/Ubuntu: sudo apt-get install {' '.join(XCB_LIBRARIES.values())}).", file=sys.stderr)
         return 1
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
