@@ -25,6 +25,7 @@ STARTUP_CHANNEL = "startup"
 # with the Debian/Ubuntu package of each; libc, libstdc++, zlib and zstd are always there.
 XCB_LIBRARIES = {
     "libglib-2.0.so.0": "libglib2.0-0",  # QtCore itself (its event loop)
+    "libgthread-2.0.so.0": "libglib2.0-0",
     "libEGL.so.1": "libegl1",
     "libGL.so.1": "libgl1",
     "libfontconfig.so.1": "libfontconfig1",
@@ -73,7 +74,7 @@ def missing_system_libraries(libraries: dict[str, str] = XCB_LIBRARIES) -> list[
             ctypes.CDLL(library)
         except OSError:
             missing.append(package)
-    return missing
+    return list(dict.fromkeys(missing))
 
 
 def display_problem(environ=os.environ, platform: str = sys.platform) -> str | None:
@@ -205,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         from PySide6.QtCore import QSettings
         from PySide6.QtWidgets import QApplication
     except ImportError as error:  # e.g. libEGL.so.1: cannot open shared object file
-        print(f"aegui cannot start Qt: {error}. Install the system libraries the README's set-up names (Debian/Ubuntu: sudo apt-get install {' '.join(XCB_LIBRARIES.values())}).", file=sys.stderr)
+        print(f"aegui cannot start Qt: {error}. Install the system libraries the README's set-up names (Debian/Ubuntu: sudo apt-get install {' '.join(dict.fromkeys(XCB_LIBRARIES.values()))}).", file=sys.stderr)
         return 1
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
