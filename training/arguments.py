@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import stat
 import textwrap
 from pathlib import Path
 
@@ -63,9 +64,13 @@ def sniff_model_file(option: str, path: str | Path) -> None:
     (``aegui.core.file_sniff``, in the reader's words). What may be a model (a zip archive, a
     safetensors header) goes on to the reader, which checks all of it."""
     path = Path(path).expanduser()
-    if not path.exists():
-        raise UsageError(f"{option} {path}: no such file")
-    if not path.is_file():
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise UsageError(f"{option} {path}: no such file") from None
+    except OSError:
+        return  # a link loop, a name too long...: the reader names each in its own words
+    if not stat.S_ISREG(mode):
         raise UsageError(f"{option} {path}: not a regular file (a .ckpt or .safetensors model file is needed)")
     try:
         with path.open("rb") as handle:
