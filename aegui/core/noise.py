@@ -42,10 +42,12 @@ ROBUSTNESS_STRENGTHS = (0.25, 0.5, 0.75)
 
 @dataclass(frozen=True)
 class NoiseSettings:
-    """What the app adds to the model's input: a strength per kind and the seed of its noise."""
+    """What the app adds to the model's input: a strength per kind, the seed of its noise, and
+    whether it is on (switching it off keeps the strengths for the next time)."""
 
     strengths: tuple[tuple[str, float], ...] = ()
     seed: int = DEFAULT_SEED
+    enabled: bool = True
 
     def __post_init__(self) -> None:
         for kind, strength in self.strengths:
@@ -56,7 +58,9 @@ class NoiseSettings:
 
     @property
     def active(self) -> dict[str, float]:
-        """The kinds that change the input, with their strengths."""
+        """The kinds that change the input, with their strengths (none while switched off)."""
+        if not self.enabled:
+            return {}
         return {kind: float(strength) for kind, strength in self.strengths if strength > 0}
 
     def is_off(self) -> bool:
@@ -68,16 +72,19 @@ class NoiseSettings:
     def with_strength(self, kind: str, strength: float) -> NoiseSettings:
         values = dict(self.strengths)
         values[kind] = min(max(float(strength), 0.0), 1.0)
-        return NoiseSettings(tuple((name, values[name]) for name in NOISE_KINDS if name in values), self.seed)
+        return NoiseSettings(tuple((name, values[name]) for name in NOISE_KINDS if name in values), self.seed, self.enabled)
 
     def with_seed(self, seed: int) -> NoiseSettings:
-        return NoiseSettings(self.strengths, int(seed))
+        return NoiseSettings(self.strengths, int(seed), self.enabled)
+
+    def switched(self, enabled: bool) -> NoiseSettings:
+        return NoiseSettings(self.strengths, self.seed, bool(enabled))
 
     def describe(self) -> str:
         return ", ".join(f"{KIND_LABELS[kind]} {strength:.2f}" for kind, strength in self.active.items()) or "off"
 
 
-NO_NOISE = NoiseSettings()
+NO_NOISE = NoiseSettings(enabled=False)
 
 
 # --- the training option: a text hyperparameter ---------------------------------------------
