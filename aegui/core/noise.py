@@ -13,8 +13,9 @@ stronger setting adds to the weaker one's noise instead of drawing new noise. Th
 each kind from a generator seeded by (seed, kind): the same sketch gets the same noise on
 every pen event, and what changes between strokes is the sketch, never the noise field.
 
-Training draws new noise for every batch (``random_noise``), each image's strength uniform
-between 0 and the maximum the run names, so a denoising model sees every level up to it.
+Training draws new noise for every batch (``random_noise``): each image gets one of the named
+kinds or none, its strength uniform between 0 and the maximum the run names, so a denoising
+model sees every level up to it and clean digits too.
 The result is clipped to 0..1, the range of every MNIST pixel.
 """
 
@@ -37,7 +38,7 @@ STROKE_MAX_WIDTH = 4.0  # pixels, at strength 1
 STROKE_MAX_OFFSET = 5.0  # pixels from the centre
 DEFAULT_SEED = 0
 # What ``evaluate`` and the Compare view measure: each kind at these strengths, and the clean digits.
-ROBUSTNESS_STRENGTHS = (0.25, 0.5, 0.75)
+ROBUSTNESS_STRENGTHS = (0.1, 0.25, 0.5)
 
 
 @dataclass(frozen=True)
@@ -200,14 +201,18 @@ def apply_noise(image: np.ndarray, settings: NoiseSettings) -> np.ndarray:
 
 
 def random_noise(images: torch.Tensor, spec: dict[str, float], generator: torch.Generator | None = None) -> torch.Tensor:
-    """A training batch with fresh noise: each image's strength of each kind uniform in
-    [0, spec[kind]]."""
+    """A training batch with fresh noise: each image gets one of the kinds in ``spec`` or stays
+    clean (each with the same chance), at a strength uniform in [0, spec[kind]]; the clean
+    share keeps the model as good on clean digits as it was."""
     import torch
 
-    if not spec:
+    kinds = [kind for kind, maximum in spec.items() if maximum > 0]
+    if not kinds:
         return images
     n = len(images)
-    strengths = {kind: torch.rand(n, generator=generator, device=images.device, dtype=images.dtype) * maximum for kind, maximum in spec.items() if maximum > 0}
+    options = {"device": images.device, "dtype": images.dtype}
+    chosen = torch.randint(0, len(kinds) + 1, (n,), generator=generator, device=images.device)  # len(kinds): clean
+    strengths = {kind: torch.rand(n, generator=generator, **options) * spec[kind] * (chosen == index) for index, kind in enumerate(kinds)}
     return add_noise(images, strengths, generator)
 
 
