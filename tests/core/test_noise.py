@@ -108,3 +108,21 @@ def test_the_explorer_shows_the_noisy_input_and_how_far_its_code_moved(default_c
     explorer.set_noise(NO_NOISE)
     executor.flush()
     assert "noise" not in explorer.analysis.extras and np.array_equal(explorer.analysis.input_image, clean.input_image)
+
+
+def test_a_checkpoint_names_its_input_noise_and_a_bad_one_is_refused_in_one_line(default_checkpoint, tmp_path):
+    from aegui.core.checkpoint import load_model, slim_checkpoint
+    from aegui.core.errors import CheckpointError
+
+    table = slim_checkpoint(load_model(default_checkpoint))
+    assert "input_noise" not in table["hyper_parameters"] or table["hyper_parameters"]["input_noise"] == ""
+    for value, accepted in (("gaussian=0.3,erased_blocks=0.25", True), ("snow=0.2", False), (0.3, False)):
+        table["hyper_parameters"]["input_noise"] = value
+        path = tmp_path / "model.ckpt"
+        torch.save(table, path)
+        if accepted:
+            assert load_model(path).hparams["input_noise"] == value
+        else:
+            with pytest.raises(CheckpointError) as refused:
+                load_model(path)
+            assert "input_noise" in str(refused.value) and "\n" not in str(refused.value)
