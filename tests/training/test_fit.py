@@ -443,7 +443,7 @@ def test_input_noise_feeds_the_encoder_noisy_digits_and_scores_against_the_clean
     assert not torch.equal(seen[-1], images)  # the encoder saw noise
     with torch.no_grad():
         expected = F.binary_cross_entropy_with_logits(module.autoencoder.decode_logits(encode(seen[-1])[0]), images)
-    assert float(loss) == pytest.approx(float(expected), rel=1e-5)  # the target is the clean digit
+    assert float(loss.detach()) == pytest.approx(float(expected), rel=1e-5)  # the target is the clean digit
     module._common_step((images, labels), "val")
     assert torch.equal(seen[-1], images)  # validation stays clean
 
