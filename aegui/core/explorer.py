@@ -400,7 +400,7 @@ class Explorer:
                 if noise.is_off():
                     analysis = session.analyse_image(to_mnist(sketch), SKETCH)
                 else:
-                    from aegui.core.noise import analyse_with_noise
+                    from aegui.core.noisy_sketch import analyse_with_noise
 
                     analysis = analyse_with_noise(session, to_mnist(sketch), noise, SKETCH)
             else:

@@ -29,8 +29,6 @@ import numpy as np
 if TYPE_CHECKING:
     import torch
 
-    from aegui.core.session import Analysis, ModelSession
-
 NOISE_KINDS = ("gaussian", "salt_and_pepper", "erased_blocks", "stroke_across")
 KIND_LABELS = {"gaussian": "Gaussian", "salt_and_pepper": "salt and pepper", "erased_blocks": "erased blocks", "stroke_across": "stroke across"}
 BLOCK_SIZE = 7  # 28 / 7 = 4 blocks a side, 16 in all
@@ -225,35 +223,3 @@ def code_drift(clean_code: np.ndarray, noisy_code: np.ndarray, latent_std: np.nd
     spread = float(np.sqrt(np.sum(np.square(np.asarray(latent_std, dtype=np.float64)))))
     distance = float(np.linalg.norm(np.asarray(noisy_code, np.float64) - np.asarray(clean_code, np.float64)))
     return distance / spread if spread > 0 else float("inf")
-
-
-@dataclass(frozen=True)
-class NoiseEffect:
-    """What the noise did to one sketch: the clean input and its code beside the noisy ones."""
-
-    settings: NoiseSettings
-    clean_image: np.ndarray
-    clean_code: np.ndarray
-    drift: float  # code_drift(clean, noisy)
-    clean_digit: int | None  # the probe's reading of the clean sketch (None without a probe)
-    noisy_digit: int | None
-
-
-def analyse_with_noise(session: ModelSession, clean_image: np.ndarray, settings: NoiseSettings, origin: str) -> Analysis:
-    """The analysis of the noisy input, with ``extras["noise"]`` saying how far its code moved
-    from the clean sketch's. Both are encoded in one batch of two."""
-    clean_image = np.asarray(clean_image, dtype=np.float32)
-    noisy_image = apply_noise(clean_image, settings)
-    (clean_code, _), noisy_encoded = session.encode_images(np.stack([clean_image, noisy_image]))
-    analysis = session.analyse_image(noisy_image, origin, encoded=noisy_encoded)
-    clean_code = session.clamp_code(clean_code)
-    clean_probabilities = session.digit_probabilities(clean_code)
-    analysis.extras["noise"] = NoiseEffect(
-        settings=settings,
-        clean_image=clean_image,
-        clean_code=clean_code,
-        drift=code_drift(clean_code, analysis.code, session.latent_std),
-        clean_digit=None if clean_probabilities is None else int(np.argmax(clean_probabilities)),
-        noisy_digit=None if analysis.digit_probabilities is None else int(np.argmax(analysis.digit_probabilities)),
-    )
-    return analysis

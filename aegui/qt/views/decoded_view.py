@@ -14,7 +14,7 @@ from aegui.qt.painting.pixel_images import PixelImageRow
 
 if TYPE_CHECKING:
     from aegui.core.explorer import Explorer
-    from aegui.core.noise import NoiseEffect
+    from aegui.core.noisy_sketch import NoiseEffect
     from aegui.core.session import Analysis
 
 ERROR_LEVELS = (0.0, 0.5)  # per-pixel squared error range of the heatmap
