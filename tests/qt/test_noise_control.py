@@ -43,3 +43,10 @@ def test_drawing_with_noise_on_shows_the_noisy_input_and_the_codes_drift(qtbot, 
     assert "noise" not in window.explorer.analysis.extras
     assert np.allclose(window.decoded_view.model_input(), effect.clean_image, atol=1 / 255)
     assert "noise moved" not in window.decoded_view.error_label.text()
+
+
+def test_the_model_panel_says_whether_the_model_was_trained_against_noise(window):
+    from aegui.qt.views.model_panel import describe_input_noise
+
+    assert "denoising" in window.model_panel.text() and "no (trained on clean digits)" in window.model_panel.text()
+    assert describe_input_noise("gaussian=0.5,erased_blocks=0.3") == "yes, trained to ignore Gaussian up to 0.5, erased blocks up to 0.3"
