@@ -192,7 +192,7 @@ PRESETS: dict[str, dict] = {
     },
     DENOISING_PRESET: {
         "architecture": "conv", "latent_dim": 32, "hidden_dim": 256, "hidden_layers": 1, "channels": 16, "limit_train": 10_000,
-        "learning_rate": 5e-4, "classifier_weight": 0.05, "outlier_weight": 0.01, "augmentation": 0.5, "max_epochs": 4, "variational": False,
+        "learning_rate": 5e-4, "classifier_weight": 0.05, "outlier_weight": 0.01, "augmentation": 0.5, "max_epochs": 6, "variational": False,
         "input_noise": DENOISING_NOISE, "init_from": str(DEFAULT_CHECKPOINT),
     },
     "Variational (VAE, beta = 1)": {
