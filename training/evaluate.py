@@ -170,7 +170,7 @@ def robustness_table(robustness: dict) -> str:
     """Reconstruction error to the clean digit and probe accuracy per noise kind and strength."""
     strengths = robustness["strengths"]
     lines = [f"noise robustness on {robustness['n_digits']:,} test digits (MSE of the reconstruction to the clean digit / probe accuracy)"]
-    lines.append(f"  {'strength':<16}" + "".join(f"{strength:>16g}" for strength in strengths))
+    lines.append(f"  {'strength':<16}" + "".join(f"{strength:>9g}{'':8}" for strength in strengths))
     for kind in NOISE_KINDS:
         if kind not in robustness["mse_to_clean"]:
             continue
