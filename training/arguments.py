@@ -148,7 +148,7 @@ def check_lightning_arguments(command: str, args: list[str]) -> None:
                     raise UsageError(f"--config {value}: {unknown_option(config_option, known_options(), command)}".replace("unknown option --", "unknown key ").replace("did you mean --", "did you mean "))
                 if config_option in entries and config_value is not None:
                     try:
-                        entries[config_option].check(config_value)
+                        entries[config_option].checked(config_value)
                     except HyperparameterError as error:
                         raise UsageError(f"--config {value}: {error.sentence}") from None
                 (model if config_option.startswith("--model.") else data)[config_option.split(".", 1)[1]] = config_value

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import math
 import reprlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from aegui.core.noise import input_noise_problem
 
 ARCHITECTURES = ("dense", "conv")
 RECONSTRUCTION_LOSSES = ("bce", "mse")
@@ -61,6 +64,8 @@ class Hyperparameter:
     above_low: bool = False  # low itself is not allowed (a learning rate of 0 trains nothing)
     also: tuple[Any, ...] = ()  # values allowed outside the range (-1: no limit)
     help: str = ""
+    check: Callable[[Any], str | None] | None = None  # a further rule for a text value
+    allowed_text: str = ""  # what is allowed, in words, when ``check`` decides it
 
     @property
     def option(self) -> str:
@@ -68,6 +73,8 @@ class Hyperparameter:
 
     def allowed(self) -> str:
         """What may be given, in words: 'from 1 to 256', 'above 0', 'one of dense, conv'."""
+        if self.allowed_text:
+            return self.allowed_text
         if self.choices is not None:
             return f"one of {', '.join(self.choices)}"
         if self.kind is bool:
@@ -96,12 +103,15 @@ class Hyperparameter:
             below = value <= self.low if self.above_low else value < self.low
             if below or (self.high is not None and value > self.high):
                 return f"{self.name} must be {self.allowed()}, got {short_repr(value)}"
+        if self.check is not None:
+            return self.check(value)
         return None
 
     def refusal(self, value: Any) -> str | None:
         """The sentence the command line and the Train dialog give for a value not allowed:
         the option, the value and what is allowed. None when it is allowed."""
-        if self.problem(value) is None:
+        problem = self.problem(value)
+        if problem is None:
             return None
         if isinstance(value, bool):
             shown = str(value).lower()
@@ -110,6 +120,8 @@ class Hyperparameter:
         else:
             shown = str(value)[:40] if isinstance(value, (int, str)) else short_repr(value)
         nothing = " (nothing to train)" if self.group == "trainer" and value == 0 else ""
+        if self.check is not None and isinstance(value, self.kind) and self.check(value):
+            return f"{self.option} {shown}: {self.check(value).removeprefix(self.name + ': ')}"  # the rule's own words
         return f"{self.option} {shown}{nothing}: must be {self.allowed()}"
 
     def parse(self, text: str) -> Any:
@@ -136,7 +148,7 @@ class Hyperparameter:
             raise HyperparameterError(refusal)
         return value
 
-    def check(self, value: Any) -> Any:
+    def checked(self, value: Any) -> Any:
         """``value`` itself when allowed; otherwise HyperparameterError with the refusal."""
         refusal = self.refusal(value)
         if refusal:
@@ -164,6 +176,11 @@ HYPERPARAMETERS: dict[str, Hyperparameter] = _table(
     Hyperparameter("classifier_weight", float, 0.0, 0.0, 1e3, help="weight of a digit classifier on the code while training"),
     Hyperparameter("outlier_weight", float, 0.0, 0.0, 1e3, help="outlier exposure: non-digits leave the classifier undecided (needs classifier_weight)"),
     Hyperparameter("reconstruction_loss", str, "bce", choices=RECONSTRUCTION_LOSSES, help="per-pixel binary cross-entropy or mean squared error"),
+    # denoising: noise added to each training input, the clean digit the target
+    Hyperparameter(
+        "input_noise", str, "", check=input_noise_problem, allowed_text="kinds with strengths from 0 to 1, e.g. gaussian=0.3,erased_blocks=0.25",
+        help="denoising: noise added to each training input (empty: none)",
+    ),
 )
 
 # The run's other settings a user changes: the data module's and the trainer's.
@@ -188,7 +205,7 @@ def check_model_arguments(values: dict[str, Any]) -> None:
     """Raise HyperparameterError for the first model value not allowed (alone or together)."""
     for name, value in values.items():
         if name in HYPERPARAMETERS:
-            HYPERPARAMETERS[name].check(value)
+            HYPERPARAMETERS[name].checked(value)
     if values.get("outlier_weight", 0) > 0 and values.get("classifier_weight", DEFAULTS["classifier_weight"]) <= 0:
         raise HyperparameterError(OUTLIER_NEEDS_CLASSIFIER)
 

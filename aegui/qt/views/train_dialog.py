@@ -88,6 +88,9 @@ class TrainDialog(QDialog):
             "augmentation": self.augmentation_edit, "learning_rate": self.learning_rate_edit, "max_epochs": self.epochs_edit,
         }  # fmt: skip
         self.field_notes: dict[str, QLabel] = {}
+        self.input_noise_edit = QLineEdit()
+        self.input_noise_edit.setPlaceholderText("none (e.g. gaussian=0.3,erased_blocks=0.25)")
+        self.input_noise_edit.setToolTip("Denoising: noise added to each training digit (kinds: gaussian, salt_and_pepper, erased_blocks, stroke_across; strength up to 0..1), the clean digit the target")
         self.init_from_edit = QLineEdit()
         self.init_from_edit.setPlaceholderText("random weights")
         self.init_from_edit.setToolTip(
@@ -134,6 +137,7 @@ class TrainDialog(QDialog):
         network_form.addRow("Outlier exposure", self._noted("outlier_weight", self.outlier_edit))
         network_form.addRow("Augmentation", self._noted("augmentation", self.augmentation_edit))
         network_form.addRow("Learning rate", self._noted("learning_rate", self.learning_rate_edit))
+        network_form.addRow("Input noise", self._noted("input_noise", self.input_noise_edit))
         run_box = QGroupBox("Run")
         run_form = QFormLayout(run_box)
         run_form.addRow("Epochs", self._noted("max_epochs", self.epochs_edit))
@@ -175,7 +179,7 @@ class TrainDialog(QDialog):
         self.copy_button.clicked.connect(self._on_copy_button_clicked)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
-        for edit in (self.data_dir_edit, self.output_edit, self.init_from_edit):
+        for edit in (self.data_dir_edit, self.output_edit, self.init_from_edit, self.input_noise_edit):
             edit.textChanged.connect(self._on_field_changed)
         for combo in (self.data_combo, self.architecture_combo):
             combo.currentIndexChanged.connect(self._on_field_changed)
@@ -215,6 +219,7 @@ class TrainDialog(QDialog):
         self.variational_box.setChecked(plan.variational)
         self.output_edit.setText(plan.output_dir)
         self.init_from_edit.setText(plan.init_from)
+        self.input_noise_edit.setText(plan.input_noise)
         self._updating = False
         self._on_field_changed()
 
@@ -242,6 +247,7 @@ class TrainDialog(QDialog):
             architecture=self.architecture_combo.currentText(),
             variational=self.variational_box.isChecked(),
             init_from=self.init_from_edit.text().strip(),
+            input_noise=self.input_noise_edit.text().strip(),
             **values,
         )
 
