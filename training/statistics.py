@@ -385,8 +385,6 @@ def compute_statistics(
     return {
         "latent_mean": train_codes.mean(0),
         "latent_std": train_codes.std(0).clamp_min(1e-6),
-        "latent_min": train_codes.min(0).values,
-        "latent_max": train_codes.max(0).values,
         "error_quantiles": held_out_quantiles(val_errors),
         "probe_weight": probe_weight,
         "probe_bias": probe_bias,
