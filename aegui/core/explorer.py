@@ -11,7 +11,7 @@ The thread rule: what a job reads is immutable once published. The session is a 
 (another map is another session, swapped in whole on the GUI thread), requests are copied when
 a job is submitted, caches are keyed by value (the model's number and the map's name), and
 every job goes through ``BackgroundTasks``: a failure is logged and reported to its requester
-and to ``task_failed``, never raised.
+(``task_failed`` for the explorer's own jobs), never raised.
 
 This module imports neither torch nor Qt at import time: the window can be built and painted
 while the model's libraries still load in the background.
@@ -94,7 +94,7 @@ class Explorer:
         self.projection_changed = Signal()  # (ModelSession), the same model on the refitted map
         self.projection_failed = Signal()  # (method, message)
         self.tasks = BackgroundTasks(executor)  # every job goes through it: one failure path
-        self.task_started, self.task_finished, self.task_failed = self.tasks.started, self.tasks.finished, self.tasks.failed_any
+        self.task_started, self.task_finished, self.task_failed = self.tasks.started, self.tasks.finished, self.tasks.unclaimed_failure
         self.kept_changed = Signal()  # (dict of kept codes)
         self.comparison_changed = Signal()  # (list of LoadedModel, list of problems)
         self.decoded_map_changed = Signal()  # (DecodedGrid or None)

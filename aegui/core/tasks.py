@@ -3,8 +3,9 @@
 A job goes to the executor on a channel (latest wins). While it waits or runs, its
 description is a task (``started`` / ``finished``: the window's busy bar); a newer job on the
 same channel ends the older one's task. A failure is logged by the executor
-(``aegui.core.executor.log_failure``), then reported to the requester (``failed(message)``)
-and to ``failed_any`` subscribers (the status bar). Nothing is raised.
+(``aegui.core.executor.log_failure``), then reported to its requester: ``failed(message)``, or
+for a job nobody else waits on (the live analysis, the decoded map, the saliency) the
+``unclaimed_failure`` subscribers (the window's status bar). Nothing is raised.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ class BackgroundTasks:
         self._running: dict[str, tuple[object, str]] = {}  # channel -> (submission, description)
         self.started = Signal()  # (description)
         self.finished = Signal()  # (description)
-        self.failed_any = Signal()  # (description, message): every failed job, after its requester
+        self.unclaimed_failure = Signal()  # (description, message): a failed job run without ``failed``
 
     def run(self, channel: str, description: str, job: Job, done: Callable[[Any], None], failed: Callable[[str], None] | None = None) -> None:
         """Run ``job`` on ``channel``; ``done(result)`` or ``failed(message)`` on the caller's
@@ -46,6 +47,7 @@ class BackgroundTasks:
             finish()
             if failed is not None:
                 failed(str(error))
-            self.failed_any.emit(description or f"The {channel} job", str(error))
+            else:
+                self.unclaimed_failure.emit(description or f"The {channel} job", str(error))
 
         self.executor.submit(channel, job, on_done, on_error)

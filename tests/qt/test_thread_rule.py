@@ -113,5 +113,24 @@ def test_a_failed_job_is_logged_and_reported_to_its_requester_never_raised(qtbot
         qtbot.waitUntil(lambda: bool(failed), timeout=20000)
     if threaded:
         executor.shutdown()
-    assert len(refused) == 1 and failed == ["Loading missing.ckpt"]
+    assert len(refused) == 1 and failed == []  # the requester heard; nobody else needs to
     assert any("missing.ckpt" in record.getMessage() and record.exc_info for record in caplog.records)
+
+
+def test_a_failed_analysis_is_shown_as_a_failed_task_and_the_next_request_works(reference, default_checkpoint, monkeypatch, caplog):
+    from aegui.core.session import ModelSession
+
+    explorer = Explorer(reference, ImmediateExecutor())
+    explorer.open_model(default_checkpoint)
+    failed, shown = [], []
+    explorer.task_failed.connect(lambda description, message: failed.append(message))
+    explorer.analysis_changed.connect(shown.append)
+    analyse_code = ModelSession.analyse_code
+    monkeypatch.setattr(ModelSession, "analyse_code", lambda self, code, origin: (_ for _ in ()).throw(RuntimeError("decoder out of memory")))
+    with caplog.at_level(logging.ERROR, logger="aegui"):
+        explorer.sample_random()  # raises inside the job: reported, not raised here
+    assert failed == ["decoder out of memory"] and shown == []
+    assert any("decoder out of memory" in record.getMessage() for record in caplog.records)
+    monkeypatch.setattr(ModelSession, "analyse_code", analyse_code)
+    explorer.reset_to_mean()
+    assert len(shown) == 1 and shown[0].origin == "mean"
