@@ -110,7 +110,7 @@ def test_a_failed_job_is_logged_and_reported_to_its_requester_never_raised(qtbot
     explorer.task_failed.connect(lambda description, message: failed.append(description))
     with caplog.at_level(logging.ERROR, logger="aegui"):
         explorer.open_model(tmp_path / "missing.ckpt")
-        qtbot.waitUntil(lambda: bool(failed), timeout=20000)
+        qtbot.waitUntil(lambda: bool(refused), timeout=20000)
     if threaded:
         executor.shutdown()
     assert len(refused) == 1 and failed == []  # the requester heard; nobody else needs to
