@@ -7,11 +7,9 @@ fast stroke never builds a backlog. A job captures what it needs when it is subm
 changes no state; its result is published through the signals below, to which each view
 subscribes itself.
 
-The thread rule: what a job reads is immutable once published. The session is a frozen value
-(another map is another session, swapped in whole on the GUI thread), requests are copied when
-a job is submitted, caches are keyed by value (the model's number and the map's name), and
-every job goes through ``BackgroundTasks``: a failure is logged and reported to its requester
-(``task_failed`` for the explorer's own jobs), never raised.
+The thread rule (docs/architecture.md): what a job reads never changes once published (the
+session is a frozen value, replaced whole; requests are copied), caches are keyed by value, and
+every job starts in ``BackgroundTasks``, which reports a failure to its requester, never raises.
 
 This module imports neither torch nor Qt at import time: the window can be built and painted
 while the model's libraries still load in the background.
@@ -19,6 +17,7 @@ while the model's libraries still load in the background.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,7 +26,7 @@ import numpy as np
 from aegui.core.events import Signal
 from aegui.core.executor import Executor
 from aegui.core.noise import NO_NOISE, NoiseSettings
-from aegui.core.projection import default_cache_dir
+from aegui.core.projection import default_cache_dir, fit_projection
 from aegui.core.tasks import BackgroundTasks
 
 if TYPE_CHECKING:
@@ -45,22 +44,9 @@ SKETCH = "sketch"
 DIRECTION = "direction"  # the code moved along named property directions
 
 
-def _load_session(path: Path, reference: LabelledImages, method: str, cache_dir: Path | None) -> ModelSession:
-    from aegui.core.session import ModelSession
-
-    return ModelSession.from_file(path, reference, method, cache_dir)
-
-
-def _fit_projection(method: str, codes: np.ndarray, cache_dir: Path | None):
-    from aegui.core.projection import fit_projection
-
-    return fit_projection(method, codes, cache_dir)
-
-
-def _comparison():
-    from aegui.core import comparison
-
-    return comparison
+def _kernel(module: str):
+    """A kernel module that imports torch, imported when a job first needs it (not at start-up)."""
+    return importlib.import_module(f"aegui.core.{module}")
 
 
 class Explorer:
@@ -114,7 +100,7 @@ class Explorer:
             if method != self.projection_method:  # the map changed while the model loaded
                 self._fit_map()
 
-        self.tasks.run(MODEL, f"Loading {path.name}", lambda: _load_session(path, reference, method, cache_dir), done, lambda message: self.model_load_failed.emit(path, message))
+        self.tasks.run(MODEL, f"Loading {path.name}", lambda: _kernel("session").ModelSession.from_file(path, reference, method, cache_dir), done, lambda message: self.model_load_failed.emit(path, message))
 
     def _set_session(self, session: ModelSession) -> None:
         self.session = session
@@ -153,7 +139,7 @@ class Explorer:
             self._request_decoded_map()
 
         codes, cache_dir = session.reference_codes, self.projection_cache_dir
-        self.tasks.run(PROJECTION, f"Fitting the {method.upper()} map", lambda: _fit_projection(method, codes, cache_dir), done, lambda message: self.projection_failed.emit(method, message))
+        self.tasks.run(PROJECTION, f"Fitting the {method.upper()} map", lambda: fit_projection(method, codes, cache_dir), done, lambda message: self.projection_failed.emit(method, message))
 
     # --- the sketch ------------------------------------------------------------------------
     def begin_stroke(self) -> None:
@@ -329,11 +315,11 @@ class Explorer:
             self.comparison_changed.emit(self.compared_models, result[1])
             self._resubmit()
 
-        self.tasks.run(COMPARE, f"Loading {len(paths)} models to compare", lambda: _comparison().load_models(requested), done, lambda message: self.comparison_changed.emit(self.compared_models, [message]))
+        self.tasks.run(COMPARE, f"Loading {len(paths)} models to compare", lambda: _kernel("comparison").load_models(requested), done, lambda message: self.comparison_changed.emit(self.compared_models, [message]))
 
     def open_family(self, family_file: Path) -> None:
         """Compare the checkpoints a sweep listed in its family.json."""
-        self.open_comparison(_comparison().read_family(family_file))
+        self.open_comparison(_kernel("comparison").read_family(family_file))
 
     def clear_comparison(self) -> None:
         self.compared_paths, self.compared_models = [], []
@@ -377,7 +363,7 @@ class Explorer:
                 analysis.extras["interpolation"] = session.interpolation(kept["A"], kept["B"])
             if compared:
                 image = analysis.input_image if analysis.input_image is not None else analysis.reconstruction
-                analysis.extras["comparison"] = _comparison().compare_reconstructions(compared, image)
+                analysis.extras["comparison"] = _kernel("comparison").compare_reconstructions(compared, image)
             return analysis
 
         self.tasks.run(LIVE, "", analyse, self._on_live_done)
