@@ -195,7 +195,6 @@ RUN_SETTINGS: dict[str, Hyperparameter] = _table(
 
 DEFAULTS: dict[str, Any] = {name: entry.default for name, entry in HYPERPARAMETERS.items()}
 RUN_DEFAULTS: dict[str, Any] = {name: entry.default for name, entry in RUN_SETTINGS.items()}
-MAX_LATENT_DIM = int(HYPERPARAMETERS["latent_dim"].high)
 
 # Checked together: outlier exposure trains the code's classifier on non-digits.
 OUTLIER_NEEDS_CLASSIFIER = "--model.outlier_weight needs the classifier on the code: set --model.classifier_weight above 0 as well"

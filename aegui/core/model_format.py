@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aegui.core.hyperparameters import ARCHITECTURES, DEFAULTS, HYPERPARAMETERS, MAX_LATENT_DIM, RECONSTRUCTION_LOSSES, Hyperparameter, short_repr  # noqa: F401 (the checkpoint schema)
+from aegui.core.hyperparameters import ARCHITECTURES, DEFAULTS, HYPERPARAMETERS, RECONSTRUCTION_LOSSES, Hyperparameter, short_repr  # noqa: F401 (the checkpoint schema)
 
 IMAGE_SIZE = 28  # MNIST digits are 28 x 28 pixels
 N_CLASSES = 10  # digits 0-9
@@ -25,7 +25,6 @@ TRAINING_ONLY_PREFIXES = ("classifier.",)  # heads used in training only, ignore
 CHECKPOINT_SUFFIXES = (".ckpt", ".pt", ".pth", ".safetensors")
 
 # The hyperparameters and their allowed values live in one table (aegui.core.hyperparameters).
-
 
 
 def network_hparams(hparams: Mapping[str, Any]) -> dict[str, Any]:
@@ -42,7 +41,7 @@ def network_hparams(hparams: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # The statistics table: latent vectors of length k, and the rest.
-LATENT_VECTOR_STATISTICS = ("latent_mean", "latent_std", "latent_min", "latent_max")
+LATENT_VECTOR_STATISTICS = ("latent_mean", "latent_std")  # older files also hold latent_min/max: ignored
 
 
 # Test metrics a checkpoint stores (and ``aegui-train evaluate`` reports): label and the one

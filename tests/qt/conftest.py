@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import math
 from pathlib import Path
 
@@ -27,23 +26,23 @@ _BUNDLED_SESSIONS: dict = {}
 @pytest.fixture
 def shared_bundled_sessions(monkeypatch):
     """Each test gets its own window, but a bundled model is loaded (checkpoint read, reference
-    digits encoded, map fitted) once per test process: the window is handed a shallow copy of
-    that session, so what one test sets on its session (a new map) stays in its own copy."""
-    import aegui.core.explorer as explorer_module
+    digits encoded, map fitted) once per test process. A session is a frozen value (another map
+    is another session), so windows can share it as they share any value."""
     from aegui.core.resources import CHECKPOINTS_DIR
+    from aegui.core.session import ModelSession
 
-    load = explorer_module._load_session
+    load = ModelSession.from_file  # bound to the class
 
-    def load_once(path, reference, method, cache_dir):
+    def load_once(cls, path, reference, projection_method="pca", projection_cache=None):
         path = Path(path)
         if path.parent.resolve() != CHECKPOINTS_DIR.resolve():
-            return load(path, reference, method, cache_dir)
-        key = (path.resolve(), id(reference), method, cache_dir)
+            return load(path, reference, projection_method, projection_cache)
+        key = (path.resolve(), id(reference), projection_method, projection_cache)
         if key not in _BUNDLED_SESSIONS:
-            _BUNDLED_SESSIONS[key] = load(path, reference, method, cache_dir)
-        return copy.copy(_BUNDLED_SESSIONS[key])
+            _BUNDLED_SESSIONS[key] = load(path, reference, projection_method, projection_cache)
+        return _BUNDLED_SESSIONS[key]
 
-    monkeypatch.setattr(explorer_module, "_load_session", load_once)
+    monkeypatch.setattr(ModelSession, "from_file", classmethod(load_once))
 
 
 @pytest.fixture
