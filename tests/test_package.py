@@ -55,7 +55,8 @@ def installed_wheel(tmp_path_factory):
     python = folder / "venv" / "bin" / "python"
     site_packages = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], capture_output=True, text=True, check=True).stdout.strip()
     Path(site_packages, "dependencies-of-the-test-run.pth").write_text("\n".join(dependency_paths()) + "\n")
-    installed = subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)], capture_output=True, text=True, timeout=300)
+    # --ignore-installed: the aegui that the handed-over folders may show is not this one; nothing is uninstalled
+    installed = subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--ignore-installed", "-q", str(wheel)], capture_output=True, text=True, timeout=300)
     assert installed.returncode == 0, installed.stderr[-3000:]
     elsewhere = folder / "elsewhere"
     elsewhere.mkdir()
