@@ -47,6 +47,7 @@ from aegui.qt.settings import EXPORT_DIR, LAST_MODEL_DIR, PROJECTION, RUNS_DIR, 
 from aegui.qt.training_process import TrainingProcess
 from aegui.qt.views.anomaly_meter import AnomalyMeter
 from aegui.qt.views.canvas import SketchPanel
+from aegui.qt.views.import_steps import IMAGE_FILTER, ImageImporter, is_image_file
 from aegui.qt.views.decoded_view import DecodedView
 from aegui.qt.views.digit_probabilities import DigitProbabilities
 from aegui.qt.views.explore_panels import ComparePanel, DirectionPanel, InterpolationPanel, TraversalPanel
@@ -150,6 +151,8 @@ class MainWindow(QMainWindow):
         explorer = self.explorer
         self.sketch_panel = SketchPanel(explorer)
         self.canvas = self.sketch_panel.canvas
+        self.image_importer = ImageImporter(self.canvas, self.executor, self)
+        self.image_importer.failed.connect(lambda message: self._show_error("Cannot import the image", message))
 
         self.decoded_view = DecodedView(explorer)
         self.anomaly_meter = AnomalyMeter(explorer)
@@ -249,6 +252,7 @@ class MainWindow(QMainWindow):
         self.bundled_menu = file_menu.addMenu("&Bundled models")
         for path in bundled_checkpoints():
             self.bundled_menu.addAction(path.stem, lambda p=path: self.open_model(p))
+        file_menu.addAction(QAction("&Import a digit image…", self, shortcut=QKeySequence("Ctrl+I"), triggered=self._on_import_image_triggered))
         file_menu.addAction("Compare a sweep &family…", self._on_compare_panel_family_requested)
         self.train_action = QAction("&Train a model…", self, shortcut=QKeySequence("Ctrl+T"), triggered=self.show_train_dialog)
         file_menu.addAction(self.train_action)
@@ -266,6 +270,8 @@ class MainWindow(QMainWindow):
         self.undo_action = QAction("&Undo stroke", self, shortcut=QKeySequence("Ctrl+Z"), triggered=canvas.undo, enabled=False)
         self.redo_action = QAction("&Redo stroke", self, shortcut=QKeySequence("Ctrl+Shift+Z"), triggered=canvas.redo, enabled=False)
         self.clear_action = QAction("&Clear", self, shortcut=QKeySequence(Qt.Key.Key_Escape), triggered=canvas.clear)
+        self.paste_image_action = QAction("&Paste an image", self, shortcut=QKeySequence.StandardKey.Paste, triggered=self._on_paste_image_triggered)
+        edit_menu.addAction(self.paste_image_action)
         for action in (self.undo_action, self.redo_action, self.clear_action):
             edit_menu.addAction(action)
 
@@ -322,6 +328,15 @@ class MainWindow(QMainWindow):
         if path:
             self.settings.write(LAST_MODEL_DIR, str(Path(path).parent))
             self.open_model(path)
+
+    def _on_import_image_triggered(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import a photo or scan of a digit", self.settings.read(LAST_MODEL_DIR), f"{IMAGE_FILTER};;All files (*)")
+        if path:
+            self.image_importer.import_file(path)
+
+    def _on_paste_image_triggered(self) -> None:
+        if not self.image_importer.import_clipboard(QGuiApplication.clipboard()):
+            self.statusBar().showMessage("The clipboard holds no image", 4000)
 
     def _on_compare_panel_family_requested(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load sweep family", self.settings.read(LAST_MODEL_DIR), "Sweep family (family.json);;JSON (*.json)")
@@ -579,7 +594,10 @@ class MainWindow(QMainWindow):
         files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         if files:
             event.acceptProposedAction()
-            self.open_model(files[0])
+            if is_image_file(files[0]):
+                self.image_importer.import_file(files[0])
+            else:
+                self.open_model(files[0])
 
     def confirm_stop_training(self) -> bool:
         """Ask before quitting with a run going; True to stop it and quit."""
