@@ -21,6 +21,7 @@ from aegui.core.resources import load_near_ood
 from training.arguments import command_parser
 from training.data import DatasetNotFoundError, images_to_tensor, load_split, locate_dataset, split_indices
 from training.disentanglement import dci
+from training.fairness import fairness_figures
 from training.statistics import auroc, encode_dataset, encode_inner, fit_linear_probe, knn_accuracy, probe_accuracy
 from training.stroke_properties import PROPERTIES, measure
 
@@ -94,6 +95,15 @@ def evaluate(checkpoint: Path, data_dir: Path | None = None, fashion_dir: Path |
         n_near=len(near_scores),
         ood_auroc_fashion_reconstruction=None,
     )
+
+    def verdict_percentiles(images: torch.Tensor) -> np.ndarray:
+        codes, errors, _ = encode_dataset(autoencoder, images)
+        return scored(images, codes, errors)[1]
+
+    def probe_reads(images: torch.Tensor) -> np.ndarray:
+        return (encode_dataset(autoencoder, images, reconstruct=False)[0] @ weight.T + bias).argmax(1).numpy()
+
+    result.update(fairness_figures(verdict_percentiles, probe_reads))
     try:
         fashion_folder = locate_dataset("fashion-mnist", fashion_dir)
     except DatasetNotFoundError as missing:
@@ -141,4 +151,7 @@ def main(argv: list[str]) -> int:
     print(f"anomaly AUROC MNIST vs near-OOD characters and shapes {format_metric('ood_auroc_fashion', result['ood_auroc_near'])} (reconstruction alone {format_metric('ood_auroc_fashion', result['ood_auroc_near_reconstruction'])})")
     print(f"near-OOD flagged 'not a digit' {result['near_flagged_share']:.1%} of {result['n_near']}; MNIST test digits flagged {result['false_alarm_rate']:.2%}")
     print(f"anomaly AUROC MNIST vs Fashion-MNIST {auroc_text}")
+    groups = ", ".join(f"{group} {share:.1%}" for group, share in result["other_hands_flagged_by_group"].items())
+    print(f"other hands flagged 'not a digit' {result['other_hands_flagged_share']:.1%} of {result['n_other_hands']} ({groups}); probe reads {result['other_hands_probe_accuracy']:.1%} right")
+    print(f"drawn shapes flagged {result['drawn_shapes_flagged_share']:.1%} of {result['n_drawn_shapes']} (kinds never calibrated on {result['drawn_shapes_flagged_unseen_kinds']:.1%})")
     return 0
