@@ -30,6 +30,7 @@ DETECTOR_MAX_STEPS = 1500  # Adam steps of 512 codes: 3000 cost 3 s at the end o
 MAX_RANDOM_STROKES = 10_000  # random pen drawings (as many as training digits, up to this)
 MAX_RESTYLED = 3_000  # training digits, and as many non-digits, restyled for the detector (8 ms each)
 MAX_RANDOM_DRAWINGS = 3_000  # lobed curves and pictograms for the detector
+SHAPE_REPEATS = 8  # the detector's half of the drawn shapes' calibration part, shown this often (255 drawings)
 RECONSTRUCTION_OPINION_MARGIN = 0.01  # of the calibration characters flagged (8 of 780)
 OTHER_HANDS_WEIGHT = 0.3  # the other hands' share of the digits' weight in the combiner (held-out MNIST digits: 1)
 DRAWN_SHAPES_WEIGHT = 1.0  # the drawn shapes' weight among the non-digits (near-OOD characters: 1)
@@ -56,15 +57,18 @@ def fit_code_detector(autoencoder: Autoencoder, train_images: torch.Tensor, trai
     (and those of some restyled: thick, blurred, low resolution) against the codes of
     non-digits made from them (``non_digits_from``: mirrored, turned, cut and overlaid, two per
     digit, some restyled too), random pen strokes (``random_strokes``) and random drawings
-    (``random_drawings``: lobed curves, pictograms). Never shown the near-OOD, other-hands or
-    drawn-shapes sets, so the combiner can weigh it fairly on their calibration parts.
+    (``random_drawings``: lobed curves, pictograms) and half the drawn shapes' calibration part
+    (``detector_shapes``). Never shown the near-OOD or other-hands sets nor the other half of
+    the drawn shapes, so the combiner can weigh it fairly on those.
     Returns its table (plain tensors)."""
     generator = torch.Generator().manual_seed(seed)
     images = train_images.reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE).float()
     labels = train_labels.long()
     made = [non_digits_from(images, labels, generator) for _ in range(DETECTOR_ROUNDS)]
     restyle = torch.randperm(len(images), generator=generator)[:MAX_RESTYLED]
+    shapes = detector_shapes()
     made += [random_strokes(min(len(images), MAX_RANDOM_STROKES), seed), random_drawings(min(len(images), MAX_RANDOM_DRAWINGS), seed), restyled(made[0][restyle], seed + 1)]
+    made += [shapes.repeat(SHAPE_REPEATS, 1, 1, 1), restyled(shapes, seed + 2)]
     outlier_codes = torch.cat([encode_dataset(autoencoder, batch, reconstruct=False)[0] for batch in made])
     digit_codes = torch.cat([train_codes, encode_dataset(autoencoder, restyled(images[restyle], seed), reconstruct=False)[0]])
     codes = torch.cat([digit_codes, outlier_codes]).float()
@@ -183,12 +187,20 @@ def fit_anomaly_scorer(
     }
 
 
+def detector_shapes() -> torch.Tensor:
+    """The detector's half of the drawn shapes' calibration part (even positions): the
+    combiner is calibrated on the other half, so it weighs the detector on drawings it
+    never learnt from."""
+    return load_evaluation_set("drawn-shapes", "calibration")[0][0::2]
+
+
 def calibration_groups(autoencoder: Autoencoder) -> list[Calibration]:
-    """The combiner's calibration parts: near-OOD characters, drawn shapes, other hands."""
+    """The combiner's calibration parts: near-OOD characters, drawn shapes (the half the
+    detector did not learn from), other hands."""
     near_ood = torch.from_numpy(load_near_ood("calibration").images).unsqueeze(1)
     return [
         Calibration.of(autoencoder, near_ood, is_digit=False, weight=1.0),
-        Calibration.of(autoencoder, load_evaluation_set("drawn-shapes", "calibration")[0], is_digit=False, weight=DRAWN_SHAPES_WEIGHT),
+        Calibration.of(autoencoder, load_evaluation_set("drawn-shapes", "calibration")[0][1::2], is_digit=False, weight=DRAWN_SHAPES_WEIGHT),
         Calibration.of(autoencoder, load_evaluation_set("other-hands", "calibration")[0], is_digit=True, weight=OTHER_HANDS_WEIGHT),
     ]
 

@@ -97,8 +97,13 @@ def test_evaluate_prints_json_with_the_documented_keys(fitted_run, tiny_mnist_di
         "test_mse", "test_bce", "probe_accuracy", "knn_accuracy", "ood_auroc_fashion", "ood_auroc_fashion_reconstruction", "latent_dim", "n_test",
         "n_reference", "reference", "anomaly_score", "ood_auroc_near", "ood_auroc_near_reconstruction", "near_flagged_share", "false_alarm_rate", "n_near",
         "dci_disentanglement", "dci_completeness", "dci_informativeness",
+        "other_hands_flagged_share", "other_hands_flagged_by_group", "other_hands_probe_accuracy", "n_other_hands",
+        "drawn_shapes_flagged_share", "drawn_shapes_flagged_unseen_kinds", "drawn_shapes_flagged_named", "drawn_shapes_least_flagged", "n_drawn_shapes",
     }  # fmt: skip
     assert all(0 <= result[key] <= 1 for key in ("dci_disentanglement", "dci_completeness"))
+    assert result["n_other_hands"] == 3240 and result["n_drawn_shapes"] == 1200
+    assert set(result["other_hands_flagged_by_group"]) == {"handwriting font", "thick strokes", "blurred", "low resolution", "photographed and imported"}
+    assert set(result["drawn_shapes_flagged_named"]) == {"heart", "arrow", "tick", "star"}
     assert result["anomaly_score"] == "combined" and result["n_near"] == 580
     assert 0 <= result["near_flagged_share"] <= 1 and 0 <= result["false_alarm_rate"] <= 1 and 0 <= result["ood_auroc_near"] <= 1
     assert result["latent_dim"] == 4 and result["n_test"] == 200
