@@ -1,11 +1,12 @@
 """The anomaly tables a checkpoint carries: the code detector and the combined score's weights.
 
-Fair to other hands: digits written unlike MNIST's (thick, blurred, low resolution) are
-shown to the code detector as digits, and non-digits restyled the same way as non-digits, so
-style alone tells it nothing; the combiner is fitted with the calibration part of the "other
-hands" set among the digits and the calibration parts of the near-OOD and "drawn shapes" sets
-among the non-digits. The held-out digits alone set the percentiles, so "1 % of MNIST digits
-above the 99th" keeps its meaning. The report parts of those sets are never used here.
+Fairer to other hands, as an option measured but not adopted (see the constants below and
+docs/anomaly.md): digits written unlike MNIST's (thick, blurred, low resolution) can be shown
+to the code detector as digits, and non-digits restyled the same way as non-digits, so style
+alone tells it nothing; and the combiner can be fitted with the calibration part of the
+"other hands" set among the digits and the "drawn shapes" among the non-digits. The held-out
+digits alone set the percentiles, so "1 % of MNIST digits above the 99th" keeps its meaning.
+The report parts of those sets are never used here.
 """
 
 from __future__ import annotations
@@ -32,8 +33,14 @@ MAX_RESTYLED = 3_000  # training digits, and as many non-digits, restyled for th
 MAX_RANDOM_DRAWINGS = 3_000  # lobed curves and pictograms for the detector
 SHAPE_REPEATS = 8  # the detector's half of the drawn shapes' calibration part, shown this often (255 drawings)
 RECONSTRUCTION_OPINION_MARGIN = 0.01  # of the calibration characters flagged (8 of 780)
-OTHER_HANDS_WEIGHT = 0.3  # the other hands' share of the digits' weight in the combiner (held-out MNIST digits: 1)
-DRAWN_SHAPES_WEIGHT = 1.0  # the drawn shapes' weight among the non-digits (near-OOD characters: 1)
+# Fairness to other hands, measured and NOT adopted (docs/anomaly.md, "Fair to other hands"):
+# with the style-aware detector and weights 0.02 / 5.0 (chosen on the calibration parts), the
+# held-out other hands fell from 41.8 % to 2.2 % flagged, but near-OOD AUROC fell from 0.993
+# to 0.982, near-OOD flagged from 81 % to 69 % and drawn shapes from 76 % to 68 %. Off (0, 0,
+# False), ``fit`` makes the tables it made before.
+OTHER_HANDS_WEIGHT = 0.0  # the other hands' share of the digits' weight in the combiner (held-out MNIST digits: 1)
+DRAWN_SHAPES_WEIGHT = 0.0  # the drawn shapes' weight among the non-digits (near-OOD characters: 1)
+STYLE_AWARE_DETECTOR = False  # the detector also learns restyled digits, random drawings and half the drawn shapes
 
 
 @dataclass(frozen=True)
@@ -65,12 +72,14 @@ def fit_code_detector(autoencoder: Autoencoder, train_images: torch.Tensor, trai
     images = train_images.reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE).float()
     labels = train_labels.long()
     made = [non_digits_from(images, labels, generator) for _ in range(DETECTOR_ROUNDS)]
-    restyle = torch.randperm(len(images), generator=generator)[:MAX_RESTYLED]
-    shapes = detector_shapes()
-    made += [random_strokes(min(len(images), MAX_RANDOM_STROKES), seed), random_drawings(min(len(images), MAX_RANDOM_DRAWINGS), seed), restyled(made[0][restyle], seed + 1)]
-    made += [shapes.repeat(SHAPE_REPEATS, 1, 1, 1), restyled(shapes, seed + 2)]
+    digit_codes = train_codes
+    if STYLE_AWARE_DETECTOR:
+        restyle = torch.randperm(len(images), generator=generator)[:MAX_RESTYLED]
+        shapes = detector_shapes()
+        made += [random_drawings(min(len(images), MAX_RANDOM_DRAWINGS), seed), restyled(made[0][restyle], seed + 1), shapes.repeat(SHAPE_REPEATS, 1, 1, 1), restyled(shapes, seed + 2)]
+        digit_codes = torch.cat([train_codes, encode_dataset(autoencoder, restyled(images[restyle], seed), reconstruct=False)[0]])
+    made.append(random_strokes(min(len(images), MAX_RANDOM_STROKES), seed))
     outlier_codes = torch.cat([encode_dataset(autoencoder, batch, reconstruct=False)[0] for batch in made])
-    digit_codes = torch.cat([train_codes, encode_dataset(autoencoder, restyled(images[restyle], seed), reconstruct=False)[0]])
     codes = torch.cat([digit_codes, outlier_codes]).float()
     targets = torch.cat([torch.zeros(len(digit_codes)), torch.ones(len(outlier_codes))])
     sample_weight = torch.where(targets == 1, len(digit_codes) / max(len(outlier_codes), 1), 1.0)
@@ -139,7 +148,7 @@ def fit_anomaly_scorer(
     features_all = torch.from_numpy(np.concatenate(parts))
     target = torch.from_numpy(np.concatenate(targets))
     sample_weight = torch.from_numpy(np.concatenate(weights))
-    sample_weight = sample_weight / sample_weight.mean()
+    sample_weight = sample_weight * (2 * len(val_features) / sample_weight.sum())  # with the near-OOD group alone: class-balanced, each digit weighing 1
     mean, std = features_all[: len(val_features)].mean(0), features_all[: len(val_features)].std(0).clamp_min(1e-6)
     standard = (features_all - mean) / std
     weight = torch.zeros(len(ANOMALY_FEATURES), dtype=torch.float64, requires_grad=True)
@@ -195,14 +204,15 @@ def detector_shapes() -> torch.Tensor:
 
 
 def calibration_groups(autoencoder: Autoencoder) -> list[Calibration]:
-    """The combiner's calibration parts: near-OOD characters, drawn shapes (the half the
-    detector did not learn from), other hands."""
+    """The combiner's calibration parts: near-OOD characters, and with a weight above zero
+    drawn shapes (the half the detector did not learn from) and other hands."""
     near_ood = torch.from_numpy(load_near_ood("calibration").images).unsqueeze(1)
-    return [
-        Calibration.of(autoencoder, near_ood, is_digit=False, weight=1.0),
-        Calibration.of(autoencoder, load_evaluation_set("drawn-shapes", "calibration")[0][1::2], is_digit=False, weight=DRAWN_SHAPES_WEIGHT),
-        Calibration.of(autoencoder, load_evaluation_set("other-hands", "calibration")[0], is_digit=True, weight=OTHER_HANDS_WEIGHT),
-    ]
+    groups = [Calibration.of(autoencoder, near_ood, is_digit=False, weight=1.0)]
+    if DRAWN_SHAPES_WEIGHT > 0:
+        groups.append(Calibration.of(autoencoder, load_evaluation_set("drawn-shapes", "calibration")[0][1::2], is_digit=False, weight=DRAWN_SHAPES_WEIGHT))
+    if OTHER_HANDS_WEIGHT > 0:
+        groups.append(Calibration.of(autoencoder, load_evaluation_set("other-hands", "calibration")[0], is_digit=True, weight=OTHER_HANDS_WEIGHT))
+    return groups
 
 
 def fit_anomaly_tables(autoencoder: Autoencoder, train_images, train_labels, train_codes, train_inner, val_images, val_codes, val_errors, probe) -> dict[str, torch.Tensor]:
