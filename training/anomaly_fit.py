@@ -216,7 +216,7 @@ def calibration_groups(autoencoder: Autoencoder) -> list[Calibration]:
 
 
 def fit_anomaly_tables(autoencoder: Autoencoder, train_images, train_labels, train_codes, train_inner, val_images, val_codes, val_errors, probe) -> dict[str, torch.Tensor]:
-    """Everything the combined anomaly score needs, for ``compute_statistics``."""
+    """Everything the combined anomaly score needs, for ``checkpoint_statistics.compute_statistics``."""
     detector = fit_code_detector(autoencoder, train_images, train_labels, train_codes)
     val_inner = encode_inner(autoencoder, val_images)[1]
     return fit_anomaly_scorer(train_codes, val_codes, val_errors, val_inner, probe, calibration_groups(autoencoder), fit_inner_distance(train_inner, train_labels), detector)

@@ -19,7 +19,7 @@ from aegui.core.networks import build_autoencoder
 from aegui.core.resources import load_near_ood
 from training.atomic_save import save_atomically
 from training.non_digits import non_digits_from
-from training.statistics import compute_statistics
+from training.checkpoint_statistics import compute_statistics
 from training.stroke_properties import measure
 
 

@@ -19,7 +19,7 @@ from aegui.core.checkpoint import CheckpointError, export_safetensors, load_mode
 from aegui.core.model_format import FORMAT_KEY, STATISTICS_KEY
 from aegui.core.networks import build_autoencoder
 from aegui.core.resources import load_reference_digits
-from training.statistics import compute_statistics
+from training.checkpoint_statistics import compute_statistics
 
 HPARAMS = {"architecture": "conv", "latent_dim": 3, "hidden_dim": 16, "channels": 2, "variational": False, "_instantiator": "os.system"}
 
