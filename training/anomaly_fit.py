@@ -23,7 +23,7 @@ from aegui.core.networks import Autoencoder
 from aegui.core.resources import load_near_ood
 from training.fairness import load_evaluation_set
 from training.non_digits import non_digits_from, random_drawings, random_strokes, restyled
-from training.statistics import MAX_DISTANCE_REFERENCE_CODES, encode_dataset, encode_inner, error_quantiles, fit_inner_distance, probe_probabilities
+from training.statistics import MAX_DISTANCE_REFERENCE_CODES, encode_dataset, encode_inner, held_out_quantiles, fit_inner_distance, probe_probabilities
 
 DETECTOR_HIDDEN = 64
 DETECTOR_ROUNDS = 2  # non-digits made from each training digit
@@ -165,8 +165,8 @@ def fit_anomaly_scorer(
         optimizer.step(closure)
     weight, bias = weight.detach(), bias.detach()
     val_scores = ((torch.from_numpy(val_features) - mean) / std) @ weight + bias
-    feature_quantiles = torch.stack([error_quantiles(torch.from_numpy(val_features[:, i])) for i in range(len(ANOMALY_FEATURES))])
-    score_quantiles = error_quantiles(val_scores)
+    feature_quantiles = torch.stack([held_out_quantiles(torch.from_numpy(val_features[:, i])) for i in range(len(ANOMALY_FEATURES))])
+    score_quantiles = held_out_quantiles(val_scores)
     # The verdict: the combined score alone, or also the reconstruction error's opinion
     # (AnomalyScorer.verdict_statistics) when that flags clearly more calibration non-digits
     # above the held-out digits' 99th percentile: a few of 780 either way is noise, and the
@@ -177,7 +177,7 @@ def fit_anomaly_scorer(
     for opinion in (False, True):
         # held-out digits are never lifted without the opinion, so their verdict is their score
         val_verdict = verdict_statistic(val_scores.numpy(), val_features[:, 0], score_quantiles.numpy(), feature_quantiles[0].numpy()) if opinion else val_scores.numpy()
-        quantiles = error_quantiles(torch.from_numpy(np.asarray(val_verdict, dtype=np.float64)))
+        quantiles = held_out_quantiles(torch.from_numpy(np.asarray(val_verdict, dtype=np.float64)))
         outlier_verdict = verdict_values(outlier_scores.numpy(), outlier_features[:, 0], score_quantiles.numpy(), feature_quantiles[0].numpy(), quantiles.double().numpy(), opinion)
         flagged.append(float((percentiles(outlier_verdict, quantiles.double().numpy()) > NOT_A_DIGIT_ABOVE).mean()))
         verdict_quantile_choices.append(quantiles)

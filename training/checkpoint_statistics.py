@@ -11,7 +11,7 @@ import torch
 
 from aegui.core.networks import Autoencoder
 from training.anomaly_fit import fit_anomaly_tables
-from training.statistics import Progress, encode_dataset, encode_inner, error_quantiles, fit_linear_probe, fit_property_directions, knn_accuracy, probe_accuracy
+from training.statistics import Progress, encode_dataset, encode_inner, held_out_quantiles, fit_linear_probe, fit_property_directions, knn_accuracy, probe_accuracy
 from training.stroke_properties import correlations, measure
 
 
@@ -55,9 +55,7 @@ def compute_statistics(
     return {
         "latent_mean": train_codes.mean(0),
         "latent_std": train_codes.std(0).clamp_min(1e-6),
-        "latent_min": train_codes.min(0).values,
-        "latent_max": train_codes.max(0).values,
-        "error_quantiles": error_quantiles(val_errors),
+        "error_quantiles": held_out_quantiles(val_errors),
         "probe_weight": probe_weight,
         "probe_bias": probe_bias,
         "dimension_properties": {name: torch.from_numpy(values).float() for name, values in property_correlations.items()},

@@ -124,9 +124,10 @@ def _average_ranks(values: torch.Tensor) -> torch.Tensor:
     return ranks
 
 
-def error_quantiles(errors: torch.Tensor, n: int = ERROR_QUANTILE_COUNT) -> torch.Tensor:
-    """Quantiles 0..1 of the held-out error distribution, enough to read any percentile."""
-    return torch.quantile(errors.double(), torch.linspace(0, 1, n, dtype=torch.float64)).float()
+def held_out_quantiles(values: torch.Tensor, n: int = ERROR_QUANTILE_COUNT) -> torch.Tensor:
+    """Quantiles 0..1 of a distribution on held-out digits (the reconstruction error, each
+    anomaly feature, the combined score, the verdict statistic): enough to read any percentile."""
+    return torch.quantile(values.double(), torch.linspace(0, 1, n, dtype=torch.float64)).float()
 
 
 MAX_DISTANCE_REFERENCE_CODES = 10_000  # training codes kept for the distance score (1.15 MB for 9,000 at k = 32)

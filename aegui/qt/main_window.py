@@ -41,6 +41,7 @@ from aegui.core.export import CODE_FORMATS, save_animation_gif, save_code, save_
 from aegui.core.model_format import CHECKPOINT_SUFFIXES
 from aegui.core.projection import PROJECTION_LABELS, PROJECTION_METHODS, available_methods
 from aegui.core.resources import ICON, bundled_checkpoints
+from aegui.core.robustness import RobustnessComparison
 from aegui.core.training_plan import QUICK_PRESET, TrainingPlan, apply_preset
 from aegui.qt.painting.pixel_images import image_to_qimage
 from aegui.qt.settings import EXPORT_DIR, LAST_MODEL_DIR, PROJECTION, RUNS_DIR, TRAINING_PLAN, WINDOW_GEOMETRY, WINDOW_STATE, Settings
@@ -209,7 +210,8 @@ class MainWindow(QMainWindow):
 
         self.traversal_panel = TraversalPanel(explorer)
         self.interpolation_panel = InterpolationPanel(explorer)
-        self.compare_panel = ComparePanel(explorer)
+        self.robustness = RobustnessComparison(explorer)  # the compared models' noise robustness
+        self.compare_panel = ComparePanel(explorer, self.robustness)
         self.explore_tabs = QTabWidget()
         self.explore_tabs.addTab(self.traversal_panel, "Traverse a dimension")
         self.explore_tabs.addTab(self.interpolation_panel, "Interpolate A → B")
@@ -310,6 +312,7 @@ class MainWindow(QMainWindow):
         explorer.projection_failed.connect(self._on_explorer_projection_failed)
         explorer.task_started.connect(self._on_explorer_task_started)
         explorer.task_finished.connect(self._on_explorer_task_finished)
+        explorer.task_failed.connect(self._on_explorer_task_failed)
         explorer.selection_changed.connect(self._on_explorer_selection_changed)
         self.canvas.history_changed.connect(self._on_canvas_history_changed)
         self.compare_panel.family_requested.connect(self._on_compare_panel_family_requested)
@@ -448,6 +451,9 @@ class MainWindow(QMainWindow):
         self.busy_bar.setVisible(bool(self._tasks))
         if self.statusBar().currentMessage() == description + "…":
             self.statusBar().clearMessage()
+
+    def _on_explorer_task_failed(self, description: str, message: str) -> None:
+        self.statusBar().showMessage(f"{description} failed: {message}", 8000)
 
     def _show_error(self, title: str, text: str) -> None:
         """A window-modal message that does not block the event loop (nor the tests)."""
