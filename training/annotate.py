@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from aegui.core.checkpoint import load_model
+from aegui.core.model_files import load_model
 from aegui.core.model_format import STATISTICS_KEY
 from training.arguments import command_parser
 from training.module import annotate_checkpoint, format_test_metrics

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from aegui.core.anomaly import NOT_A_DIGIT_ABOVE, AnomalyScorer, percentiles
-from aegui.core.checkpoint import load_model
+from aegui.core.model_files import load_model
 from aegui.core.model_format import TEST_METRICS, format_metric
 from aegui.core.resources import load_near_ood
 from training.arguments import command_parser

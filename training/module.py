@@ -183,7 +183,7 @@ def start_from_checkpoint(module: AutoencoderModule, path: str | Path) -> str:
     codes). The file goes through the app's own loader (weights only, validated).
     Raises ``CheckpointError`` for a file the app would refuse and ``ValueError`` when its
     network differs from the run's. Returns what was copied, for the log."""
-    from aegui.core.checkpoint import load_model
+    from aegui.core.model_files import load_model
 
     model = load_model(path)
     ours, theirs = network_hparams(module.hparams), network_hparams(model.hparams)

@@ -25,7 +25,7 @@ from aegui.core.executor import Executor
 from aegui.core.projection import default_cache_dir
 
 if TYPE_CHECKING:
-    from aegui.core.checkpoint import LoadedModel
+    from aegui.core.model_files import LoadedModel
     from aegui.core.resources import ReferenceDigits
     from aegui.core.session import Analysis, ModelSession
 
@@ -63,7 +63,7 @@ def _fit_projection(method: str, codes: np.ndarray, cache_dir: Path | None):
 
 
 def _load_models(paths: list[Path]) -> tuple[list[LoadedModel], list[str]]:
-    from aegui.core.checkpoint import load_model
+    from aegui.core.model_files import load_model
 
     models, problems = [], []
     for path in paths:

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from aegui.core.anomaly import ANOMALY_FEATURES, AnomalyScorer, error_percentile, explain
-from aegui.core.checkpoint import CheckpointError, load_model
+from aegui.core.model_files import CheckpointError, load_model
 from aegui.core.resources import DEFAULT_CHECKPOINT, load_near_ood, load_reference_digits
 from aegui.core.session import ModelSession
 from tests.core.sketches import dense_scribble

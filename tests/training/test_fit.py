@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from aegui.core.checkpoint import load_model
+from aegui.core.model_files import load_model
 from aegui.core.model_format import STATISTICS_KEY
 from aegui.core.resources import load_reference_digits
 from training.cli import main as cli_main
