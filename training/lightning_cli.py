@@ -71,6 +71,7 @@ def run_lightning_cli(args: list[str]) -> None:
     from pytorch_lightning.cli import LightningCLI
 
     from aegui.core.errors import CheckpointError
+    from training.checkpoint_io import GuardedCheckpointIO
     from training.data import MNISTDataModule
     from training.module import AutoencoderModule, CheckpointStatistics, start_from_checkpoint
     from training.progress import ProgressStream
@@ -101,6 +102,8 @@ def run_lightning_cli(args: list[str]) -> None:
             trainer_config = self._get(self.config_init, "trainer", default={})
             if trainer_config.get("logger") in (None, True) and "logger" not in kwargs:
                 kwargs["logger"] = default_loggers(trainer_config.get("default_root_dir") or os.getcwd())
+            if not trainer_config.get("plugins") and "plugins" not in kwargs:
+                kwargs["plugins"] = [GuardedCheckpointIO()]  # --ckpt_path goes through the app's guarded reader
             return super().instantiate_trainer(**kwargs)
 
         def before_fit(self) -> None:
