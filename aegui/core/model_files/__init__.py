@@ -1,5 +1,6 @@
-"""Model files: the guarded reader every model-bearing file goes through (``reader``), the
-schema a checkpoint must follow (``schema``), the statistics it carries (``statistics_codec``),
+"""Model files: the guarded reader every model-bearing file goes through (``reader``, with
+``pickle_scan`` reading pickle streams as opcodes first), the schema a checkpoint must follow
+(``schema``), the statistics it carries (``statistics_codec``),
 the rebuilt model (``loaded_model``) and the files aegui writes (``writer``)."""
 
 from aegui.core.errors import CheckpointError

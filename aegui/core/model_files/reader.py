@@ -38,7 +38,7 @@ from typing import Any
 import torch
 
 from aegui.core.errors import CheckpointError
-from aegui.core.pickle_scan import MAX_PICKLE_BYTES, scan_pickle
+from aegui.core.model_files.pickle_scan import MAX_PICKLE_BYTES, scan_pickle
 from aegui.core.quoting import clean_text, quote
 
 logger = logging.getLogger("aegui")
