@@ -71,6 +71,8 @@ def run_lightning_cli(args: list[str]) -> None:
     from pytorch_lightning.cli import LightningCLI
 
     from aegui.core.errors import CheckpointError
+    from aegui.core.model_files import read_weights_only_file
+    from aegui.core.model_format import HYPERPARAMETERS
     from training.checkpoint_io import GuardedCheckpointIO
     from training.data import MNISTDataModule
     from training.module import AutoencoderModule, CheckpointStatistics, start_from_checkpoint
@@ -97,6 +99,27 @@ def run_lightning_cli(args: list[str]) -> None:
                     "checkpoint.save_top_k": 1,
                 }
             )
+
+        def _parse_ckpt_path(self) -> None:
+            """LightningCLI's own step (it sets the model's arguments from the checkpoint given to
+            ``--ckpt_path``), with the file read by the app's guarded reader instead of
+            ``torch.load`` and only hyperparameters of aegui's schema taken from it: a class path
+            or any other name in the file is never instantiated."""
+            subcommand = self.config.get("subcommand")
+            ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
+            if not ckpt_path or not Path(ckpt_path).is_file():
+                return  # "last", "best" or a missing file: Lightning's checkpoint reader (GuardedCheckpointIO) decides
+            stored = read_weights_only_file(ckpt_path)
+            table = stored.get("hyper_parameters") if type(stored) is dict else None
+            hparams = {}
+            for name, value in (table.items() if type(table) is dict else ()):
+                if name in HYPERPARAMETERS:
+                    problem = HYPERPARAMETERS[name].problem(value)
+                    if problem:
+                        raise CheckpointError(f"{Path(ckpt_path).name}: hyperparameter {problem}.")
+                    hparams[name] = value
+            if hparams:
+                self.config = self.parser.parse_object({subcommand: {"model": hparams}}, self.config)
 
         def instantiate_trainer(self, **kwargs):
             trainer_config = self._get(self.config_init, "trainer", default={})
