@@ -20,7 +20,7 @@ from aegui.core.anomaly import (
 )
 from aegui.core.model_format import IMAGE_SIZE, N_CLASSES
 from aegui.core.networks import Autoencoder
-from training.metrics import encode_dataset, error_quantiles, probe_probabilities
+from training.metrics import encode_dataset, held_out_quantiles, probe_probabilities
 from training.non_digits import non_digits_from, random_strokes
 
 MAX_DISTANCE_REFERENCE_CODES = 10_000  # training codes kept for the distance score (1.15 MB for 9,000 at k = 32)
@@ -143,8 +143,8 @@ def fit_anomaly_scorer(
         optimizer.step(closure)
     weight, bias = weight.detach(), bias.detach()
     val_scores = ((torch.from_numpy(val_features) - mean) / std) @ weight + bias
-    feature_quantiles = torch.stack([error_quantiles(torch.from_numpy(val_features[:, i])) for i in range(len(ANOMALY_FEATURES))])
-    score_quantiles = error_quantiles(val_scores)
+    feature_quantiles = torch.stack([held_out_quantiles(torch.from_numpy(val_features[:, i])) for i in range(len(ANOMALY_FEATURES))])
+    score_quantiles = held_out_quantiles(val_scores)
     # The verdict: the combined score alone, or also the reconstruction error's opinion
     # (AnomalyScorer.verdict_statistics) when that flags clearly more calibration characters
     # above the held-out digits' 99th percentile: a few of 780 either way is noise, and the
@@ -154,7 +154,7 @@ def fit_anomaly_scorer(
     for opinion in (False, True):
         # held-out digits are never lifted without the opinion, so their verdict is their score
         val_verdict = verdict_statistic(val_scores.numpy(), val_features[:, 0], score_quantiles.numpy(), feature_quantiles[0].numpy()) if opinion else val_scores.numpy()
-        quantiles = error_quantiles(torch.from_numpy(np.asarray(val_verdict, dtype=np.float64)))
+        quantiles = held_out_quantiles(torch.from_numpy(np.asarray(val_verdict, dtype=np.float64)))
         outlier_verdict = verdict_values(outlier_scores.numpy(), outlier_features[:, 0], score_quantiles.numpy(), feature_quantiles[0].numpy(), quantiles.double().numpy(), opinion)
         flagged.append(float((percentiles(outlier_verdict, quantiles.double().numpy()) > NOT_A_DIGIT_ABOVE).mean()))
         verdict_quantile_choices.append(quantiles)

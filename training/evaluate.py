@@ -23,7 +23,7 @@ from aegui.core.robustness import measure_robustness
 from training.arguments import command_parser
 from training.data import DatasetNotFoundError, images_to_tensor, load_split, locate_dataset, split_indices
 from training.disentanglement import dci
-from training.metrics import auroc, encode_dataset, encode_inner, error_quantiles, fit_linear_probe, metrics_on_test_split
+from training.metrics import auroc, encode_dataset, encode_inner, fit_linear_probe, held_out_quantiles, metrics_on_test_split
 from training.stroke_properties import PROPERTIES, measure
 
 
@@ -75,7 +75,7 @@ def evaluate(checkpoint: Path, data_dir: Path | None = None, fashion_dir: Path |
     interpretability = dci(test_codes.numpy(), np.stack([properties[name] for name in PROPERTIES], axis=1))
     result.update(dci_disentanglement=interpretability["disentanglement"], dci_completeness=interpretability["completeness"], dci_informativeness=interpretability["informativeness"])
     scorer = AnomalyScorer.from_table(statistics.anomaly) if statistics is not None and statistics.anomaly is not None else None
-    reconstruction_quantiles = (statistics.error_quantiles if statistics is not None else error_quantiles(test_errors)).double().numpy()
+    reconstruction_quantiles = (statistics.error_quantiles if statistics is not None else held_out_quantiles(test_errors)).double().numpy()
 
     def scored(images: torch.Tensor, codes: torch.Tensor, errors: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         """(combined or reconstruction score, its percentile among held-out digits) per image."""

@@ -131,9 +131,10 @@ def _average_ranks(values: torch.Tensor) -> torch.Tensor:
         ranks[order] = (rank_sums / counts)[inverse]
     return ranks
 
-def error_quantiles(errors: torch.Tensor, n: int = ERROR_QUANTILE_COUNT) -> torch.Tensor:
-    """Quantiles 0..1 of the held-out error distribution, enough to read any percentile."""
-    return torch.quantile(errors.double(), torch.linspace(0, 1, n, dtype=torch.float64)).float()
+def held_out_quantiles(values: torch.Tensor, n: int = ERROR_QUANTILE_COUNT) -> torch.Tensor:
+    """Quantiles 0..1 of a distribution on held-out digits (the reconstruction error, each
+    anomaly feature, the combined score, the verdict statistic): enough to read any percentile."""
+    return torch.quantile(values.double(), torch.linspace(0, 1, n, dtype=torch.float64)).float()
 
 
 def metrics_on_test_split(

@@ -16,7 +16,7 @@ import torch
 from aegui.core.networks import Autoencoder
 from aegui.core.resources import load_near_ood
 from training.anomaly_fitting import fit_anomaly_scorer, fit_code_detector, fit_inner_distance
-from training.metrics import Progress, encode_dataset, encode_inner, error_quantiles, fit_linear_probe, metrics_on_test_split
+from training.metrics import Progress, encode_dataset, encode_inner, fit_linear_probe, held_out_quantiles, metrics_on_test_split
 from training.stroke_properties import correlations, measure
 
 def fit_property_directions(train_codes: np.ndarray, train_properties: dict[str, np.ndarray], val_codes: np.ndarray, val_properties: dict[str, np.ndarray], ridge: float = 1e-2):
@@ -85,9 +85,7 @@ def compute_statistics(
     return {
         "latent_mean": train_codes.mean(0),
         "latent_std": train_codes.std(0).clamp_min(1e-6),
-        "latent_min": train_codes.min(0).values,
-        "latent_max": train_codes.max(0).values,
-        "error_quantiles": error_quantiles(val_errors),
+        "error_quantiles": held_out_quantiles(val_errors),
         "probe_weight": probe_weight,
         "probe_bias": probe_bias,
         "dimension_properties": {name: torch.from_numpy(values).float() for name, values in property_correlations.items()},
