@@ -1,175 +1,22 @@
-"""What a checkpoint stores so the app can explain a latent code.
+"""What a checkpoint stores so the app can explain a latent code: ``compute_statistics`` runs
+the measuring passes (``training.metrics``), fits the probe, the named directions and the
+anomaly score (``training.anomaly_fitting``) and returns the statistics table.
 
-Everything here is plain torch (no Lightning) and every value produced is a tensor or a
-primitive, so a checkpoint carrying it still loads with ``torch.load(weights_only=True)``.
+Every value produced is a tensor or a primitive, so a checkpoint carrying it still loads
+weights-only.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+import math
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
-from aegui.core.model_format import ERROR_QUANTILE_COUNT, IMAGE_SIZE, N_CLASSES
 from aegui.core.networks import Autoencoder
-
-
-class Progress(Protocol):
-    """What the statistics report their progress to: a tqdm bar fits, counted in digits."""
-
-    def update(self, n: int) -> object: ...
-
-
-class _NoProgress:
-    def update(self, n: int) -> None:
-        pass
-
-
-# Batches of 256 digits keep a conv layer's activations in the CPU cache: encoding 20,000
-# digits took a third of the time it took in batches of 1,000 (measured on a 2-core machine).
-BATCH_SIZE = 256
-
-
-@torch.inference_mode()
-def encode_dataset(
-    autoencoder: Autoencoder, images: torch.Tensor, batch_size: int = BATCH_SIZE, reconstruct: bool = True, progress: Progress | None = None
-) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-    """Codes, per-image reconstruction error (mean squared error per pixel) and per-image BCE.
-
-    With ``reconstruct=False`` only the codes are computed (errors and BCE are None): the
-    decoder costs more than the encoder.
-    """
-    autoencoder.eval()
-    progress = progress or _NoProgress()
-    codes, errors, bces = [], [], []
-    for start in range(0, len(images), batch_size):
-        batch = images[start : start + batch_size].reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE).float()
-        code = autoencoder.encode(batch)
-        codes.append(code)
-        if reconstruct:
-            logits = autoencoder.decode_logits(code)
-            errors.append(((torch.sigmoid(logits) - batch) ** 2).flatten(1).mean(1))
-            bces.append(F.binary_cross_entropy_with_logits(logits, batch, reduction="none").flatten(1).mean(1))
-        progress.update(len(batch))
-    if not codes:
-        empty = torch.zeros(0)
-        return torch.zeros(0, autoencoder.latent_dim), empty, empty
-    if not reconstruct:
-        return torch.cat(codes), None, None
-    return torch.cat(codes), torch.cat(errors), torch.cat(bces)
-
-
-def fit_linear_probe(codes: torch.Tensor, labels: torch.Tensor, l2: float = 1e-4, max_iter: int = 300) -> tuple[torch.Tensor, torch.Tensor]:
-    """Multinomial logistic regression from code to digit: returns (weight [10, k], bias [10]).
-
-    Fitted on standardised codes for good conditioning; the standardisation is folded into
-    the returned weights so that ``codes @ weight.T + bias`` are the logits.
-    """
-    codes = codes.double()
-    mean, std = codes.mean(0), codes.std(0).clamp_min(1e-6)
-    standard = (codes - mean) / std
-    weight = torch.zeros(N_CLASSES, codes.shape[1], dtype=torch.float64, requires_grad=True)
-    bias = torch.zeros(N_CLASSES, dtype=torch.float64, requires_grad=True)
-    optimizer = torch.optim.LBFGS([weight, bias], max_iter=max_iter, line_search_fn="strong_wolfe")
-
-    def closure():
-        optimizer.zero_grad()
-        loss = F.cross_entropy(standard @ weight.T + bias, labels) + l2 * (weight**2).sum()
-        loss.backward()
-        return loss
-
-    with torch.enable_grad():
-        optimizer.step(closure)
-    folded_weight = (weight / std).detach()
-    folded_bias = (bias - (mean / std) @ weight.T).detach()
-    return folded_weight.float(), folded_bias.float()
-
-
-def probe_accuracy(weight: torch.Tensor, bias: torch.Tensor, codes: torch.Tensor, labels: torch.Tensor) -> float:
-    return ((codes @ weight.T + bias).argmax(1) == labels).float().mean().item()
-
-
-def knn_accuracy(reference_codes: torch.Tensor, reference_labels: torch.Tensor, codes: torch.Tensor, labels: torch.Tensor, neighbours: int = 5) -> float:
-    """Majority vote of the nearest reference codes (Euclidean), in chunks to bound memory."""
-    correct = 0
-    for start in range(0, len(codes), 1000):
-        distances = torch.cdist(codes[start : start + 1000], reference_codes)
-        nearest = distances.topk(neighbours, largest=False).indices
-        votes = F.one_hot(reference_labels[nearest], N_CLASSES).sum(1).float()
-        votes += 1e-3 * F.one_hot(reference_labels[nearest[:, 0]], N_CLASSES)  # ties go to the nearest
-        correct += (votes.argmax(1) == labels[start : start + 1000]).sum().item()
-    return correct / len(codes)
-
-
-def auroc(inlier_scores: torch.Tensor, outlier_scores: torch.Tensor) -> float:
-    """Probability that a random outlier scores higher than a random inlier (ties count half)."""
-    scores = torch.cat([inlier_scores, outlier_scores]).double()
-    ranks = _average_ranks(scores)
-    n_in, n_out = len(inlier_scores), len(outlier_scores)
-    rank_sum_out = ranks[n_in:].sum().item()
-    return (rank_sum_out - n_out * (n_out + 1) / 2) / (n_in * n_out)
-
-
-def _average_ranks(values: torch.Tensor) -> torch.Tensor:
-    order = values.argsort()
-    sorted_values = values[order]
-    ranks = torch.empty_like(values)
-    ranks[order] = torch.arange(1, len(values) + 1, dtype=values.dtype)
-    unique, inverse, counts = torch.unique(sorted_values, return_inverse=True, return_counts=True)
-    if len(unique) < len(values):  # average the ranks within each group of ties
-        rank_sums = torch.zeros(len(unique), dtype=values.dtype).index_add_(0, inverse, torch.arange(1, len(values) + 1, dtype=values.dtype))
-        ranks[order] = (rank_sums / counts)[inverse]
-    return ranks
-
-
-def held_out_quantiles(values: torch.Tensor, n: int = ERROR_QUANTILE_COUNT) -> torch.Tensor:
-    """Quantiles 0..1 of a distribution on held-out digits (the reconstruction error, each
-    anomaly feature, the combined score, the verdict statistic): enough to read any percentile."""
-    return torch.quantile(values.double(), torch.linspace(0, 1, n, dtype=torch.float64)).float()
-
-
-MAX_DISTANCE_REFERENCE_CODES = 10_000  # training codes kept for the distance score (1.15 MB for 9,000 at k = 32)
-
-
-def probe_probabilities(weight: torch.Tensor, bias: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
-    return torch.softmax(codes @ weight.T + bias, dim=1)
-
-
-@torch.inference_mode()
-def encode_inner(autoencoder: Autoencoder, images: torch.Tensor, batch_size: int = BATCH_SIZE) -> tuple[torch.Tensor, torch.Tensor]:
-    """(codes, the encoder's last hidden layer) of each image: what the inner distance reads."""
-    autoencoder.eval()
-    codes, inner = [], []
-    for start in range(0, len(images), batch_size):
-        code, hidden = autoencoder.encode_with_inner(images[start : start + batch_size].reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE).float())
-        codes.append(code)
-        inner.append(hidden)
-    if not codes:
-        return torch.zeros(0, autoencoder.latent_dim), torch.zeros(0, 0)
-    return torch.cat(codes), torch.cat(inner)
-
-
-def fit_inner_distance(train_inner: torch.Tensor, train_labels: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Class means and one shared covariance of the encoder's last hidden layer over the
-    training digits, stored as a whitening matrix and whitened means (``InnerDistance``).
-    Directions the digits barely use (eigenvalues under a millionth of the largest) are
-    floored there, so a dead unit cannot make every distance explode."""
-    inner = train_inner.double()
-    labels = train_labels.long()
-    means = torch.zeros(N_CLASSES, inner.shape[1], dtype=torch.float64)
-    for digit in range(N_CLASSES):
-        members = inner[labels == digit]
-        if len(members):
-            means[digit] = members.mean(0)
-    centred = inner - means[labels]
-    covariance = centred.T @ centred / max(len(inner), 1)
-    eigenvalues, eigenvectors = torch.linalg.eigh(covariance)
-    floor = max(float(eigenvalues.max()) * 1e-6, 1e-12)
-    whitening = (eigenvectors / eigenvalues.clamp_min(floor).sqrt()).T
-    return {"inner_whitening": whitening.float().contiguous(), "inner_class_means": (means @ whitening.T).float().contiguous()}
-
+from training.anomaly_fitting import calibration_groups, fit_anomaly_scorer, fit_code_detector, fit_inner_distance
+from training.metrics import Progress, encode_dataset, encode_inner, fit_linear_probe, held_out_quantiles, metrics_on_test_split
+from training.stroke_properties import correlations, measure
 
 def fit_property_directions(train_codes: np.ndarray, train_properties: dict[str, np.ndarray], val_codes: np.ndarray, val_properties: dict[str, np.ndarray], ridge: float = 1e-2):
     """For each stroke property, the direction in code space along which it grows: the unit
@@ -195,3 +42,52 @@ def fit_property_directions(train_codes: np.ndarray, train_properties: dict[str,
         directions[name] = torch.from_numpy(direction).float()
         quality[name] = torch.tensor([r2, float((centred @ direction).std())], dtype=torch.float32)
     return directions, quality
+
+def compute_statistics(
+    autoencoder: Autoencoder,
+    train_images: torch.Tensor,
+    train_labels: torch.Tensor,
+    val_images: torch.Tensor,
+    test_images: torch.Tensor,
+    test_labels: torch.Tensor,
+    dataset: dict,
+    train_properties: dict[str, np.ndarray] | None = None,
+    progress: Progress | None = None,
+) -> dict:
+    """Everything the app reads from a checkpoint besides the weights.
+
+    ``train_properties`` (``measure(train_images)``) depends on the data only: pass it when
+    annotating several checkpoints of one run, so it is measured once.
+    """
+    train_codes, train_inner = encode_inner(autoencoder, train_images)
+    if progress is not None:
+        progress.update(len(train_images))
+    val_codes, val_errors, _ = encode_dataset(autoencoder, val_images, progress=progress)
+    test_codes, test_errors, test_bce = encode_dataset(autoencoder, test_images, progress=progress)
+    probe_weight, probe_bias = fit_linear_probe(train_codes, train_labels)
+    if train_properties is None:
+        train_properties = measure(train_images.numpy())
+    property_correlations = correlations(train_codes.numpy(), train_properties)
+    directions, direction_quality = fit_property_directions(train_codes.numpy(), train_properties, val_codes.numpy(), measure(val_images.numpy()))
+    detector = fit_code_detector(autoencoder, train_images, train_labels, train_codes)
+    anomaly = fit_anomaly_scorer(
+        train_codes, val_codes, val_errors, encode_inner(autoencoder, val_images)[1], (probe_weight, probe_bias),
+        calibration_groups(autoencoder), fit_inner_distance(train_inner, train_labels), detector,
+    )  # fmt: skip
+    metrics = metrics_on_test_split(test_codes, test_errors, test_bce, test_labels, (probe_weight, probe_bias), train_codes, train_labels)
+    for name, value in metrics.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise FloatingPointError(f"{name} is not finite; the model diverged")
+    return {
+        "latent_mean": train_codes.mean(0),
+        "latent_std": train_codes.std(0).clamp_min(1e-6),
+        "error_quantiles": held_out_quantiles(val_errors),
+        "probe_weight": probe_weight,
+        "probe_bias": probe_bias,
+        "dimension_properties": {name: torch.from_numpy(values).float() for name, values in property_correlations.items()},
+        "anomaly": anomaly,
+        "property_directions": directions,
+        "direction_quality": direction_quality,
+        "test_metrics": metrics,
+        "dataset": dataset,
+    }

@@ -1,13 +1,13 @@
-"""The anomaly tables a checkpoint carries: the code detector and the combined score's weights.
+"""Fitting the combined anomaly score a checkpoint carries (``aegui.core.anomaly`` reads it):
+the inner distance's Gaussian, the code detector trained against made-up non-digits, and the
+logistic combiner calibrated on held-out digits against the near-OOD calibration set.
 
-Fairer to other hands, as an option measured but not adopted (see the constants below and
+Fairer to other hands, as an option measured but not adopted (the constants below and
 docs/anomaly.md): digits written unlike MNIST's (thick, blurred, low resolution) can be shown
 to the code detector as digits, and non-digits restyled the same way as non-digits, so style
 alone tells it nothing; and the combiner can be fitted with the calibration part of the
 "other hands" set among the digits and the "drawn shapes" among the non-digits. The held-out
-digits alone set the percentiles, so "1 % of MNIST digits above the 99th" keeps its meaning.
-The report parts of those sets are never used here.
-"""
+digits alone set the percentiles; the report parts of those sets are never used here."""
 
 from __future__ import annotations
 
@@ -17,13 +17,43 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from aegui.core.anomaly import ANOMALY_FEATURES, NOT_A_DIGIT_ABOVE, CodeDetector, InnerDistance, anomaly_features, percentiles, verdict_statistic, verdict_values
-from aegui.core.model_format import IMAGE_SIZE
+from aegui.core.anomaly import (
+    ANOMALY_FEATURES,
+    NOT_A_DIGIT_ABOVE,
+    CodeDetector,
+    InnerDistance,
+    anomaly_features,
+    percentiles,
+    verdict_statistic,
+    verdict_values,
+)
+from aegui.core.model_format import IMAGE_SIZE, N_CLASSES
 from aegui.core.networks import Autoencoder
 from aegui.core.resources import load_near_ood
 from training.fairness import load_evaluation_set
+from training.metrics import encode_dataset, encode_inner, held_out_quantiles, probe_probabilities
 from training.non_digits import non_digits_from, random_drawings, random_strokes, restyled
-from training.statistics import MAX_DISTANCE_REFERENCE_CODES, encode_dataset, encode_inner, held_out_quantiles, fit_inner_distance, probe_probabilities
+
+MAX_DISTANCE_REFERENCE_CODES = 10_000  # training codes kept for the distance score (1.15 MB for 9,000 at k = 32)
+
+def fit_inner_distance(train_inner: torch.Tensor, train_labels: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Class means and one shared covariance of the encoder's last hidden layer over the
+    training digits, stored as a whitening matrix and whitened means (``InnerDistance``).
+    Directions the digits barely use (eigenvalues under a millionth of the largest) are
+    floored there, so a dead unit cannot make every distance explode."""
+    inner = train_inner.double()
+    labels = train_labels.long()
+    means = torch.zeros(N_CLASSES, inner.shape[1], dtype=torch.float64)
+    for digit in range(N_CLASSES):
+        members = inner[labels == digit]
+        if len(members):
+            means[digit] = members.mean(0)
+    centred = inner - means[labels]
+    covariance = centred.T @ centred / max(len(inner), 1)
+    eigenvalues, eigenvectors = torch.linalg.eigh(covariance)
+    floor = max(float(eigenvalues.max()) * 1e-6, 1e-12)
+    whitening = (eigenvectors / eigenvalues.clamp_min(floor).sqrt()).T
+    return {"inner_whitening": whitening.float().contiguous(), "inner_class_means": (means @ whitening.T).float().contiguous()}
 
 DETECTOR_HIDDEN = 64
 DETECTOR_ROUNDS = 2  # non-digits made from each training digit
@@ -213,10 +243,3 @@ def calibration_groups(autoencoder: Autoencoder) -> list[Calibration]:
     if OTHER_HANDS_WEIGHT > 0:
         groups.append(Calibration.of(autoencoder, load_evaluation_set("other-hands", "calibration")[0], is_digit=True, weight=OTHER_HANDS_WEIGHT))
     return groups
-
-
-def fit_anomaly_tables(autoencoder: Autoencoder, train_images, train_labels, train_codes, train_inner, val_images, val_codes, val_errors, probe) -> dict[str, torch.Tensor]:
-    """Everything the combined anomaly score needs, for ``checkpoint_statistics.compute_statistics``."""
-    detector = fit_code_detector(autoencoder, train_images, train_labels, train_codes)
-    val_inner = encode_inner(autoencoder, val_images)[1]
-    return fit_anomaly_scorer(train_codes, val_codes, val_errors, val_inner, probe, calibration_groups(autoencoder), fit_inner_distance(train_inner, train_labels), detector)
