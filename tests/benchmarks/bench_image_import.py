@@ -27,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
-    from aegui.core.checkpoint import load_model
+    from aegui.core.model_files import load_model
     from aegui.core.image_import import prepare_photo
     from aegui.core.resources import DEFAULT_CHECKPOINT, load_reference_digits
     from aegui.core.session import ModelSession

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aegui.core.checkpoint import load_model
+from aegui.core.model_files import load_model
 from aegui.core.image_import import ImageImportError, import_image, prepare_photo
 from aegui.core.preprocess import to_mnist
 from aegui.core.session import ModelSession
