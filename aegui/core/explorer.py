@@ -278,16 +278,26 @@ class Explorer:
         """The code on show (before any direction moved it) decoded along a named direction
         from -3 to +3 spreads: the strip a direction's GIF is made of. ``name`` defaults to the
         direction moved last. Empty without a model, a code or directions."""
+        return self.direction_sweep_job(name, steps)()
+
+    def direction_sweep_job(self, name: str | None = None, steps: int = 9):
+        """``direction_sweep`` captured now, to be computed later off the GUI thread."""
         session = self.session
+        empty = np.zeros((0, 28, 28), np.float32)
         if session is None or not session.property_directions:
-            return np.zeros((0, 28, 28), np.float32)
+            return lambda: empty
         name = name or next(reversed(self.direction_amounts), None) or next(iter(session.property_directions))
         base = self._direction_base if self.origin == DIRECTION and self._direction_base is not None else self.current_code()
         if base is None:
-            return np.zeros((0, 28, 28), np.float32)
+            return lambda: empty
         direction, spread, _ = session.property_directions[name]
-        codes = np.stack([session.clamp_code(base + amount * spread * direction) for amount in np.linspace(-3.0, 3.0, steps)])
-        return session.decode_many(codes)
+        base = np.array(base, dtype=np.float32)
+
+        def sweep() -> np.ndarray:
+            codes = np.stack([session.clamp_code(base + amount * spread * direction) for amount in np.linspace(-3.0, 3.0, steps)])
+            return session.decode_many(codes)
+
+        return sweep
 
     def sample_random(self) -> None:
         if self.session is not None:
@@ -378,6 +388,8 @@ class Explorer:
         origin, code, sketch = self.origin, self.code, self.sketch
         dimension, compared = self.selected_dimension, list(self.compared_models)
         kept = dict(self.kept_codes)
+        moved = next(reversed(self.direction_amounts), None) if origin == DIRECTION else None
+        sweep = self.direction_sweep_job(moved) if moved is not None else None
 
         def analyse() -> Analysis:
             from aegui.core.session import compare_reconstructions
@@ -395,6 +407,8 @@ class Explorer:
             if compared:
                 image = analysis.input_image if analysis.input_image is not None else analysis.reconstruction
                 analysis.extras["comparison"] = compare_reconstructions(compared, image)
+            if sweep is not None:  # Edit by meaning: the sweep along the direction moved last, live
+                analysis.extras["direction_sweep"] = (moved, sweep())
             return analysis
 
         self.executor.submit(LIVE, analyse, self._on_live_done, self._on_live_failed)

@@ -120,25 +120,20 @@ def label_problems(label: QLabel) -> list[str]:
     if area.width() <= 0:
         return [f"label {text[:40]!r} has no width"]
     rich = label.textFormat() == Qt.TextFormat.RichText or (label.textFormat() == Qt.TextFormat.AutoText and _looks_rich(text))
+    if label.wordWrap():  # Qt's own measure of the wrapped text at this width
+        needed = label.heightForWidth(label.width())
+        if needed > label.height() + 1:
+            return [f"label {text[:40]!r} needs {needed} px high, has {label.height()}"]
+        return []
     if rich:
         document = QTextDocument()
         document.setDefaultFont(label.font())
         document.setDocumentMargin(0)
         document.setHtml(text)
-        if label.wordWrap():
-            document.setTextWidth(area.width())
-            if document.size().height() > area.height() + 2:
-                return [f"label {document.toPlainText()[:40]!r} needs {document.size().height():.0f} px high, has {area.height()}"]
-            return []
         width = document.idealWidth()
         shown = document.toPlainText()
     else:
         metrics = label.fontMetrics()
-        if label.wordWrap():
-            needed = metrics.boundingRect(QRect(0, 0, area.width(), 100_000), int(Qt.TextFlag.TextWordWrap), text)
-            if needed.height() > area.height() + 2 or needed.width() > area.width() + 1:
-                return [f"label {text[:40]!r} needs {needed.width()} x {needed.height()}, has {area.width()} x {area.height()}"]
-            return []
         width = max(metrics.horizontalAdvance(line) for line in text.split("\n"))
         shown = text
     if width > area.width() + 1:

@@ -246,8 +246,9 @@ def test_recent_files_menu_survives_missing_and_garbage_entries(qtbot, reference
 def test_exports_write_png_and_codes(qtbot, window, tmp_path):
     draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
     wait_until_idle(qtbot, window)
-    window.export_sketch(tmp_path / "sketch.png")
-    window.export_decoded(tmp_path / "decoded.png")
+    window.exports.export_sketch(tmp_path / "sketch.png")
+    window.exports.export_decoded(tmp_path / "decoded.png")
+    wait_until_idle(qtbot, window)  # written off the GUI thread
     from PySide6.QtGui import QImage
 
     sketch = QImage(str(tmp_path / "sketch.png"))
@@ -255,7 +256,8 @@ def test_exports_write_png_and_codes(qtbot, window, tmp_path):
     assert sketch.width() == 336 and decoded.width() == 28
     code = window.explorer.analysis.code
     for suffix in (".json", ".csv", ".npy"):
-        window.export_code(tmp_path / f"code{suffix}")
+        window.exports.export_code(tmp_path / f"code{suffix}")
+        wait_until_idle(qtbot, window)
         assert np.allclose(load_code(tmp_path / f"code{suffix}"), code)
 
 
@@ -400,7 +402,10 @@ def test_help_lists_the_menus_shortcuts_and_about_names_versions_and_credits(qtb
 
 def test_export_says_where_it_wrote(qtbot, window, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    window.export_sketch(Path("sketch.png"))
+    draw_stroke(window.canvas, canvas_points(window.canvas, "one"))
+    wait_until_idle(qtbot, window)
+    with qtbot.waitSignal(window.exports.saved, timeout=SIGNAL_TIMEOUT_MS):
+        window.exports.export_sketch(Path("sketch.png"))
     assert window.statusBar().currentMessage() == f"Saved the sketch to {tmp_path / 'sketch.png'}"
 
 

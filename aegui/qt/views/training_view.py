@@ -80,7 +80,7 @@ class TrainingRunView(QWidget):
         self.map_points = pg.ScatterPlotItem(size=4, pen=None)
         self.map_plot.addItem(self.map_points)
         for plot in (self.loss_plot, self.val_plot, self.map_plot):
-            plot.setMinimumSize(160, 120)
+            plot.setMinimumSize(160, 110)  # a 60-pixel data area under the title
             plot.getPlotItem().setMenuEnabled(False)
         self.epoch_slider = QSlider(Qt.Orientation.Horizontal)
         self.epoch_slider.setEnabled(False)
