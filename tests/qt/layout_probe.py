@@ -272,7 +272,9 @@ def visible_widgets(root: QWidget):
 
 
 def _hidden_by_scroll(widget: QWidget) -> bool:
-    return False
+    """Outside its parent's area (Qt parks unused dock tab bars off the window): not seen."""
+    parent = widget.parentWidget()
+    return parent is not None and not widget.geometry().intersects(parent.rect())
 
 
 def check_window(window) -> list[str]:

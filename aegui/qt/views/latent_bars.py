@@ -27,7 +27,8 @@ class LatentBars(FixedPlot):
     def __init__(self, explorer: Explorer, parent=None):
         super().__init__(parent, minimum_height=115)  # a 60-pixel data area above its dimension numbers and label
         plot = self.getPlotItem()
-        plot.setLabel("bottom", "latent dimension (hover a bar for its name and value)")
+        plot.setLabel("bottom", "latent dimension")
+        self.setToolTip("Hover a bar for its dimension's name and value; click it to traverse that dimension")
         plot.showGrid(y=True, alpha=0.2)
         # Training distribution (a box from mean - std to mean + std, a line at the mean) and
         # the zero line are plain Qt items: the scene asks every item in a repainted area for
@@ -70,7 +71,6 @@ class LatentBars(FixedPlot):
         self._zero.setLine(-1.0, 0.0, float(k), 0.0)
         self._labels = session.dimension_labels
         plot = self.getPlotItem()
-        plot.setXRange(-0.7, k - 0.3, padding=0)
         margin = 0.05 * float(high.max() - low.min())
         plot.setYRange(float(low.min()) - margin, float(high.max()) + margin, padding=0)
         self._fit_ticks()
@@ -87,6 +87,10 @@ class LatentBars(FixedPlot):
         widest = self.fontMetrics().horizontalAdvance(str(k - 1)) + 8
         stride = next(step for step in (1, 2, 4, 5, 8, 10, 16, 20, 32, 50, 64, 100, k) if step * pixels_per_dimension >= widest or step >= k)
         axis.setTicks([[(index, str(index)) for index in range(0, k, stride)]])
+        # room beside the first and last bars for half a number each: an axis drops a tick
+        # label that would reach past its ends
+        margin = max(0.7, (widest / 2 + 2) / pixels_per_dimension)
+        self.getPlotItem().setXRange(-margin, k - 1 + margin, padding=0)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
