@@ -1,6 +1,6 @@
 """Save a screenshot of the real window with a drawn digit: ``python scripts/screenshot.py OUT.png``.
 
-Run it under ``xvfb-run -a -s "-screen 0 1400x900x24"`` for a real X11 window (or with
+Run it under ``xvfb-run -a -s "-screen 0 1366x768x24"`` for a real X11 window (or with
 QT_QPA_PLATFORM=offscreen). The window takes the size a first start gives it on that screen.
 It opens the bundled default model, grabs the window before drawing (``OUT-before.png`` with
 ``--before``), draws the recorded handwritten "2" from ``tests/benchmarks/stroke-200.json``

@@ -529,6 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", type=Path, required=True)
     parser.add_argument("--no-maps", action="store_true", help="as a basic install: UMAP and t-SNE reported unavailable")
     parser.add_argument("--only", help="check only the configurations whose name contains this")
+    parser.add_argument("--strict", action="store_true", help="also list the problems on stderr and exit with 1 if there are any")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
     make_tiny_checkpoints(args.models)
@@ -545,6 +546,10 @@ def main(argv: list[str] | None = None) -> int:
         probe.close()
     screen = app.primaryScreen().availableGeometry()
     print(json.dumps({"screen": [screen.width(), screen.height()], "platform": app.platformName(), "results": results}))
+    if args.strict:
+        for name, problems in results.items():
+            print(f"{'FAIL' if problems else 'ok  '} {screen.width()}x{screen.height()} {name}" + "".join(f"\n      {problem}" for problem in problems), file=sys.stderr)
+        return 1 if any(results.values()) else 0
     return 0
 
 
