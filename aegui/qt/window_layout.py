@@ -101,7 +101,7 @@ def map_controls(window) -> QHBoxLayout:
 
 def central_splitter(window) -> QSplitter:
     """Sketch and its nearest digits | the code (decoded, anomaly, bars) | the map and the digit probe."""
-    left = column((window.sketch_panel, 5), (window.nearest_digits, 1), margins=0)
+    left = column((window.sketch_panel, 5), (window.nearest_digits, 1), margins=2)
     middle = column((window.decoded_view, 3), window.anomaly_meter, (window.latent_bars, 4))
     window.map_hint = QLabel("Click the map to decode that point; drag to pan, wheel to zoom.")
     window.map_hint.setStyleSheet("color: #666")

@@ -180,14 +180,17 @@ def plot_problems(widget) -> list[str]:
     plot = widget.getPlotItem()
     problems = []
     view = plot.getViewBox()
-    height = view.sceneBoundingRect().height()
+    height = view.sceneBoundingRect().intersected(widget.mapToScene(widget.viewport().rect()).boundingRect()).height()
     if height < MIN_PLOT_HEIGHT:
         problems.append(f"plot data area {height:.0f} px high (< {MIN_PLOT_HEIGHT})")
+    shown = plot.sceneBoundingRect().intersected(widget.mapToScene(widget.viewport().rect()).boundingRect())
+    if plot.sceneBoundingRect().width() > shown.width() + 1 or plot.sceneBoundingRect().height() > shown.height() + 1:
+        problems.append(f"plot needs {plot.sceneBoundingRect().width():.0f} x {plot.sceneBoundingRect().height():.0f} px, its widget shows {shown.width():.0f} x {shown.height():.0f} (cut)")
     title = plot.titleLabel
     if title.isVisible() and title.text:
         needed = title.item.boundingRect().width()
-        if needed > plot.sceneBoundingRect().width() + 1:
-            problems.append(f"plot title {title.item.toPlainText()!r} needs {needed:.0f} px, has {plot.sceneBoundingRect().width():.0f}")
+        if needed > shown.width() + 1:
+            problems.append(f"plot title {title.item.toPlainText()!r} needs {needed:.0f} px, has {shown.width():.0f}")
         if title.item.font().pointSizeF() not in (-1.0,) and title.item.font().pointSizeF() < MIN_POINT_SIZE - 0.01:
             problems.append(f"plot title at {title.item.font().pointSizeF():.1f} pt")
     for name in ("left", "bottom", "right", "top"):

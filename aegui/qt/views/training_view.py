@@ -76,7 +76,8 @@ class TrainingRunView(QWidget):
         self.val_plot.setTitle("validation MSE by epoch", size="9pt")
         self.val_curve = self.val_plot.plot(pen=pg.mkPen((200, 80, 40), width=1.5), symbol="o", symbolSize=5)
         self.map_plot = pg.PlotWidget(background="w")
-        self.map_plot.setTitle("the latent map forming (PCA, aligned to the epoch before)", size="9pt")
+        self.map_plot.setTitle("latent map by epoch (PCA)", size="9pt")
+        self.map_plot.setToolTip("The latent map forming: each epoch's PCA map, turned to match the epoch before so clusters move instead of jumping")
         self.map_points = pg.ScatterPlotItem(size=4, pen=None)
         self.map_plot.addItem(self.map_points)
         for plot in (self.loss_plot, self.val_plot, self.map_plot):
