@@ -93,8 +93,10 @@ def test_a_traversal_exports_as_an_animated_gif_and_a_png_strip(qtbot, window, t
     with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
         window.explorer.select_dimension(4)
     wait_until_idle(qtbot, window)
-    assert window.exports.export_strip(tmp_path / "traversal.gif") and window.exports.export_strip(tmp_path / "traversal.png")
+    assert window.exports.export_strip(tmp_path / "traversal.gif")
     wait_until_idle(qtbot, window)  # written off the GUI thread
+    assert window.exports.export_strip(tmp_path / "traversal.png")
+    wait_until_idle(qtbot, window)
     animation = Image.open(tmp_path / "traversal.gif")
     assert animation.n_frames == 16 and animation.size == (224, 224) and animation.info["loop"] == 0  # 9 steps there and back
     frames = []
