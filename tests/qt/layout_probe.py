@@ -478,7 +478,7 @@ class Probe:
 
 
 def make_tiny_checkpoints(folder: Path, latent_dims=(16, 64)) -> None:
-    """Checkpoints of small, briefly trained networks with the statistics the app reads (the
+    """Checkpoints of small, barely trained networks with the statistics the app reads (the
     combined anomaly score's table left out: that takes minutes to fit; such older files load)."""
     import numpy as np
     import torch
@@ -503,8 +503,8 @@ def make_tiny_checkpoints(folder: Path, latent_dims=(16, 64)) -> None:
         torch.manual_seed(latent_dim)
         network = build_autoencoder(hparams)
         optimiser = torch.optim.Adam(network.parameters(), 1e-2)
-        for _ in range(40):
-            batch = train[torch.randint(0, len(train), (64,))]
+        for _ in range(6):  # a few steps: the layout needs the shapes and statistics, not a good model
+            batch = train[torch.randint(0, len(train), (32,))]
             loss = torch.nn.functional.binary_cross_entropy_with_logits(network.decode_logits(network.encode(batch)), batch)
             optimiser.zero_grad()
             loss.backward()
@@ -513,7 +513,7 @@ def make_tiny_checkpoints(folder: Path, latent_dims=(16, 64)) -> None:
         with torch.no_grad():
             codes = network.encode(train)
         val_codes, val_errors, _ = encode_dataset(network, val)
-        weight, bias = fit_linear_probe(codes, digits[:600], max_iter=50)
+        weight, bias = fit_linear_probe(codes, digits[:600], max_iter=10)
         properties = measure(train.numpy())
         directions, quality = fit_property_directions(codes.numpy(), properties, val_codes.numpy(), measure(val.numpy()))
         statistics = {
