@@ -3,6 +3,8 @@
 The explorer (the app's state) and the executor are built first and handed in; every view
 subscribes to the explorer itself and forwards user intent to it. The window adds what
 belongs to a window: menus, file dialogs, recent files, the status bar and error messages.
+Where the views go and where the window goes on the screen is window_layout's job; the help
+and about boxes are help_dialogs'; File ▸ Export is export_actions' (written off the GUI thread).
 """
 
 from __future__ import annotations

@@ -201,6 +201,7 @@ def test_watching_a_real_training_run_shows_its_curves_and_replays_its_map(qtbot
     qtbot.waitUntil(lambda: len(view.maps) == 3 and view.epoch_slider.isEnabled(), timeout=SIGNAL_TIMEOUT_MS)
     assert view.status.text().startswith("Finished after") and "test MSE" in view.status.text()
     assert len(view.val_curve.getData()[0]) == 3 and len(view.loss_curve.getData()[0]) >= 3
+    assert list(view.val_curve.getData()[0]) == [1, 2, 3]  # epochs count from 1, as the slider and the status line do
     assert view.shown_epoch == 2 and len(view.map_points.data) == 1000  # the newest epoch, all reference digits
     qtbot.waitUntil(lambda: view.sketch_row.image(1) is not None, timeout=SIGNAL_TIMEOUT_MS)  # the sketch rebuilt by the run's model
     from aegui.core.training_run import load_snapshot_network

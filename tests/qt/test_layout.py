@@ -125,3 +125,33 @@ def test_edit_by_meaning_previews_the_sweep_while_its_slider_moves(qtbot, window
     draw_stroke(window.canvas, canvas_points(window.canvas, "one"))
     wait_until_idle(qtbot, window)
     assert len(panel.strip.images) == 0  # a new sketch: a new starting point, no stale sweep
+
+
+def test_exports_and_the_sweep_they_need_run_off_the_gui_thread(qtbot, window, tmp_path, monkeypatch):
+    import threading
+
+    import aegui.qt.export_actions as export_actions
+
+    threads = []
+    for name in ("save_strip", "save_image_png"):
+        original = getattr(export_actions, name)
+
+        def recorded(*args, original=original):
+            threads.append(threading.current_thread())
+            return original(*args)
+
+        monkeypatch.setattr(export_actions, name, recorded)
+    decode_threads = []
+    draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
+    wait_until_idle(qtbot, window)
+    session = window.explorer.session
+    original_decode = type(session).decode_many
+    monkeypatch.setattr(type(session), "decode_many", lambda self, codes: (decode_threads.append(threading.current_thread()), original_decode(self, codes))[1])
+    window.explore_tabs.setCurrentIndex(window.explore_tabs.count() - 1)  # Edit by meaning, no slider moved: the sweep is computed for the export
+    with qtbot.waitSignal(window.exports.saved, timeout=SIGNAL_TIMEOUT_MS):
+        assert window.exports.export_strip(tmp_path / "sweep.gif")
+    with qtbot.waitSignal(window.exports.saved, timeout=SIGNAL_TIMEOUT_MS):
+        window.exports.export_sketch(tmp_path / "sketch.png")
+    assert (tmp_path / "sweep.gif").is_file() and (tmp_path / "sketch.png").is_file()
+    assert len(threads) == 2 and decode_threads
+    assert all(thread is not threading.main_thread() for thread in threads + decode_threads)
