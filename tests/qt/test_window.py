@@ -203,6 +203,8 @@ def test_open_another_checkpoint_switches_model_and_reencodes_the_sketch(qtbot, 
     assert window.explorer.session.latent_dim == 2
     assert window.explorer.analysis.origin == "sketch" and window.explorer.analysis.code.shape == (2,)
     assert len(window.latent_bars.bar_heights()) == 2
+    assert window.projection_combo.currentText() == "the code itself" and not window.projection_combo.isEnabled()  # no projection at k = 2
+    assert "the code itself (k = 2)" in window.latent_map.getPlotItem().titleLabel.text
     assert "k = 2" in window.windowTitle()
     assert "mnist-conv-k2.ckpt" in window.model_panel.text() and "512 × 2 layers" in window.model_panel.text()
     assert str(k2_checkpoint.resolve()) in window.recent_files()

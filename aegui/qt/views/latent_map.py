@@ -296,7 +296,7 @@ class ProjectionChoice(QComboBox):
                 index = self.count() - 1
                 self.model().item(index).setEnabled(False)
                 self.setItemData(index, f"{PROJECTION_LABELS[method]} needs the optional packages: pip install aegui[maps]", Qt.ItemDataRole.ToolTipRole)
-        self.addItem("none: k ≤ 2", "latent")  # a code of two numbers is its own map
+        self.addItem("the code itself", "latent")  # a code of two numbers is its own map (k ≤ 2)
         self.model().item(self.count() - 1).setEnabled(False)
         self._explorer = explorer
         self.show_method(explorer.projection_method)
