@@ -21,6 +21,7 @@ from aegui.core.errors import CheckpointError
 from aegui.core.model_format import CHECKPOINT_SUFFIXES
 from aegui.core.projection import PROJECTION_LABELS, PROJECTION_METHODS, available_methods
 from aegui.core.resources import ICON, bundled_checkpoints
+from aegui.core.robustness import RobustnessComparison
 from aegui.core.training_plan import TrainingPlan
 from aegui.qt import help_dialogs, window_layout
 from aegui.qt.export_actions import WindowExports
@@ -99,7 +100,8 @@ class MainWindow(QMainWindow):
 
         self.traversal_panel = TraversalPanel(explorer)
         self.interpolation_panel = InterpolationPanel(explorer)
-        self.compare_panel = ComparePanel(explorer)
+        self.robustness = RobustnessComparison(explorer)  # the compared models' noise robustness
+        self.compare_panel = ComparePanel(explorer, self.robustness)
         self.direction_panel = DirectionPanel(explorer)
         self.explore_tabs = ExploreTabs()
         self.explore_tabs.add_panel(self.traversal_panel, "Traverse a dimension", "traversal")

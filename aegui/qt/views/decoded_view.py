@@ -15,6 +15,7 @@ from aegui.qt.painting.pixel_images import PixelImageRow
 
 if TYPE_CHECKING:
     from aegui.core.explorer import Explorer
+    from aegui.core.noisy_sketch import NoiseEffect
     from aegui.core.session import Analysis
 
 ERROR_LEVELS = (0.0, 0.5)  # per-pixel squared error range of the heatmap
@@ -23,6 +24,14 @@ ORIGIN_NAMES = {"sliders": "the sliders", "map": "a click on the map", "random":
 NOTHING_DRAWN = "Nothing drawn yet: this is the average code of the training digits, decoded. Draw a digit on the left."
 SALIENCY_COLOURS = pg.colormap.get("CET-D1").getLookupTable(nPts=256)  # blue, white, red
 ERROR_COLOURS = pg.colormap.get("inferno").getLookupTable(nPts=256)
+
+
+def describe_noise_effect(noise: NoiseEffect) -> str:
+    """One line: how far the noise moved the code, and whether the probe's digit changed."""
+    text = f"noise moved the code {noise.drift:.2f} digit spreads from the clean sketch's"
+    if noise.clean_digit is not None:
+        text += f" (reads {noise.noisy_digit}, clean {noise.clean_digit})"
+    return text
 
 
 class DecodedView(QWidget):
@@ -41,7 +50,8 @@ class DecodedView(QWidget):
         self.images.setToolTip("model input: the sketch prepared the MNIST way (28 × 28, centred); reconstruction: decoded from its code; error: " + self.error_caption.removeprefix("error ") + " per pixel")
         self.error_label = LiveText("Draw a digit on the left.", lines=2)
         self.error_formula, _ = math_text(f"‖x − {X_HAT}‖² / 784", font)
-        self.error_label.fit_height_to([NOTHING_DRAWN, f"Decoded from a code set by {max(ORIGIN_NAMES.values(), key=len)}; no input to compare with."])
+        noisy = f"reconstruction error {self.error_formula} = 0.0000\nnoise moved the code 10.00 digit spreads from the clean sketch's (reads 8, clean 8)"
+        self.error_label.fit_height_to([NOTHING_DRAWN, noisy, f"Decoded from a code set by {max(ORIGIN_NAMES.values(), key=len)}; no input to compare with."])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.images, 1)
@@ -55,7 +65,9 @@ class DecodedView(QWidget):
         explorer.saliency_changed.connect(self.show_saliency)
 
     def show_analysis(self, analysis: Analysis) -> None:
-        self.images.set_image(0, analysis.input_image if analysis.input_image is not None else BLANK)
+        noise = analysis.extras.get("noise")
+        caption = "noisy input" if noise is not None else "model input"
+        self.images.set_image(0, analysis.input_image if analysis.input_image is not None else BLANK, caption, f"what the model sees: the sketch with {noise.settings.describe()}" if noise is not None else "")
         self.images.set_image(1, analysis.reconstruction)
         self.images.set_image(2, analysis.error_map if analysis.error_map is not None else BLANK)
         if analysis.reconstruction_error is None and analysis.origin == "mean":
@@ -66,6 +78,8 @@ class DecodedView(QWidget):
             text = f"Decoded from a code set by {ORIGIN_NAMES.get(analysis.origin, analysis.origin)}; no input to compare with."
         else:
             text = f"reconstruction error {self.error_formula} = {analysis.reconstruction_error:.4f}"
+            if noise is not None:
+                text += "\n" + describe_noise_effect(noise)
         self.error_label.setText(text)
 
     def show_saliency(self, dimension: int | None, gradient: np.ndarray | None) -> None:
