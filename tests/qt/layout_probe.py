@@ -487,7 +487,7 @@ def make_tiny_checkpoints(folder: Path, latent_dims=(16, 64)) -> None:
     from aegui.core.model_format import STATISTICS_KEY
     from aegui.core.networks import build_autoencoder
     from aegui.core.resources import REFERENCE_IMAGES, REFERENCE_LABELS
-    from training.statistics import encode_dataset, error_quantiles, fit_linear_probe, fit_property_directions
+    from training.statistics import encode_dataset, fit_linear_probe, fit_property_directions, held_out_quantiles
     from training.stroke_properties import correlations, measure
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -517,8 +517,8 @@ def make_tiny_checkpoints(folder: Path, latent_dims=(16, 64)) -> None:
         properties = measure(train.numpy())
         directions, quality = fit_property_directions(codes.numpy(), properties, val_codes.numpy(), measure(val.numpy()))
         statistics = {
-            "latent_mean": codes.mean(0), "latent_std": codes.std(0).clamp_min(1e-6), "latent_min": codes.min(0).values, "latent_max": codes.max(0).values,
-            "error_quantiles": error_quantiles(val_errors), "probe_weight": weight, "probe_bias": bias,
+            "latent_mean": codes.mean(0), "latent_std": codes.std(0).clamp_min(1e-6),
+            "error_quantiles": held_out_quantiles(val_errors), "probe_weight": weight, "probe_bias": bias,
             "dimension_properties": {name: torch.from_numpy(values).float() for name, values in correlations(codes.numpy(), properties).items()},
             "property_directions": directions, "direction_quality": quality,
             "test_metrics": {"test_mse": float(val_errors.mean()), "n_test": len(val)}, "dataset": {"name": "mnist"},
