@@ -30,7 +30,7 @@ from aegui.core.projection import default_cache_dir, fit_projection
 from aegui.core.tasks import BackgroundTasks
 
 if TYPE_CHECKING:
-    from aegui.core.checkpoint import LoadedModel
+    from aegui.core.model_files import LoadedModel
     from aegui.core.resources import LabelledImages
     from aegui.core.session import Analysis, DecodedGrid, ModelSession
 
