@@ -55,3 +55,90 @@ def random_strokes(count: int, seed: int = 0) -> torch.Tensor:
             draw.line(points, fill=255, width=width, joint="curve")
         images[index, 0] = to_mnist(np.asarray(canvas, dtype=np.uint8))
     return torch.from_numpy(images)
+
+
+STYLES = ("thick", "blurred", "low resolution")
+
+
+def restyled(images: torch.Tensor, seed: int = 0) -> torch.Tensor:
+    """Each image ((n, 1, 28, 28) in [0, 1]) written in another style, one chosen at random
+    per image: a thicker pen (a 3 or 5 px max filter at twice the size), out of focus (a
+    Gaussian blur of 0.7-1.8 px, contrast stretched half the time) or a low-resolution scan
+    (shrunk to 9-14 px and enlarged), then prepared as a sketch is (``to_mnist``). What the
+    detector learns from digits restyled this way is that style alone does not make a
+    non-digit; non-digits are restyled too, so it cannot learn that style makes a digit."""
+    import numpy as np
+
+    from aegui.core.preprocess import to_mnist
+
+    rng = np.random.default_rng(seed)
+    functional = torch.nn.functional
+    large = functional.interpolate(images, scale_factor=2, mode="bilinear", align_corners=False)
+    styled = torch.empty_like(large)
+    style = rng.integers(len(STYLES), size=len(images))
+    setting = rng.integers(4, size=len(images))  # four strengths of each style, applied a batch at a time
+    for chosen in range(len(STYLES)):
+        for strength in range(4):
+            index = torch.from_numpy(np.flatnonzero((style == chosen) & (setting == strength)))
+            if len(index) == 0:
+                continue
+            batch = large[index]
+            if chosen == 0:
+                size = (3, 3, 5, 5)[strength]
+                batch = functional.max_pool2d(batch, size, stride=1, padding=size // 2)
+            elif chosen == 1:
+                sigma = (1.4, 2.1, 2.8, 3.6)[strength]
+                radius = int(3 * sigma)
+                kernel = torch.exp(-0.5 * (torch.arange(-radius, radius + 1, dtype=torch.float32) / sigma) ** 2)
+                kernel = kernel / kernel.sum()
+                batch = functional.conv2d(functional.pad(batch, (radius,) * 4), kernel.view(1, 1, 1, -1))
+                batch = functional.conv2d(batch, kernel.view(1, 1, -1, 1))
+                if strength % 2:
+                    batch = batch / batch.amax(dim=(1, 2, 3), keepdim=True).clamp_min(1e-6)
+            else:
+                side = (9, 11, 12, 14)[strength]
+                small = functional.interpolate(images[index], size=(side, side), mode="area")
+                batch = functional.interpolate(small, size=(56, 56), mode="bilinear", align_corners=False)
+            styled[index] = batch
+    prepared = [to_mnist(image) for image in styled[:, 0].clamp(0, 1).numpy()]
+    return torch.from_numpy(np.stack(prepared)).unsqueeze(1) if prepared else torch.zeros_like(images)
+
+
+def random_drawings(count: int, seed: int = 0) -> torch.Tensor:
+    """``count`` drawings that are not digits, of what people draw instead: closed curves
+    with three to seven lobes or points (stars, flowers, clouds, hearts), and pictograms of two
+    to four separate parts (a curve with dots or marks beside it), pen 5 to 11 px on a 112 px
+    canvas, each prepared by ``to_mnist``. Returns (count, 1, 28, 28) floats in [0, 1]."""
+    import math
+    import random
+
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from aegui.core.preprocess import to_mnist
+
+    rng = random.Random(seed)
+    images = np.zeros((count, 1, 28, 28), dtype=np.float32)
+
+    def lobed(cx: float, cy: float, radius: float) -> list[tuple[float, float]]:
+        lobes, depth, phase = rng.randint(3, 7), rng.uniform(0.3, 0.5), rng.uniform(0, 2 * math.pi)
+        second = rng.uniform(0, 0.2)
+        points = []
+        for t in np.linspace(0, 2 * math.pi, 64):
+            r = radius * (1 + depth * math.cos(lobes * t + phase) + second * math.cos(2 * t + phase))
+            points.append((cx + r * math.cos(t), cy + r * math.sin(t)))
+        return points
+
+    for index in range(count):
+        canvas = Image.new("L", (STROKE_CANVAS, STROKE_CANVAS), 0)
+        draw = ImageDraw.Draw(canvas)
+        width = rng.randint(5, 11)
+        draw.line(lobed(56, 56, rng.uniform(22, 38)), fill=255, width=width, joint="curve")
+        for _ in range(rng.choice((0, 1, 2, 3))):  # marks inside or beside it
+            x, y, size = rng.uniform(30, 82), rng.uniform(30, 82), rng.uniform(2, 10)
+            if rng.random() < 0.5:
+                draw.ellipse((x - size, y - size, x + size, y + size), outline=255, width=width)
+            else:
+                draw.line([(x - size, y), (x + size, y + rng.uniform(-size, size))], fill=255, width=width)
+        images[index, 0] = to_mnist(np.asarray(canvas, dtype=np.uint8))
+    return torch.from_numpy(images)

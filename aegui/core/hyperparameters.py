@@ -11,30 +11,15 @@ fraction of a second.
 from __future__ import annotations
 
 import math
-import reprlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aegui.core.noise import input_noise_problem
+from aegui.core.quoting import quote
 
 ARCHITECTURES = ("dense", "conv")
 RECONSTRUCTION_LOSSES = ("bce", "mse")
-
-_SHORT = reprlib.Repr()
-_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlong = 2, 40, 40, 40
-_SHORT.maxlist = _SHORT.maxdict = _SHORT.maxtuple = _SHORT.maxset = 4
-
-
-def short_repr(value: Any) -> str:
-    """A value (from a file or typed) as a message shows it: bounded in length and depth, whatever it is."""
-    if type(value) is int and value.bit_length() > 128:
-        return f"an integer of {value.bit_length():,} bits"
-    try:
-        return _SHORT.repr(value)
-    except (ValueError, RecursionError):
-        return f"a {type(value).__name__}"
-
 
 def _number(value: float) -> str:
     """1 rather than 1.0, 100000000 rather than 1e+08; 0.003 as it is."""
@@ -92,17 +77,17 @@ class Hyperparameter:
         """Why ``value`` is not allowed (as a file's value: '<name> must be ..., got ...'), or None."""
         accepted = (int, float) if self.kind is float else (self.kind,)
         if not isinstance(value, accepted) or (isinstance(value, bool) and self.kind is not bool):
-            return f"{self.name} must be {self.kind.__name__}, got {short_repr(value)}"
+            return f"{self.name} must be {self.kind.__name__}, got {quote(value)}"
         if isinstance(value, float) and not math.isfinite(value):
             return f"{self.name} must be finite, got {value}"
         if value in self.also:
             return None
         if self.choices is not None and value not in self.choices:
-            return f"{self.name} must be {self.allowed()}, got {short_repr(value)}"
+            return f"{self.name} must be {self.allowed()}, got {quote(value)}"
         if self.low is not None:
             below = value <= self.low if self.above_low else value < self.low
             if below or (self.high is not None and value > self.high):
-                return f"{self.name} must be {self.allowed()}, got {short_repr(value)}"
+                return f"{self.name} must be {self.allowed()}, got {quote(value)}"
         if self.check is not None:
             return self.check(value)
         return None
@@ -118,7 +103,7 @@ class Hyperparameter:
         elif isinstance(value, float):
             shown = f"{value:g}"
         else:
-            shown = str(value)[:40] if isinstance(value, (int, str)) else short_repr(value)
+            shown = str(value)[:40] if isinstance(value, (int, str)) else quote(value)
         nothing = " (nothing to train)" if self.group == "trainer" and value == 0 else ""
         if self.check is not None and isinstance(value, self.kind) and self.check(value):
             return f"{self.option} {shown}: {self.check(value).removeprefix(self.name + ': ')}"  # the rule's own words

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aegui.core.hyperparameters import ARCHITECTURES, DEFAULTS, HYPERPARAMETERS, RECONSTRUCTION_LOSSES, Hyperparameter, short_repr  # noqa: F401 (the checkpoint schema)
+from aegui.core.hyperparameters import ARCHITECTURES, DEFAULTS, HYPERPARAMETERS, RECONSTRUCTION_LOSSES, Hyperparameter  # noqa: F401 (the checkpoint schema)
 
 IMAGE_SIZE = 28  # MNIST digits are 28 x 28 pixels
 N_CLASSES = 10  # digits 0-9

@@ -3,7 +3,7 @@
 Qt-free: the app's training view polls a ``RunWatcher`` and draws what it returns. Lines are
 read incrementally; a line still being written (no newline yet) waits for the next poll, and a
 line that is not JSON is skipped, so a synced or half-copied folder never breaks the view.
-Snapshots are read with the app's own rules: ``torch.load(weights_only=True)``, codes checked.
+Snapshots are read by the app's guarded reader (``read_weights_only_file``), codes checked.
 """
 
 from __future__ import annotations
@@ -127,7 +127,9 @@ def load_snapshot_codes(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """(codes (n, k), labels (n,)) of a snapshot, read as safely as a checkpoint."""
     import torch
 
-    snapshot = torch.load(path, map_location="cpu", weights_only=True)
+    from aegui.core.model_files import read_weights_only_file
+
+    snapshot = read_weights_only_file(path)
     codes, labels = snapshot.get("codes") if isinstance(snapshot, dict) else None, snapshot.get("labels") if isinstance(snapshot, dict) else None
     if type(codes) is not torch.Tensor or codes.ndim != 2 or type(labels) is not torch.Tensor or labels.shape != (codes.shape[0],):
         raise ValueError(f"{path.name} is not a progress snapshot")
@@ -158,10 +160,11 @@ def load_snapshot_network(path: Path):
     same schema as a checkpoint's, a strict load), ready to decode."""
     import torch
 
+    from aegui.core.model_files import read_weights_only_file
     from aegui.core.model_format import network_hparams
     from aegui.core.networks import build_autoencoder
 
-    snapshot = torch.load(path, map_location="cpu", weights_only=True)
+    snapshot = read_weights_only_file(path)
     if not isinstance(snapshot, dict) or not isinstance(snapshot.get("state_dict"), dict) or not isinstance(snapshot.get("hyper_parameters"), dict):
         raise ValueError(f"{path.name} is not a progress snapshot")
     network = build_autoencoder(network_hparams(snapshot["hyper_parameters"]))

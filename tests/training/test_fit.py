@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from aegui.core.checkpoint import load_model
+from aegui.core.model_files import load_model
 from aegui.core.model_format import STATISTICS_KEY
 from aegui.core.resources import load_reference_digits
 from training.cli import main as cli_main
@@ -97,12 +97,17 @@ def test_evaluate_prints_json_with_the_documented_keys(fitted_run, tiny_mnist_di
         "test_mse", "test_bce", "probe_accuracy", "knn_accuracy", "ood_auroc_fashion", "ood_auroc_fashion_reconstruction", "latent_dim", "n_test",
         "n_reference", "reference", "anomaly_score", "ood_auroc_near", "ood_auroc_near_reconstruction", "near_flagged_share", "false_alarm_rate", "n_near",
         "dci_disentanglement", "dci_completeness", "dci_informativeness", "robustness",
+        "other_hands_flagged_share", "other_hands_flagged_by_group", "other_hands_probe_accuracy", "n_other_hands",
+        "drawn_shapes_flagged_share", "drawn_shapes_flagged_unseen_kinds", "drawn_shapes_flagged_named", "drawn_shapes_least_flagged", "n_drawn_shapes",
     }  # fmt: skip
     robustness = result["robustness"]
     assert robustness["strengths"][0] == 0 and robustness["n_digits"] == 200
     assert set(robustness["mse_to_clean"]) == set(robustness["probe_accuracy"]) == {"gaussian", "salt_and_pepper", "erased_blocks", "stroke_across"}
     assert all(len(values) == len(robustness["strengths"]) for values in robustness["mse_to_clean"].values())
     assert all(0 <= result[key] <= 1 for key in ("dci_disentanglement", "dci_completeness"))
+    assert result["n_other_hands"] == 3240 and result["n_drawn_shapes"] == 1200
+    assert set(result["other_hands_flagged_by_group"]) == {"handwriting font", "thick strokes", "blurred", "low resolution", "photographed and imported"}
+    assert set(result["drawn_shapes_flagged_named"]) == {"heart", "arrow", "tick", "star"}
     assert result["anomaly_score"] == "combined" and result["n_near"] == 580
     assert 0 <= result["near_flagged_share"] <= 1 and 0 <= result["false_alarm_rate"] <= 1 and 0 <= result["ood_auroc_near"] <= 1
     assert result["latent_dim"] == 4 and result["n_test"] == 200
@@ -431,6 +436,28 @@ def test_init_from_a_different_network_or_a_damaged_file_is_one_message(fitted_r
     ):
         status, line = refusal(capsys, fit_args(tiny_mnist_dir, tmp_path / "run", "--trainer.max_epochs", "1", "--init_from", str(source), "--model.latent_dim", "8"))
         assert status == 2 and line.startswith("aegui-train fit: --init_from ") and message in line
+
+
+class _RunsCommand:
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_ckpt_path_is_read_by_the_guarded_reader_with_its_one_line_refusals(tiny_mnist_dir, tmp_path):
+    """Resuming (``--ckpt_path``) reads through the app's reader: a pipe is refused without
+    blocking and a payload by name, before Lightning restores anything."""
+    fifo = tmp_path / "pipe.ckpt"
+    os.mkfifo(fifo)
+    marker = tmp_path / "it-ran"
+    evil = tmp_path / "evil.ckpt"
+    torch.save({"state_dict": {}, "payload": _RunsCommand(marker)}, evil)
+    for path, message in ((fifo, "pipe.ckpt is not a regular file"), (evil, "refers to posix.system")):
+        with pytest.raises(SystemExit, match=re.escape(message)):
+            cli_main(fit_args(tiny_mnist_dir, tmp_path / "run", "--trainer.max_epochs", "1", "--ckpt_path", str(path)))
+    assert not marker.exists()
 
 
 def test_input_noise_feeds_the_encoder_noisy_digits_and_scores_against_the_clean_ones():

@@ -32,6 +32,7 @@ class Stroke:
     width: float
     erase: bool
     points: list[tuple[float, float, float]] = field(default_factory=list)  # x, y, pressure
+    picture: QImage | None = None  # an imported image: ink painted under the strokes after it
 
 
 class DrawingCanvas(QWidget):
@@ -41,7 +42,7 @@ class DrawingCanvas(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setMinimumSize(224, 224)  # 8 screen pixels per MNIST pixel; small screens need the room
+        self.setMinimumSize(200, 200)  # 7 screen pixels per MNIST pixel: room for a watched run on a 720-pixel screen
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -83,6 +84,17 @@ class DrawingCanvas(QWidget):
             return
         self._push_history()
         self._strokes = []
+        self._render_all()
+
+    def set_ink(self, ink: np.ndarray) -> None:
+        """Replace the sketch with ``ink`` ((RASTER_SIZE, RASTER_SIZE) uint8, 255 = full ink),
+        an imported image: undoable, and strokes drawn after it draw on it or erase it."""
+        ink = np.ascontiguousarray(ink, dtype=np.uint8)
+        if ink.shape != (RASTER_SIZE, RASTER_SIZE):
+            raise ValueError(f"the canvas holds {RASTER_SIZE} x {RASTER_SIZE} pixels, not {ink.shape[1]} x {ink.shape[0]}")
+        picture = QImage(ink.data, RASTER_SIZE, RASTER_SIZE, RASTER_SIZE, QImage.Format.Format_Grayscale8).copy()
+        self._push_history()
+        self._strokes = [Stroke(width=0.0, erase=False, picture=picture)]
         self._render_all()
 
     def undo(self) -> None:
@@ -219,6 +231,9 @@ class DrawingCanvas(QWidget):
         self._image.fill(0)
         painter = QPainter(self._image)
         for stroke in self._strokes:
+            if stroke.picture is not None:
+                painter.drawImage(0, 0, stroke.picture)
+                continue
             for index in range(len(stroke.points)):
                 self._paint_piece(painter, stroke, index)
             if stroke is not self._current:
@@ -302,10 +317,8 @@ class SketchPanel(QWidget):
         buttons = QHBoxLayout()
         for button in (self.clear_button, self.undo_button, self.redo_button):
             buttons.addWidget(button)
-        hint = QLabel("Draw a digit. Right button erases.")
-        hint.setStyleSheet("color: #666")
         layout = QVBoxLayout(self)
-        layout.addWidget(hint)
+        # no hint line above: the empty canvas invites drawing itself, and its tooltip says how
         layout.addWidget(self.canvas, 1)
         layout.addLayout(brush_row)
         layout.addLayout(buttons)

@@ -59,7 +59,7 @@ class TrainingRunView(QWidget):
         self._open_best_when_done = False
         self._process_note = ""
         self.sketch_row = PixelImageRow(2, captions=["loaded", "this epoch"])
-        self.sketch_row.setMinimumSize(120, 70)
+        self.sketch_row.setMinimumSize(170, 70)  # room for "this epoch" and "epoch 15" under the images
         self.sketch_row.setToolTip("Your sketch reconstructed by the loaded model and by the run's model at the epoch on the slider")
         self._networks: dict[int, object] = {}
         self._failures: dict[int, tuple] = {}  # epoch -> (size, mtime) of its snapshot when it could not be read
@@ -76,11 +76,12 @@ class TrainingRunView(QWidget):
         self.val_plot.setTitle("validation MSE by epoch", size="9pt")
         self.val_curve = self.val_plot.plot(pen=pg.mkPen((200, 80, 40), width=1.5), symbol="o", symbolSize=5)
         self.map_plot = pg.PlotWidget(background="w")
-        self.map_plot.setTitle("the latent map forming (PCA, aligned to the epoch before)", size="9pt")
+        self.map_plot.setTitle("latent map by epoch (PCA)", size="9pt")
+        self.map_plot.setToolTip("The latent map forming: each epoch's PCA map, turned to match the epoch before so clusters move instead of jumping")
         self.map_points = pg.ScatterPlotItem(size=4, pen=None)
         self.map_plot.addItem(self.map_points)
         for plot in (self.loss_plot, self.val_plot, self.map_plot):
-            plot.setMinimumSize(160, 120)
+            plot.setMinimumSize(160, 114)  # a 60-pixel data area under the title
             plot.getPlotItem().setMenuEnabled(False)
         self.epoch_slider = QSlider(Qt.Orientation.Horizontal)
         self.epoch_slider.setEnabled(False)
@@ -270,7 +271,7 @@ class TrainingRunView(QWidget):
             self.loss_curve.setData(np.array(steps, float), np.array(losses, float))
         if state.epochs:
             epochs, values = zip(*state.epochs)
-            self.val_curve.setData(np.array(epochs, float), np.array(values, float))
+            self.val_curve.setData(np.array(epochs, float) + 1, np.array(values, float))  # epochs count from 1, as the slider and status do
         total = f" of {state.max_epochs}" if state.max_epochs else ""
         best = state.checkpoints.get("best") if isinstance(state.checkpoints.get("best"), str) else ""
         self.best_checkpoint = (Path(best) if Path(best).is_absolute() else self.watcher.folder / best) if best else None

@@ -1,0 +1,32 @@
+"""What the code detector learns from: restyled digits stay digits in MNIST's frame, drawings
+are not empty."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from training.non_digits import random_drawings, restyled
+
+
+def ink_box(image: np.ndarray) -> tuple[int, int]:
+    rows, cols = np.flatnonzero(image.max(1) > 0.02), np.flatnonzero(image.max(0) > 0.02)
+    return rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+
+
+def test_restyled_digits_are_heavier_or_softer_and_still_fill_the_20_box(reference):
+    digits = torch.from_numpy(reference.images[:60]).unsqueeze(1)
+    styled = restyled(digits, seed=1)
+    assert styled.shape == digits.shape and float(styled.min()) >= 0 and float(styled.max()) <= 1
+    assert (styled - digits).abs().mean() > 0.05  # a different look, not the same digits
+    assert all(max(ink_box(image[0].numpy())) in (19, 20, 21) for image in styled)
+    grey = ((styled > 0.1) & (styled < 0.9)).float().mean() / ((digits > 0.1) & (digits < 0.9)).float().mean()
+    assert grey > 1.3  # blur and low resolution widen the soft edge
+    assert torch.equal(restyled(digits, seed=1), styled)  # seeded
+
+
+def test_random_drawings_are_seeded_sketches_with_ink():
+    drawings = random_drawings(8, seed=2)
+    assert drawings.shape == (8, 1, 28, 28)
+    assert all(image.max() > 0.8 and max(ink_box(image[0].numpy())) in (19, 20, 21) for image in drawings)
+    assert torch.equal(random_drawings(8, seed=2), drawings)
