@@ -446,7 +446,7 @@ class _RunsCommand:
         return (os.system, (f"touch {self.marker}",))
 
 
-def test_ckpt_path_is_read_by_the_guarded_reader_with_its_one_line_refusals(tiny_mnist_dir, tmp_path):
+def test_ckpt_path_is_read_by_the_guarded_reader_with_its_one_line_refusals(tiny_mnist_dir, tmp_path, capsys):
     """Resuming (``--ckpt_path``) reads through the app's reader: a pipe is refused without
     blocking and a payload by name, before Lightning restores anything."""
     fifo = tmp_path / "pipe.ckpt"
@@ -454,9 +454,9 @@ def test_ckpt_path_is_read_by_the_guarded_reader_with_its_one_line_refusals(tiny
     marker = tmp_path / "it-ran"
     evil = tmp_path / "evil.ckpt"
     torch.save({"state_dict": {}, "payload": _RunsCommand(marker)}, evil)
-    for path, message in ((fifo, "pipe.ckpt is not a regular file"), (evil, "refers to posix.system")):
-        with pytest.raises(SystemExit, match=re.escape(message)):
-            cli_main(fit_args(tiny_mnist_dir, tmp_path / "run", "--trainer.max_epochs", "1", "--ckpt_path", str(path)))
+    for path, message in ((fifo, "pipe.ckpt: not a regular file"), (evil, "refers to posix.system")):
+        status, line = refusal(capsys, fit_args(tiny_mnist_dir, tmp_path / "run", "--trainer.max_epochs", "1", "--ckpt_path", str(path)))
+        assert status == 2 and line.startswith("aegui-train fit: ") and message in line, line
     assert not marker.exists()
 
 
