@@ -691,3 +691,77 @@ def slim_checkpoint(model: LoadedModel, weight_dtype: torch.dtype = torch.float3
             "dataset": dict(statistics.dataset),
         }
     return table
+
+
+# --- progress snapshots (aegui-train fit --progress-dir), read with the same guards ---------------
+MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024  # 1,000 codes and a network: a few MB as trained
+MAX_SNAPSHOT_DIGITS = 100_000  # codes per snapshot (the trainer writes 1,000)
+LABEL_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One epoch of a training run: the reference digits' codes (n, k) and labels (n,), and the
+    autoencoder at that epoch when the file holds its weights (None otherwise)."""
+
+    codes: Any  # numpy float64 (n, k), finite
+    labels: Any  # numpy int64 (n,)
+    network: Autoencoder | None
+
+
+def read_snapshot(path: str | os.PathLike) -> Snapshot:
+    """Read a snapshot as a checkpoint is read (regular file, size budget, sniffed format, opcode
+    scan, weights-only unpickling), then check its shapes before any value is copied; refuse
+    with a one-line ``CheckpointError`` naming the file."""
+    path = Path(path)
+    name = _shown_name(path)
+    try:
+        data = _read_file(path, MAX_SNAPSHOT_BYTES)
+        if sniff_format(data) != "torch-zip":
+            raise CheckpointError(f"{name} is not a progress snapshot (it is not a PyTorch archive).")
+        _scan_torch_archive(data, path.name)
+        table = _table(_unpickle_weights_only(path, data))
+        del data
+        if table is None:
+            raise CheckpointError(f"{name} is not a progress snapshot (it holds no table).")
+        codes, labels = table.get("codes"), table.get("labels")
+        if type(codes) is not torch.Tensor or type(labels) is not torch.Tensor:
+            raise CheckpointError(f"{name} is not a progress snapshot (it has no codes and labels tensors).")
+        size = tuple(int(n) for n in codes.shape)
+        if len(size) != 2 or not 1 <= size[0] <= MAX_SNAPSHOT_DIGITS or not 1 <= size[1] <= HYPERPARAMETERS["latent_dim"].high:
+            raise CheckpointError(f"{name}'s codes have shape {_clean_text(str(size), 60)}; a snapshot holds (digits ≤ {MAX_SNAPSHOT_DIGITS:,}, k ≤ {HYPERPARAMETERS['latent_dim'].high}).")
+        codes = _checked_tensor(codes, f"{name}'s codes", size).double().numpy()
+        labels = _checked_labels(labels, size[0], name)
+        network = None
+        if "hyper_parameters" in table:
+            hparams = _validated_hparams(table.get("hyper_parameters"))
+            if hparams["latent_dim"] != size[1]:
+                raise CheckpointError(f"{name}'s codes have k = {size[1]} but its network has latent_dim {hparams['latent_dim']}.")
+            _, expected = _build_network(hparams)
+            network = build_autoencoder(hparams)
+            network.load_state_dict(_validated_weights(table.get("state_dict"), expected, ""), strict=True)
+            network.eval().requires_grad_(False)
+        return Snapshot(codes, labels, network)
+    except CheckpointError as error:
+        message = str(error)
+        raise CheckpointError(message if message.startswith(name) else f"{name}: {message}") from None
+    except MemoryError:
+        raise CheckpointError(f"{name} needs more memory than this computer can give it; aegui refuses it.") from None
+    except RecursionError:
+        raise CheckpointError(f"{name} is nested too deeply to be a progress snapshot.") from None
+    except Exception as error:
+        logger.exception("unexpected error while reading the snapshot %s", path)
+        raise CheckpointError(f"{name} could not be read: an unexpected {type(error).__name__} ({_clean_text(str(error))}).") from None
+
+
+def _checked_labels(value: torch.Tensor, count: int, name: str):
+    """The labels as numpy int64, after the checks that need no copy (as for weights)."""
+    if value.layout != torch.strided or value.is_nested or value.device.type != "cpu" or value.dtype not in LABEL_DTYPES:
+        raise CheckpointError(f"{name}'s labels are not a dense tensor of integers.")
+    if tuple(int(n) for n in value.shape) != (count,):
+        raise CheckpointError(f"{name}'s labels have shape {_clean_text(str(tuple(value.shape)), 60)}, expected ({count},).")
+    storage_elements = torch.Tensor.untyped_storage(value).nbytes() // torch.Tensor.element_size(value)
+    span = torch.Tensor.storage_offset(value) + (count - 1) * abs(torch.Tensor.stride(value)[0]) + 1
+    if span > storage_elements:
+        raise CheckpointError(f"{name}'s labels claim {count:,} values over a storage of {storage_elements:,}.")
+    return torch.Tensor.to(value, dtype=torch.int64, copy=True).numpy()

@@ -42,6 +42,7 @@ from aegui.core.model_format import CHECKPOINT_SUFFIXES
 from aegui.core.projection import PROJECTION_LABELS, PROJECTION_METHODS, available_methods
 from aegui.core.resources import ICON, bundled_checkpoints
 from aegui.core.training_plan import QUICK_PRESET, TrainingPlan, apply_preset
+from aegui.core.training_run import TrainingRun
 from aegui.qt.painting.pixel_images import image_to_qimage
 from aegui.qt.settings import EXPORT_DIR, LAST_MODEL_DIR, PROJECTION, RUNS_DIR, TRAINING_PLAN, WINDOW_GEOMETRY, WINDOW_STATE, Settings
 from aegui.qt.training_process import TrainingProcess
@@ -221,7 +222,8 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.explore_dock], [160], Qt.Orientation.Vertical)
 
         self.training_process = TrainingProcess(self)
-        self.training_view = TrainingRunView(self.executor, explorer, self.training_process)
+        self.training_run = TrainingRun(self.executor, explorer)  # a watched run: core state the dock shows
+        self.training_view = TrainingRunView(self.training_run, self.training_process)
         self.training_dock = self._add_dock("Training run", "training", self.training_view, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.explore_dock, self.training_dock)
         self.explore_dock.raise_()
@@ -381,7 +383,7 @@ class MainWindow(QMainWindow):
     def watch_training_run(self, folder: Path) -> None:
         """Show the run that ``aegui-train fit --progress-dir folder`` writes, live."""
         self._show_training_dock()
-        self.training_view.watch(folder)
+        self.training_run.watch(folder)
 
     def open_family(self, family_file: Path) -> None:
         try:

@@ -194,20 +194,20 @@ def test_watching_a_real_training_run_shows_its_curves_and_replays_its_map(qtbot
     view = window.training_view
     window.watch_training_run(progress)
     assert window.training_dock.isVisible()
-    qtbot.waitUntil(lambda: len(view.maps) == 3 and view.epoch_slider.isEnabled(), timeout=SIGNAL_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: len(window.training_run.maps) == 3 and view.epoch_slider.isEnabled(), timeout=SIGNAL_TIMEOUT_MS)
     assert view.status.text().startswith("Finished after") and "test MSE" in view.status.text()
     assert len(view.val_curve.getData()[0]) == 3 and len(view.loss_curve.getData()[0]) >= 3
-    assert view.shown_epoch == 2 and len(view.map_points.data) == 1000  # the newest epoch, all reference digits
+    assert window.training_run.selected_epoch == 2 and len(view.map_points.data) == 1000  # the newest epoch, all reference digits
     qtbot.waitUntil(lambda: view.sketch_row.image(1) is not None, timeout=SIGNAL_TIMEOUT_MS)  # the sketch rebuilt by the run's model
-    from aegui.core.training_run import load_snapshot_network
+    from aegui.core.checkpoint import read_snapshot
 
-    network = load_snapshot_network(progress / "snapshots" / "epoch-0002.pt")
+    network = read_snapshot(progress / "snapshots" / "epoch-0002.pt").network
     import torch
 
     with torch.no_grad():
         expected = network(torch.from_numpy(window.explorer.analysis.input_image).reshape(1, 1, 28, 28))[0, 0].numpy()
     assert np.allclose(view.sketch_row.image(1), expected, atol=1e-5)
     view.epoch_slider.setValue(0)
-    assert view.shown_epoch == 0
-    assert not np.allclose(view.maps[0], view.maps[2])  # the map formed between the epochs
+    assert window.training_run.selected_epoch == 0
+    assert not np.allclose(window.training_run.maps[0], window.training_run.maps[2])  # the map formed between the epochs
     view.stop_watching()
