@@ -155,8 +155,8 @@ class RunWatcher:
         self.more = False  # bytes were left for the next poll
         self._offset = 0
         self._discarding = False  # inside a line too long to keep, until its newline
-        self._step_stride = 1
-        self._steps_seen = 0
+        self._step_stride = 1  # one step kept of every this many
+        self._since_kept = 0
 
     def poll(self) -> bool:
         """Read (a bounded slice of) what was appended since the last poll; True if anything
@@ -197,8 +197,8 @@ class RunWatcher:
                 continue
             read = True
             self.state.lines += 1
-            try:
-                record = json.loads(line) if len(line) <= MAX_LINE else None
+            try:  # a record is a JSON object: anything else is skipped without parsing it
+                record = json.loads(line) if len(line) <= MAX_LINE and line.lstrip().startswith(b"{") else None
             except (ValueError, RecursionError):
                 record = None
             if not isinstance(record, dict) or not self._apply(record):
@@ -209,63 +209,75 @@ class RunWatcher:
         """Fold one record into the summary; False when it is not a progress record or names a
         file outside the run folder."""
         state, event = self.state, record.get("event")
-        number = lambda key: _finite_number(record.get(key))  # noqa: E731
-        if event == "start":  # a run, or the same run resumed: what ended it before is over
-            state.config = record.get("config") if isinstance(record.get("config"), dict) else {}
-            state.max_epochs = number("max_epochs")
-            state.finished, state.error, state.stopping, state.stopped = False, None, False, False
-            state.starts += 1
-        elif event == "step" and number("step") is not None and number("train_loss") is not None:
-            self._add_step(int(number("step")), float(number("train_loss")))
-        elif event == "epoch" and number("epoch") is not None:
-            epoch = int(number("epoch"))
+        if event == "step":  # by far the most frequent line: its fields read once each
+            step, loss = _finite_number(record.get("step")), _finite_number(record.get("train_loss"))
+            if step is None or loss is None:
+                return False
+            self._add_step(int(step), float(loss))
+        elif event == "epoch":
+            epoch = _finite_number(record.get("epoch"))
+            if epoch is None:
+                return False
             while state.epochs and state.epochs[-1][0] >= epoch:  # a resumed run repeats epochs
                 state.epochs.pop()
             if len(state.epochs) >= MAX_EPOCHS:
                 return False
-            state.epochs.append((epoch, float(number("val_mse")) if number("val_mse") is not None else float("nan")))
+            mse = _finite_number(record.get("val_mse"))
+            state.epochs.append((int(epoch), float(mse) if mse is not None else float("nan")))
+        elif event == "start":  # a run, or the same run resumed: what ended it before is over
+            state.config = record.get("config") if isinstance(record.get("config"), dict) else {}
+            state.max_epochs = _finite_number(record.get("max_epochs"))
+            state.finished, state.error, state.stopping, state.stopped = False, None, False, False
+            state.starts += 1
         elif event == "stopping":
             state.stopping = True
-        elif event == "snapshot" and number("epoch") is not None and isinstance(record.get("path"), str):
-            path, epoch = self.boundary.inside(record["path"]), int(number("epoch"))
-            if path is None or (epoch not in state.snapshots and len(state.snapshots) >= MAX_SNAPSHOTS):
+        elif event == "snapshot":
+            epoch, name = _finite_number(record.get("epoch")), record.get("path")
+            path = self.boundary.inside(name) if epoch is not None and isinstance(name, str) else None
+            if path is None or (int(epoch) not in state.snapshots and len(state.snapshots) >= MAX_SNAPSHOTS):
                 return False
-            state.snapshots[epoch] = path
+            state.snapshots[int(epoch)] = path
         elif event == "end":
-            state.finished = True
-            named = record.get("checkpoints") if isinstance(record.get("checkpoints"), dict) else {}
-            state.checkpoints = {}
-            for role in ("best", "last"):
-                if isinstance(named.get(role), str) and named[role]:
-                    path = self.boundary.inside(named[role])
-                    if path is None:  # the rest of the line stands; the file named outside does not
-                        state.skipped_lines += 1
-                    else:
-                        state.checkpoints[role] = path
-            metrics = record.get("test_metrics") if isinstance(record.get("test_metrics"), dict) else {}
-            state.test_metrics = {str(key)[:80]: value for key, value in list(metrics.items())[:50] if _finite_number(value) is not None}
-            state.stopped = record.get("stopped") is True
+            self._apply_end(record)
         elif event == "error":
             state.error = str(record.get("message", ""))[:300]
         else:
             return False
-        if number("elapsed") is not None:
-            state.elapsed = float(number("elapsed"))
+        elapsed = _finite_number(record.get("elapsed"))
+        if elapsed is not None:
+            state.elapsed = float(elapsed)
         if event in ("step", "epoch"):
-            state.eta = float(number("eta")) if number("eta") is not None else None
+            eta = _finite_number(record.get("eta"))
+            state.eta = float(eta) if eta is not None else None
         return True
+
+    def _apply_end(self, record: dict) -> None:
+        state = self.state
+        state.finished = True
+        named = record.get("checkpoints") if isinstance(record.get("checkpoints"), dict) else {}
+        state.checkpoints = {}
+        for role in ("best", "last"):
+            if isinstance(named.get(role), str) and named[role]:
+                path = self.boundary.inside(named[role])
+                if path is None:  # the rest of the line stands; the file named outside does not
+                    state.skipped_lines += 1
+                else:
+                    state.checkpoints[role] = path
+        metrics = record.get("test_metrics") if isinstance(record.get("test_metrics"), dict) else {}
+        state.test_metrics = {str(key)[:80]: value for key, value in list(metrics.items())[:50] if _finite_number(value) is not None}
+        state.stopped = record.get("stopped") is True
 
     def _add_step(self, step: int, loss: float) -> None:
         """Keep the loss history bounded: when it is full, every other point goes and only
         every second step after that is kept (the curve keeps its shape, evenly thinned)."""
         steps = self.state.steps
-        if steps and steps[-1][0] >= step:  # a resumed run repeats the steps after its checkpoint
-            while steps and steps[-1][0] >= step:
-                steps.pop()
-            self._steps_seen = 0
-        self._steps_seen += 1
-        if self._steps_seen % self._step_stride and steps:
+        resumed = bool(steps) and steps[-1][0] >= step
+        while steps and steps[-1][0] >= step:  # a resumed run repeats the steps after its checkpoint
+            steps.pop()
+        if steps and not resumed and self._since_kept + 1 < self._step_stride:
+            self._since_kept += 1
             return
+        self._since_kept = 0
         steps.append((step, loss))
         if len(steps) > MAX_STEP_POINTS:
             del steps[1::2]
@@ -274,6 +286,7 @@ class RunWatcher:
 
 def _finite_number(value) -> float | int | None:
     """A number from a line, or None: not a bool, not NaN or infinite (JSON's 1e400 is inf)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    kind = type(value)
+    if kind is not int and kind is not float:  # a bool is not a number here
         return None
-    return value if math.isfinite(value) and abs(value) < 1e15 else None
+    return value if -1e15 < value < 1e15 else None  # NaN and infinities fail both comparisons
