@@ -67,16 +67,16 @@ class RunFolder:
         for anything else, which is never opened."""
         real = self.inside(name, relative_to)
         if real is None:
-            raise OutsideRunFolder(f"{Path(str(name)).name[:80]} leads outside the run folder")
+            raise OutsideRunFolder("it leads outside the run folder")
         before = os.stat(real)
         if not stat.S_ISREG(before.st_mode):
-            raise OutsideRunFolder(f"{real.name[:80]} is not a regular file")
+            raise OutsideRunFolder("it is not a regular file")
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
         descriptor = os.open(real, flags)
         opened = os.fstat(descriptor)
         if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (before.st_dev, before.st_ino):
             os.close(descriptor)
-            raise OutsideRunFolder(f"{real.name[:80]} changed while it was opened")
+            raise OutsideRunFolder("it changed while it was opened")
         return os.fdopen(descriptor, "rb")
 
     def read_plan(self) -> TrainingPlan | None:
@@ -170,29 +170,25 @@ class RunWatcher:
         except FileNotFoundError:
             return False
         except OSError as error:
-            problem = f"{PROGRESS_FILE} cannot be read ({error.strerror or error})"
+            problem = f"{PROGRESS_FILE} is not read: {error.strerror or error}"
             changed = problem != self.state.unreadable_stream
             self.state.unreadable_stream = problem
             return changed
         self.state.unreadable_stream = None
-        parts = data.split(b"\n", MAX_POLL_LINES)
-        complete, rest = parts[:-1], parts[-1]
-        consumed = sum(len(line) + 1 for line in complete)
-        if not complete:  # no newline yet: a line still being written, or one that never ends
-            if len(rest) > MAX_LINE or (self._discarding and rest):
-                self._offset += len(rest)
-                if not self._discarding:
-                    self.state.skipped_lines += 1
-                self._discarding = True
-                self.more = self._offset < size
-                return True
-            return False
-        self._offset += consumed
-        self.more = self._offset < size
-        if self._discarding:  # the end of a line already counted as skipped
-            complete, self._discarding = complete[1:], False
-        read = False
-        for line in complete:
+        # line by line with find: no single call over the whole slice holds the interpreter long
+        position, lines, read = 0, 0, False
+        while lines < MAX_POLL_LINES:
+            newline = data.find(b"\n", position, position + MAX_LINE + 1)
+            if newline < 0:
+                if len(data) - position > MAX_LINE:  # no progress line is this long: skip it, never wait for it
+                    self.state.skipped_lines += 0 if self._discarding else 1
+                    self._discarding, position, read = True, position + MAX_LINE + 1, True
+                    continue
+                break
+            line, position, lines = data[position:newline], newline + 1, lines + 1
+            if self._discarding:  # the end of a line already counted as skipped
+                self._discarding, read = False, True
+                continue
             if not line.strip():
                 continue
             read = True
@@ -203,7 +199,10 @@ class RunWatcher:
                 record = None
             if not isinstance(record, dict) or not self._apply(record):
                 self.state.skipped_lines += 1
-        return read or consumed > 0
+        self._offset += position
+        # more complete lines wait (the slice was full): read again at once, not at the next poll
+        self.more = lines >= MAX_POLL_LINES or (len(data) == MAX_POLL_BYTES and self._offset < size)
+        return read
 
     def _apply(self, record: dict) -> bool:
         """Fold one record into the summary; False when it is not a progress record or names a

@@ -299,7 +299,9 @@ def status_text(run: TrainingRun) -> str:
     state = run.state
     if run.boundary is None:
         return "File ▸ Watch a training run… shows a run that aegui-train fit --progress-dir DIR writes."
-    if state.starts == 0 and not state.lines and not state.unreadable_stream:
+    if state.unreadable_stream and not state.lines:
+        return f"Nothing to show from {run.folder}: {state.unreadable_stream}."
+    if state.starts == 0 and not state.lines:
         return f"Watching {run.folder} …"
     total = f" of {state.max_epochs}" if state.max_epochs else ""
     best = state.checkpoints.get("best")

@@ -46,6 +46,7 @@ class TrainingRunView(QWidget):
         self.map_plot = pg.PlotWidget(background="w")
         self.map_plot.setTitle("the latent map forming (PCA, aligned to the epoch before)", size="9pt")
         self.map_points = pg.ScatterPlotItem(size=4, pen=None)
+        self._digit_brushes = np.array([pg.mkBrush(*colour, 160) for colour in DIGIT_COLOURS], dtype=object)
         self.map_plot.addItem(self.map_points)
         for plot in (self.loss_plot, self.val_plot, self.map_plot):
             plot.setMinimumSize(160, 120)
@@ -169,8 +170,8 @@ class TrainingRunView(QWidget):
     def _on_run_epoch_shown(self, epoch: int) -> None:
         points, labels = self.run.maps[epoch], self.run.labels
         labels = labels if labels is not None and len(labels) == len(points) else np.zeros(len(points), int)
-        brushes = [pg.mkBrush(*DIGIT_COLOURS[int(label) % len(DIGIT_COLOURS)], 160) for label in labels]
-        self.map_points.setData(x=points[:, 0], y=points[:, 1], brush=brushes)
+        # one shared brush per colour: the plot renders one symbol per distinct brush
+        self.map_points.setData(x=points[:, 0], y=points[:, 1], brush=self._digit_brushes[np.asarray(labels, np.int64) % len(DIGIT_COLOURS)])
         self.epoch_slider.blockSignals(True)
         self.epoch_slider.setValue(sorted(self.run.maps).index(epoch))
         self.epoch_slider.blockSignals(False)
