@@ -45,28 +45,32 @@ def file_signature(path: Path) -> tuple:
 
 
 def map_snapshots(boundary: RunFolder, paths: list[tuple[int, Path]], previous: np.ndarray | None, failures: dict[int, tuple]) -> tuple:
-    """Each snapshot's aligned map; those that cannot be read with why and the file's size and
-    time then (read again once the file changes: one synced or copied in pieces becomes whole).
-    A snapshot whose file has not changed since it failed is not read again. Runs in the executor."""
+    """Each snapshot's aligned map (at most ``MAPS_PER_JOB`` read, and whether more are left);
+    those that cannot be read with why and the file's size and time then (read again once the
+    file changes: one synced or copied in pieces becomes whole). A snapshot whose file has not
+    changed since it failed is not read again. Runs in the executor."""
     from aegui.core.checkpoint import read_snapshot
     from aegui.core.errors import CheckpointError
 
-    maps, labels, failed = {}, None, {}
+    maps, labels, failed, tried = {}, None, {}, 0
     for epoch, path in paths:
         signature = file_signature(path)
         if failures.get(epoch) == signature:
             continue
+        if tried == MAPS_PER_JOB:  # the rest in the next job: maps appear as they are made
+            return maps, labels, failed, True
+        tried += 1
         real = boundary.inside(path)  # again: a link may have been put in its place since
         try:
             if real is None:
                 raise CheckpointError(f"{path.name} leads outside the run folder; not opened")
             snapshot = read_snapshot(real)
-        except CheckpointError as error:
-            failed[epoch] = (signature, str(error)[:160])
+            previous = maps[epoch] = snapshot_map(snapshot.codes, previous)
+        except (CheckpointError, ValueError, np.linalg.LinAlgError) as error:
+            failed[epoch] = (signature, str(error)[:160] or type(error).__name__)
             continue
-        previous = maps[epoch] = snapshot_map(snapshot.codes, previous)
         labels = snapshot.labels
-    return maps, labels, failed
+    return maps, labels, failed, False
 
 
 class SnapshotNetworks:

@@ -14,6 +14,7 @@ subscribes to. Qt-free, and torch is imported only inside jobs.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,7 @@ import numpy as np
 from aegui.core.events import Signal
 from aegui.core.executor import Executor
 from aegui.core.run_folder import PROGRESS_FILE, RunFolder, RunState, RunWatcher
-from aegui.core.run_snapshots import MAPS_PER_JOB, map_snapshots, SnapshotNetworks, rebuild_sketch, snapshot_map
+from aegui.core.run_snapshots import SnapshotNetworks, map_snapshots, rebuild_sketch, snapshot_map
 from aegui.core.training_plan import OUTPUT_LOG, TrainingPlan
 
 if TYPE_CHECKING:
@@ -162,9 +163,11 @@ class TrainingRun:
             elif self._ended_process is not None:
                 self._finish_process_end()
 
-        def failed(error: BaseException) -> None:
+        def failed(error: BaseException) -> None:  # reported in the status line, read again at the next poll
             if watcher is self._watcher:
                 self._reading = False
+                self.state = replace(self.state, unreadable_stream=f"{PROGRESS_FILE} could not be read: {type(error).__name__}")
+                self.state_changed.emit(self)
 
         self.executor.submit(READ, lambda: _read_stream(watcher, plan), done, failed)
 
@@ -173,7 +176,7 @@ class TrainingRun:
         missing = sorted(epoch for epoch in self.state.snapshots if epoch not in self.maps)
         if self._mapping or not missing:
             return
-        paths = [(epoch, self.state.snapshots[epoch]) for epoch in missing[:MAPS_PER_JOB]]
+        paths = [(epoch, self.state.snapshots[epoch]) for epoch in missing]
         earlier = [epoch for epoch in self.maps if epoch < missing[0]]
         previous = self.maps[max(earlier)] if earlier else None
         boundary, failures, self._mapping = self.boundary, dict(self._failures), True
@@ -182,7 +185,7 @@ class TrainingRun:
             if boundary is not self.boundary:
                 return
             self._mapping = False
-            maps, labels, failed = result
+            maps, labels, failed, more = result
             for epoch, (signature, reason) in failed.items():
                 self._failures[epoch] = signature
                 self.unreadable[epoch] = reason
@@ -196,7 +199,7 @@ class TrainingRun:
                 self.maps_changed.emit(self)
                 if self.maps and (self.following or self.selected_epoch not in self.maps):
                     self.show_epoch(max(self.maps))
-            if maps and len(paths) == MAPS_PER_JOB:
+            if more:
                 self._submit_maps()
 
         def failed(error: BaseException) -> None:

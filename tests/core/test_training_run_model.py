@@ -257,3 +257,22 @@ def test_a_long_stream_is_read_in_bounded_slices_into_a_bounded_summary(tmp_path
     append(folder, {"event": "step", "step": 5_000, "train_loss": 0.5})  # resumed from a checkpoint at step 4,999
     watcher.poll()
     assert watcher.state.steps[-1] == (5_000, 0.5) and all(step < 5_000 for step, _ in watcher.state.steps[:-1])
+
+
+def test_snapshots_that_cannot_be_read_never_hold_up_the_ones_after_them(tmp_path):
+    folder = tmp_path / "progress"
+    folder.mkdir()
+    lines = [{"event": "start", "max_epochs": 12}]
+    for epoch in range(12):
+        lines += epoch_lines(folder, epoch)
+        if epoch < 10:  # still being copied: truncated
+            path = folder / "snapshots" / f"epoch-{epoch:04d}.pt"
+            path.write_bytes(path.read_bytes()[:3000])
+    append(folder, *lines)
+    run = TrainingRun(ImmediateExecutor())
+    run.watch(folder)
+    run.poll()
+    assert sorted(run.maps) == [10, 11] and sorted(run.unreadable) == list(range(10)) and run.selected_epoch == 11
+    write_snapshot(folder, 3)  # the copy of one completes
+    run.poll()
+    assert sorted(run.maps) == [3, 10, 11] and 3 not in run.unreadable
