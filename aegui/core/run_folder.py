@@ -20,6 +20,7 @@ import json
 import math
 import os
 import stat
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -33,6 +34,8 @@ MAX_STEP_POINTS = 4_000  # the loss history is thinned to at most this many poin
 MAX_EPOCHS = 10_000
 MAX_SNAPSHOTS = 2_000
 MAX_PLAN_BYTES = 100_000
+YIELD_EVERY_LINES = 500  # a reader thread parsing without pause starves the GUI thread of the GIL
+YIELD_SECONDS = 0.001
 
 
 class OutsideRunFolder(OSError):
@@ -186,6 +189,8 @@ class RunWatcher:
                     continue
                 break
             line, position, lines = data[position:newline], newline + 1, lines + 1
+            if lines % YIELD_EVERY_LINES == 0:  # hand the interpreter to the GUI thread for a moment
+                time.sleep(YIELD_SECONDS)
             if self._discarding:  # the end of a line already counted as skipped
                 self._discarding, read = False, True
                 continue

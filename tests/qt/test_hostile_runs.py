@@ -24,7 +24,7 @@ from tests.qt.conftest import SIGNAL_TIMEOUT_MS
 
 MAX_STALL_S = 0.25
 MAX_RESIDENT_BYTES = 1.2e9
-NAMES = ["absolute", "dot_dot", "symlink", "checkpoint_outside", "stream_link", "fifo_stream", "fifo_snapshot", "memo_bomb_snapshot", "absurd_shape_snapshot", "random_bytes", "millions_of_lines"]
+NAMES = ["absolute", "dot_dot", "symlink", "checkpoint_outside", "stream_link", "fifo_stream", "fifo_snapshot", "memo_bomb_snapshot", "absurd_shape_snapshot", "random_bytes", pytest.param("millions_of_lines", marks=pytest.mark.slow)]
 
 
 @pytest.fixture(scope="module")
