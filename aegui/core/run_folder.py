@@ -17,7 +17,6 @@ poll; a line that is not a progress record is skipped and counted.
 from __future__ import annotations
 
 import json
-import math
 import os
 import stat
 import time

@@ -14,7 +14,7 @@ import torch
 
 from aegui.core.checkpoint import read_snapshot
 from aegui.core.errors import CheckpointError
-from aegui.core.executor import HeldExecutor, ImmediateExecutor
+from aegui.core.executor import ImmediateExecutor
 from aegui.core.networks import build_autoencoder
 from aegui.core.training_plan import TrainingPlan
 from aegui.core.training_run import TrainingRun, status_text
@@ -42,6 +42,22 @@ def epoch_lines(folder: Path, epoch: int) -> list[dict]:
     return [{"event": "epoch", "epoch": epoch, "val_mse": 0.1 / (epoch + 1), "elapsed": 10.0 * (epoch + 1), "eta": 5.0}, {"event": "snapshot", "epoch": epoch, "path": write_snapshot(folder, epoch)}]
 
 
+class HeldJobs:
+    """An executor that holds jobs until ``flush`` (latest per channel wins, like the app's):
+    shows what is stored at once and what only arrives with the results."""
+
+    def __init__(self) -> None:
+        self.pending: dict = {}
+
+    def submit(self, channel, job, on_done, on_error) -> None:
+        self.pending[channel] = (job, on_done, on_error)
+
+    def flush(self) -> None:
+        while self.pending:
+            channel = next(iter(self.pending))
+            ImmediateExecutor().submit(channel, *self.pending.pop(channel))
+
+
 class Recorder:
     """Every event a run publishes, in order."""
 
@@ -59,7 +75,7 @@ def test_a_watch_is_stored_at_once_and_read_in_the_executor_newest_folder_winnin
     for folder, epochs in ((first, 1), (second, 2)):
         folder.mkdir(parents=True)
         append(folder, {"event": "start", "max_epochs": 5}, *[line for epoch in range(epochs) for line in epoch_lines(folder, epoch)])
-    executor = HeldExecutor()
+    executor = HeldJobs()
     run = TrainingRun(executor)
     events = Recorder(run)
     run.watch(first)
@@ -90,9 +106,6 @@ def test_the_map_shown_follows_the_newest_epoch_until_one_is_picked(tmp_path):
     assert sorted(run.maps) == [0, 1, 2, 3] and run.selected_epoch == 0  # the user's choice stays
     run.show_epoch(3)
     assert run.following
-    # each epoch's map is turned to match the one before: aligned maps of scaled codes stay close
-    codes = [read_snapshot(folder / "snapshots" / f"epoch-000{epoch}.pt").codes for epoch in (0, 1)]
-    assert codes[0].shape == (200, 3) and np.isfinite(run.maps[1]).all()
 
 
 def test_the_sketch_is_rebuilt_by_the_network_of_the_epoch_shown(tmp_path):
