@@ -14,6 +14,7 @@ subscribes to. Qt-free, and torch is imported only inside jobs.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,11 +35,15 @@ __all__ = ["PROGRESS_FILE", "RunState", "RunWatcher", "TrainingRun", "snapshot_m
 READ = "training-read"  # the stream
 MAP = "training-map"  # snapshots -> aligned maps
 SKETCH = "training-sketch"  # the sketch rebuilt by the network of the epoch shown
+CATCH_UP_PAUSE = 0.1  # seconds between full slices of a long backlog, for the GUI to paint
 
 
-def _read_stream(watcher: RunWatcher, plan: TrainingPlan | None) -> tuple:
+def _read_stream(watcher: RunWatcher, plan: TrainingPlan | None, catching_up: bool = False) -> tuple:
     """The job of one poll: a bounded slice of the stream, the plan while there is none, and
-    whether the checkpoints the run names exist (stat only). Runs in the executor."""
+    whether the checkpoints the run names exist (stat only). Runs in the executor; a slice that
+    follows a full one first leaves the GUI thread a moment to show the one before."""
+    if catching_up:
+        time.sleep(CATCH_UP_PAUSE)
     read_plan = watcher.boundary.read_plan() if plan is None else None
     plan = plan or read_plan
     changed = watcher.poll()
@@ -137,7 +142,7 @@ class TrainingRun:
         if self._watcher is not None:
             self._submit_read()
 
-    def _submit_read(self) -> None:
+    def _submit_read(self, catching_up: bool = False) -> None:
         if self._reading:
             self._read_again = True
             return
@@ -159,7 +164,7 @@ class TrainingRun:
                 self.state_changed.emit(self)
             self._submit_maps()
             if more or self._read_again:
-                self._submit_read()
+                self._submit_read(catching_up=more)
             elif self._ended_process is not None:
                 self._finish_process_end()
 
@@ -169,7 +174,7 @@ class TrainingRun:
                 self.state = replace(self.state, unreadable_stream=f"{PROGRESS_FILE} could not be read: {type(error).__name__}")
                 self.state_changed.emit(self)
 
-        self.executor.submit(READ, lambda: _read_stream(watcher, plan), done, failed)
+        self.executor.submit(READ, lambda: _read_stream(watcher, plan, catching_up), done, failed)
 
     def _submit_maps(self) -> None:
         """Map the snapshots not mapped yet, in epoch order, a few per job."""

@@ -159,7 +159,7 @@ def test_a_killed_run_says_so_and_closing_with_a_run_going_asks_first(qtbot, win
         view._timer.setInterval(100)
         plan = TrainingPlan(output_dir=str(tmp_path / "run"), data_dir=str(tiny_mnist_dir), latent_dim=4, hidden_dim=32, channels=4, augmentation=0.0, max_epochs=400)
         window.start_training(plan)
-        qtbot.waitUntil(lambda: len(run.maps) >= 1, timeout=RUN_TIMEOUT_MS)
+        qtbot.waitUntil(lambda: len(run.maps) >= 1 and plan.last_checkpoint.is_file(), timeout=RUN_TIMEOUT_MS)  # an epoch kept
         with qtbot.waitSignal(process.run_finished, timeout=SIGNAL_TIMEOUT_MS) as finished, qtbot.waitSignal(view.run_ended, timeout=SIGNAL_TIMEOUT_MS):
             process.kill()  # as the OOM killer would
         assert finished.args[1] is True
