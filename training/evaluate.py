@@ -17,7 +17,9 @@ import torch
 from aegui.core.anomaly import NOT_A_DIGIT_ABOVE, AnomalyScorer, percentiles
 from aegui.core.checkpoint import load_model
 from aegui.core.model_format import TEST_METRICS, format_metric
+from aegui.core.noise import NOISE_KINDS
 from aegui.core.resources import load_near_ood
+from aegui.core.robustness import measure_robustness
 from training.arguments import command_parser
 from training.data import DatasetNotFoundError, images_to_tensor, load_split, locate_dataset, split_indices
 from training.disentanglement import dci
@@ -39,7 +41,10 @@ def reference_split(images, labels, dataset: dict | None):
     return images[train_index], labels[train_index], "the checkpoint's training split"
 
 
-def evaluate(checkpoint: Path, data_dir: Path | None = None, fashion_dir: Path | None = None) -> dict:
+ROBUSTNESS_DIGITS = 2000  # the first test digits: 13 passes over them cost about what one over all 10,000 does
+
+
+def evaluate(checkpoint: Path, data_dir: Path | None = None, fashion_dir: Path | None = None, robustness_digits: int = ROBUSTNESS_DIGITS) -> dict:
     model = load_model(checkpoint)
     folder = locate_dataset("mnist", data_dir)
     train_images, train_labels, _ = load_split(folder, "train")
@@ -65,6 +70,9 @@ def evaluate(checkpoint: Path, data_dir: Path | None = None, fashion_dir: Path |
         "n_reference": len(train_images),
         "reference": reference,
     }
+    if robustness_digits > 0:  # the same noisy digits for every model (seeded per kind)
+        count = min(robustness_digits, len(test_images))
+        result["robustness"] = measure_robustness(autoencoder, test_images[:count].astype(np.float32) / 255.0, test_labels[:count], (weight, bias)).to_dict()
     properties = measure(test_images.astype(np.float32) / 255.0)
     interpretability = dci(test_codes.numpy(), np.stack([properties[name] for name in PROPERTIES], axis=1))
     result.update(dci_disentanglement=interpretability["disentanglement"], dci_completeness=interpretability["completeness"], dci_informativeness=interpretability["informativeness"])
@@ -119,15 +127,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("checkpoint", type=Path, help="a .ckpt or .safetensors model file")
     parser.add_argument("--data-dir", type=Path, metavar="DIR", help="folder with the MNIST IDX files (default: the download cache)")
     parser.add_argument("--fashion-dir", type=Path, metavar="DIR", help="folder with Fashion-MNIST (default: /usr/share/datasets/fashion-mnist or the cache)")
+    parser.add_argument("--robustness-digits", type=int, default=ROBUSTNESS_DIGITS, metavar="N", help=f"test digits for the noise robustness figures (default {ROBUSTNESS_DIGITS}; 0: skip them)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     try:
-        result = evaluate(args.checkpoint, args.data_dir, args.fashion_dir)
+        result = evaluate(args.checkpoint, args.data_dir, args.fashion_dir, args.robustness_digits)
     except ValueError as error:  # a damaged dataset file; a refused model or missing data: the CLI's message
         parser.exit(1, f"aegui-train evaluate: {error}\n")
     if args.json:
         # strict JSON: a figure that is not a finite number (a diverged model) is null, never NaN
-        print(json.dumps({key: (None if isinstance(value, float) and not math.isfinite(value) else value) for key, value in result.items()}, allow_nan=False))
+        print(json.dumps(_finite(result), allow_nan=False))
         return 0
     auroc_text = "n/a (Fashion-MNIST not found)" if result["ood_auroc_fashion"] is None else format_metric("ood_auroc_fashion", result["ood_auroc_fashion"])
     print(f"checkpoint            {args.checkpoint}")
@@ -141,4 +150,31 @@ def main(argv: list[str]) -> int:
     print(f"anomaly AUROC MNIST vs near-OOD characters and shapes {format_metric('ood_auroc_fashion', result['ood_auroc_near'])} (reconstruction alone {format_metric('ood_auroc_fashion', result['ood_auroc_near_reconstruction'])})")
     print(f"near-OOD flagged 'not a digit' {result['near_flagged_share']:.1%} of {result['n_near']}; MNIST test digits flagged {result['false_alarm_rate']:.2%}")
     print(f"anomaly AUROC MNIST vs Fashion-MNIST {auroc_text}")
+    if "robustness" in result:
+        print(robustness_table(result["robustness"]))
     return 0
+
+
+def _finite(value):
+    """Strict JSON: a figure that is not a finite number (a diverged model) is null, never NaN."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value
+
+
+def robustness_table(robustness: dict) -> str:
+    """Reconstruction error to the clean digit and probe accuracy per noise kind and strength."""
+    strengths = robustness["strengths"]
+    lines = [f"noise robustness on {robustness['n_digits']:,} test digits (MSE of the reconstruction to the clean digit / probe accuracy)"]
+    lines.append(f"  {'strength':<16}" + "".join(f"{strength:>9g}{'':8}" for strength in strengths))
+    for kind in NOISE_KINDS:
+        if kind not in robustness["mse_to_clean"]:
+            continue
+        accuracy = robustness["probe_accuracy"][kind] if robustness["probe_accuracy"] else [None] * len(strengths)
+        cells = "".join(f"{mse:>9.4f} / {'-' if acc is None else f'{acc:.3f}':<5}" for mse, acc in zip(robustness["mse_to_clean"][kind], accuracy))
+        lines.append(f"  {kind:<16}{cells}")
+    return "\n".join(lines)

@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 
 from aegui.core.model_format import DEFAULTS, FORMAT_KEY, FORMAT_VERSION, HYPERPARAMETERS, N_CLASSES, STATE_PREFIX, STATISTICS_KEY, format_metric, network_hparams
 from aegui.core.networks import build_autoencoder
+from aegui.core.noise import parse_noise_spec, random_noise
 from aegui.core.resources import load_near_ood
 from training.atomic_save import save_atomically
 from training.non_digits import non_digits_from
@@ -36,7 +37,10 @@ class AutoencoderModule(pl.LightningModule):
     squared error (the measure ``evaluate`` reports as test MSE). ``outlier_weight`` adds
     outlier exposure: non-digits (``_outlier_batch``) should leave the code's classifier
     undecided, which moves their codes away from the digits' and sharpens the "not a digit"
-    verdict on letters and symbols it never saw.
+    verdict on letters and symbols it never saw. ``input_noise`` makes a denoising
+    autoencoder: each training batch gets fresh noise of the named kinds, each digit's strength
+    uniform up to the given one (``aegui.core.noise``), and the loss compares the reconstruction
+    with the clean digit; validation and test stay clean.
     """
 
     def __init__(
@@ -54,6 +58,7 @@ class AutoencoderModule(pl.LightningModule):
         classifier_weight: float = DEFAULTS["classifier_weight"],
         outlier_weight: float = DEFAULTS["outlier_weight"],
         reconstruction_loss: str = DEFAULTS["reconstruction_loss"],
+        input_noise: str = DEFAULTS["input_noise"],
     ):
         arguments = dict(locals())
         super().__init__()
@@ -68,6 +73,7 @@ class AutoencoderModule(pl.LightningModule):
         self._total_steps: float = float("inf")  # set when training starts
         self._glyphs: torch.Tensor | None = None  # the benchmark's calibration glyphs, loaded on first use
         self.classifier = torch.nn.Linear(latent_dim, N_CLASSES) if classifier_weight > 0 else None
+        self._input_noise = parse_noise_spec(input_noise)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.autoencoder(images)
@@ -97,9 +103,11 @@ class AutoencoderModule(pl.LightningModule):
 
     def _common_step(self, batch, stage: str) -> torch.Tensor:
         images, labels = batch
+        inputs = images
         if stage == "train":
             images = self._augment(images)
-        mean, log_variance = self.autoencoder.encode_distribution(images)
+            inputs = random_noise(images, self._input_noise)  # per batch, after the jitter: the target is the same digit, clean
+        mean, log_variance = self.autoencoder.encode_distribution(inputs)
         code = mean
         kl = images.new_zeros(())
         if log_variance is not None:

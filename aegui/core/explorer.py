@@ -22,6 +22,7 @@ import numpy as np
 from aegui.core.errors import CheckpointError
 from aegui.core.events import Signal
 from aegui.core.executor import Executor
+from aegui.core.noise import NO_NOISE, NoiseSettings
 from aegui.core.projection import default_cache_dir
 
 if TYPE_CHECKING:
@@ -94,6 +95,7 @@ class Explorer:
         self.kept_codes: dict[str, np.ndarray] = {}  # "A" and "B" for interpolation
         self.compared_paths: list[Path] = []
         self.compared_models: list[LoadedModel] = []
+        self.noise: NoiseSettings = NO_NOISE  # added to the sketch's model input
         # --- results -------------------------------------------------------------------------
         self.analysis: Analysis | None = None  # the newest result published
         self.trail: list[np.ndarray] = []  # map positions of the sketch over the current stroke
@@ -112,6 +114,7 @@ class Explorer:
         self.comparison_changed = Signal()  # (list of LoadedModel, list of problems)
         self.decoded_map_changed = Signal()  # (DecodedGrid or None)
         self.saliency_changed = Signal()  # (dimension, 28 x 28 gradient) or (None, None)
+        self.noise_changed = Signal()  # (NoiseSettings)
 
     # --- models ----------------------------------------------------------------------------
     def open_model(self, path: str | Path) -> None:
@@ -197,6 +200,15 @@ class Explorer:
     def back_to_sketch(self) -> None:
         if self.sketch is not None:
             self.origin, self.code = SKETCH, None
+            self._submit_live()
+
+    def set_noise(self, settings: NoiseSettings) -> None:
+        """Add this noise to what the model sees of the sketch from now on (stored at once)."""
+        if settings == self.noise:
+            return
+        self.noise = settings
+        self.noise_changed.emit(settings)
+        if self.origin == SKETCH:
             self._submit_live()
 
     # --- codes -----------------------------------------------------------------------------
@@ -377,7 +389,7 @@ class Explorer:
             return
         origin, code, sketch = self.origin, self.code, self.sketch
         dimension, compared = self.selected_dimension, list(self.compared_models)
-        kept = dict(self.kept_codes)
+        kept, noise = dict(self.kept_codes), self.noise
 
         def analyse() -> Analysis:
             from aegui.core.session import compare_reconstructions
@@ -385,7 +397,12 @@ class Explorer:
             if origin == SKETCH:
                 from aegui.core.preprocess import to_mnist
 
-                analysis = session.analyse_image(to_mnist(sketch), SKETCH)
+                if noise.is_off():
+                    analysis = session.analyse_image(to_mnist(sketch), SKETCH)
+                else:
+                    from aegui.core.noisy_sketch import analyse_with_noise
+
+                    analysis = analyse_with_noise(session, to_mnist(sketch), noise, SKETCH)
             else:
                 analysis = session.analyse_code(code, origin)
             if dimension is not None and dimension < session.latent_dim:

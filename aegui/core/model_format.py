@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import math
 import reprlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from aegui.core.noise import input_noise_problem
 
 IMAGE_SIZE = 28  # MNIST digits are 28 x 28 pixels
 N_CLASSES = 10  # digits 0-9
@@ -55,6 +57,7 @@ class Hyperparameter:
     high: float | None = None
     choices: tuple[str, ...] | None = None
     defines_network: bool = False
+    check: Callable[[Any], str | None] | None = None  # a further rule for a text value
 
     def problem(self, value: Any) -> str | None:
         """Why ``value`` is not acceptable, or None when it is."""
@@ -67,6 +70,8 @@ class Hyperparameter:
             return f"{self.name} must be one of {', '.join(self.choices)}, got {short_repr(value)}"
         if self.low is not None and not self.low <= value <= self.high:
             return f"{self.name} must be from {self.low:g} to {self.high:g}, got {short_repr(value)}"
+        if self.check is not None:
+            return self.check(value)
         return None
 
 
@@ -86,6 +91,8 @@ HYPERPARAMETERS: dict[str, Hyperparameter] = {
         Hyperparameter("classifier_weight", float, 0.0, 0.0, 1e3),
         Hyperparameter("outlier_weight", float, 0.0, 0.0, 1e3),
         Hyperparameter("reconstruction_loss", str, "bce", choices=RECONSTRUCTION_LOSSES),
+        # denoising: noise added to each training input, the clean digit the target
+        Hyperparameter("input_noise", str, "", check=input_noise_problem),
     )
 }
 DEFAULTS: dict[str, Any] = {name: h.default for name, h in HYPERPARAMETERS.items()}

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from aegui.core.model_format import HYPERPARAMETERS
+from aegui.core.resources import DEFAULT_CHECKPOINT
 
 PROGRESS_SUBDIR = "progress"  # the run folder's --progress-dir
 OUTPUT_LOG = "output.log"  # what the process printed (its terminal), kept beside the checkpoints
@@ -60,11 +61,12 @@ class TrainingPlan:
     max_epochs: int = 20
     batch_size: int = 128
     init_from: str = ""  # a checkpoint to fine-tune (its network must match); empty: random weights
+    input_noise: str = ""  # denoising: noise on each training input, e.g. "gaussian=0.3"; empty: none
 
     def problems(self) -> list[str]:
         """Why this plan cannot run, in words the dialog shows (empty when it can)."""
         found = []
-        for name in ("architecture", "latent_dim", "hidden_dim", "hidden_layers", "channels", "variational", "beta", "classifier_weight", "outlier_weight", "augmentation", "learning_rate"):
+        for name in ("architecture", "latent_dim", "hidden_dim", "hidden_layers", "channels", "variational", "beta", "classifier_weight", "outlier_weight", "augmentation", "learning_rate", "input_noise"):
             problem = HYPERPARAMETERS[name].problem(getattr(self, name))
             if problem:
                 found.append(problem)
@@ -128,6 +130,8 @@ class TrainingPlan:
             "--model.augmentation", f"{self.augmentation:g}",
             "--model.learning_rate", f"{self.learning_rate:g}",
         ]  # fmt: skip
+        if self.input_noise.strip():
+            model += ["--model.input_noise", self.input_noise.strip()]
         trainer = [
             "--trainer.max_epochs", str(self.max_epochs),
             "--trainer.accelerator", "auto",
@@ -171,6 +175,8 @@ class TrainingPlan:
 
 
 QUICK_PRESET = "Quick look (about a minute on 2 CPU cores)"
+DENOISING_PRESET = "Denoising: the bundled default fine-tuned against noise (a few minutes)"
+DENOISING_NOISE = "gaussian=0.5,salt_and_pepper=0.3,erased_blocks=0.3,stroke_across=0.5"  # training/configs/mnist-conv-k32-denoising.yaml
 PRESETS: dict[str, dict] = {
     QUICK_PRESET: {
         "latent_dim": 16, "hidden_dim": 128, "hidden_layers": 1, "channels": 8, "limit_train": 10_000,
@@ -183,6 +189,11 @@ PRESETS: dict[str, dict] = {
     "A 2-D code (k = 2: the code is the map)": {
         "architecture": "conv", "latent_dim": 2, "hidden_dim": 512, "hidden_layers": 2, "channels": 16,
         "classifier_weight": 0.0, "outlier_weight": 0.0, "augmentation": 0.5, "max_epochs": 100, "variational": False,
+    },
+    DENOISING_PRESET: {
+        "architecture": "conv", "latent_dim": 32, "hidden_dim": 256, "hidden_layers": 1, "channels": 16, "limit_train": 10_000,
+        "learning_rate": 5e-4, "classifier_weight": 0.05, "outlier_weight": 0.01, "augmentation": 0.5, "max_epochs": 6, "variational": False,
+        "input_noise": DENOISING_NOISE, "init_from": str(DEFAULT_CHECKPOINT),
     },
     "Variational (VAE, beta = 1)": {
         "architecture": "conv", "latent_dim": 16, "hidden_dim": 256, "hidden_layers": 1, "channels": 16,

@@ -41,6 +41,7 @@ from aegui.core.export import CODE_FORMATS, save_animation_gif, save_code, save_
 from aegui.core.model_format import CHECKPOINT_SUFFIXES
 from aegui.core.projection import PROJECTION_LABELS, PROJECTION_METHODS, available_methods
 from aegui.core.resources import ICON, bundled_checkpoints
+from aegui.core.robustness import RobustnessComparison
 from aegui.core.training_plan import QUICK_PRESET, TrainingPlan, apply_preset
 from aegui.core.training_run import TrainingRun
 from aegui.qt.painting.pixel_images import image_to_qimage
@@ -207,7 +208,8 @@ class MainWindow(QMainWindow):
 
         self.traversal_panel = TraversalPanel(explorer)
         self.interpolation_panel = InterpolationPanel(explorer)
-        self.compare_panel = ComparePanel(explorer)
+        self.robustness = RobustnessComparison(explorer)  # the compared models' noise robustness
+        self.compare_panel = ComparePanel(explorer, self.robustness)
         self.explore_tabs = QTabWidget()
         self.explore_tabs.addTab(self.traversal_panel, "Traverse a dimension")
         self.explore_tabs.addTab(self.interpolation_panel, "Interpolate A → B")

@@ -8,7 +8,11 @@
 3. Resident memory after N strokes (default 1,000; 50 pen events each, every 4th point of
    the recording, jittered), and its growth.
 
-    python tests/benchmarks/bench_live_latency.py [--strokes 1000] [--breakdown]
+    python tests/benchmarks/bench_live_latency.py [--strokes 1000] [--breakdown] [--noise]
+
+``--noise`` also replays the stroke with input noise off and on (all four kinds at 0.3),
+alternating round by round, and prints both latencies and their ratio: a loaded machine slows
+both alike, so the ratio is what to read.
 
 Every run starts with this machine's speed (``machine_reference``): compare figures between
 runs or machines as ratios to it, since speed drifts from run to run.
@@ -136,6 +140,33 @@ def measure_latency(window) -> list[float]:
     return latencies
 
 
+NOISE_ON_STRENGTH = 0.3
+
+
+def measure_noise_latency(window, rounds: int = 3) -> dict[str, list[float]]:
+    """Pen event to all views repainted with input noise off and on, alternating per stroke."""
+    from aegui.core.noise import NO_NOISE, NOISE_KINDS, NoiseSettings
+
+    noisy = NoiseSettings(tuple((kind, NOISE_ON_STRENGTH) for kind in NOISE_KINDS), seed=0)
+    latencies: dict[str, list[float]] = {"off": [], "on": []}
+    for _ in range(rounds):
+        for name, settings in (("off", NO_NOISE), ("on", noisy)):
+            window.explorer.set_noise(settings)
+            wait_idle(window)
+
+            def measure_move(point, name=name) -> None:
+                start = time.perf_counter()
+                send_move(window, point)
+                wait_shown(window)
+                QApplication.processEvents()
+                latencies[name].append((time.perf_counter() - start) * 1000)
+
+            replay_stroke(window, measure_move)
+    window.explorer.set_noise(NO_NOISE)
+    wait_idle(window)
+    return latencies
+
+
 def measure_breakdown(window) -> dict[str, np.ndarray]:
     """Where one pen event's time goes: the same replay, with timestamps at each hand-over.
 
@@ -253,6 +284,7 @@ def main() -> None:
     parser.add_argument("--strokes", type=int, default=1000)
     parser.add_argument("--skip-cold-start", action="store_true")
     parser.add_argument("--breakdown", action="store_true", help="also print where a pen event's time goes")
+    parser.add_argument("--noise", action="store_true", help="also compare latency with input noise off and on, alternating")
     args = parser.parse_args()
     reference = machine_reference()
     print(f"machine reference: batch-1 forward of the default network {reference['forward_ms']:.3f} ms, pure-Python loop {reference['python_loop_ms']:.1f} ms (medians)")
@@ -272,6 +304,11 @@ def main() -> None:
     if args.breakdown:
         for name, values in measure_breakdown(window).items():
             print(f"  {name:50s} p50 {np.percentile(values, 50):5.2f} ms   p99 {np.percentile(values, 99):5.2f} ms")
+    if args.noise:
+        by_setting = {name: np.array(values) for name, values in measure_noise_latency(window).items()}
+        for name, values in by_setting.items():
+            print(f"input noise {name:3s} ({len(values)} events, alternating strokes): p50 {np.percentile(values, 50):.2f} ms, p99 {np.percentile(values, 99):.2f} ms, max {values.max():.2f} ms")
+        print(f"  noise on / off: p50 x{np.percentile(by_setting['on'], 50) / np.percentile(by_setting['off'], 50):.2f}, p99 x{np.percentile(by_setting['on'], 99) / np.percentile(by_setting['off'], 99):.2f}")
     before, hundred, after = measure_memory(window, args.strokes)
     print(f"resident memory: {before:.0f} MB before, {hundred:.0f} MB after 100 strokes, {after:.0f} MB after {args.strokes} strokes (growth {after - before:+.1f} MB, {after - hundred:+.1f} MB after the first 100)")
     print(f"peak resident memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")

@@ -90,3 +90,15 @@ def test_a_plan_that_starts_from_a_checkpoint_passes_it_to_a_new_run_only(tmp_pa
     assert "--init_from" not in plan.fit_arguments(resume=True)  # a resumed run continues from its own last.ckpt
     assert "--init_from" not in TrainingPlan(output_dir=str(tmp_path)).fit_arguments()
     assert TrainingPlan.from_dict(plan.to_dict(), str(tmp_path)).init_from == str(start)
+
+
+def test_the_denoising_preset_fine_tunes_the_default_with_noise_and_bad_noise_is_a_problem(tmp_path, tiny_mnist_dir):
+    from aegui.core.resources import DEFAULT_CHECKPOINT
+    from aegui.core.training_plan import DENOISING_PRESET
+
+    plan = apply_preset(TrainingPlan(output_dir=str(tmp_path), data_dir=str(tiny_mnist_dir)), DENOISING_PRESET)
+    arguments = plan.fit_arguments()
+    assert arguments[arguments.index("--model.input_noise") + 1] == plan.input_noise and "gaussian=" in plan.input_noise
+    assert arguments[arguments.index("--init_from") + 1] == str(DEFAULT_CHECKPOINT)
+    assert "--model.input_noise" not in TrainingPlan(output_dir=str(tmp_path), data_dir=str(tiny_mnist_dir)).fit_arguments()
+    assert any("input_noise" in problem for problem in replace(plan, input_noise="gaussian=3").problems())

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from aegui.core.training_plan import TrainingPlan
+from aegui.core.training_plan import DENOISING_PRESET, TrainingPlan
 from aegui.qt.settings import RECENT_FILES, TRAINING_PLAN
 from tests.qt.conftest import SIGNAL_TIMEOUT_MS, wait_until_idle
 
@@ -88,6 +88,11 @@ def test_the_dialog_shows_the_command_it_will_run_and_refuses_what_cannot_run(qt
     type_into(dialog.init_from_edit, str(tmp_path / "base.ckpt"))
     words = shlex.split(dialog.command_view.toPlainText())
     assert dialog.train_button.isEnabled() and words[words.index("--init_from") + 1] == str(tmp_path / "base.ckpt")
+    type_into(dialog.input_noise_edit, "snow=1")  # denoising: a kind the trainer does not know
+    assert not dialog.train_button.isEnabled() and "input_noise: unknown kind" in dialog.problem_label.text()
+    dialog.preset_combo.setCurrentText(DENOISING_PRESET)
+    words = shlex.split(dialog.command_view.toPlainText())
+    assert dialog.train_button.isEnabled() and words[words.index("--model.input_noise") + 1] == dialog.input_noise_edit.text() != ""
     dialog.reject()
 
 

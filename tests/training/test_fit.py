@@ -96,8 +96,12 @@ def test_evaluate_prints_json_with_the_documented_keys(fitted_run, tiny_mnist_di
     assert set(result) == {
         "test_mse", "test_bce", "probe_accuracy", "knn_accuracy", "ood_auroc_fashion", "ood_auroc_fashion_reconstruction", "latent_dim", "n_test",
         "n_reference", "reference", "anomaly_score", "ood_auroc_near", "ood_auroc_near_reconstruction", "near_flagged_share", "false_alarm_rate", "n_near",
-        "dci_disentanglement", "dci_completeness", "dci_informativeness",
+        "dci_disentanglement", "dci_completeness", "dci_informativeness", "robustness",
     }  # fmt: skip
+    robustness = result["robustness"]
+    assert robustness["strengths"][0] == 0 and robustness["n_digits"] == 200
+    assert set(robustness["mse_to_clean"]) == set(robustness["probe_accuracy"]) == {"gaussian", "salt_and_pepper", "erased_blocks", "stroke_across"}
+    assert all(len(values) == len(robustness["strengths"]) for values in robustness["mse_to_clean"].values())
     assert all(0 <= result[key] <= 1 for key in ("dci_disentanglement", "dci_completeness"))
     assert result["anomaly_score"] == "combined" and result["n_near"] == 580
     assert 0 <= result["near_flagged_share"] <= 1 and 0 <= result["false_alarm_rate"] <= 1 and 0 <= result["ood_auroc_near"] <= 1
@@ -422,3 +426,35 @@ def test_init_from_a_different_network_or_a_damaged_file_is_one_message(fitted_r
     ):
         with pytest.raises(SystemExit, match=re.escape(message)):
             cli_main(fit_args(tiny_mnist_dir, tmp_path / "run", "--trainer.max_epochs", "1", "--init_from", str(source), "--model.latent_dim", "8"))
+
+
+def test_input_noise_feeds_the_encoder_noisy_digits_and_scores_against_the_clean_ones():
+    from torch.nn import functional as F
+
+    from training.module import AutoencoderModule
+
+    images = torch.from_numpy(load_reference_digits(limit=32).images).unsqueeze(1)
+    labels = torch.zeros(32, dtype=torch.long)
+    module = AutoencoderModule(latent_dim=4, hidden_dim=32, channels=4, input_noise="gaussian=0.5,erased_blocks=0.5")
+    module.log = lambda *args, **kwargs: None  # no trainer here
+    seen = []
+    encode = module.autoencoder.encode_distribution
+    module.autoencoder.encode_distribution = lambda inputs: (seen.append(inputs), encode(inputs))[1]
+    torch.manual_seed(0)
+    loss = module._common_step((images, labels), "train")
+    assert not torch.equal(seen[-1], images)  # the encoder saw noise
+    with torch.no_grad():
+        expected = F.binary_cross_entropy_with_logits(module.autoencoder.decode_logits(encode(seen[-1])[0]), images)
+    assert float(loss.detach()) == pytest.approx(float(expected), rel=1e-5)  # the target is the clean digit
+    module._common_step((images, labels), "val")
+    assert torch.equal(seen[-1], images)  # validation stays clean
+
+
+def test_a_denoising_run_records_its_noise_in_the_checkpoint_and_bad_noise_is_refused(tiny_mnist_dir, tmp_path):
+    from training.module import AutoencoderModule
+
+    cli_main(fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "1", "--model.input_noise", "gaussian=0.3,stroke_across=0.5"))
+    model = load_model(tmp_path / "checkpoints" / "last.ckpt")
+    assert model.hparams["input_noise"] == "gaussian=0.3,stroke_across=0.5"
+    with pytest.raises(ValueError, match="input_noise: unknown kind 'snow'"):
+        AutoencoderModule(input_noise="snow=0.2")

@@ -106,6 +106,9 @@ class PixelImageRow(QWidget):
             elif self._cell_images[index] is not None or self._captions[index]:
                 self.set_image(index, None, "")
 
+    def caption(self, index: int) -> str:
+        return self._captions[index]
+
     def image(self, index: int) -> np.ndarray | None:
         """The image cell ``index`` shows, as given (None when empty)."""
         return self._cell_images[index]

@@ -15,6 +15,8 @@ from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPainterPath, QPen, QTabletEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QVBoxLayout, QWidget
 
+from aegui.qt.views.noise_control import NoiseControl
+
 if TYPE_CHECKING:
     from aegui.core.explorer import Explorer
 
@@ -307,6 +309,8 @@ class SketchPanel(QWidget):
         layout.addWidget(self.canvas, 1)
         layout.addLayout(brush_row)
         layout.addLayout(buttons)
+        self.noise_control = NoiseControl(explorer)
+        layout.addWidget(self.noise_control)
         self.brush_slider.valueChanged.connect(self.canvas.set_brush_width)
         self.clear_button.clicked.connect(self.canvas.clear)
         self.undo_button.clicked.connect(self.canvas.undo)

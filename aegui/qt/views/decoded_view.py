@@ -14,6 +14,7 @@ from aegui.qt.painting.pixel_images import PixelImageRow
 
 if TYPE_CHECKING:
     from aegui.core.explorer import Explorer
+    from aegui.core.noisy_sketch import NoiseEffect
     from aegui.core.session import Analysis
 
 ERROR_LEVELS = (0.0, 0.5)  # per-pixel squared error range of the heatmap
@@ -21,6 +22,14 @@ BLANK = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
 ORIGIN_NAMES = {"sliders": "the sliders", "map": "a click on the map", "random": "a random sample", "interpolation": "the A → B interpolation", "direction": "the named directions (Edit by meaning)"}
 SALIENCY_COLOURS = pg.colormap.get("CET-D1").getLookupTable(nPts=256)  # blue, white, red
 ERROR_COLOURS = pg.colormap.get("inferno").getLookupTable(nPts=256)
+
+
+def describe_noise_effect(noise: NoiseEffect) -> str:
+    """One line: how far the noise moved the code, and whether the probe's digit changed."""
+    text = f"noise moved the code {noise.drift:.2f} digit spreads from the clean sketch's"
+    if noise.clean_digit is not None:
+        text += f" (reads {noise.noisy_digit}, clean {noise.clean_digit})"
+    return text
 
 
 class DecodedView(QWidget):
@@ -48,7 +57,9 @@ class DecodedView(QWidget):
         explorer.saliency_changed.connect(self.show_saliency)
 
     def show_analysis(self, analysis: Analysis) -> None:
-        self.images.set_image(0, analysis.input_image if analysis.input_image is not None else BLANK)
+        noise = analysis.extras.get("noise")
+        caption = "noisy input" if noise is not None else "model input"
+        self.images.set_image(0, analysis.input_image if analysis.input_image is not None else BLANK, caption, f"what the model sees: the sketch with {noise.settings.describe()}" if noise is not None else "")
         self.images.set_image(1, analysis.reconstruction)
         self.images.set_image(2, analysis.error_map if analysis.error_map is not None else BLANK)
         if analysis.reconstruction_error is None and analysis.origin == "mean":
@@ -59,6 +70,8 @@ class DecodedView(QWidget):
             text = f"Decoded from a code set by {ORIGIN_NAMES.get(analysis.origin, analysis.origin)}; no input to compare with."
         else:
             text = f"reconstruction error ‖x − x̂‖² / 784 = {analysis.reconstruction_error:.4f}"
+            if noise is not None:
+                text += "\n" + describe_noise_effect(noise)
         self.error_label.setText(text)
 
     def show_saliency(self, dimension: int | None, gradient: np.ndarray | None) -> None:

@@ -13,9 +13,11 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPush
 from aegui.core.explorer import DIRECTION
 from aegui.core.model_format import IMAGE_SIZE
 from aegui.qt.painting.pixel_images import PixelImageRow
+from aegui.qt.views.robustness_view import RobustnessView
 
 if TYPE_CHECKING:
     from aegui.core.explorer import Explorer
+    from aegui.core.robustness import RobustnessComparison
     from aegui.core.session import Analysis, ModelSession
 
 STEPS = 9
@@ -167,7 +169,7 @@ class ComparePanel(QWidget):
     files_requested = Signal()
     clear_requested = Signal()
 
-    def __init__(self, explorer: Explorer, parent=None):
+    def __init__(self, explorer: Explorer, robustness: RobustnessComparison | None = None, parent=None):
         super().__init__(parent)
         self.family_button = QPushButton("Load sweep family…")
         self.files_button = QPushButton("Add checkpoints…")
@@ -187,7 +189,12 @@ class ComparePanel(QWidget):
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(row)
         layout.addWidget(self.status)
-        layout.addWidget(self.strip, 1)
+        body = QHBoxLayout()  # the strip, and beside it how well each model ignores noise
+        body.addWidget(self.strip, 3)
+        self.robustness_view = RobustnessView(robustness) if robustness is not None else None
+        if self.robustness_view is not None:
+            body.addWidget(self.robustness_view, 2)
+        layout.addLayout(body, 1)
         self.rows = []
         explorer.comparison_changed.connect(self.show_models)
         explorer.analysis_changed.connect(self.show_analysis)

@@ -9,11 +9,23 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from aegui.core.model_format import TEST_METRICS, format_metric
+from aegui.core.noise import KIND_LABELS, parse_noise_spec
 
 if TYPE_CHECKING:
     from aegui.core.explorer import Explorer
     from aegui.core.session import ModelSession
 
+
+
+def describe_input_noise(spec_text: str) -> str:
+    """The training's input noise in words: "no", or each kind with its strongest setting."""
+    try:
+        spec = parse_noise_spec(spec_text)
+    except ValueError:
+        return "?"
+    if not spec:
+        return "no (trained on clean digits)"
+    return "yes, trained to ignore " + ", ".join(f"{KIND_LABELS[kind]} up to {strength:g}" for kind, strength in spec.items())
 
 
 def describe_session(session: ModelSession) -> str:
@@ -27,6 +39,7 @@ def describe_session(session: ModelSession) -> str:
         ("latent size k", str(model.latent_dim)),
         ("hidden width", str(hp["hidden_dim"]) + (f" × {hp['hidden_layers']} layers" if hp.get("hidden_layers", 1) > 1 else "") + (f", {hp['channels']} channels" if hp["architecture"] == "conv" else "")),
     ]
+    rows.append(("denoising", describe_input_noise(hp.get("input_noise", ""))))
     statistics = model.statistics
     if statistics is not None:
         dataset = statistics.dataset

@@ -96,6 +96,9 @@ class TrainDialog(QDialog):
         self.augmentation_spin = _double(0.0, 2.0, 0.1, 2)
         self.augmentation_spin.setToolTip("Strength of random shifts, turns and scaling of the training digits")
         self.learning_rate_spin = _double(1e-5, 1.0, 1e-3, 5)
+        self.input_noise_edit = QLineEdit()
+        self.input_noise_edit.setPlaceholderText("none (e.g. gaussian=0.3,erased_blocks=0.25)")
+        self.input_noise_edit.setToolTip("Denoising: noise added to each training digit (kinds: gaussian, salt_and_pepper, erased_blocks, stroke_across; strength up to 0..1), the clean digit the target")
 
         self.epochs_spin = QSpinBox()
         self.epochs_spin.setRange(1, 10_000)
@@ -145,6 +148,7 @@ class TrainDialog(QDialog):
         network_form.addRow("Outlier exposure", self.outlier_spin)
         network_form.addRow("Augmentation", self.augmentation_spin)
         network_form.addRow("Learning rate", self.learning_rate_spin)
+        network_form.addRow("Input noise", self.input_noise_edit)
         run_box = QGroupBox("Run")
         run_form = QFormLayout(run_box)
         run_form.addRow("Epochs", self.epochs_spin)
@@ -186,7 +190,7 @@ class TrainDialog(QDialog):
         self.copy_button.clicked.connect(self._on_copy_button_clicked)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
-        for edit in (self.data_dir_edit, self.output_edit, self.init_from_edit):
+        for edit in (self.data_dir_edit, self.output_edit, self.init_from_edit, self.input_noise_edit):
             edit.textChanged.connect(self._on_field_changed)
         for combo in (self.data_combo, self.architecture_combo):
             combo.currentIndexChanged.connect(self._on_field_changed)
@@ -214,6 +218,7 @@ class TrainDialog(QDialog):
         self.epochs_spin.setValue(plan.max_epochs)
         self.output_edit.setText(plan.output_dir)
         self.init_from_edit.setText(plan.init_from)
+        self.input_noise_edit.setText(plan.input_noise)
         self._updating = False
         self._on_field_changed()
 
@@ -236,6 +241,7 @@ class TrainDialog(QDialog):
             learning_rate=self.learning_rate_spin.value(),
             max_epochs=self.epochs_spin.value(),
             init_from=self.init_from_edit.text().strip(),
+            input_noise=self.input_noise_edit.text().strip(),
         )
 
     def _on_field_changed(self, *_) -> None:

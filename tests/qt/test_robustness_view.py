@@ -1,0 +1,20 @@
+"""The Compare tab shows the compared models' noise robustness as numbers and a plot."""
+
+from __future__ import annotations
+
+from tests.qt.conftest import SIGNAL_TIMEOUT_MS, wait_until_idle
+
+
+def test_comparing_two_models_shows_their_robustness_side_by_side(qtbot, window, default_checkpoint, k2_checkpoint):
+    window.robustness.digits = 100  # fewer reference digits than the app's 500: a quicker test
+    view = window.compare_panel.robustness_view
+    assert not view.isVisible()
+    window.explore_tabs.setCurrentWidget(window.compare_panel)
+    window.explorer.open_comparison([default_checkpoint, k2_checkpoint])
+    qtbot.waitUntil(lambda: len(view.curves) == 2, timeout=3 * SIGNAL_TIMEOUT_MS)
+    wait_until_idle(qtbot, window)
+    text = view.numbers.text()
+    assert "mnist-conv-k2" in text and "mnist-conv-k32" in text and "noise 0.5" in text
+    assert view.isVisible()
+    ys = [curve.getData()[1] for curve in view.curves]
+    assert all(len(y) == 4 and y[0] > y[-1] for y in ys)  # accuracy falls with the noise, for both
