@@ -138,9 +138,10 @@ def _average_ranks(values: torch.Tensor) -> torch.Tensor:
     return ranks
 
 
-def error_quantiles(errors: torch.Tensor, n: int = ERROR_QUANTILE_COUNT) -> torch.Tensor:
-    """Quantiles 0..1 of the held-out error distribution, enough to read any percentile."""
-    return torch.quantile(errors.double(), torch.linspace(0, 1, n, dtype=torch.float64)).float()
+def held_out_quantiles(values: torch.Tensor, n: int = ERROR_QUANTILE_COUNT) -> torch.Tensor:
+    """Quantiles 0..1 of a distribution on held-out digits (the reconstruction error, each
+    anomaly feature, the combined score, the verdict statistic): enough to read any percentile."""
+    return torch.quantile(values.double(), torch.linspace(0, 1, n, dtype=torch.float64)).float()
 
 
 MAX_DISTANCE_REFERENCE_CODES = 10_000  # training codes kept for the distance score (1.15 MB for 9,000 at k = 32)
@@ -281,8 +282,8 @@ def fit_anomaly_scorer(
         optimizer.step(closure)
     weight, bias = weight.detach(), bias.detach()
     val_scores = ((torch.from_numpy(val_features) - mean) / std) @ weight + bias
-    feature_quantiles = torch.stack([error_quantiles(torch.from_numpy(val_features[:, i])) for i in range(len(ANOMALY_FEATURES))])
-    score_quantiles = error_quantiles(val_scores)
+    feature_quantiles = torch.stack([held_out_quantiles(torch.from_numpy(val_features[:, i])) for i in range(len(ANOMALY_FEATURES))])
+    score_quantiles = held_out_quantiles(val_scores)
     # The verdict: the combined score alone, or also the reconstruction error's opinion
     # (AnomalyScorer.verdict_statistics) when that flags clearly more calibration characters
     # above the held-out digits' 99th percentile: a few of 780 either way is noise, and the
@@ -292,7 +293,7 @@ def fit_anomaly_scorer(
     for opinion in (False, True):
         # held-out digits are never lifted without the opinion, so their verdict is their score
         val_verdict = verdict_statistic(val_scores.numpy(), val_features[:, 0], score_quantiles.numpy(), feature_quantiles[0].numpy()) if opinion else val_scores.numpy()
-        quantiles = error_quantiles(torch.from_numpy(np.asarray(val_verdict, dtype=np.float64)))
+        quantiles = held_out_quantiles(torch.from_numpy(np.asarray(val_verdict, dtype=np.float64)))
         outlier_verdict = verdict_values(outlier_scores.numpy(), outlier_features[:, 0], score_quantiles.numpy(), feature_quantiles[0].numpy(), quantiles.double().numpy(), opinion)
         flagged.append(float((percentiles(outlier_verdict, quantiles.double().numpy()) > NOT_A_DIGIT_ABOVE).mean()))
         verdict_quantile_choices.append(quantiles)
@@ -384,9 +385,7 @@ def compute_statistics(
     return {
         "latent_mean": train_codes.mean(0),
         "latent_std": train_codes.std(0).clamp_min(1e-6),
-        "latent_min": train_codes.min(0).values,
-        "latent_max": train_codes.max(0).values,
-        "error_quantiles": error_quantiles(val_errors),
+        "error_quantiles": held_out_quantiles(val_errors),
         "probe_weight": probe_weight,
         "probe_bias": probe_bias,
         "dimension_properties": {name: torch.from_numpy(values).float() for name, values in property_correlations.items()},

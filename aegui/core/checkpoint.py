@@ -68,8 +68,6 @@ class ModelStatistics:
 
     latent_mean: torch.Tensor
     latent_std: torch.Tensor
-    latent_min: torch.Tensor
-    latent_max: torch.Tensor
     error_quantiles: torch.Tensor
     probe_weight: torch.Tensor | None
     probe_bias: torch.Tensor | None

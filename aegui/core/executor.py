@@ -1,11 +1,14 @@
-"""How the core runs slow work: a protocol, and a synchronous implementation for tests.
+"""How the core runs slow work: a protocol, one failure path, and a synchronous executor.
 
 The Qt layer supplies a threaded executor with the same interface (``aegui.qt.worker``),
-so the core decides *what* runs and a view decides *where*.
+so the core decides *what* runs and a view decides *where*. Every executor reports a failed
+job the same way: ``log_failure`` writes it to the log with its traceback, then the job's
+``on_error`` tells its requester. Nothing is raised out of an executor's loop.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -13,14 +16,22 @@ Job = Callable[[], Any]
 Done = Callable[[Any], None]
 Failed = Callable[[BaseException], None]
 
+logger = logging.getLogger("aegui")
+
 
 class Executor(Protocol):
     def submit(self, channel: str, job: Job, on_done: Done, on_error: Failed) -> None:
         """Run ``job``; call ``on_done(result)`` or ``on_error(exception)`` on the caller's thread.
 
         Per channel, the latest submission wins: a job still waiting when a newer one arrives
-        on the same channel is dropped without calling back.
+        on the same channel is dropped without calling back. A failure is logged
+        (``log_failure``) before ``on_error`` is called.
         """
+
+
+def log_failure(channel: str, error: BaseException) -> None:
+    """The log's half of reporting a failed background job (the requester's is ``on_error``)."""
+    logger.error("background job on the %s channel failed: %s", channel, error, exc_info=error)
 
 
 class ImmediateExecutor:
@@ -29,26 +40,8 @@ class ImmediateExecutor:
     def submit(self, channel: str, job: Job, on_done: Done, on_error: Failed) -> None:
         try:
             result = job()
-        except Exception as error:  # reported through on_error, like the threaded executor
+        except Exception as error:  # reported like the threaded executor does
+            log_failure(channel, error)
             on_error(error)
             return
         on_done(result)
-
-
-class HeldExecutor:
-    """Holds jobs until ``flush`` (tests): shows what happens when results arrive late.
-
-    Like the threaded executor, a newer job on a channel replaces one still waiting there.
-    """
-
-    def __init__(self) -> None:
-        self.pending: dict[str, tuple[Job, Done, Failed]] = {}
-
-    def submit(self, channel: str, job: Job, on_done: Done, on_error: Failed) -> None:
-        self.pending[channel] = (job, on_done, on_error)
-
-    def flush(self) -> None:
-        """Run every waiting job, including any that the callbacks submit."""
-        while self.pending:
-            channel = next(iter(self.pending))
-            ImmediateExecutor().submit(channel, *self.pending.pop(channel))

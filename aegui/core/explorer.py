@@ -7,89 +7,62 @@ fast stroke never builds a backlog. A job captures what it needs when it is subm
 changes no state; its result is published through the signals below, to which each view
 subscribes itself.
 
+The thread rule (docs/architecture.md): what a job reads never changes once published (the
+session is a frozen value, replaced whole; requests are copied), caches are keyed by value, and
+every job starts in ``BackgroundTasks``, which reports a failure to its requester, never raises.
+
 This module imports neither torch nor Qt at import time: the window can be built and painted
 while the model's libraries still load in the background.
 """
 
 from __future__ import annotations
 
-import json
+import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from aegui.core.errors import CheckpointError
 from aegui.core.events import Signal
 from aegui.core.executor import Executor
 from aegui.core.noise import NO_NOISE, NoiseSettings
-from aegui.core.projection import default_cache_dir
+from aegui.core.projection import default_cache_dir, fit_projection
+from aegui.core.tasks import BackgroundTasks
 
 if TYPE_CHECKING:
     from aegui.core.checkpoint import LoadedModel
-    from aegui.core.resources import ReferenceDigits
-    from aegui.core.session import Analysis, ModelSession
+    from aegui.core.resources import LabelledImages
+    from aegui.core.session import Analysis, DecodedGrid, ModelSession
 
 LIVE = "live"
 MODEL = "model"
+PROJECTION = "projection"
 COMPARE = "compare"
 GRID = "grid"  # the decoded map behind the map's points
 SALIENCY = "saliency"  # where the selected dimension looks, after each sketch's analysis
-MAX_FAMILY_SIZE = 12
 SKETCH = "sketch"
 DIRECTION = "direction"  # the code moved along named property directions
 
 
-def read_family(family_file: Path) -> list[Path]:
-    """Checkpoint paths listed in a sweep's family.json (relative to that file)."""
-    family_file = Path(family_file)
-    try:
-        listing = json.loads(family_file.read_text())
-        paths = [family_file.parent / str(item) for item in listing["checkpoints"]][:MAX_FAMILY_SIZE]
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise CheckpointError(f"{family_file.name} is not a sweep family list ({error}).") from None
-    return paths
-
-
-def _load_session(path: Path, reference: ReferenceDigits, method: str, cache_dir: Path | None) -> ModelSession:
-    from aegui.core.session import ModelSession
-
-    return ModelSession.from_file(path, reference, method, cache_dir)
-
-
-def _fit_projection(method: str, codes: np.ndarray, cache_dir: Path | None):
-    from aegui.core.projection import fit_projection
-
-    return fit_projection(method, codes, cache_dir)
-
-
-def _load_models(paths: list[Path]) -> tuple[list[LoadedModel], list[str]]:
-    from aegui.core.checkpoint import load_model
-
-    models, problems = [], []
-    for path in paths:
-        try:
-            models.append(load_model(path))
-        except CheckpointError as error:
-            problems.append(f"{Path(path).name}: {error}")
-    return models, problems
+def _kernel(module: str):
+    """A kernel module that imports torch, imported when a job first needs it (not at start-up)."""
+    return importlib.import_module(f"aegui.core.{module}")
 
 
 class Explorer:
-    def __init__(self, reference: ReferenceDigits, executor: Executor, projection_method: str = "pca", projection_cache_dir: Path | None = None, seed: int | None = None):
+    def __init__(self, reference: LabelledImages, executor: Executor, projection_method: str = "pca", projection_cache_dir: Path | None = None, seed: int | None = None):
         self.reference = reference
-        self.executor = executor
         self.projection_cache_dir = projection_cache_dir or default_cache_dir()
         self._rng = np.random.default_rng(seed)
         # --- state: each field is the request as last made ---------------------------------
-        self.session: ModelSession | None = None
+        self.session: ModelSession | None = None  # a frozen value, replaced whole (thread rule)
         self.projection_method = projection_method
         self.sketch: np.ndarray | None = None  # the drawing's raster, None when blank
         self.origin = "mean"  # what set the current code: sketch, sliders, map, random, mean, interpolation
         self.code: np.ndarray | None = None  # the requested code; None while the sketch sets it
         self.selected_dimension: int | None = None
         self.decoded_map_shown = False
-        self._decoded_grids: dict[tuple[int, int], object] = {}  # (id(session), id(projection)) -> DecodedGrid
+        self._decoded_grids: dict[tuple[int, str], DecodedGrid] = {}  # (model number, map name) -> grid
         self._direction_base: np.ndarray | None = None  # the code the named directions move from
         self.direction_amounts: dict[str, float] = {}
         self.kept_codes: dict[str, np.ndarray] = {}  # "A" and "B" for interpolation
@@ -106,10 +79,10 @@ class Explorer:
         self.sketch_changed = Signal()  # (has a sketch: bool)
         self.selection_changed = Signal()  # (dimension or None)
         self.projection_method_changed = Signal()  # (method)
-        self.projection_changed = Signal()  # (ModelSession), the map was refitted
+        self.projection_changed = Signal()  # (ModelSession), the same model on the refitted map
         self.projection_failed = Signal()  # (method, message)
-        self.task_started = Signal()  # (description)
-        self.task_finished = Signal()  # (description)
+        self.tasks = BackgroundTasks(executor)  # every job goes through it: one failure path
+        self.task_started, self.task_finished, self.task_failed = self.tasks.started, self.tasks.finished, self.tasks.unclaimed_failure
         self.kept_changed = Signal()  # (dict of kept codes)
         self.comparison_changed = Signal()  # (list of LoadedModel, list of problems)
         self.decoded_map_changed = Signal()  # (DecodedGrid or None)
@@ -121,18 +94,13 @@ class Explorer:
         """Load a model in the background; on failure the current model stays loaded."""
         path = Path(path)
         method, reference, cache_dir = self.projection_method, self.reference, self.projection_cache_dir
-        description = f"Loading {path.name}"
-        self.task_started.emit(description)
 
         def done(session: ModelSession) -> None:
-            self.task_finished.emit(description)
             self._set_session(session)
+            if method != self.projection_method:  # the map changed while the model loaded
+                self._fit_map()
 
-        def failed(error: BaseException) -> None:
-            self.task_finished.emit(description)
-            self.model_load_failed.emit(path, str(error))
-
-        self.executor.submit(MODEL, lambda: _load_session(path, reference, method, cache_dir), done, failed)
+        self.tasks.run(MODEL, f"Loading {path.name}", lambda: _kernel("session").ModelSession.from_file(path, reference, method, cache_dir), done, lambda message: self.model_load_failed.emit(path, message))
 
     def _set_session(self, session: ModelSession) -> None:
         self.session = session
@@ -143,7 +111,7 @@ class Explorer:
         if self.origin != SKETCH:  # codes of another model mean nothing here
             self.code, self.origin = None, "mean"
         self.trail.clear()
-        self._decoded_grids = {key: grid for key, grid in self._decoded_grids.items() if key[0] == id(session)}
+        self._decoded_grids = {key: grid for key, grid in self._decoded_grids.items() if key[0] == session.model_number}
         self.model_changed.emit(session)
         self._resubmit()
         self._request_decoded_map()
@@ -153,28 +121,25 @@ class Explorer:
         if method != self.projection_method:
             self.projection_method = method
             self.projection_method_changed.emit(method)
-        session = self.session
+        self._fit_map()
+
+    def _fit_map(self) -> None:
+        session, method = self.session, self.projection_method
         if session is None:
             return
-        description = f"Fitting the {method.upper()} map"
-        self.task_started.emit(description)
 
         def done(projection) -> None:
-            self.task_finished.emit(description)
-            if session is not self.session or method != self.projection_method:
-                return
-            session.set_projection(projection)
+            current = self.session
+            if current is None or current.model_number != session.model_number or method != self.projection_method:
+                return  # another model or map was asked for meanwhile
+            self.session = current.with_projection(projection)  # a new value: workers keep the old one
             self.trail.clear()
-            self.projection_changed.emit(session)
+            self.projection_changed.emit(self.session)
             self._resubmit()
             self._request_decoded_map()
 
-        def failed(error: BaseException) -> None:
-            self.task_finished.emit(description)
-            self.projection_failed.emit(method, str(error))
-
         codes, cache_dir = session.reference_codes, self.projection_cache_dir
-        self.executor.submit(MODEL, lambda: _fit_projection(method, codes, cache_dir), done, failed)
+        self.tasks.run(PROJECTION, f"Fitting the {method.upper()} map", lambda: fit_projection(method, codes, cache_dir), done, lambda message: self.projection_failed.emit(method, message))
 
     # --- the sketch ------------------------------------------------------------------------
     def begin_stroke(self) -> None:
@@ -216,7 +181,7 @@ class Explorer:
         """The code as last requested; for a sketch, its newest encoding."""
         if self.code is not None:
             return self.code
-        if self.analysis is not None and self.session is not None and self.analysis.session is self.session:
+        if self.analysis is not None and self.session is not None and self.analysis.session.model_number == self.session.model_number:
             return self.analysis.code
         return None
 
@@ -250,23 +215,20 @@ class Explorer:
         if not self.decoded_map_shown or session is None:
             self.decoded_map_changed.emit(None)
             return
-        key = (id(session), id(session.projection))
+        key = (session.model_number, session.projection.name)
         if key in self._decoded_grids:
             self.decoded_map_changed.emit(self._decoded_grids[key])
             return
-        description = "Decoding the map"
-        self.task_started.emit(description)
 
-        def done(grid) -> None:
-            self.task_finished.emit(description)
+        def done(grid: DecodedGrid) -> None:
+            current = self.session
+            if current is None or current.model_number != key[0]:
+                return  # another model: its own grid is requested with it
             self._decoded_grids[key] = grid
-            if self.decoded_map_shown and session is self.session and key == (id(session), id(session.projection)):
+            if self.decoded_map_shown and key == (current.model_number, current.projection.name):
                 self.decoded_map_changed.emit(grid)
 
-        def failed(error: BaseException) -> None:
-            self.task_finished.emit(description)
-
-        self.executor.submit(GRID, session.decoded_grid, done, failed)
+        self.tasks.run(GRID, "Decoding the map", session.decoded_grid, done)
 
     def set_direction(self, name: str, amount: float) -> None:
         """Move the code along the named property's direction by ``amount`` spreads of the
@@ -344,28 +306,20 @@ class Explorer:
 
     def open_comparison(self, paths: list[Path]) -> None:
         """Load models to compare side by side, in the background; bad files are reported."""
-        self.compared_paths = [Path(p) for p in paths]
-        description = f"Loading {len(paths)} models to compare"
-        self.task_started.emit(description)
-        requested = list(self.compared_paths)
+        self.compared_paths = requested = [Path(p) for p in paths]
 
         def done(result) -> None:
-            self.task_finished.emit(description)
             if requested != self.compared_paths:
                 return  # a newer comparison was asked for meanwhile
             self.compared_models = result[0]
             self.comparison_changed.emit(self.compared_models, result[1])
             self._resubmit()
 
-        def failed(error: BaseException) -> None:
-            self.task_finished.emit(description)
-            self.comparison_changed.emit(self.compared_models, [str(error)])
-
-        self.executor.submit(COMPARE, lambda: _load_models(requested), done, failed)
+        self.tasks.run(COMPARE, f"Loading {len(paths)} models to compare", lambda: _kernel("comparison").load_models(requested), done, lambda message: self.comparison_changed.emit(self.compared_models, [message]))
 
     def open_family(self, family_file: Path) -> None:
         """Compare the checkpoints a sweep listed in its family.json."""
-        self.open_comparison(read_family(family_file))
+        self.open_comparison(_kernel("comparison").read_family(family_file))
 
     def clear_comparison(self) -> None:
         self.compared_paths, self.compared_models = [], []
@@ -392,8 +346,6 @@ class Explorer:
         kept, noise = dict(self.kept_codes), self.noise
 
         def analyse() -> Analysis:
-            from aegui.core.session import compare_reconstructions
-
             if origin == SKETCH:
                 from aegui.core.preprocess import to_mnist
 
@@ -411,14 +363,14 @@ class Explorer:
                 analysis.extras["interpolation"] = session.interpolation(kept["A"], kept["B"])
             if compared:
                 image = analysis.input_image if analysis.input_image is not None else analysis.reconstruction
-                analysis.extras["comparison"] = compare_reconstructions(compared, image)
+                analysis.extras["comparison"] = _kernel("comparison").compare_reconstructions(compared, image)
             return analysis
 
-        self.executor.submit(LIVE, analyse, self._on_live_done, self._on_live_failed)
+        self.tasks.run(LIVE, "", analyse, self._on_live_done)
 
     def _on_live_done(self, analysis: Analysis) -> None:
         if analysis.session is not self.session:
-            return  # computed with a model that has since been replaced
+            return  # computed with a model or map that has since been replaced
         self.analysis = analysis
         if analysis.origin == SKETCH:
             self.trail.append(analysis.map_position)
@@ -435,10 +387,8 @@ class Explorer:
         session, image = analysis.session, analysis.input_image
 
         def done(gradient) -> None:
-            if session is self.session and dimension == self.selected_dimension:
+            current = self.session
+            if current is not None and current.model_number == session.model_number and dimension == self.selected_dimension:
                 self.saliency_changed.emit(dimension, gradient)
 
-        self.executor.submit(SALIENCY, lambda: session.saliency(image, dimension), done, lambda error: None)
-
-    def _on_live_failed(self, error: BaseException) -> None:
-        raise error
+        self.tasks.run(SALIENCY, "", lambda: session.saliency(image, dimension), done)

@@ -31,21 +31,6 @@ def save_code(path: str | Path, code: np.ndarray, metadata: dict | None = None) 
     return path
 
 
-def load_code(path: str | Path) -> np.ndarray:
-    """Read back a code written by ``save_code`` (never unpickles)."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".json":
-        return np.asarray(json.loads(path.read_text())["code"], dtype=np.float32)
-    if suffix == ".csv":
-        with open(path, newline="") as handle:
-            rows = list(csv.reader(handle))[1:]
-        return np.asarray([float(value) for _, value in rows], dtype=np.float32)
-    if suffix == ".npy":
-        return np.load(path, allow_pickle=False).astype(np.float32)
-    raise ValueError(f"unknown format {suffix!r}")
-
-
 STRIP_SCALE = 4  # screen pixels per MNIST pixel in a saved strip
 GIF_SCALE = 8
 STRIP_GAP = 4

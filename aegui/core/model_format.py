@@ -96,7 +96,6 @@ HYPERPARAMETERS: dict[str, Hyperparameter] = {
     )
 }
 DEFAULTS: dict[str, Any] = {name: h.default for name, h in HYPERPARAMETERS.items()}
-MAX_LATENT_DIM = int(HYPERPARAMETERS["latent_dim"].high)
 
 
 def network_hparams(hparams: Mapping[str, Any]) -> dict[str, Any]:
@@ -113,7 +112,7 @@ def network_hparams(hparams: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # The statistics table: latent vectors of length k, and the rest.
-LATENT_VECTOR_STATISTICS = ("latent_mean", "latent_std", "latent_min", "latent_max")
+LATENT_VECTOR_STATISTICS = ("latent_mean", "latent_std")  # older files also hold latent_min/max: ignored
 
 
 # Test metrics a checkpoint stores (and ``aegui-train evaluate`` reports): label and the one

@@ -16,6 +16,15 @@ from torch import nn
 from aegui.core.model_format import IMAGE_SIZE, network_hparams
 
 
+def _through(layers, values: torch.Tensor) -> torch.Tensor:
+    """``layers(values)``, calling each layer's ``forward`` directly: a pen event passes through
+    about 25 layers, and skipping ``nn.Module``'s hook dispatch for each saves a tenth of a
+    millisecond. No aegui network registers hooks on its layers."""
+    for layer in layers:
+        values = layer.forward(values)
+    return values
+
+
 class Autoencoder(nn.Module):
     """Encoder f(x) -> h, decoder g(h) -> x_hat, optionally variational.
 
@@ -33,7 +42,7 @@ class Autoencoder(nn.Module):
 
     def encode_distribution(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Return (mean, log_variance); log_variance is None for a deterministic autoencoder."""
-        features = self.encoder(images.reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE))
+        features = _through(self.encoder, images.reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE))
         if self.variational:
             mean, log_variance = features.chunk(2, dim=1)
             return mean, log_variance.clamp(-12.0, 8.0)
@@ -45,16 +54,14 @@ class Autoencoder(nn.Module):
     def encode_with_inner(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(code, the encoder's last hidden layer): the anomaly score reads the layer before
         the code too, at no extra cost (every encoder ends with its linear code layer)."""
-        inner = images.reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
-        layers = list(self.encoder)
-        for layer in layers[:-1]:
-            inner = layer(inner)
-        features = layers[-1](inner)
+        *hidden, code_layer = self.encoder
+        inner = _through(hidden, images.reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE))
+        features = code_layer.forward(inner)
         code = features.chunk(2, dim=1)[0] if self.variational else features
         return code, inner.flatten(1)
 
     def decode_logits(self, codes: torch.Tensor) -> torch.Tensor:
-        return self.decoder(codes).reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
+        return _through(self.decoder, codes).reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
 
     def decode(self, codes: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.decode_logits(codes))

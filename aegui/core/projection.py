@@ -59,13 +59,11 @@ class PCAProjection(Projection):
     def __init__(self, codes: np.ndarray):
         codes = np.asarray(codes, dtype=np.float64)
         self.mean = codes.mean(axis=0)
-        _, singular_values, vt = np.linalg.svd(codes - self.mean, full_matrices=False)
+        _, _, vt = np.linalg.svd(codes - self.mean, full_matrices=False)
         components = vt[:2]
         # a deterministic sign, so the map does not flip between runs
         signs = np.sign(components[np.arange(len(components)), np.abs(components).argmax(axis=1)])
         self.components = components * signs[:, None]
-        variance = singular_values**2
-        self.explained_variance_ratio = variance[:2] / variance.sum()
 
     def transform(self, codes: np.ndarray) -> np.ndarray:
         codes = np.atleast_2d(np.asarray(codes, dtype=np.float64))

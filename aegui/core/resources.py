@@ -26,8 +26,9 @@ NEAR_OOD_PARTS = ("calibration", "report")  # made by scripts/make_near_ood.py  
 
 
 @dataclass(frozen=True)
-class ReferenceDigits:
-    """Real MNIST test digits (float32 in [0, 1]) with their labels, for the map and neighbours."""
+class LabelledImages:
+    """28 x 28 images (float32 in [0, 1]) with a label each: the bundled MNIST test digits
+    behind the map and the neighbours, or the near-OOD characters and shapes."""
 
     images: np.ndarray
     labels: np.ndarray
@@ -36,21 +37,26 @@ class ReferenceDigits:
         return len(self.labels)
 
 
-def load_reference_digits(images_path: Path = REFERENCE_IMAGES, labels_path: Path = REFERENCE_LABELS, limit: int | None = None) -> ReferenceDigits:
+def load_labelled_images(images_path: Path, labels_path: Path, limit: int | None = None) -> LabelledImages:
     images, labels = read_images_and_labels(images_path, labels_path)
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
-    return ReferenceDigits(images.astype(np.float32) / 255.0, labels)
+    return LabelledImages(images.astype(np.float32) / 255.0, labels)
+
+
+def load_reference_digits(limit: int | None = None) -> LabelledImages:
+    """The bundled MNIST test digits (the first ``limit`` of them)."""
+    return load_labelled_images(REFERENCE_IMAGES, REFERENCE_LABELS, limit)
 
 
 def bundled_checkpoints() -> list[Path]:
     return sorted(CHECKPOINTS_DIR.glob("*.ckpt"))
 
 
-def load_near_ood(part: str) -> ReferenceDigits:
+def load_near_ood(part: str) -> LabelledImages:
     """Characters and shapes that are not digits, prepared as sketches are (labels: 0 letter,
     1 symbol, 2 shape); ``calibration`` fits the combined anomaly score, ``report`` measures it."""
     if part not in NEAR_OOD_PARTS:
         raise ValueError(f"near-OOD part must be one of {NEAR_OOD_PARTS}, got {part!r}")
     folder = RESOURCES_DIR / "data"
-    return load_reference_digits(folder / f"near-ood-{part}-images-idx3-ubyte.gz", folder / f"near-ood-{part}-labels-idx1-ubyte.gz")
+    return load_labelled_images(folder / f"near-ood-{part}-images-idx3-ubyte.gz", folder / f"near-ood-{part}-labels-idx1-ubyte.gz")

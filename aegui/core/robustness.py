@@ -133,7 +133,6 @@ class RobustnessComparison:
             return
         reference, digits, seed, known = self.explorer.reference, self.digits, self.seed, dict(self._measured)
         description = f"Measuring the noise robustness of {len(models)} models"
-        self.explorer.task_started.emit(description)
 
         def measure() -> list[tuple[str, tuple, Robustness]]:
             rows = []
@@ -144,12 +143,8 @@ class RobustnessComparison:
             return rows
 
         def done(rows) -> None:
-            self.explorer.task_finished.emit(description)
             self._measured.update({key: figures for _, key, figures in rows})
             self.results = [(name, figures) for name, _, figures in rows]
             self.robustness_changed.emit(self.results)
 
-        def failed(error: BaseException) -> None:
-            self.explorer.task_finished.emit(description)
-
-        self.explorer.executor.submit(ROBUSTNESS, measure, done, failed)
+        self.explorer.tasks.run(ROBUSTNESS, description, measure, done)  # a failure shows in the status bar

@@ -2,12 +2,15 @@
 
 ``ModelSession`` encodes the reference digits once, fits the map projection, and answers the
 live questions (encode, decode, error, percentile, probe, neighbours) for one image or code
-at a time. It is immutable after construction apart from swapping in another projection, so
-a worker thread can use it while the window reads the previous results.
+at a time. A session is a value: frozen once constructed (attributes cannot be reassigned and
+its arrays are read-only), so a worker thread can use it while the GUI thread publishes the
+next one. Another map is another value (``with_projection``), never an edit of this one.
 """
 
 from __future__ import annotations
 
+import copy
+import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,14 +23,16 @@ from aegui.core.checkpoint import LoadedModel, load_model
 from aegui.core.errors import CheckpointError
 from aegui.core.model_format import ERROR_QUANTILE_COUNT, IMAGE_SIZE
 from aegui.core.projection import MAP_LIMIT_WIDTHS, Projection, fit_projection
-from aegui.core.resources import ReferenceDigits
+from aegui.core.resources import LabelledImages
 
 SLIDER_STD_RANGE = 3.0
 # Codes are held within this many training standard deviations of the mean: far beyond the
 # sliders' 3 and any digit's code, well within what float32 decoders handle.
 CODE_STD_LIMIT = 50.0
 NEIGHBOURS = 5
+FINITE_CHECK_SAMPLE = 256  # reference digits decoded to check a model with stored statistics
 LABEL_MIN_CORRELATION = 0.3
+_model_numbers = itertools.count(1)  # one per model loaded: keys caches by value, never by id()
 
 
 def _image_tensor(image: np.ndarray) -> torch.Tensor:
@@ -65,27 +70,6 @@ def label_dimensions(correlations: dict[str, np.ndarray], latent_dim: int, thres
 
 
 @dataclass(frozen=True)
-class Comparison:
-    """One model's reconstruction of the image being compared."""
-
-    name: str
-    latent_dim: int
-    reconstruction: np.ndarray
-    reconstruction_error: float
-
-
-def compare_reconstructions(models: list[LoadedModel], image: np.ndarray) -> list[Comparison]:
-    """Reconstruct the same 28x28 image with each model, smallest bottleneck first."""
-    tensor = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).reshape(1, 1, IMAGE_SIZE, IMAGE_SIZE)
-    rows = []
-    with torch.inference_mode():
-        for model in sorted(models, key=lambda m: m.latent_dim):
-            reconstruction = model.autoencoder(tensor)[0, 0].numpy()
-            rows.append(Comparison(model.name, model.latent_dim, reconstruction, reconstruction_error(image, reconstruction)))
-    return rows
-
-
-@dataclass(frozen=True)
 class Analysis:
     """Everything the views show for one code: where it came from and what it decodes to."""
 
@@ -119,21 +103,32 @@ class DecodedGrid:
     digits: np.ndarray  # (cells, cells) the probe's digit per cell, -1 without a probe
 
 
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
 class ModelSession:
-    def __init__(self, model: LoadedModel, reference: ReferenceDigits, projection_method: str = "pca", projection_cache: Path | None = None):
+    """One loaded model with its reference codes and map; frozen once constructed."""
+
+    def __init__(self, model: LoadedModel, reference: LabelledImages, projection_method: str = "pca", projection_cache: Path | None = None):
         self.model = model
+        self.model_number = next(_model_numbers)  # shared by every map of this model
         self.reference = reference
         autoencoder = model.autoencoder
         with torch.inference_mode():
             images = torch.from_numpy(reference.images).reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
             codes = torch.cat([autoencoder.encode(images[i : i + 1000]) for i in range(0, len(images), 1000)])
-            reconstructions = torch.cat([autoencoder.decode(codes[i : i + 1000]) for i in range(0, len(codes), 1000)])
+            statistics = model.statistics
+            # Every reconstruction only without stored statistics (their errors make the
+            # quantiles); otherwise a sample shows the decoder is sane: decoding all the
+            # reference digits was over half of the time to a ready model.
+            decoded = len(codes) if statistics is None else min(len(codes), FINITE_CHECK_SAMPLE)
+            reconstructions = torch.cat([autoencoder.decode(codes[i : min(i + 1000, decoded)]) for i in range(0, decoded, 1000)])
         if not (torch.isfinite(codes).all() and torch.isfinite(reconstructions).all()):
             raise CheckpointError("This model turns real digits into numbers that overflow (its weights are out of any trained range); aegui cannot show it.")
         self.reference_codes = codes.numpy()
         self._reference_norms = np.einsum("nk,nk->n", self.reference_codes, self.reference_codes)
-        self.reference_errors = ((reconstructions - images) ** 2).flatten(1).mean(1).numpy()
-        statistics = model.statistics
         if statistics is not None:
             self.latent_mean = statistics.latent_mean.numpy()
             self.latent_std = statistics.latent_std.numpy()
@@ -142,7 +137,8 @@ class ModelSession:
         else:  # an older or hand-made checkpoint: estimate from the bundled digits
             self.latent_mean = self.reference_codes.mean(0)
             self.latent_std = self.reference_codes.std(0) + 1e-6
-            self.error_quantiles = np.quantile(self.reference_errors, np.linspace(0, 1, ERROR_QUANTILE_COUNT)).astype(np.float32)
+            reference_errors = ((reconstructions - images) ** 2).flatten(1).mean(1).numpy()
+            self.error_quantiles = np.quantile(reference_errors, np.linspace(0, 1, ERROR_QUANTILE_COUNT)).astype(np.float32)
             self.statistics_source = "bundled MNIST sample (the checkpoint stores none)"
         if statistics is not None and statistics.probe_weight is not None:
             self._probe = (statistics.probe_weight.numpy(), statistics.probe_bias.numpy())
@@ -162,12 +158,19 @@ class ModelSession:
                 r2, spread = (float(v) for v in statistics.direction_quality[name])
                 self.property_directions[name] = (direction.numpy().astype(np.float32), spread, r2)
         properties = {name: values.numpy() for name, values in statistics.dimension_properties.items()} if statistics is not None else {}
-        self.dimension_correlations = properties
         self.dimension_labels = label_dimensions(properties, self.latent_dim)
-        self.set_projection(fit_projection(projection_method, self.reference_codes, projection_cache))
+        self._place_on_map(fit_projection(projection_method, self.reference_codes, projection_cache))
+        for array in (self.reference_codes, self._reference_norms, self.latent_mean, self.latent_std, self.error_quantiles):
+            _read_only(array)
+        self._frozen = True
+
+    def __setattr__(self, name: str, value) -> None:
+        if getattr(self, "_frozen", False):
+            raise AttributeError(f"a ModelSession is frozen once published; make a new one instead of setting {name}")
+        object.__setattr__(self, name, value)
 
     @classmethod
-    def from_file(cls, path: str | Path, reference: ReferenceDigits, projection_method: str = "pca", projection_cache: Path | None = None) -> "ModelSession":
+    def from_file(cls, path: str | Path, reference: LabelledImages, projection_method: str = "pca", projection_cache: Path | None = None) -> "ModelSession":
         return cls(load_model(path), reference, projection_method, projection_cache)
 
     # --- facts about the model -------------------------------------------------------------
@@ -183,15 +186,24 @@ class ModelSession:
     def slider_high(self) -> np.ndarray:
         return self.latent_mean + SLIDER_STD_RANGE * self.latent_std
 
-    def set_projection(self, projection: Projection) -> None:
+    def with_projection(self, projection: Projection) -> ModelSession:
+        """This model on another map: a new session value sharing everything else (this one
+        stays as it is, for any worker still using it)."""
+        other = copy.copy(self)
+        object.__setattr__(other, "_frozen", False)
+        other._place_on_map(projection)
+        other._frozen = True
+        return other
+
+    def _place_on_map(self, projection: Projection) -> None:
         positions = getattr(projection, "reference_positions", None)
         positions = positions if positions is not None else projection.transform(self.reference_codes)
         if not np.isfinite(positions).all():
             raise ValueError(f"the {projection.name} map placed some reference digits at infinity")
         self.projection = projection
-        self.reference_positions = positions
+        self.reference_positions = _read_only(np.array(positions, dtype=np.float32))
         low, high = positions.min(axis=0), positions.max(axis=0)
-        self.map_bounds = (low, np.maximum(high, low + 1e-6))
+        self.map_bounds = (_read_only(low), _read_only(np.maximum(high, low + 1e-6)))
 
     # --- where the code looks ----------------------------------------------------------------
     def saliency(self, image: np.ndarray, dimension: int) -> np.ndarray:

@@ -70,6 +70,7 @@ class TrainingRun:
         self.selected_epoch: int | None = None
         self.following = True  # the epoch shown follows the newest until the user picks one
         self.stop_requested = False
+        self.map_problem = ""  # why mapping failed unexpectedly (a snapshot's own problem is in unreadable)
         self.process_note = ""  # how the app's own process ended, when it ended early
         self.previous_model: Path | None = None  # the model loaded before the run's best was opened
         self._process_run_dir: Path | None = None  # the run the app's own process is running
@@ -108,7 +109,7 @@ class TrainingRun:
         self.maps, self.labels, self.unreadable, self._failures = {}, None, {}, {}
         self.best_checkpoint, self.last_checkpoint_exists = None, False
         self.selected_epoch, self.following, self.stop_requested = None, True, False
-        self.process_note, self._ended_process = "", None
+        self.process_note, self._ended_process, self.map_problem = "", None, ""
         self._reading, self._read_again, self._mapping = False, False, False
         self._networks = SnapshotNetworks()
         self.opened.emit(self.boundary.progress_dir)
@@ -200,6 +201,7 @@ class TrainingRun:
             self.maps.update(maps)
             if labels is not None:
                 self.labels = labels
+            self.map_problem = ""
             if maps or failed:
                 self.maps_changed.emit(self)
                 if self.maps and (self.following or self.selected_epoch not in self.maps):
@@ -207,9 +209,11 @@ class TrainingRun:
             if more:
                 self._submit_maps()
 
-        def failed(error: BaseException) -> None:
+        def failed(error: BaseException) -> None:  # logged by the executor; said in the status line
             if boundary is self.boundary:
                 self._mapping = False
+                self.map_problem = f"the snapshots could not be mapped: {str(error)[:120] or type(error).__name__}"
+                self.maps_changed.emit(self)
 
         self.executor.submit(MAP, lambda: map_snapshots(boundary, paths, previous, failures), done, failed)
 
@@ -317,6 +321,8 @@ def status_text(run: TrainingRun) -> str:
     skipped = f" ({state.skipped_lines} damaged progress lines skipped)" if state.skipped_lines else ""
     if state.unreadable_stream:
         skipped += f" ({state.unreadable_stream})"
+    if run.map_problem:
+        skipped += f" ({run.map_problem})"
     if run.unreadable:
         epoch, reason = max(run.unreadable.items())
         skipped += f" (the snapshot of epoch {epoch + 1} could not be read: {reason})"

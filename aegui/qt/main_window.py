@@ -308,6 +308,7 @@ class MainWindow(QMainWindow):
         explorer.projection_failed.connect(self._on_explorer_projection_failed)
         explorer.task_started.connect(self._on_explorer_task_started)
         explorer.task_finished.connect(self._on_explorer_task_finished)
+        explorer.task_failed.connect(self._on_explorer_task_failed)
         explorer.selection_changed.connect(self._on_explorer_selection_changed)
         self.canvas.history_changed.connect(self._on_canvas_history_changed)
         self.compare_panel.family_requested.connect(self._on_compare_panel_family_requested)
@@ -437,6 +438,9 @@ class MainWindow(QMainWindow):
         self.busy_bar.setVisible(bool(self._tasks))
         if self.statusBar().currentMessage() == description + "…":
             self.statusBar().clearMessage()
+
+    def _on_explorer_task_failed(self, description: str, message: str) -> None:
+        self.statusBar().showMessage(f"{description} failed: {message}", 8000)
 
     def _show_error(self, title: str, text: str) -> None:
         """A window-modal message that does not block the event loop (nor the tests)."""

@@ -34,7 +34,6 @@ TRAINING_PLAN = Setting("training/plan", str, "")  # the Train dialog's last cho
 RUNS_DIR = Setting("training/runs_dir", str, str(Path.home() / "aegui-runs"))
 WINDOW_GEOMETRY = Setting("window/geometry", bytes, None)
 WINDOW_STATE = Setting("window/state", bytes, None)
-ALL_SETTINGS = (PROJECTION, RECENT_FILES, LAST_MODEL_DIR, EXPORT_DIR, TRAINING_PLAN, RUNS_DIR, WINDOW_GEOMETRY, WINDOW_STATE)
 
 
 class Settings:

@@ -3,17 +3,21 @@
 Each channel has one thread. A job submitted while another waits on the same channel
 replaces it, so a fast stroke costs at most one job in flight and one waiting: never a
 backlog. Results come back to the GUI thread through a queued Qt signal.
+
+Failures follow the core's one path (``aegui.core.executor``): a job that raises is logged
+and its ``on_error`` called on the GUI thread. A callback that raises is handed to ``sys.excepthook``
+(the app's hook logs it and shows a dialog); the other results waiting are still delivered.
 """
 
 from __future__ import annotations
 
 import queue
+import sys
 import threading
-import traceback
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from aegui.core.executor import Done, Failed, Job
+from aegui.core.executor import Done, Failed, Job, log_failure
 
 
 class LatestWinsExecutor(QObject):
@@ -58,8 +62,8 @@ class LatestWinsExecutor(QObject):
                 self._running.add(channel)
             try:
                 result = job()
-            except Exception as error:  # handed to on_error on the GUI thread
-                error.__traceback_text__ = traceback.format_exc()
+            except Exception as error:  # logged and handed to on_error on the GUI thread
+                log_failure(channel, error)
                 callback, payload = on_error, error
             else:
                 callback, payload = on_done, result
@@ -74,7 +78,10 @@ class LatestWinsExecutor(QObject):
                 callback, payload = self._results.get_nowait()
             except queue.Empty:
                 return
-            callback(payload)
+            try:
+                callback(payload)
+            except Exception:  # a bug in a callback: the app's hook logs and shows it; the loop goes on
+                sys.excepthook(*sys.exc_info())
 
     def shutdown(self, timeout: float = 5.0) -> None:
         with self._condition:

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from aegui.core.anomaly import error_percentile, reconstruction_error, verdict
-from aegui.core.export import load_code, save_code
+from aegui.core.export import save_code
+from tests.core.code_files import load_code
 
 
 def test_percentile_reads_the_stored_distribution():

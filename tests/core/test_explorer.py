@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aegui.core.executor import HeldExecutor, ImmediateExecutor
+from aegui.core.executor import ImmediateExecutor
 from aegui.core.explorer import Explorer
+from tests.core.held_executor import HeldExecutor
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def test_selection_projection_and_kept_codes_are_stored_before_any_work(held):
     explorer.keep_current("A")
     explorer.set_projection_method("tsne")
     assert explorer.selected_dimension == 4 and "A" in explorer.kept_codes and explorer.projection_method == "tsne"
-    assert "model" in executor.pending  # the fit waits; the request is already recorded
+    assert "projection" in executor.pending  # the fit waits; the request is already recorded
 
 
 def test_a_slider_moved_while_the_sketch_is_encoded_starts_from_the_sketch(held, reference):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from aegui.core.executor import HeldExecutor
+from tests.core.held_executor import HeldExecutor
 from aegui.core.explorer import Explorer
 from aegui.core.noise import NOISE_KINDS, NO_NOISE, NoiseSettings, add_noise, apply_noise, code_drift, parse_noise_spec, random_noise
 

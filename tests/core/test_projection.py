@@ -14,7 +14,7 @@ def test_pca_places_a_reference_code_at_its_own_position():
     projection = fit_projection("pca", codes)
     positions = projection.transform(codes)
     assert np.allclose(projection.transform(codes[7]), positions[7], atol=1e-5)
-    assert projection.explained_variance_ratio[0] > projection.explained_variance_ratio[1]
+    assert positions[:, 0].var() > positions[:, 1].var()  # the first axis is the widest spread
 
 
 def test_pca_inverse_lands_back_on_the_same_map_point():

@@ -7,13 +7,18 @@ import sys
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QPointF, QSettings, QSize, Qt
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QResizeEvent, QWheelEvent
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QTabBar, QWidget
 
 from tests.qt.conftest import wait_until_idle
 
 BUTTONS = [Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton, Qt.MouseButton.MiddleButton]
 KEYS = [Qt.Key.Key_Z, Qt.Key.Key_Escape, Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_Space, Qt.Key.Key_A, Qt.Key.Key_Tab, Qt.Key.Key_Home, Qt.Key.Key_End]
 MODIFIERS = [Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier]
+
+
+def _is_dock_chrome(widget: QWidget, window) -> bool:
+    """A dock's title-bar button, or the tab bar the main window puts under tabbed docks."""
+    return widget.objectName().startswith("qt_dockwidget_") or (isinstance(widget, QTabBar) and widget.parent() is window)
 
 
 def test_ten_thousand_random_events_raise_nothing(qtbot, window):
@@ -25,7 +30,10 @@ def test_ten_thousand_random_events_raise_nothing(qtbot, window):
     # (QWidget::~QWidget) when deleted. Real pointer input reaches those buttons through
     # Qt's implicit mouse grab, which these sendEvent calls bypass; the next test sends
     # random input to them that way.
-    widgets = [w for w in window.findChildren(QWidget) if w.isVisible() and w.width() > 4 and w.height() > 4 and not w.objectName().startswith("qt_dockwidget_")]
+    # The tab bars of tabbed docks are left out for the same reason: a synthetic press and a
+    # move sent straight to one start a dock drag without the grab and crash inside Qt. The
+    # last test sends real pointer input to them.
+    widgets = [w for w in window.findChildren(QWidget) if w.isVisible() and w.width() > 4 and w.height() > 4 and not _is_dock_chrome(w, window)]
     assert len(widgets) > 20
     held: dict[int, Qt.MouseButton] = {}
     for step in range(10_000):
@@ -116,7 +124,7 @@ def test_dock_title_buttons_and_bars_take_random_pointer_input_through_the_windo
     rng = np.random.default_rng(7)
     docks = window.findChildren(QDockWidget)
     for _ in range(600):
-        targets = [w for w in window.findChildren(QWidget) if w.objectName().startswith("qt_dockwidget_") and w.isVisible()]
+        targets = [w for w in window.findChildren(QWidget) if _is_dock_chrome(w, window) and w.isVisible()]
         targets += [dock for dock in docks if dock.isVisible()]
         if not targets:
             for dock in docks:

@@ -6,12 +6,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from aegui.qt.settings import ALL_SETTINGS, EXPORT_DIR, PROJECTION, RECENT_FILES, WINDOW_GEOMETRY, Settings
+from aegui.qt import settings as settings_table
+from aegui.qt.settings import EXPORT_DIR, PROJECTION, RECENT_FILES, WINDOW_GEOMETRY, Setting, Settings
 
 
 def test_missing_values_read_as_their_defaults(tmp_path):
     settings = Settings(QSettings(str(tmp_path / "empty.ini"), QSettings.Format.IniFormat))
-    assert all(settings.read(setting) == setting.default for setting in ALL_SETTINGS)
+    assert all(settings.read(setting) == setting.default for setting in vars(settings_table).values() if isinstance(setting, Setting))
 
 
 def test_damaged_and_unknown_values_fall_back(tmp_path):

@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor, QDropEvent, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from aegui.core.export import load_code
+from tests.core.code_files import load_code
 from aegui.qt.views.latent_sliders import STEPS
 from tests.qt.conftest import SIGNAL_TIMEOUT_MS, canvas_points, draw_stroke, send_mouse, wait_until_idle
 
