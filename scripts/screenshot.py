@@ -1,6 +1,6 @@
 """Save a screenshot of the real window with a drawn digit: ``python scripts/screenshot.py OUT.png``.
 
-Run it under ``xvfb-run -a -s "-screen 0 1400x900x24"`` for a real X11 window (or with
+Run it under ``xvfb-run -a -s "-screen 0 1366x768x24"`` for a real X11 window (or with
 QT_QPA_PLATFORM=offscreen). The window takes the size a first start gives it on that screen.
 It opens the bundled default model, grabs the window before drawing (``OUT-before.png`` with
 ``--before``), draws the recorded handwritten "2" from ``tests/benchmarks/stroke-200.json``
@@ -68,7 +68,13 @@ def main(output: Path, before: bool = False) -> None:
         labels = window.explorer.session.dimension_labels
         slant = next((index for index, label in enumerate(labels) if label.startswith("slant")), 0)
         window.explorer.select_dimension(slant)  # as a click on that bar does
-        QTimer.singleShot(800, save)
+        wait_for_strip()
+
+    def wait_for_strip() -> None:  # the traversal decoded (slow machines take a while)
+        if len(window.traversal_panel.strip.images) and window.explorer.executor.is_idle():
+            QTimer.singleShot(300, save)
+        else:
+            QTimer.singleShot(100, wait_for_strip)
 
     def save() -> None:
         output.parent.mkdir(parents=True, exist_ok=True)

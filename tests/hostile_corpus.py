@@ -91,6 +91,15 @@ def _nested_list(depth: int):
     return value
 
 
+def _shared_pairs(levels: int, leaf):
+    """A tuple of ``levels`` nested pairs that share one child: 2**levels leaves written out,
+    a few bytes pickled (the pickle memo stores each level once)."""
+    value = leaf
+    for _ in range(levels):
+        value = (value, value)
+    return value
+
+
 def _zip_with_flag(source: bytes, flag: int) -> bytes:
     """The same archive with ``flag`` set in every entry's general-purpose bits."""
     data = bytearray(source)
@@ -190,6 +199,11 @@ def build_corpus(folder: Path) -> list[HostileFile]:
         table[STATISTICS_KEY]["dataset"] = {"files": [[shared] * 1000] * 1000}
 
     table_file("shared_memo_lists", "larger than any aegui checkpoint's", memo_bomb, claims=True)
+    # Fields a refusal quotes: formatting the whole value once took 30 s and 1.7 GB (a tuple key of
+    # 20 levels of shared pairs over 1,000 characters is 10^9 characters once written out).
+    table_file("shared_foreign_key", "weight(s) this network does not have, e.g. ((((", lambda t: t["state_dict"].update({_shared_pairs(20, ("k" * 1000,)): torch.zeros(1)}), claims=True)
+    table_file("shared_format_version", "uses aegui checkpoint format [[", lambda t: t.update({FORMAT_KEY: [["v" * 1000] * 1000] * 1000}), claims=True)
+    table_file("shared_hyperparameter", "architecture must be str, got ((((", lambda t: t["hyper_parameters"].update(architecture=_shared_pairs(60, "a")), claims=True)
     bytes_file("zip_bomb", "claims 3,072 MB of content", _zip_bomb("archive/data.pkl"), claims=True)
 
     # 3. absurd but finite values, unbounded text

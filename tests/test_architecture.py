@@ -82,6 +82,6 @@ def test_the_app_does_not_import_lightning():
 
 
 def test_the_kernel_imports_without_lightning():
-    code = "import sys, aegui.core.networks, aegui.core.idx, aegui.core.checkpoint, training.statistics; print(any(m.split('.')[0] in ('lightning', 'pytorch_lightning') for m in sys.modules))"
+    code = "import sys, aegui.core.networks, aegui.core.idx, aegui.core.model_files, training.statistics; print(any(m.split('.')[0] in ('lightning', 'pytorch_lightning') for m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert result.stdout.strip() == "False", result.stderr

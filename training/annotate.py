@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
-from aegui.core.checkpoint import load_model
+from aegui.core.model_files import load_model, read_weights_only_file
 from aegui.core.model_format import STATISTICS_KEY
 from training.arguments import command_parser
 from training.module import annotate_checkpoint, format_test_metrics
@@ -29,7 +27,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--data-dir", type=Path, metavar="DIR", help="folder with the dataset's four IDX files (default: the folder the run used)")
     args = parser.parse_args(argv)
     load_model(args.checkpoint)  # refuse what the app refuses, with its message, before touching the file
-    checkpoint = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
+    checkpoint = read_weights_only_file(args.checkpoint)
     dataset = (checkpoint.get(STATISTICS_KEY) or {}).get("dataset") or {}
     data_hparams = checkpoint.get("datamodule_hyper_parameters") or {}
     datamodule = MNISTDataModule(

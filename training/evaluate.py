@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from aegui.core.anomaly import NOT_A_DIGIT_ABOVE, AnomalyScorer, percentiles
-from aegui.core.checkpoint import load_model
+from aegui.core.model_files import load_model
 from aegui.core.model_format import TEST_METRICS, format_metric
 from aegui.core.noise import NOISE_KINDS
 from aegui.core.resources import load_near_ood
@@ -23,7 +23,7 @@ from aegui.core.robustness import measure_robustness
 from training.arguments import command_parser
 from training.data import DatasetNotFoundError, images_to_tensor, load_split, locate_dataset, split_indices
 from training.disentanglement import dci
-from training.statistics import auroc, encode_dataset, encode_inner, fit_linear_probe, knn_accuracy, probe_accuracy
+from training.metrics import auroc, encode_dataset, encode_inner, fit_linear_probe, held_out_quantiles, metrics_on_test_split
 from training.stroke_properties import PROPERTIES, measure
 
 
@@ -59,14 +59,12 @@ def evaluate(checkpoint: Path, data_dir: Path | None = None, fashion_dir: Path |
         weight, bias = statistics.probe_weight, statistics.probe_bias
     else:
         weight, bias = fit_linear_probe(train_codes, train_labels)
+    figures = metrics_on_test_split(test_codes, test_errors, test_bce, test_labels, (weight, bias), train_codes, train_labels)  # as fit stores them
     result = {
-        "test_mse": float(test_errors.mean()),
-        "test_bce": float(test_bce.mean()),
-        "probe_accuracy": probe_accuracy(weight, bias, test_codes, test_labels),
-        "knn_accuracy": knn_accuracy(train_codes, train_labels, test_codes, test_labels),
+        **{name: figures[name] for name in ("test_mse", "test_bce", "probe_accuracy", "knn_accuracy")},
         "ood_auroc_fashion": None,
         "latent_dim": model.latent_dim,
-        "n_test": len(test_images),
+        "n_test": figures["n_test"],
         "n_reference": len(train_images),
         "reference": reference,
     }
@@ -77,13 +75,13 @@ def evaluate(checkpoint: Path, data_dir: Path | None = None, fashion_dir: Path |
     interpretability = dci(test_codes.numpy(), np.stack([properties[name] for name in PROPERTIES], axis=1))
     result.update(dci_disentanglement=interpretability["disentanglement"], dci_completeness=interpretability["completeness"], dci_informativeness=interpretability["informativeness"])
     scorer = AnomalyScorer.from_table(statistics.anomaly) if statistics is not None and statistics.anomaly is not None else None
-    error_quantiles = statistics.error_quantiles.double().numpy() if statistics is not None else np.quantile(test_errors.numpy(), np.linspace(0, 1, 1001))
+    reconstruction_quantiles = (statistics.error_quantiles if statistics is not None else held_out_quantiles(test_errors)).double().numpy()
 
     def scored(images: torch.Tensor, codes: torch.Tensor, errors: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         """(combined or reconstruction score, its percentile among held-out digits) per image."""
         if scorer is None:
             values = errors.double().numpy()
-            return values, percentiles(values, error_quantiles)
+            return values, percentiles(values, reconstruction_quantiles)
         inner = encode_inner(autoencoder, images)[1].numpy() if scorer.needs_inner else None
         values = scorer.score_batch(errors.numpy(), codes.numpy(), torch.softmax(codes @ weight.T + bias, 1).numpy(), inner)
         return values, percentiles(values, scorer.verdict_quantiles)

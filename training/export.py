@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from aegui.core.checkpoint import export_safetensors, load_model, slim_checkpoint
+from aegui.core.model_files import export_safetensors, load_model, slim_checkpoint
 from training.arguments import command_parser
 from training.atomic_save import save_atomically
 

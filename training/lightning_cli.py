@@ -71,6 +71,9 @@ def run_lightning_cli(args: list[str]) -> None:
     from pytorch_lightning.cli import LightningCLI
 
     from aegui.core.errors import CheckpointError
+    from aegui.core.model_files import read_weights_only_file
+    from aegui.core.model_format import HYPERPARAMETERS
+    from training.checkpoint_io import GuardedCheckpointIO
     from training.data import MNISTDataModule
     from training.module import AutoencoderModule, CheckpointStatistics, start_from_checkpoint
     from training.progress import ProgressStream
@@ -97,10 +100,33 @@ def run_lightning_cli(args: list[str]) -> None:
                 }
             )
 
+        def _parse_ckpt_path(self) -> None:
+            """LightningCLI's own step (it sets the model's arguments from the checkpoint given to
+            ``--ckpt_path``), with the file read by the app's guarded reader instead of
+            ``torch.load`` and only hyperparameters of aegui's schema taken from it: a class path
+            or any other name in the file is never instantiated."""
+            subcommand = self.config.get("subcommand")
+            ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
+            if not ckpt_path or not Path(ckpt_path).is_file():
+                return  # "last", "best" or a missing file: Lightning's checkpoint reader (GuardedCheckpointIO) decides
+            stored = read_weights_only_file(ckpt_path)
+            table = stored.get("hyper_parameters") if type(stored) is dict else None
+            hparams = {}
+            for name, value in (table.items() if type(table) is dict else ()):
+                if name in HYPERPARAMETERS:
+                    problem = HYPERPARAMETERS[name].problem(value)
+                    if problem:
+                        raise CheckpointError(f"{Path(ckpt_path).name}: hyperparameter {problem}.")
+                    hparams[name] = value
+            if hparams:
+                self.config = self.parser.parse_object({subcommand: {"model": hparams}}, self.config)
+
         def instantiate_trainer(self, **kwargs):
             trainer_config = self._get(self.config_init, "trainer", default={})
             if trainer_config.get("logger") in (None, True) and "logger" not in kwargs:
                 kwargs["logger"] = default_loggers(trainer_config.get("default_root_dir") or os.getcwd())
+            if not trainer_config.get("plugins") and "plugins" not in kwargs:
+                kwargs["plugins"] = [GuardedCheckpointIO()]  # --ckpt_path goes through the app's guarded reader
             return super().instantiate_trainer(**kwargs)
 
         def before_fit(self) -> None:

@@ -14,6 +14,7 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from aegui.core.model_files import load_model, read_weights_only_file
 from aegui.core.model_format import DEFAULTS, FORMAT_KEY, FORMAT_VERSION, HYPERPARAMETERS, N_CLASSES, STATE_PREFIX, STATISTICS_KEY, format_metric, network_hparams
 from aegui.core.networks import build_autoencoder
 from aegui.core.noise import parse_noise_spec, random_noise
@@ -179,7 +180,7 @@ class AutoencoderModule(pl.LightningModule):
         return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress))
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
-        # A plain dict, so the file loads with torch.load(weights_only=True).
+        # A plain dict, so the file loads weights-only (aegui.core.model_files.reader).
         checkpoint["hyper_parameters"] = dict(checkpoint.get("hyper_parameters", {}))
         checkpoint[FORMAT_KEY] = FORMAT_VERSION
 
@@ -191,8 +192,6 @@ def start_from_checkpoint(module: AutoencoderModule, path: str | Path) -> str:
     codes). The file goes through the app's own loader (weights only, validated).
     Raises ``CheckpointError`` for a file the app would refuse and ``ValueError`` when its
     network differs from the run's. Returns what was copied, for the log."""
-    from aegui.core.checkpoint import load_model
-
     model = load_model(path)
     ours, theirs = network_hparams(module.hparams), network_hparams(model.hparams)
     different = [f"{name} {theirs[name]!r} (this run: {ours[name]!r})" for name in ours if ours[name] != theirs[name]]
@@ -230,7 +229,7 @@ def annotate_checkpoints(paths: list[Path], datamodule, progress_bar=None) -> di
     test_images, test_labels = datamodule.test_set.tensors
     groups: list[tuple[dict, list[tuple[Path, dict]]]] = []  # weights, [(path, checkpoint)]
     for path in paths:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        checkpoint = read_weights_only_file(path)  # the app's guarded reader: refused with a one-line message
         weights = _network_weights(checkpoint)
         group = next((members for known, members in groups if _same_weights(known, weights)), None)
         if group is None:

@@ -18,7 +18,7 @@ import torch
 
 from training.arguments import command_parser
 from training.data import images_to_tensor, load_split, locate_dataset
-from training.statistics import fit_linear_probe, probe_accuracy
+from training.metrics import fit_linear_probe, probe_accuracy
 
 DEFAULT_DIMS = (2, 4, 8, 16, 32, 64)
 BASE_CONFIG = Path(__file__).resolve().parent / "configs" / "sweep.yaml"

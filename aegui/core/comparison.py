@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from aegui.core.anomaly import reconstruction_error
-from aegui.core.checkpoint import LoadedModel, load_model
+from aegui.core.model_files import LoadedModel, load_model
 from aegui.core.errors import CheckpointError
 from aegui.core.model_format import IMAGE_SIZE
 

@@ -30,7 +30,7 @@ from aegui.core.projection import default_cache_dir, fit_projection
 from aegui.core.tasks import BackgroundTasks
 
 if TYPE_CHECKING:
-    from aegui.core.checkpoint import LoadedModel
+    from aegui.core.model_files import LoadedModel
     from aegui.core.resources import LabelledImages
     from aegui.core.session import Analysis, DecodedGrid, ModelSession
 
@@ -250,18 +250,18 @@ class Explorer:
 
     def direction_sweep(self, name: str | None = None, steps: int = 9) -> np.ndarray:
         """The code on show (before any direction moved it) decoded along a named direction
-        from -3 to +3 spreads: the strip a direction's GIF is made of. ``name`` defaults to the
-        direction moved last. Empty without a model, a code or directions."""
+        (by default the one moved last) from -3 to +3 spreads; empty without a model, a code or
+        directions. ``direction_sweep_job`` captures it now to compute it off the GUI thread."""
+        return self.direction_sweep_job(name, steps)()
+
+    def direction_sweep_job(self, name: str | None = None, steps: int = 9):
         session = self.session
-        if session is None or not session.property_directions:
-            return np.zeros((0, 28, 28), np.float32)
-        name = name or next(reversed(self.direction_amounts), None) or next(iter(session.property_directions))
         base = self._direction_base if self.origin == DIRECTION and self._direction_base is not None else self.current_code()
-        if base is None:
-            return np.zeros((0, 28, 28), np.float32)
-        direction, spread, _ = session.property_directions[name]
-        codes = np.stack([session.clamp_code(base + amount * spread * direction) for amount in np.linspace(-3.0, 3.0, steps)])
-        return session.decode_many(codes)
+        if session is None or not session.property_directions or base is None:
+            return lambda: np.zeros((0, 28, 28), np.float32)
+        direction, spread, _ = session.property_directions[name or next(reversed(self.direction_amounts), None) or next(iter(session.property_directions))]
+        codes = [np.array(base, np.float32) + amount * spread * direction for amount in np.linspace(-3.0, 3.0, steps)]
+        return lambda: session.decode_many(np.stack([session.clamp_code(code) for code in codes]))
 
     def sample_random(self) -> None:
         if self.session is not None:
@@ -344,6 +344,8 @@ class Explorer:
         origin, code, sketch = self.origin, self.code, self.sketch
         dimension, compared = self.selected_dimension, list(self.compared_models)
         kept, noise = dict(self.kept_codes), self.noise
+        moved = next(reversed(self.direction_amounts), None) if origin == DIRECTION else None
+        sweep = self.direction_sweep_job(moved) if moved is not None else None
 
         def analyse() -> Analysis:
             if origin == SKETCH:
@@ -364,6 +366,8 @@ class Explorer:
             if compared:
                 image = analysis.input_image if analysis.input_image is not None else analysis.reconstruction
                 analysis.extras["comparison"] = _kernel("comparison").compare_reconstructions(compared, image)
+            if sweep is not None:  # Edit by meaning: the sweep along the direction moved last, live
+                analysis.extras["direction_sweep"] = (moved, sweep())
             return analysis
 
         self.tasks.run(LIVE, "", analyse, self._on_live_done)

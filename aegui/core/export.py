@@ -1,5 +1,7 @@
-"""Save a latent code as JSON, CSV or NPY (chosen by the file suffix), and the Explore strips
-(a traversal, an interpolation, a comparison) as one PNG strip or an animated GIF."""
+"""Save a latent code as JSON, CSV or NPY (chosen by the file suffix), the sketch and the decoded
+digit as PNG, and the Explore strips (a traversal, an interpolation, a comparison, a direction's
+sweep) as one PNG strip or an animated GIF. Every function here runs off the GUI thread: the
+window captures the values and hands the writing to the executor."""
 
 from __future__ import annotations
 
@@ -70,3 +72,36 @@ def save_animation_gif(path: str | Path, images: np.ndarray, frame_ms: int = 120
     path = Path(path)
     pictures[0].save(path, format="GIF", save_all=True, append_images=pictures[1:], duration=frame_ms, loop=0)
     return path
+
+
+def save_image_png(path: str | Path, image: np.ndarray, levels: tuple[float, float] = (0.0, 1.0)) -> Path:
+    """A 2-D image (floats in ``levels``, or uint8) as one greyscale PNG, pixel for pixel."""
+    from PIL import Image
+
+    pixels = np.asarray(image)
+    if pixels.dtype != np.uint8:
+        low, high = levels
+        pixels = np.clip((np.nan_to_num(pixels.astype(np.float32)) - low) * (255.0 / max(high - low, 1e-12)) + 0.5, 0, 255).astype(np.uint8)
+    path = Path(path)
+    Image.fromarray(np.ascontiguousarray(pixels), mode="L").save(path, format="PNG")
+    return path
+
+
+def strip_images(analysis, kind: str) -> np.ndarray | None:
+    """The images of an Explore strip as the analysis on show holds them (None when it holds
+    none): a traversal, an interpolation, a comparison or a direction's sweep."""
+    if analysis is None:
+        return None
+    entry = analysis.extras.get(kind)
+    if entry is None:
+        return None
+    if kind == "comparison":
+        return np.array([row.reconstruction for row in entry], dtype=np.float32)
+    return np.asarray(entry[-1], dtype=np.float32)
+
+
+def save_strip(path: str | Path, images: np.ndarray) -> Path:
+    """``.gif``: an animation that plays forward and back; anything else: one PNG strip."""
+    if len(images) == 0:
+        raise ValueError("there is no strip to save yet")
+    return save_animation_gif(path, images) if Path(path).suffix.lower() == ".gif" else save_strip_png(path, images)

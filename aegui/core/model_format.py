@@ -9,12 +9,12 @@ The trainer writes what this module describes; the app's loader accepts nothing 
 from __future__ import annotations
 
 import math
-import reprlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from aegui.core.noise import input_noise_problem
+from aegui.core.quoting import quote
 
 IMAGE_SIZE = 28  # MNIST digits are 28 x 28 pixels
 N_CLASSES = 10  # digits 0-9
@@ -29,21 +29,6 @@ CHECKPOINT_SUFFIXES = (".ckpt", ".pt", ".pth", ".safetensors")
 
 ARCHITECTURES = ("dense", "conv")
 RECONSTRUCTION_LOSSES = ("bce", "mse")
-
-
-_SHORT = reprlib.Repr()
-_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlong = 2, 40, 40, 40
-_SHORT.maxlist = _SHORT.maxdict = _SHORT.maxtuple = _SHORT.maxset = 4
-
-
-def short_repr(value: Any) -> str:
-    """A value from a file as a message shows it: bounded in length and depth, whatever it is."""
-    if type(value) is int and value.bit_length() > 128:
-        return f"an integer of {value.bit_length():,} bits"
-    try:
-        return _SHORT.repr(value)
-    except (ValueError, RecursionError):
-        return f"a {type(value).__name__}"
 
 
 @dataclass(frozen=True)
@@ -63,13 +48,13 @@ class Hyperparameter:
         """Why ``value`` is not acceptable, or None when it is."""
         accepted = (int, float) if self.kind is float else (self.kind,)
         if not isinstance(value, accepted) or (isinstance(value, bool) and self.kind is not bool):
-            return f"{self.name} must be {self.kind.__name__}, got {short_repr(value)}"
+            return f"{self.name} must be {self.kind.__name__}, got {quote(value)}"
         if isinstance(value, float) and not math.isfinite(value):
             return f"{self.name} must be finite, got {value}"
         if self.choices is not None and value not in self.choices:
-            return f"{self.name} must be one of {', '.join(self.choices)}, got {short_repr(value)}"
+            return f"{self.name} must be one of {', '.join(self.choices)}, got {quote(value)}"
         if self.low is not None and not self.low <= value <= self.high:
-            return f"{self.name} must be from {self.low:g} to {self.high:g}, got {short_repr(value)}"
+            return f"{self.name} must be from {self.low:g} to {self.high:g}, got {quote(value)}"
         if self.check is not None:
             return self.check(value)
         return None

@@ -49,7 +49,7 @@ def map_snapshots(boundary: RunFolder, paths: list[tuple[int, Path]], previous: 
     those that cannot be read with why and the file's size and time then (read again once the
     file changes: one synced or copied in pieces becomes whole). A snapshot whose file has not
     changed since it failed is not read again. Runs in the executor."""
-    from aegui.core.checkpoint import read_snapshot
+    from aegui.core.model_files.snapshot import read_snapshot
     from aegui.core.errors import CheckpointError
 
     maps, labels, failed, tried = {}, None, {}, 0
@@ -81,7 +81,7 @@ class SnapshotNetworks:
         self._kept: OrderedDict[tuple, object] = OrderedDict()
 
     def network(self, boundary: RunFolder, path: Path):
-        from aegui.core.checkpoint import read_snapshot
+        from aegui.core.model_files.snapshot import read_snapshot
         from aegui.core.errors import CheckpointError
 
         key = (path, file_signature(path))

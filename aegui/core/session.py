@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from aegui.core.anomaly import FEATURE_LABELS, AnomalyScorer, error_percentile, reconstruction_error, smallest_indices, verdict
-from aegui.core.checkpoint import LoadedModel, load_model
+from aegui.core.model_files import LoadedModel, load_model
 from aegui.core.errors import CheckpointError
 from aegui.core.model_format import ERROR_QUANTILE_COUNT, IMAGE_SIZE
 from aegui.core.projection import MAP_LIMIT_WIDTHS, Projection, fit_projection

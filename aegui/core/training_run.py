@@ -5,7 +5,7 @@ stream's summary (``RunState``), the map of each epoch's snapshot (turned to mat
 before), its checkpoints, the network of the epoch shown (to rebuild the sketch) and what the
 app's own training process said when it ended. Requests (watch, poll, stop, show an epoch, open
 the best checkpoint, compare) are stored at once on the caller's thread; reading the stream,
-reading snapshots (through ``aegui.core.checkpoint.read_snapshot``, the guarded reader) and
+reading snapshots (through ``aegui.core.model_files.snapshot.read_snapshot``, the guarded reader) and
 decoding run through the injected executor. A job captures what it needs and changes no
 published state; its result is published through the events below, which the training dock
 subscribes to. Qt-free, and torch is imported only inside jobs.

@@ -3,55 +3,36 @@
 The explorer (the app's state) and the executor are built first and handed in; every view
 subscribes to the explorer itself and forwards user intent to it. The window adds what
 belongs to a window: menus, file dialogs, recent files, the status bar and error messages.
+Where the views go and where the window goes on the screen is window_layout's job; the help
+and about boxes are help_dialogs'; File ▸ Export is export_actions' (written off the GUI thread).
 """
 
 from __future__ import annotations
 
-import html
-import importlib.metadata
 import json
-import platform
-import time
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QIcon, QKeySequence
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QDockWidget,
-    QFileDialog,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QProgressBar,
-    QPushButton,
-    QScrollArea,
-    QSplitter,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QProgressBar, QWidget
 
 from aegui.core.errors import CheckpointError
-from aegui.core.export import CODE_FORMATS, save_animation_gif, save_code, save_strip_png
 from aegui.core.model_format import CHECKPOINT_SUFFIXES
 from aegui.core.projection import PROJECTION_LABELS, PROJECTION_METHODS, available_methods
 from aegui.core.resources import ICON, bundled_checkpoints
 from aegui.core.robustness import RobustnessComparison
-from aegui.core.training_plan import QUICK_PRESET, TrainingPlan, apply_preset
+from aegui.core.training_plan import TrainingPlan
 from aegui.core.training_run import TrainingRun
-from aegui.qt.painting.pixel_images import image_to_qimage
-from aegui.qt.settings import EXPORT_DIR, LAST_MODEL_DIR, PROJECTION, RUNS_DIR, TRAINING_PLAN, WINDOW_GEOMETRY, WINDOW_STATE, Settings
+from aegui.qt import help_dialogs, window_layout
+from aegui.qt.export_actions import WindowExports
+from aegui.qt.settings import LAST_MODEL_DIR, PROJECTION, RUNS_DIR, TRAINING_PLAN, Settings
 from aegui.qt.training_process import TrainingProcess
 from aegui.qt.views.anomaly_meter import AnomalyMeter
 from aegui.qt.views.canvas import SketchPanel
 from aegui.qt.views.decoded_view import DecodedView
 from aegui.qt.views.digit_probabilities import DigitProbabilities
-from aegui.qt.views.explore_panels import ComparePanel, DirectionPanel, InterpolationPanel, TraversalPanel
+from aegui.qt.views.explore_panels import ComparePanel, DirectionPanel, ExploreTabs, InterpolationPanel, TraversalPanel
 from aegui.qt.views.latent_bars import LatentBars
 from aegui.qt.views.latent_map import DigitLegend, LatentMap, ProjectionChoice
 from aegui.qt.views.latent_sliders import SliderPanel
@@ -66,61 +47,8 @@ if TYPE_CHECKING:
     from aegui.qt.worker import LatestWinsExecutor
 
 
-PREFERRED_SIZE = QSize(1400, 860)
 MAX_MESSAGE_CHARACTERS = 800
-# What a window manager adds around the client area (title bar, borders), before the window
-# is shown and its real frame is known.
-FRAME_ALLOWANCE = QSize(16, 40)
-
-
-def window_rect_for(available: QRect, minimum: QSize, preferred: QSize = PREFERRED_SIZE) -> QRect:
-    """The client rect of a new window on a screen with ``available`` geometry: the preferred
-    size shrunk to fit (frame included), never below ``minimum``, centred."""
-    width = max(minimum.width(), min(preferred.width(), available.width() - FRAME_ALLOWANCE.width()))
-    height = max(minimum.height(), min(preferred.height(), available.height() - FRAME_ALLOWANCE.height()))
-    left = available.x() + max(0, (available.width() - width - FRAME_ALLOWANCE.width()) // 2) + FRAME_ALLOWANCE.width() // 2
-    top = available.y() + max(0, (available.height() - height - FRAME_ALLOWANCE.height()) // 2) + FRAME_ALLOWANCE.height() - FRAME_ALLOWANCE.width() // 2
-    return QRect(left, top, width, height)
-
-
-# Keys and gestures the views handle themselves (not menu actions).
-VIEW_GESTURES = [
-    ("left button drag", "draw on the canvas"),
-    ("right button drag", "erase on the canvas"),
-    ("click on a latent bar", "traverse that dimension (Explore dock)"),
-    ("click on the map", "decode that point of the map"),
-    ("Up / Down", "latent sliders: choose the slider"),
-    ("Left / Right", "latent sliders: move by 1 % of the range"),
-    ("Page Up / Page Down", "latent sliders: move by 10 % of the range"),
-    ("Home / End", "latent sliders: to either end"),
-]
-
-
-def package_version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def about_html() -> str:
-    """Version, the libraries it runs on, licence and data credits (no torch import needed)."""
-    from PySide6 import __version__ as pyside_version
-    from PySide6.QtCore import qVersion
-
-    from aegui import __version__
-
-    return (
-        f"<h3>aegui {__version__}</h3>"
-        "<p>Draw a digit and watch an autoencoder's latent code: encoded on every stroke, shown as bars and as a point "
-        "on a map of real MNIST digits, decoded beside your sketch.</p>"
-        f"<p>Python {platform.python_version()} · PyTorch {package_version('torch')} · Qt {qVersion()} (PySide6 {pyside_version}) · "
-        f"pyqtgraph {package_version('pyqtgraph')} · PyTorch Lightning {package_version('pytorch-lightning')} (training only)</p>"
-        "<p>Licence: MIT. Source and documentation: the project's README.</p>"
-        "<p>Data: the MNIST database of handwritten digits by Yann LeCun, Corinna Cortes and Christopher J. C. Burges, "
-        "CC BY-SA 3.0; the reference digits on the map and the bundled models come from it. Fashion-MNIST (for the "
-        "anomaly benchmark) by Han Xiao, Kashif Rasul and Roland Vollgraf, Zalando Research, MIT licence.</p>"
-    )
+TRAINING_DOCK_HEIGHT = 240  # its curves and map at the 60-pixel floor, on a 720-pixel screen
 
 
 class MainWindow(QMainWindow):
@@ -137,7 +65,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.setWindowTitle("aegui — draw into an autoencoder's latent space")
         self.setWindowIcon(QIcon(str(ICON)))
-        self._help_box: QMessageBox | None = None
+        self._help_box: QMessageBox | None = None  # the open help box, kept alive
         self.setAcceptDrops(True)
         self._error_box: QMessageBox | None = None
         self._tasks: list[str] = []
@@ -145,83 +73,43 @@ class MainWindow(QMainWindow):
         self._build_views()
         self._build_menus()
         self._connect()
-        self.resize(PREFERRED_SIZE)
+        self.resize(window_layout.PREFERRED_SIZE)
 
     # --- construction ----------------------------------------------------------------------
     def _build_views(self) -> None:
         explorer = self.explorer
         self.sketch_panel = SketchPanel(explorer)
         self.canvas = self.sketch_panel.canvas
-
         self.decoded_view = DecodedView(explorer)
         self.anomaly_meter = AnomalyMeter(explorer)
         self.latent_bars = LatentBars(explorer)
         self.probabilities = DigitProbabilities(explorer)
         self.nearest_digits = NearestDigits(explorer)
-        middle = QWidget()
-        middle_layout = QVBoxLayout(middle)
-        middle_layout.setContentsMargins(4, 4, 4, 4)
-        middle_layout.addWidget(self.decoded_view, 3)
-        middle_layout.addWidget(self.anomaly_meter)
-        middle_layout.addWidget(self.latent_bars, 3)
-        middle_layout.addWidget(self.probabilities, 2)
-        middle_layout.addWidget(self.nearest_digits, 1)
-
         self.latent_map = LatentMap(explorer)
         self.projection_combo = ProjectionChoice(explorer)
-        self.map_hint = QLabel("Click anywhere on the map to decode that point.")
-        self.map_hint.setStyleSheet("color: #666")
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        map_row = QHBoxLayout()
-        map_row.addWidget(QLabel("Map"))
-        map_row.addWidget(self.projection_combo)
-        map_row.addStretch(1)
-        self.decoded_map_box = QCheckBox("decoded digits")
-        self.decoded_map_box.setToolTip("Show what lives where: digits decoded on a grid over the map, behind its points (computed in the background once per model and map)")
-        self.decoded_map_box.toggled.connect(explorer.show_decoded_map)
-        map_row.addWidget(self.decoded_map_box)
-        self.map_reset_button = QPushButton("Reset view")
-        self.map_reset_button.setToolTip("Show every reference digit again (or double-click the map). Drag to pan, wheel to zoom.")
-        self.map_reset_button.clicked.connect(self.latent_map.reset_view)
-        map_row.addWidget(self.map_reset_button)
-        right_layout.addLayout(map_row)
-        right_layout.addWidget(self.latent_map, 1)
-        right_layout.addWidget(DigitLegend())
-        right_layout.addWidget(self.map_hint)
-
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        for widget in (self.sketch_panel, middle, right):
-            splitter.addWidget(widget)
-        splitter.setSizes([420, 520, 460])
-        self.setCentralWidget(splitter)
+        self.digit_legend = DigitLegend()
+        self.setCentralWidget(window_layout.central_splitter(self))
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
 
         self.slider_panel = SliderPanel(explorer)
         self.sliders = self.slider_panel.sliders
         self.sliders_dock = self._add_dock("Latent sliders", "sliders", self.slider_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.model_panel = ModelPanel(explorer)
-        model_scroll = QScrollArea()  # every row reachable however short the dock
-        model_scroll.setWidget(self.model_panel)
-        model_scroll.setWidgetResizable(True)
-        model_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.model_dock = self._add_dock("Model", "model", model_scroll, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.model_dock = self._add_dock("Model", "model", window_layout.scrolled(self.model_panel), Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.sliders_dock, self.model_dock)
+        self.sliders_dock.raise_()
 
         self.traversal_panel = TraversalPanel(explorer)
         self.interpolation_panel = InterpolationPanel(explorer)
         self.robustness = RobustnessComparison(explorer)  # the compared models' noise robustness
         self.compare_panel = ComparePanel(explorer, self.robustness)
-        self.explore_tabs = QTabWidget()
-        self.explore_tabs.addTab(self.traversal_panel, "Traverse a dimension")
-        self.explore_tabs.addTab(self.interpolation_panel, "Interpolate A → B")
-        self.explore_tabs.addTab(self.compare_panel, "Compare bottlenecks")
         self.direction_panel = DirectionPanel(explorer)
-        direction_scroll = QScrollArea()  # five rows of sliders must not make the dock taller
-        direction_scroll.setWidget(self.direction_panel)
-        direction_scroll.setWidgetResizable(True)
-        direction_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.explore_tabs.addTab(direction_scroll, "Edit by meaning")
+        self.explore_tabs = ExploreTabs()
+        self.explore_tabs.add_panel(self.traversal_panel, "Traverse a dimension", "traversal")
+        self.explore_tabs.add_panel(self.interpolation_panel, "Interpolate A → B", "interpolation")
+        self.explore_tabs.add_panel(self.compare_panel, "Compare models", "comparison")
+        self.explore_tabs.add_panel(self.direction_panel, "Edit by meaning", "direction_sweep")
         self.explore_dock = self._add_dock("Explore the code", "explore", self.explore_tabs, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.resizeDocks([self.explore_dock], [160], Qt.Orientation.Vertical)
 
         self.training_process = TrainingProcess(self)
         self.training_run = TrainingRun(self.executor, explorer)  # a watched run: core state the dock shows
@@ -236,6 +124,8 @@ class MainWindow(QMainWindow):
         self.busy_bar.setMaximumWidth(140)
         self.busy_bar.hide()
         self.statusBar().addPermanentWidget(self.busy_bar)
+        self.exports = WindowExports(self, explorer, self.executor, self.settings, self.explore_tabs.strip_kind)
+        self.default_state = self.saveState()  # what a layout saved on a larger screen falls back to
 
     def _add_dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -258,10 +148,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.train_action)
         file_menu.addAction("&Watch a training run…", self._on_watch_run_triggered)
         file_menu.addSeparator()
-        file_menu.addAction("Export sketch as PNG…", self._on_export_sketch_triggered)
-        file_menu.addAction("Export decoded image as PNG…", self._on_export_decoded_triggered)
-        file_menu.addAction("Export latent code (JSON, CSV, NPY)…", self._on_export_code_triggered)
-        file_menu.addAction("Export Explore strip (PNG strip or animated GIF)…", self._on_export_strip_triggered)
+        self.exports.add_to(file_menu)
         file_menu.addSeparator()
         file_menu.addAction(QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close))
         self._refresh_recent_menu()
@@ -316,6 +203,9 @@ class MainWindow(QMainWindow):
         self.training_view.comparison_requested.connect(self._on_training_view_comparison_requested)
         self.training_view.run_ended.connect(self._on_training_view_run_ended)
         self.training_process.start_failed.connect(lambda message: self._show_error("Cannot train", message))
+        self.exports.saved.connect(self._on_exports_saved)
+        self.exports.failed.connect(lambda message: self._show_error("Cannot export", message))
+        self.exports.nothing_to_export.connect(lambda message: self.statusBar().showMessage(message, 8000))
 
     # --- user intent -----------------------------------------------------------------------
     def open_model(self, path: str | Path) -> None:
@@ -346,17 +236,7 @@ class MainWindow(QMainWindow):
 
     def show_train_dialog(self) -> TrainDialog:
         """File ▸ Train a model…: last time's choices, in a new run folder; Train starts the run."""
-        try:
-            values = json.loads(self.settings.read(TRAINING_PLAN) or "null")
-        except (ValueError, RecursionError):
-            values = None
-        if isinstance(values, dict):
-            remembered = TrainingPlan.from_dict(values)
-        else:  # a first run: a quick look at MNIST, downloaded once
-            remembered = apply_preset(TrainingPlan(output_dir="", data_source="download"), QUICK_PRESET)
-        runs_dir = Path(self.settings.read(RUNS_DIR))
-        plan = replace(remembered, output_dir=str(runs_dir / time.strftime("run-%Y%m%d-%H%M%S")))
-        dialog = TrainDialog(plan, self)
+        dialog = TrainDialog(self.settings.plan_for_new_run(), self)
         dialog.accepted.connect(lambda: self.start_training(dialog.plan()))
         dialog.open()
         self._train_dialog = dialog
@@ -373,7 +253,7 @@ class MainWindow(QMainWindow):
         """The Training run dock raised, tall enough for its curves and map."""
         self.training_dock.show()
         self.training_dock.raise_()
-        self.resizeDocks([self.training_dock], [max(self.training_dock.height(), 280)], Qt.Orientation.Vertical)
+        self.resizeDocks([self.training_dock], [TRAINING_DOCK_HEIGHT], Qt.Orientation.Vertical)
 
     def _on_training_view_comparison_requested(self) -> None:
         self.explore_tabs.setCurrentWidget(self.compare_panel)
@@ -455,31 +335,16 @@ class MainWindow(QMainWindow):
 
     # --- help ------------------------------------------------------------------------------
     def shortcut_rows(self) -> list[tuple[str, str]]:
-        """(keys, what they do): the menus' own shortcuts, read from their actions, then the
-        keys and mouse gestures of the views."""
-        rows = []
-        for menu_action in self.menuBar().actions():
-            for action in menu_action.menu().actions():
-                if not action.shortcut().isEmpty():
-                    rows.append((action.shortcut().toString(QKeySequence.SequenceFormat.NativeText), action.text().replace("&", "").rstrip("…")))
-        return rows + VIEW_GESTURES
+        return help_dialogs.shortcut_rows(self.menuBar())
 
     def show_shortcuts(self) -> None:
-        table = "".join(f"<tr><td style='padding-right:14px'><b>{html.escape(keys)}</b></td><td>{html.escape(what)}</td></tr>" for keys, what in self.shortcut_rows())
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard and mouse", f"<table>{table}</table>", QMessageBox.StandardButton.Close, self)
-        box.setTextFormat(Qt.TextFormat.RichText)
-        box.open()
-        self._help_box = box
+        self._help_box = help_dialogs.show_shortcuts(self, self.shortcut_rows())
 
     def about_text(self) -> str:
-        return about_html()
+        return help_dialogs.about_html()
 
     def show_about(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "About aegui", self.about_text(), QMessageBox.StandardButton.Close, self)
-        box.setTextFormat(Qt.TextFormat.RichText)
-        box.setIconPixmap(self.windowIcon().pixmap(64, 64))
-        box.open()
-        self._help_box = box
+        self._help_box = help_dialogs.show_about(self)
 
     # --- recent files ----------------------------------------------------------------------
     def recent_files(self) -> list[str]:
@@ -492,85 +357,8 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction(Path(path).name, lambda p=path: self.open_model(p)).setToolTip(path)
         self.recent_menu.setEnabled(bool(recent))
 
-    # --- export ----------------------------------------------------------------------------
-    def _ask_save_path(self, title: str, name: str, filters: str) -> Path | None:
-        start = Path(self.settings.read(EXPORT_DIR)) / name
-        path, _ = QFileDialog.getSaveFileName(self, title, str(start), filters)
-        if not path:
-            return None
-        self.settings.write(EXPORT_DIR, str(Path(path).parent))
-        return Path(path)
-
-    def _report_saved(self, what: str, path: Path, saved: bool = True) -> None:
-        """Say where a file went (or that it did not), in the status bar, with the full path."""
-        if saved:
-            self.statusBar().showMessage(f"Saved {what} to {Path(path).resolve()}", 10000)
-        else:
-            self._show_error("Cannot export", f"Could not write {Path(path).resolve()}.")
-
-    def export_sketch(self, path: Path) -> None:
-        self._report_saved("the sketch", path, self.canvas.image().save(str(path), "PNG"))
-
-    def export_decoded(self, path: Path) -> None:
-        if self.explorer.analysis is not None:
-            self._report_saved("the decoded image", path, image_to_qimage(self.explorer.analysis.reconstruction).save(str(path), "PNG"))
-
-    def export_code(self, path: Path) -> None:
-        analysis = self.explorer.analysis
-        if analysis is None:
-            return
-        model = analysis.session.model
-        save_code(path, analysis.code, {"checkpoint": model.path.name, "origin": analysis.origin})
-        self._report_saved("the latent code", path)
-
-    def current_strip_images(self):
-        """The images of the Explore tab on show (a traversal, an interpolation, a comparison)."""
-        strip = getattr(self.explore_tabs.currentWidget(), "strip", None)
-        if strip is None:  # Edit by meaning: a sweep along the direction moved last
-            return self.explorer.direction_sweep()
-        return strip.images
-
-    def export_strip(self, path: Path) -> bool:
-        """Save the Explore strip on show: ``.gif`` as an animation that plays forward and back,
-        anything else as one PNG strip. Says where it went, or why nothing was saved."""
-        images = self.current_strip_images()
-        if len(images) == 0:
-            self.statusBar().showMessage(f"Nothing to export: the {self.explore_tabs.tabText(self.explore_tabs.currentIndex())} strip is empty.", 8000)
-            return False
-        try:
-            if Path(path).suffix.lower() == ".gif":
-                save_animation_gif(path, images)
-            else:
-                save_strip_png(path, images)
-        except (OSError, ValueError) as error:
-            self._show_error("Cannot export", f"Could not write {Path(path).resolve()}: {error}")
-            return False
-        self._report_saved("the Explore strip", path)
-        return True
-
-    def _on_export_strip_triggered(self) -> None:
-        path = self._ask_save_path("Export Explore strip", "strip.gif", "Animated GIF (*.gif);;PNG strip (*.png)")
-        if path:
-            self.export_strip(path)
-
-    def _on_export_sketch_triggered(self) -> None:
-        path = self._ask_save_path("Export sketch", "sketch.png", "PNG image (*.png)")
-        if path:
-            self.export_sketch(path)
-
-    def _on_export_decoded_triggered(self) -> None:
-        path = self._ask_save_path("Export decoded image", "decoded.png", "PNG image (*.png)")
-        if path:
-            self.export_decoded(path)
-
-    def _on_export_code_triggered(self) -> None:
-        filters = ";;".join(f"{name} (*{suffix})" for suffix, name in CODE_FORMATS.items())
-        path = self._ask_save_path("Export latent code", "code.json", filters)
-        if path:
-            try:
-                self.export_code(path)
-            except (OSError, ValueError) as error:
-                self._show_error("Cannot export", str(error))
+    def _on_exports_saved(self, what: str, path: Path) -> None:
+        self.statusBar().showMessage(f"Saved {what} to {Path(path).resolve()}", 10000)
 
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
@@ -591,14 +379,7 @@ class MainWindow(QMainWindow):
 
     def confirm_stop_training(self) -> bool:
         """Ask before quitting with a run going; True to stop it and quit."""
-        box = QMessageBox(QMessageBox.Icon.Question, "A training run is going", "Stop the training run and quit?\n\n"
-                          "It stops after its current step and keeps last.ckpt, so Resume can continue it later.", parent=self)
-        stop = box.addButton("Stop the run and quit", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(stop)
-        self._quit_box = box
-        box.exec()
-        return box.clickedButton() is stop
+        return help_dialogs.ask_to_stop_training(self)
 
     def closeEvent(self, event) -> None:
         if self.training_process.is_running():
@@ -606,26 +387,11 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             self.training_process.stop_and_wait()
-        self.settings.write(WINDOW_GEOMETRY, self.saveGeometry())
-        self.settings.write(WINDOW_STATE, self.saveState())
+        window_layout.save_layout(self, self.settings)
         self.training_view.stop_watching()
         self.executor.shutdown()
         super().closeEvent(event)
 
     def restore_layout(self, available: QRect | None = None) -> None:
-        """The size, place and docks of last time, on the screen as it is now.
-
-        A first start, or a saved geometry that no longer fits the screen (a smaller monitor,
-        another resolution), gets the preferred size shrunk to the available screen area.
-        """
-        if available is None:
-            screen = self.screen() or QGuiApplication.primaryScreen()
-            available = screen.availableGeometry()
-        geometry = self.settings.read(WINDOW_GEOMETRY)
-        state = self.settings.read(WINDOW_STATE)
-        if state is not None:
-            self.restoreState(state)
-        restored = geometry is not None and self.restoreGeometry(geometry)
-        if not restored or not available.contains(self.geometry()):
-            self.setGeometry(window_rect_for(available, self.minimumSizeHint()))
-
+        """The size, place and docks of last time, fitted to the screen as it is now."""
+        window_layout.restore_layout(self, self.settings, available)

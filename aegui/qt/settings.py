@@ -7,13 +7,16 @@ so a bad settings file can never stop the app from starting.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
 from aegui.core.projection import PROJECTION_METHODS
+from aegui.core.training_plan import QUICK_PRESET, TrainingPlan, apply_preset
 
 MAX_RECENT_FILES = 8
 
@@ -66,3 +69,16 @@ class Settings:
         path_text = str(Path(path).resolve())
         recent = [item for item in self.recent_files() if item != path_text]
         self.write(RECENT_FILES, [path_text, *recent][:MAX_RECENT_FILES])
+
+    def plan_for_new_run(self) -> TrainingPlan:
+        """The Train dialog's last choices (a quick look at MNIST the first time), in a new
+        run folder beside the last one."""
+        try:
+            values = json.loads(self.read(TRAINING_PLAN) or "null")
+        except (ValueError, RecursionError):
+            values = None
+        if isinstance(values, dict):
+            remembered = TrainingPlan.from_dict(values)
+        else:  # a first run: a quick look at MNIST, downloaded once
+            remembered = apply_preset(TrainingPlan(output_dir="", data_source="download"), QUICK_PRESET)
+        return replace(remembered, output_dir=str(Path(self.read(RUNS_DIR)) / time.strftime("run-%Y%m%d-%H%M%S")))

@@ -35,7 +35,7 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
-    from aegui.core.checkpoint import load_model
+    from aegui.core.model_files import load_model
     from aegui.core.resources import DEFAULT_CHECKPOINT, load_near_ood, load_reference_digits
     from aegui.core.session import ModelSession
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from aegui.core.checkpoint import load_model
+from aegui.core.model_files import load_model
 from aegui.core.resources import DEFAULT_CHECKPOINT, load_reference_digits
 from aegui.core.session import ModelSession
 from training.stroke_properties import PROPERTIES

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from aegui.core.anomaly import ANOMALY_FEATURES, AnomalyScorer, error_percentile, explain
-from aegui.core.checkpoint import CheckpointError, load_model
+from aegui.core.model_files import CheckpointError, load_model
 from aegui.core.resources import DEFAULT_CHECKPOINT, load_near_ood, load_reference_digits
 from aegui.core.session import ModelSession
 from tests.core.sketches import dense_scribble
@@ -159,7 +159,7 @@ def test_the_code_detector_tells_digits_from_non_digits_made_from_them(session):
     digits look like in code space; on digits it never saw it still ranks such non-digits above
     the digits they were made from."""
     from training.non_digits import non_digits_from
-    from training.statistics import auroc
+    from training.metrics import auroc
 
     digits = load_reference_digits()
     images = torch.from_numpy(digits.images[2200:2600]).unsqueeze(1)
@@ -190,7 +190,7 @@ def test_the_nearest_codes_found_quickly_are_the_nearest(size):
 def test_the_inner_distance_sees_letters_unlike_digits(session):
     """The encoder's last hidden layer, before the bottleneck squeezes it: letters sit further
     from every digit class there than digits the model never saw."""
-    from training.statistics import auroc
+    from training.metrics import auroc
 
     digits = torch.from_numpy(load_reference_digits().images[2200:2600]).unsqueeze(1)
     letters = torch.from_numpy(np.concatenate([letter_images(letter) for letter in "NVXvx"])).unsqueeze(1)

@@ -15,7 +15,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aegui.core.checkpoint import CheckpointError, export_safetensors, load_model
+from aegui.core.model_files import CheckpointError, export_safetensors, load_model
 from aegui.core.model_format import FORMAT_KEY, STATISTICS_KEY
 from aegui.core.networks import build_autoencoder
 from aegui.core.resources import load_reference_digits
@@ -203,7 +203,7 @@ def test_file_that_changes_while_loading_is_refused(valid_table, tmp_path, monke
 
 
 def test_oversized_file_is_refused_before_reading(tmp_path, monkeypatch):
-    monkeypatch.setattr("aegui.core.checkpoint.MAX_CHECKPOINT_BYTES", 1000)
+    monkeypatch.setattr("aegui.core.model_files.reader.MAX_CHECKPOINT_BYTES", 1000)
     path = tmp_path / "big.ckpt"
     path.write_bytes(b"PK" + bytes(5000))
     with pytest.raises(CheckpointError, match="refuses files over"):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from aegui.core.checkpoint import CheckpointError, load_model
+from aegui.core.model_files import CheckpointError, load_model
 from aegui.core.executor import ImmediateExecutor
 from aegui.core.explorer import Explorer
 from aegui.core.resources import DEFAULT_CHECKPOINT, load_reference_digits

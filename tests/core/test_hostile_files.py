@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from aegui.core.checkpoint import CheckpointError, export_safetensors, load_model
+from aegui.core.model_files import CheckpointError, export_safetensors, load_model
 from tests.hostile_corpus import build_corpus, valid_table
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,7 +44,7 @@ def test_every_hostile_file_is_refused_within_two_seconds_with_its_own_message(c
 PEAK_PROBE = """
 import json, sys, time
 from pathlib import Path
-from aegui.core.checkpoint import CheckpointError, load_model
+from aegui.core.model_files import CheckpointError, load_model
 
 def status(field):
     for line in Path("/proc/self/status").read_text().splitlines():

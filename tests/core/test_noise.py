@@ -111,7 +111,7 @@ def test_the_explorer_shows_the_noisy_input_and_how_far_its_code_moved(default_c
 
 
 def test_a_checkpoint_names_its_input_noise_and_a_bad_one_is_refused_in_one_line(default_checkpoint, tmp_path):
-    from aegui.core.checkpoint import load_model, slim_checkpoint
+    from aegui.core.model_files import load_model, slim_checkpoint
     from aegui.core.errors import CheckpointError
 
     table = slim_checkpoint(load_model(default_checkpoint))

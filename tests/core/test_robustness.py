@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aegui.core.checkpoint import load_model
+from aegui.core.model_files import load_model
 from aegui.core.executor import ImmediateExecutor
 from aegui.core.explorer import Explorer
 from aegui.core.noise import NOISE_KINDS

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import torch
 
-from aegui.core.checkpoint import read_snapshot
+from aegui.core.model_files.snapshot import read_snapshot
 from aegui.core.training_run import RunWatcher, snapshot_map
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from aegui.core.checkpoint import read_snapshot
+from aegui.core.model_files.snapshot import read_snapshot
 from aegui.core.errors import CheckpointError
 from aegui.core.executor import ImmediateExecutor
 from aegui.core.networks import build_autoencoder

@@ -199,7 +199,7 @@ def test_watching_a_real_training_run_shows_its_curves_and_replays_its_map(qtbot
     assert len(view.val_curve.getData()[0]) == 3 and len(view.loss_curve.getData()[0]) >= 3
     assert window.training_run.selected_epoch == 2 and len(view.map_points.data) == 1000  # the newest epoch, all reference digits
     qtbot.waitUntil(lambda: view.sketch_row.image(1) is not None, timeout=SIGNAL_TIMEOUT_MS)  # the sketch rebuilt by the run's model
-    from aegui.core.checkpoint import read_snapshot
+    from aegui.core.model_files.snapshot import read_snapshot
 
     network = read_snapshot(progress / "snapshots" / "epoch-0002.pt").network
     import torch

@@ -203,6 +203,8 @@ def test_open_another_checkpoint_switches_model_and_reencodes_the_sketch(qtbot, 
     assert window.explorer.session.latent_dim == 2
     assert window.explorer.analysis.origin == "sketch" and window.explorer.analysis.code.shape == (2,)
     assert len(window.latent_bars.bar_heights()) == 2
+    assert window.projection_combo.currentText() == "the code itself" and not window.projection_combo.isEnabled()  # no projection at k = 2
+    assert "the code itself (k = 2)" in window.latent_map.getPlotItem().titleLabel.text
     assert "k = 2" in window.windowTitle()
     assert "mnist-conv-k2.ckpt" in window.model_panel.text() and "512 × 2 layers" in window.model_panel.text()
     assert str(k2_checkpoint.resolve()) in window.recent_files()
@@ -246,8 +248,9 @@ def test_recent_files_menu_survives_missing_and_garbage_entries(qtbot, reference
 def test_exports_write_png_and_codes(qtbot, window, tmp_path):
     draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
     wait_until_idle(qtbot, window)
-    window.export_sketch(tmp_path / "sketch.png")
-    window.export_decoded(tmp_path / "decoded.png")
+    window.exports.export_sketch(tmp_path / "sketch.png")
+    window.exports.export_decoded(tmp_path / "decoded.png")
+    wait_until_idle(qtbot, window)  # written off the GUI thread
     from PySide6.QtGui import QImage
 
     sketch = QImage(str(tmp_path / "sketch.png"))
@@ -255,7 +258,8 @@ def test_exports_write_png_and_codes(qtbot, window, tmp_path):
     assert sketch.width() == 336 and decoded.width() == 28
     code = window.explorer.analysis.code
     for suffix in (".json", ".csv", ".npy"):
-        window.export_code(tmp_path / f"code{suffix}")
+        window.exports.export_code(tmp_path / f"code{suffix}")
+        wait_until_idle(qtbot, window)
         assert np.allclose(load_code(tmp_path / f"code{suffix}"), code)
 
 
@@ -400,7 +404,10 @@ def test_help_lists_the_menus_shortcuts_and_about_names_versions_and_credits(qtb
 
 def test_export_says_where_it_wrote(qtbot, window, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    window.export_sketch(Path("sketch.png"))
+    draw_stroke(window.canvas, canvas_points(window.canvas, "one"))
+    wait_until_idle(qtbot, window)
+    with qtbot.waitSignal(window.exports.saved, timeout=SIGNAL_TIMEOUT_MS):
+        window.exports.export_sketch(Path("sketch.png"))
     assert window.statusBar().currentMessage() == f"Saved the sketch to {tmp_path / 'sketch.png'}"
 
 
@@ -429,7 +436,7 @@ def test_a_map_method_that_is_not_installed_says_how_to_install_it(qtbot, refere
     qtbot.addWidget(window)
     combo = window.projection_combo
     umap = combo.findData("umap")
-    assert combo.itemText(umap) == "UMAP (pip install aegui[maps])" and not combo.model().item(umap).isEnabled()
+    assert combo.itemText(umap) == "UMAP (not installed)" and not combo.model().item(umap).isEnabled()  # short: the box stays narrow
     assert "pip install aegui[maps]" in combo.itemData(umap, Qt.ItemDataRole.ToolTipRole)
     assert window.projection_actions["tsne"].text() == "t-SNE (pip install aegui[maps])" and not window.projection_actions["tsne"].isEnabled()
     window.executor.shutdown()

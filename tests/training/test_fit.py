@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from aegui.core.checkpoint import load_model, read_snapshot
+from aegui.core.model_files import load_model
+from aegui.core.model_files.snapshot import read_snapshot
 from aegui.core.model_format import STATISTICS_KEY
 from aegui.core.resources import load_reference_digits
 from training.cli import main as cli_main
@@ -426,6 +427,28 @@ def test_init_from_a_different_network_or_a_damaged_file_is_one_message(fitted_r
     ):
         with pytest.raises(SystemExit, match=re.escape(message)):
             cli_main(fit_args(tiny_mnist_dir, tmp_path / "run", "--trainer.max_epochs", "1", "--init_from", str(source), "--model.latent_dim", "8"))
+
+
+class _RunsCommand:
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_ckpt_path_is_read_by_the_guarded_reader_with_its_one_line_refusals(tiny_mnist_dir, tmp_path):
+    """Resuming (``--ckpt_path``) reads through the app's reader: a pipe is refused without
+    blocking and a payload by name, before Lightning restores anything."""
+    fifo = tmp_path / "pipe.ckpt"
+    os.mkfifo(fifo)
+    marker = tmp_path / "it-ran"
+    evil = tmp_path / "evil.ckpt"
+    torch.save({"state_dict": {}, "payload": _RunsCommand(marker)}, evil)
+    for path, message in ((fifo, "pipe.ckpt is not a regular file"), (evil, "refers to posix.system")):
+        with pytest.raises(SystemExit, match=re.escape(message)):
+            cli_main(fit_args(tiny_mnist_dir, tmp_path / "run", "--trainer.max_epochs", "1", "--ckpt_path", str(path)))
+    assert not marker.exists()
 
 
 def test_input_noise_feeds_the_encoder_noisy_digits_and_scores_against_the_clean_ones():

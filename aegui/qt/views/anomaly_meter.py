@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from aegui.core.anomaly import FEATURE_LABELS, NOT_A_DIGIT_ABOVE, REASONS, TYPICAL_BELOW, VERDICTS, explain
@@ -19,6 +19,12 @@ VERDICT_COLOURS = {"typical digit": "#2e9d3a", "unusual": "#d98c00", "not a digi
 
 
 BAR_HEIGHT = 14
+
+
+def bold(font: QFont) -> QFont:
+    font = QFont(font)
+    font.setBold(True)
+    return font
 ZONES = ((0.0, TYPICAL_BELOW, 0.6), (TYPICAL_BELOW, NOT_A_DIGIT_ABOVE, 0.8), (NOT_A_DIGIT_ABOVE, 100.0, 1.0))
 
 
@@ -94,11 +100,13 @@ class AnomalyGauge(QWidget):
         text_area = QRectF(0, BAR_HEIGHT + 1, self.width(), self.height() - BAR_HEIGHT - 1)
         if self.percentile is None:
             painter.setPen(QColor(110, 110, 110))
-            text = "draw a digit to see how unusual it is"
+            texts = ["draw a digit to see how unusual it is", "draw to see how unusual"]
         else:
             painter.setPen(QColor(20, 20, 20))
-            text = f"percentile {self.percentile:.1f} of held-out digits"
-        painter.drawText(text_area, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, self.width()))
+            texts = [f"percentile {self.percentile:.1f} of held-out digits", f"percentile {self.percentile:.1f}"]
+        # the longest wording that fits, never an elided one
+        text = next((text for text in texts if painter.fontMetrics().horizontalAdvance(text) <= self.width()), texts[-1])
+        painter.drawText(text_area, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
         painter.end()
 
 
@@ -111,7 +119,7 @@ class AnomalyMeter(QWidget):
         super().__init__(parent)
         self.gauge = AnomalyGauge()
         self.verdict_label = QLabel("")
-        self.verdict_label.setMinimumWidth(self.verdict_label.fontMetrics().horizontalAdvance("not a digit") + 12)
+        self.verdict_label.setMinimumWidth(max(QFontMetrics(bold(self.verdict_label.font())).horizontalAdvance(verdict) for verdict in VERDICTS) + 12)
         # A row whose height changed with the verdict's first appearance would move every view
         # beneath it mid-stroke.
         self.verdict_label.setFixedHeight(self.gauge.minimumHeight())

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from aegui.core.model_format import IMAGE_SIZE
 from aegui.qt.painting.live_text import LiveText
+from aegui.qt.painting.math_text import X_HAT, math_text
 from aegui.qt.painting.pixel_images import PixelImageRow
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 ERROR_LEVELS = (0.0, 0.5)  # per-pixel squared error range of the heatmap
 BLANK = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
 ORIGIN_NAMES = {"sliders": "the sliders", "map": "a click on the map", "random": "a random sample", "interpolation": "the A → B interpolation", "direction": "the named directions (Edit by meaning)"}
+NOTHING_DRAWN = "Nothing drawn yet: this is the average code of the training digits, decoded. Draw a digit on the left."
 SALIENCY_COLOURS = pg.colormap.get("CET-D1").getLookupTable(nPts=256)  # blue, white, red
 ERROR_COLOURS = pg.colormap.get("inferno").getLookupTable(nPts=256)
 
@@ -35,15 +37,21 @@ def describe_noise_effect(noise: NoiseEffect) -> str:
 class DecodedView(QWidget):
     def __init__(self, explorer: Explorer, parent: QWidget | None = None):
         super().__init__(parent)
+        self.error_caption, font = math_text(f"error (x − {X_HAT})²", self.font())
+        self.setFont(font)  # draws x̂ over the x (checked by drawing it), for every text below
         self.images = PixelImageRow(
             4,
-            captions=["model input", "reconstruction", "error (x − x̂)²", "where h looks"],
+            captions=["model input", "reconstruction", self.error_caption, "where h looks"],
+            caption_lines=2,
             lookup_tables=[None, None, ERROR_COLOURS, SALIENCY_COLOURS],
             levels=[(0.0, 1.0), (0.0, 1.0), ERROR_LEVELS, (-1.0, 1.0)],
         )
-        self.images.setMinimumHeight(90)
-        self.images.setToolTip("model input: the sketch prepared the MNIST way (28 × 28, centred); reconstruction: decoded from its code; error: (x − x̂)² per pixel")
+        self.images.setMinimumHeight(66)
+        self.images.setToolTip("model input: the sketch prepared the MNIST way (28 × 28, centred); reconstruction: decoded from its code; error: " + self.error_caption.removeprefix("error ") + " per pixel")
         self.error_label = LiveText("Draw a digit on the left.", lines=2)
+        self.error_formula, _ = math_text(f"‖x − {X_HAT}‖² / 784", font)
+        noisy = f"reconstruction error {self.error_formula} = 0.0000\nnoise moved the code 10.00 digit spreads from the clean sketch's (reads 8, clean 8)"
+        self.error_label.fit_height_to([NOTHING_DRAWN, noisy, f"Decoded from a code set by {max(ORIGIN_NAMES.values(), key=len)}; no input to compare with."])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.images, 1)
@@ -65,11 +73,11 @@ class DecodedView(QWidget):
         if analysis.reconstruction_error is None and analysis.origin == "mean":
             text = "The average code of the training digits, decoded."
             if self._explorer.sketch is None:
-                text = "Nothing drawn yet: this is the average code of the training digits, decoded. Draw a digit on the left."
+                text = NOTHING_DRAWN
         elif analysis.reconstruction_error is None:
             text = f"Decoded from a code set by {ORIGIN_NAMES.get(analysis.origin, analysis.origin)}; no input to compare with."
         else:
-            text = f"reconstruction error ‖x − x̂‖² / 784 = {analysis.reconstruction_error:.4f}"
+            text = f"reconstruction error {self.error_formula} = {analysis.reconstruction_error:.4f}"
             if noise is not None:
                 text += "\n" + describe_noise_effect(noise)
         self.error_label.setText(text)

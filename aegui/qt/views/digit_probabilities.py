@@ -20,7 +20,7 @@ class DigitProbabilities(FixedPlot):
     """Linear probe on the code: p(digit | h) for 0-9."""
 
     def __init__(self, explorer: Explorer, parent=None):
-        super().__init__(parent, minimum_height=80)
+        super().__init__(parent, minimum_height=118)  # a 60-pixel data area under its title and digits
         plot = self.getPlotItem()
         plot.setYRange(0, 1, padding=0.02)
         plot.setXRange(-0.6, 9.6, padding=0)

@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QSlider, QTabWidget, QVBoxLayout, QWidget
 
 from aegui.core.explorer import DIRECTION
 from aegui.core.model_format import IMAGE_SIZE
+from aegui.core.model_names import distinguishing_names
 from aegui.qt.painting.pixel_images import PixelImageRow
 from aegui.qt.views.robustness_view import RobustnessView
 
@@ -23,12 +24,20 @@ if TYPE_CHECKING:
 STEPS = 9
 
 
+QWIDGETSIZE_MAX = (1 << 24) - 1
+
+
 class ImageStrip(PixelImageRow):
-    """``STEPS`` small 28x28 images side by side, each with a caption (up to two lines)."""
+    """``STEPS`` small 28x28 images side by side, each with a caption (up to two lines).
+
+    While empty it shows only its placeholder, two lines high: the Explore dock then shrinks
+    to a hint instead of holding a third of the window."""
+
+    filled_changed = Signal(bool)
 
     def __init__(self, placeholder: str = "", parent=None, count: int = STEPS):
         super().__init__(count, caption_lines=2, parent=parent)
-        self.setMinimumHeight(56)
+        self.setMinimumHeight(self._hint_height())
         self.setMaximumHeight(150)
         self.images = np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32)
         self.placeholder = placeholder  # says what will appear here, while nothing does
@@ -41,15 +50,25 @@ class ImageStrip(PixelImageRow):
         was_empty = len(self.images) == 0
         super().set_images(images, captions, tooltips)
         self.images = self.shown_images()
-        if was_empty != (len(self.images) == 0) and self.placeholder:
+        if was_empty != (len(self.images) == 0):
             self.update()  # the placeholder spans every cell
+            self.updateGeometry()
+            self.filled_changed.emit(len(self.images) > 0)
+
+    def _hint_height(self) -> int:
+        return 2 * self.fontMetrics().lineSpacing() + 8
+
+    def sizeHint(self) -> QSize:
+        if len(getattr(self, "images", ())) == 0:
+            return QSize(super().sizeHint().width(), self._hint_height())
+        return QSize(super().sizeHint().width(), 100)
 
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
         if self.placeholder and len(self.images) == 0:
             painter = QPainter(self)
             painter.setPen(QColor(120, 120, 120))
-            painter.drawText(self.rect().adjusted(12, 0, -12, 0), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.placeholder)
+            painter.drawText(self.rect().adjusted(12, 2, -12, -2), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.placeholder)
             painter.end()
 
     def clear_strip(self) -> None:
@@ -66,6 +85,7 @@ class TraversalPanel(QWidget):
         self.dimension_combo = QComboBox()
         self.dimension_combo.setAccessibleName("dimension to traverse")
         self.dimension_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.dimension_combo.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)  # never squeezed: the hint wraps instead
         self.dimension_combo.activated.connect(self._on_dimension_combo_activated)
         self.strip = ImageStrip("Click a latent bar (or pick a dimension here) to see the current digit decoded as that one number sweeps from mean − 3 std to mean + 3 std, the rest of the code unchanged.")
         row = QHBoxLayout()
@@ -73,6 +93,7 @@ class TraversalPanel(QWidget):
         row.addWidget(self.dimension_combo)
         hint = QLabel("over mean ± 3 std; click a latent bar to choose it")
         hint.setStyleSheet("color: #666")
+        hint.setWordWrap(True)
         row.addWidget(hint, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
@@ -196,13 +217,16 @@ class ComparePanel(QWidget):
             body.addWidget(self.robustness_view, 2)
         layout.addLayout(body, 1)
         self.rows = []
+        self.model_names: list[str] = []
         explorer.comparison_changed.connect(self.show_models)
         explorer.analysis_changed.connect(self.show_analysis)
         self.clear_requested.connect(explorer.clear_comparison)
 
     def show_models(self, models, problems) -> None:
-        names = ", ".join(f"{model.name} (k = {model.latent_dim})" for model in sorted(models, key=lambda m: m.latent_dim))
-        text = f"Comparing {names}." if models else "No models to compare."
+        """Each model keyed by a letter under its image, named in full (file or run, k) here."""
+        ordered = sorted(models, key=lambda m: m.latent_dim)  # the rows' order
+        self.model_names = [f"{chr(ord('A') + index)}: {name} (k = {model.latent_dim})" for index, (name, model) in enumerate(zip(distinguishing_names([m.path for m in ordered]), ordered))]
+        text = f"Comparing {'; '.join(self.model_names)}." if models else "No models to compare."
         if problems:
             text += " Could not load: " + "; ".join(problems)
         self.status.setText(text)
@@ -215,7 +239,9 @@ class ComparePanel(QWidget):
         if rows is None:
             return
         self.rows = rows
-        self.strip.show_images(np.array([row.reconstruction for row in rows]), [f"k={row.latent_dim}\nMSE {row.reconstruction_error:.4f}" for row in rows])
+        names = self.model_names if len(self.model_names) == len(rows) else [f"{chr(ord('A') + index)}: k = {row.latent_dim}" for index, row in enumerate(rows)]
+        captions = [f"{name.split(':')[0]}: k={row.latent_dim}\nMSE {row.reconstruction_error:.4f}" for name, row in zip(names, rows)]
+        self.strip.set_images(np.array([row.reconstruction for row in rows]), captions, [f"{name}, reconstruction error {row.reconstruction_error:.4f}" for name, row in zip(names, rows)])
 
 
 DIRECTION_WORDS = {
@@ -241,11 +267,12 @@ class DirectionPanel(QWidget):
         self.status = QLabel("")
         self.status.setStyleSheet("color: #666")
         self.status.setWordWrap(True)
+        self.strip = ImageStrip("Move a slider: the digit on show along that direction, from −3 to +3 spreads, appears here as you move it.")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addWidget(self.status)
         layout.addLayout(self._grid)
-        layout.addStretch(1)
+        layout.addWidget(self.strip, 1)
         explorer.model_changed.connect(self.set_session)
         explorer.analysis_changed.connect(self._on_explorer_analysis_changed)
 
@@ -276,11 +303,54 @@ class DirectionPanel(QWidget):
             self.sliders[name] = slider
 
     def _on_explorer_analysis_changed(self, analysis: Analysis) -> None:
-        """A code that came from elsewhere (a stroke, the sliders) is the new starting point."""
+        """A direction moved: its sweep, live. A code that came from elsewhere (a stroke, the
+        sliders) is the new starting point."""
         if analysis.origin == DIRECTION:
+            sweep = analysis.extras.get("direction_sweep")
+            if sweep is not None:
+                name, images = sweep
+                low, high = DIRECTION_WORDS.get(name, (f"less {name}", f"more {name}"))
+                self.strip.show_images(images, [low, *[""] * (len(images) - 2), high])
             return
+        self.strip.clear_strip()
         for slider in self.sliders.values():
             if slider.value() != 0:
                 slider.blockSignals(True)
                 slider.setValue(0)
                 slider.blockSignals(False)
+
+
+class ExploreTabs(QTabWidget):
+    """The Explore panels as tabs, as short as the panel on show needs: a panel whose strip is
+    still empty (a hint) takes a few lines; one with images may grow."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._kinds: dict[QWidget, tuple[str, QWidget]] = {}
+        self.currentChanged.connect(self._fit_height)
+
+    def add_panel(self, panel: QWidget, title: str, kind: str) -> None:
+        """``kind``: the analysis extras key of the panel's strip (what File ▸ Export writes)."""
+        shown = panel
+        if isinstance(panel, DirectionPanel):  # rows of sliders must not make the dock taller
+            shown = QScrollArea()
+            shown.setWidget(panel)
+            shown.setWidgetResizable(True)
+            shown.setFrameShape(QFrame.Shape.NoFrame)
+        self._kinds[shown] = (kind, panel)
+        self.addTab(shown, title)
+        panel.strip.filled_changed.connect(self._fit_height)
+
+    def strip_kind(self) -> tuple[str, str]:
+        """(the extras key of the strip on show, its tab's name)."""
+        kind, _ = self._kinds[self.currentWidget()]
+        return kind, self.tabText(self.currentIndex())
+
+    def _fit_height(self, *_) -> None:
+        _, panel = self._kinds.get(self.currentWidget(), (None, None))
+        if panel is None:
+            return
+        if len(panel.strip.images) or isinstance(panel, DirectionPanel):
+            self.setMaximumHeight(QWIDGETSIZE_MAX)
+        else:
+            self.setMaximumHeight(self.tabBar().sizeHint().height() + panel.sizeHint().height() + 6)

@@ -25,10 +25,10 @@ class LatentBars(FixedPlot):
     dimension_selected = Signal(int)
 
     def __init__(self, explorer: Explorer, parent=None):
-        super().__init__(parent, minimum_height=80)  # room for a four-line anomaly explanation above it on a 768-pixel screen
+        super().__init__(parent, minimum_height=115)  # a 60-pixel data area above its dimension numbers and label
         plot = self.getPlotItem()
         plot.setLabel("bottom", "latent dimension")
-        plot.setLabel("left", "value")
+        self.setToolTip("Hover a bar for its dimension's name and value; click it to traverse that dimension")
         plot.showGrid(y=True, alpha=0.2)
         # Training distribution (a box from mean - std to mean + std, a line at the mean) and
         # the zero line are plain Qt items: the scene asks every item in a repainted area for
@@ -71,12 +71,30 @@ class LatentBars(FixedPlot):
         self._zero.setLine(-1.0, 0.0, float(k), 0.0)
         self._labels = session.dimension_labels
         plot = self.getPlotItem()
-        plot.setXRange(-0.7, k - 0.3, padding=0)
         margin = 0.05 * float(high.max() - low.min())
         plot.setYRange(float(low.min()) - margin, float(high.max()) + margin, padding=0)
-        ticks = [(i, self._labels[i] or str(i)) for i in range(k)] if k <= 16 else [(i, str(i)) for i in range(0, k, max(1, k // 16))]
-        plot.getAxis("bottom").setTicks([ticks])
+        self._fit_ticks()
         self.show_code(session.latent_mean.astype(np.float32))
+
+    def _fit_ticks(self) -> None:
+        """Dimension numbers, every one or every n-th, as many as fit side by side without
+        touching (names, which would collide, are in the hover text and the Explore dock)."""
+        k = len(self.__dict__.get("_labels", ()))  # resized before the first model, too
+        if not k:
+            return
+        axis = self.getPlotItem().getAxis("bottom")
+        pixels_per_dimension = max(1.0, axis.width()) / k
+        widest = self.fontMetrics().horizontalAdvance(str(k - 1)) + 8
+        stride = next(step for step in (1, 2, 4, 5, 8, 10, 16, 20, 32, 50, 64, 100, k) if step * pixels_per_dimension >= widest or step >= k)
+        axis.setTicks([[(index, str(index)) for index in range(0, k, stride)]])
+        # room beside the first and last bars for half a number each: an axis drops a tick
+        # label that would reach past its ends
+        margin = max(0.7, (widest / 2 + 2) / pixels_per_dimension)
+        self.getPlotItem().setXRange(-margin, k - 1 + margin, padding=0)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_ticks()
 
     def _on_explorer_analysis_changed(self, analysis: Analysis) -> None:
         self.show_code(analysis.code)

@@ -44,10 +44,9 @@ class DigitLegend(QLabel):
     """Which colour is which digit, beside the map rather than over its points."""
 
     def __init__(self, parent=None):
-        swatches = "".join(f"<span style='color: rgb{colour}'>&#9679;</span>&nbsp;{digit}&nbsp;&nbsp; " for digit, colour in enumerate(DIGIT_COLOURS))
+        swatches = "&nbsp;".join(f"<span style='color: rgb{colour}'>&#9679;</span>{digit}" for digit, colour in enumerate(DIGIT_COLOURS))
         super().__init__(swatches, parent)
-        self.setTextFormat(Qt.TextFormat.RichText)
-        self.setWordWrap(True)  # two rows in a narrow panel rather than a wider window
+        self.setTextFormat(Qt.TextFormat.RichText)  # one row, narrow enough for the map column
         self.setToolTip("Colour of each reference digit on the map")
 
 
@@ -60,7 +59,7 @@ class LatentMap(pg.PlotWidget):
 
     def __init__(self, explorer: Explorer, parent=None):
         super().__init__(parent, background="w")
-        self.setMinimumSize(220, 220)
+        self.setMinimumSize(200, 150)  # grows with the window; 150 leaves room for a watched run on a 720-pixel screen
         plot = self.getPlotItem()
         plot.setMenuEnabled(False)
         plot.hideButtons()
@@ -160,8 +159,8 @@ class LatentMap(pg.PlotWidget):
         brushes = [self._digit_brushes[int(digit) % len(self._digit_brushes)] for digit in labels]
         self._references.setData(x=positions[:, 0], y=positions[:, 1], data=np.arange(len(labels)), brush=brushes)
         plot = self.getPlotItem()
-        title = {"latent": "the code itself (k = 2)", "pca": "PCA of the codes", "umap": "UMAP of the codes", "tsne": "t-SNE of the codes"}
-        plot.setTitle(f"{title.get(session.projection.name, session.projection.name)} of {len(labels):,} MNIST test digits", size="9pt")
+        title = {"latent": f"the code itself (k = {session.latent_dim})", "pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
+        plot.setTitle(f"{len(labels):,} MNIST test digits · {title.get(session.projection.name, session.projection.name)}", size="9pt")
         low, high = session.map_bounds
         span = high - low
         # Pan and zoom stay where the digits are: at most three map widths off them, no further
@@ -292,14 +291,29 @@ class ProjectionChoice(QComboBox):
         for method in PROJECTION_METHODS:
             if method in installed:
                 self.addItem(PROJECTION_LABELS[method], method)
-            else:
-                self.addItem(f"{PROJECTION_LABELS[method]} (pip install aegui[maps])", method)
+            else:  # short in the box; how to get it in the tooltip
+                self.addItem(f"{PROJECTION_LABELS[method]} (not installed)", method)
                 index = self.count() - 1
                 self.model().item(index).setEnabled(False)
                 self.setItemData(index, f"{PROJECTION_LABELS[method]} needs the optional packages: pip install aegui[maps]", Qt.ItemDataRole.ToolTipRole)
+        self.addItem("the code itself", "latent")  # a code of two numbers is its own map (k ≤ 2)
+        self.model().item(self.count() - 1).setEnabled(False)
+        self._explorer = explorer
         self.show_method(explorer.projection_method)
         explorer.projection_method_changed.connect(self.show_method)
+        explorer.model_changed.connect(self._on_explorer_model_changed)
         self.activated.connect(lambda index: explorer.set_projection_method(self.itemData(index)))
 
     def show_method(self, method: str) -> None:
+        session = self._explorer.session
+        if session is not None and session.latent_dim <= 2:
+            self.setCurrentIndex(self.count() - 1)
+            self.setEnabled(False)
+            self.setToolTip("A code of two numbers is drawn as it is: no projection to choose")
+            return
+        self.setEnabled(True)
+        self.setToolTip("How the codes are laid out on the map")
         self.setCurrentIndex(PROJECTION_METHODS.index(method))
+
+    def _on_explorer_model_changed(self, session) -> None:
+        self.show_method(self._explorer.projection_method)

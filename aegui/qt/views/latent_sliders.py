@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QStaticText
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QScrollArea, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QPushButton, QScrollArea, QToolTip, QVBoxLayout, QWidget
 
 if TYPE_CHECKING:
     from aegui.core.explorer import Explorer
@@ -323,9 +323,10 @@ class SliderPanel(QWidget):
         self.back_to_sketch_button.clicked.connect(explorer.back_to_sketch)
         self.random_button.clicked.connect(explorer.sample_random)
         self.mean_button.clicked.connect(explorer.reset_to_mean)
-        buttons = QHBoxLayout()
-        for button in (self.back_to_sketch_button, self.random_button, self.mean_button):
-            buttons.addWidget(button)
+        buttons = QGridLayout()  # two rows: the dock stays narrow beside the map
+        buttons.addWidget(self.back_to_sketch_button, 0, 0, 1, 2)
+        buttons.addWidget(self.random_button, 1, 0)
+        buttons.addWidget(self.mean_button, 1, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.sliders, 1)

@@ -20,7 +20,7 @@ class NearestDigits(QWidget):
     def __init__(self, explorer: Explorer, count: int = 5, parent=None):
         super().__init__(parent)
         title = QLabel("nearest MNIST digits in latent space")
-        title.setStyleSheet("color: #333; font-size: 8pt")
+        title.setStyleSheet("color: #333")
         self.images = PixelImageRow(count)
         self.images.setMinimumHeight(40)
         layout = QVBoxLayout(self)

@@ -1,0 +1,25 @@
+"""Names that tell models apart: two runs' best.ckpt must not both read "best (k = 16)"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CHECKPOINT_FOLDER = "checkpoints"  # a run folder's checkpoints live here; the run is its parent
+
+
+def run_name(path: Path) -> str:
+    """The run a checkpoint belongs to: the folder holding its checkpoints/ folder, else its own folder."""
+    parent = path.parent
+    return (parent.parent.name if parent.name == CHECKPOINT_FOLDER else parent.name) or str(parent)
+
+
+def distinguishing_names(paths: list[Path]) -> list[str]:
+    """Each file's stem, with its run's name where stems repeat, and more of its path where
+    even that repeats; the bundled and single files keep their short name."""
+    paths = [Path(path) for path in paths]
+    names = [path.stem for path in paths]
+    if len(set(names)) < len(names):
+        names = [f"{run_name(path)}/{path.stem}" if names.count(path.stem) > 1 else path.stem for path in paths]
+    if len(set(names)) < len(names):
+        names = [str(path.with_suffix("")) for path in paths]
+    return names

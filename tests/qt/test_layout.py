@@ -1,0 +1,157 @@
+"""The window on a 1366 x 768 and a 1280 x 720 screen, in every configuration a user can reach,
+and the texts that must read as written.
+
+The layout matrix runs tests/qt/layout_probe.py once per screen (Qt's offscreen platform
+configured as that screen; both at once): a probe walks every visible widget of each
+configuration and reports what a user would see cut. docs/layout.md shows the matrix and how to
+run the same probe under Xvfb.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtTest import QTest
+
+from aegui.core.model_names import distinguishing_names
+from aegui.qt.painting.math_text import X_HAT, draws_hat_over_x, rendered
+from tests.qt.conftest import SIGNAL_TIMEOUT_MS, canvas_points, draw_stroke, wait_until_idle
+from tests.qt.layout_probe import make_tiny_checkpoints
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENS = [(1366, 768), (1280, 720)]
+EXPECTED_CONFIGURATIONS = 40  # 20 per install (with and without the maps extra)
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory) -> Path:
+    """k = 16 and k = 64 checkpoints of small networks (k = 2 and 32 are bundled)."""
+    folder = tmp_path_factory.mktemp("layout-models")
+    make_tiny_checkpoints(folder)
+    return folder
+
+
+def start_probe(models: Path, screen: tuple[int, int], folder: Path) -> subprocess.Popen:
+    config = folder / f"screen-{screen[0]}x{screen[1]}.json"
+    config.write_text(json.dumps({"screens": [{"name": "laptop", "x": 0, "y": 0, "width": screen[0], "height": screen[1], "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
+    environment = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={config}", "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    workspace = folder / f"probe-{screen[0]}"
+    workspace.mkdir()
+    for checkpoint in models.glob("*.ckpt"):
+        shutil.copy(checkpoint, workspace / checkpoint.name)
+    command = [sys.executable, "-m", "tests.qt.layout_probe", "--models", str(workspace)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment, cwd=REPO)
+
+
+def test_every_configuration_fits_a_1366x768_and_a_1280x720_screen(tiny_models, tmp_path):
+    probes = {screen: start_probe(tiny_models, screen, tmp_path) for screen in SCREENS}  # both at once
+    failures = []
+    for screen, probe in probes.items():
+        out, err = probe.communicate(timeout=600)
+        assert probe.returncode == 0, err[-3000:]
+        report = json.loads(out.strip().splitlines()[-1])
+        assert report["screen"] == list(screen)
+        assert len(report["results"]) == EXPECTED_CONFIGURATIONS  # every configuration was reached and checked
+        failures += [f"{screen[0]}x{screen[1]} {name}: {problem}" for name, problems in report["results"].items() for problem in problems]
+    assert not failures, "\n".join(failures)
+
+
+def test_x_hat_is_drawn_with_its_hat_over_the_x(qtbot, window):
+    view = window.decoded_view
+    font = view.images.font()
+    assert draws_hat_over_x(font) or "ŷ" in view.error_caption  # a hat over the x, or the precomposed ŷ
+    caption_hat = rendered(view.error_caption, font) < 128
+    caption_plain = rendered(view.error_caption.replace(X_HAT, "x").replace("ŷ", "y"), font) < 128
+    assert caption_hat.sum() > caption_plain.sum()  # the hat is drawn: more ink than without it
+    draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
+    wait_until_idle(qtbot, window)
+    assert view.error_formula in view.error_label.text()
+
+
+def test_the_hat_check_tells_a_lost_hat_or_one_beside_the_x_from_one_over_it(qapp, monkeypatch):
+    import aegui.qt.painting.math_text as math_text
+
+    font = math_text.math_font(QFont())
+    assert math_text.draws_hat_over_x(font) or math_text.math_text(X_HAT, font)[0] == "ŷ"
+    monkeypatch.setattr(math_text, "X_HAT", "x")  # the hat lost, as some fonts draw it
+    assert not math_text.draws_hat_over_x(font)
+    monkeypatch.setattr(math_text, "X_HAT", "x^")  # a hat beside the x
+    assert not math_text.draws_hat_over_x(font)
+
+
+def test_models_in_compare_are_told_apart_by_their_run(qtbot, window, default_checkpoint, k2_checkpoint, tmp_path):
+    for run, source in (("run-a", default_checkpoint), ("run-b", k2_checkpoint)):
+        (tmp_path / run / "checkpoints").mkdir(parents=True)
+        shutil.copy(source, tmp_path / run / "checkpoints" / "best.ckpt")
+    paths = [tmp_path / "run-a" / "checkpoints" / "best.ckpt", tmp_path / "run-b" / "checkpoints" / "best.ckpt"]
+    assert distinguishing_names(paths) == ["run-a/best", "run-b/best"]
+    assert distinguishing_names([default_checkpoint, paths[0]]) == ["mnist-conv-k32", "best"]
+    with qtbot.waitSignal(window.explorer.comparison_changed, timeout=SIGNAL_TIMEOUT_MS):
+        window.explorer.open_comparison(paths)
+    draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
+    wait_until_idle(qtbot, window)
+    status = window.compare_panel.status.text()
+    assert "A: run-b/best (k = 2)" in status and "B: run-a/best (k = 32)" in status
+    assert window.compare_panel.strip.tooltips[0].startswith("A: run-b/best (k = 2)")
+
+
+def test_edit_by_meaning_previews_the_sweep_while_its_slider_moves(qtbot, window):
+    from training.stroke_properties import thickness
+
+    draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
+    wait_until_idle(qtbot, window)
+    window.explore_tabs.setCurrentIndex(window.explore_tabs.count() - 1)
+    panel = window.direction_panel
+    assert len(panel.strip.images) == 0
+    slider = panel.sliders["thickness"]
+    slider.setFocus()
+    for _ in range(3):  # key presses a user makes: each a request, the latest wins
+        QTest.keyClick(slider, Qt.Key.Key_Right)
+    wait_until_idle(qtbot, window)
+    images = panel.strip.images
+    assert len(images) == 9 and slider.value() == 3
+    widths = thickness(np.array(images))
+    assert widths[-1] > widths[0]  # thinner to thicker, before any export
+    assert np.allclose(images, window.explorer.direction_sweep("thickness"), atol=1e-5)
+    draw_stroke(window.canvas, canvas_points(window.canvas, "one"))
+    wait_until_idle(qtbot, window)
+    assert len(panel.strip.images) == 0  # a new sketch: a new starting point, no stale sweep
+
+
+def test_exports_and_the_sweep_they_need_run_off_the_gui_thread(qtbot, window, tmp_path, monkeypatch):
+    import threading
+
+    import aegui.qt.export_actions as export_actions
+
+    threads = []
+    for name in ("save_strip", "save_image_png"):
+        original = getattr(export_actions, name)
+
+        def recorded(*args, original=original):
+            threads.append(threading.current_thread())
+            return original(*args)
+
+        monkeypatch.setattr(export_actions, name, recorded)
+    decode_threads = []
+    draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
+    wait_until_idle(qtbot, window)
+    session = window.explorer.session
+    original_decode = type(session).decode_many
+    monkeypatch.setattr(type(session), "decode_many", lambda self, codes: (decode_threads.append(threading.current_thread()), original_decode(self, codes))[1])
+    window.explore_tabs.setCurrentIndex(window.explore_tabs.count() - 1)  # Edit by meaning, no slider moved: the sweep is computed for the export
+    with qtbot.waitSignal(window.exports.saved, timeout=SIGNAL_TIMEOUT_MS):
+        assert window.exports.export_strip(tmp_path / "sweep.gif")
+    with qtbot.waitSignal(window.exports.saved, timeout=SIGNAL_TIMEOUT_MS):
+        window.exports.export_sketch(tmp_path / "sketch.png")
+    assert (tmp_path / "sweep.gif").is_file() and (tmp_path / "sketch.png").is_file()
+    assert len(threads) == 2 and decode_threads
+    assert all(thread is not threading.main_thread() for thread in threads + decode_threads)
