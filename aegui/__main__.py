@@ -1,4 +1,5 @@
-"""``aegui [CHECKPOINT]``: open the window on a checkpoint (the bundled default if none).
+"""``aegui [CHECKPOINT] [--watch DIR]``: open the window on a checkpoint (the bundled default if
+none), watching a training run's folder if one is given.
 
 Start-up builds the collaborators first and hands them to the window (settings, executor,
 explorer, then the window given them). The window is shown and painted before torch is
@@ -60,8 +61,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="aegui", description="Draw a digit and watch an autoencoder's latent code.")
     parser.add_argument("checkpoint", nargs="?", type=Path, default=DEFAULT_CHECKPOINT, help="model file (.ckpt or .safetensors); default: the bundled k = 32 model")
     parser.add_argument("--settings", type=Path, help="use this INI file for settings instead of the user's")
+    parser.add_argument("--watch", type=run_folder_argument, metavar="DIR", help="follow the training run in DIR (a run folder, or what aegui-train fit --progress-dir wrote), as File > Watch does")
     parser.add_argument("--install-desktop-entry", action="store_true", help="add aegui and its icon to this user's desktop application menu (Linux, XDG) and exit")
     return parser.parse_args(argv)
+
+
+def run_folder_argument(text: str) -> Path:
+    """--watch DIR: a folder that exists (a run synced from elsewhere, or one being written)."""
+    folder = Path(text).expanduser()
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is not a folder")
+    return folder
 
 
 def missing_system_libraries(libraries: dict[str, str] = XCB_LIBRARIES) -> list[str]:
@@ -217,14 +227,18 @@ def main(argv: list[str] | None = None) -> int:
     window = create_window(store)
     window.restore_layout()
 
-    def load_model() -> None:
-        # once the window has painted: torch's import must not delay the first frame
-        window.executor.submit(STARTUP_CHANNEL, configure_torch_for_live_drawing, lambda _: None, lambda error: None)
-        open_first_model(window, args.checkpoint)
-
-    window.first_painted.connect(load_model)
+    window.first_painted.connect(lambda: open_start_up_files(window, args))
     window.show()
     return app.exec()
+
+
+def open_start_up_files(window, args: argparse.Namespace) -> None:
+    """Once the window has painted (torch's import must not delay the first frame): the model
+    loads in the background, and the run given with --watch is followed."""
+    window.executor.submit(STARTUP_CHANNEL, configure_torch_for_live_drawing, lambda _: None, lambda error: None)
+    open_first_model(window, args.checkpoint)
+    if args.watch is not None:
+        window.watch_training_run(args.watch)
 
 
 if __name__ == "__main__":

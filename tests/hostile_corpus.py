@@ -229,6 +229,130 @@ def build_corpus(folder: Path) -> list[HostileFile]:
     return corpus
 
 
+
+# --- hostile run folders (what File > Watch and aegui --watch DIR read) --------------------------
+
+
+@dataclass(frozen=True)
+class HostileRunFolder:
+    name: str
+    folder: Path  # the folder a user watches
+    outside: Path | None  # a file outside the folder that the stream names: it must never be opened
+
+
+def _snapshot(folder: Path, name: str, **table) -> str:
+    (folder / "snapshots").mkdir(parents=True, exist_ok=True)
+    torch.save(table, folder / "snapshots" / name)
+    return f"snapshots/{name}"
+
+
+def _stream(folder: Path, records: list[dict]) -> None:
+    (folder / "progress.jsonl").write_text("".join(json.dumps(record) + "\n" for record in records))
+
+
+def _codes_table() -> dict:
+    return {"codes": torch.randn(1000, 3), "labels": torch.arange(1000) % 10}
+
+
+def build_run_folders(root: Path, million_lines: float = 2.0, random_megabytes: int = 64) -> list[HostileRunFolder]:
+    """Run folders that name files outside themselves, point at a FIFO, hold snapshots that
+    claim too much, or stream far more than any run writes. Each but the two whose stream is
+    hostile has one valid snapshot (epoch 0), so a reader that gives up on the whole folder is
+    seen to. ``root / "outside"`` holds what they name outside themselves."""
+    root = Path(root)
+    outside = root / "outside"
+    outside.mkdir(parents=True, exist_ok=True)
+    sentinel = outside / "secret.pt"
+    torch.save(_codes_table(), sentinel)  # a readable snapshot: opening it would succeed
+    folders: list[HostileRunFolder] = []
+
+    def run_folder(name: str, records: list[dict], named_outside: Path | None = None) -> Path:
+        folder = root / name / "progress"
+        folder.mkdir(parents=True)
+        start = [{"event": "start", "max_epochs": 3}, {"event": "epoch", "epoch": 0, "val_mse": 0.1}, {"event": "snapshot", "epoch": 0, "path": _snapshot(folder, "epoch-0000.pt", **_codes_table())}]
+        _stream(folder, start + records)
+        folders.append(HostileRunFolder(name, folder, named_outside))
+        return folder
+
+    # escapes: an absolute name, `..`, a link inside that leads out, and checkpoints named outside
+    run_folder("absolute", [{"event": "snapshot", "epoch": 1, "path": str(sentinel)}], sentinel)
+    run_folder("dot_dot", [{"event": "snapshot", "epoch": 1, "path": "../../outside/secret.pt"}], sentinel)
+    linked = run_folder("symlink", [{"event": "snapshot", "epoch": 1, "path": "snapshots/epoch-0001.pt"}], sentinel)
+    (linked / "snapshots" / "epoch-0001.pt").symlink_to(sentinel)
+    run_folder("checkpoint_outside", [{"event": "end", "checkpoints": {"best": str(sentinel), "last": "../../outside/secret.pt"}, "test_metrics": {"test_mse": 0.1}}], sentinel)
+    # the stream itself a link to a file outside
+    stream_link = root / "stream_link" / "progress"
+    stream_link.mkdir(parents=True)
+    outside_stream = outside / "progress.jsonl"
+    _stream(outside, [{"event": "start", "max_epochs": 99}])
+    (stream_link / "progress.jsonl").symlink_to(outside_stream)
+    folders.append(HostileRunFolder("stream_link", stream_link, outside_stream))
+    # files that are not regular files: a FIFO as a snapshot and as the stream
+    fifo = run_folder("fifo_snapshot", [{"event": "snapshot", "epoch": 1, "path": "snapshots/epoch-0001.pt"}])
+    os.mkfifo(fifo / "snapshots" / "epoch-0001.pt")
+    fifo_stream = root / "fifo_stream" / "progress"
+    fifo_stream.mkdir(parents=True)
+    os.mkfifo(fifo_stream / "progress.jsonl")
+    folders.append(HostileRunFolder("fifo_stream", fifo_stream, None))
+    # snapshots that claim too much: shared lists (a memo bomb) and absurd shapes
+    shared = ["x" * 100] * 1000
+    bomb = run_folder("memo_bomb_snapshot", [{"event": "snapshot", "epoch": 1, "path": "snapshots/epoch-0001.pt"}])
+    torch.save({"codes": [[shared] * 1000] * 1000, "labels": [[shared] * 1000] * 1000, "hyper_parameters": {"latent_dim": [[shared] * 1000] * 1000}}, bomb / "snapshots" / "epoch-0001.pt")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        small = torch.zeros(4).storage()
+    absurd = run_folder("absurd_shape_snapshot", [{"event": "snapshot", "epoch": 1, "path": "snapshots/epoch-0001.pt"}, {"event": "snapshot", "epoch": 2, "path": "snapshots/epoch-0002.pt"}])
+    torch.save({"codes": _Rebuilt(small, (2**40, 3), (0, 0)), "labels": torch.arange(10)}, absurd / "snapshots" / "epoch-0001.pt")
+    torch.save({"codes": _Rebuilt(small, (1000, 3), (0, 0)), "labels": _Rebuilt(torch.zeros(1, dtype=torch.int64).storage(), (1000,), (0,))}, absurd / "snapshots" / "epoch-0002.pt")
+    # streams far longer than any run writes: millions of valid lines, and random bytes
+    many = run_folder("millions_of_lines", [])
+    lines = int(million_lines * 1_000_000)
+    with open(many / "progress.jsonl", "a") as handle:
+        chunk = 100_000
+        for first in range(0, lines, chunk):
+            handle.write("".join(f'{{"event": "step", "step": {step}, "train_loss": {1.0 / (1 + step):.6f}, "elapsed": {step / 1000:.3f}, "eta": 1.0}}\n' for step in range(first + 1, min(first + chunk, lines) + 1)))
+    noise = run_folder("random_bytes", [])
+    random = __import__("random").Random(0)
+    with open(noise / "progress.jsonl", "ab") as handle:
+        for _ in range(random_megabytes):
+            handle.write(random.randbytes(1 << 20))
+    return folders
+
+
+
+class OpenedFiles:
+    """Names of the files opened in ``folder`` since this was made, as the kernel saw them
+    (inotify, Linux): whatever opened them (Python, torch, a library in C), it shows here."""
+
+    IN_ACCESS, IN_OPEN = 0x1, 0x20
+
+    def __init__(self, folder: Path):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        self._descriptor = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if self._descriptor < 0 or libc.inotify_add_watch(self._descriptor, str(folder).encode(), self.IN_OPEN | self.IN_ACCESS) < 0:
+            raise OSError(ctypes.get_errno(), "inotify is not available")
+        self._names: set[str] = set()
+
+    def names(self) -> set[str]:
+        while True:
+            try:
+                data = os.read(self._descriptor, 1 << 16)
+            except BlockingIOError:
+                return set(self._names)
+            offset = 0
+            while offset < len(data):
+                _, _, _, length = struct.unpack_from("iIII", data, offset)
+                name = data[offset + 16 : offset + 16 + length].rstrip(b"\0")
+                if name:  # events of the folder itself (listing it) carry no name
+                    self._names.add(name.decode(errors="replace"))
+                offset += 16 + length
+
+    def close(self) -> None:
+        os.close(self._descriptor)
+
+
 if __name__ == "__main__":
     for item in build_corpus(Path(sys.argv[1])):
         print(f"{item.name:32} {item.path.name[:60]:62} expects: {item.expected}")

@@ -7,6 +7,10 @@
 - ``{"event": "epoch", "time", "epoch", "step", "val_mse", "val_loss", "elapsed", "eta"}`` after each validation
 - ``{"event": "snapshot", "time", "epoch", "path"}`` when a snapshot is written
 - ``{"event": "end", "time", "elapsed", "checkpoints": {"best": path, "last": path}, "test_metrics": {...}}``
+
+Paths are relative to ``DIR`` (``snapshots/epoch-0003.pt``, ``../checkpoints/best.ckpt``), so a
+folder synced from another machine still names its own files; a reader opens only files inside
+the run folder.
 - ``{"event": "stopping", "time", "epoch", "step"}`` when a stop was asked for (below)
 - ``{"event": "error", "time", "message"}`` if the run stops with an error, in plain words
 
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from pathlib import Path
 
@@ -101,7 +106,7 @@ class ProgressStream(pl.Callback):
         path = self.folder / "snapshots" / f"epoch-{trainer.current_epoch:04d}.pt"
         path.parent.mkdir(parents=True, exist_ok=True)
         save_atomically(self._snapshot(pl_module), path)
-        self._write(trainer, "snapshot", epoch=trainer.current_epoch, path=str(path))
+        self._write(trainer, "snapshot", epoch=trainer.current_epoch, path=_relative(path, self.folder))
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         checkpoints, metrics = {}, {}
@@ -109,7 +114,7 @@ class ProgressStream(pl.Callback):
             for role in ("best", "last"):
                 path = getattr(callback, f"{role}_model_path", "")
                 if path:
-                    checkpoints[role] = str(path)
+                    checkpoints[role] = _relative(Path(path), self.folder)
         for callback in trainer.callbacks:
             annotated = getattr(callback, "annotated", None)
             if annotated:
@@ -151,6 +156,15 @@ class ProgressStream(pl.Callback):
             "state_dict": {name: value.detach().cpu().clone() for name, value in autoencoder.state_dict().items()},
             "hyper_parameters": {key: value for key, value in dict(pl_module.hparams).items() if isinstance(value, (int, float, str, bool))},
         }
+
+
+def _relative(path: Path, folder: Path) -> str:
+    """``path`` as the stream names it: relative to the progress folder, so a folder synced or
+    copied elsewhere still names its own files (a reader accepts only files inside the run)."""
+    try:
+        return os.path.relpath(path.absolute(), folder.absolute())
+    except ValueError:  # another drive (Windows): only an absolute name can say where it is
+        return str(path.absolute())
 
 
 def _plain(value):

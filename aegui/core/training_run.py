@@ -1,179 +1,344 @@
-"""Reading a training run that ``aegui-train fit --progress-dir DIR`` is writing (or wrote).
+"""A watched training run as the app's state: what a run is, read and mapped off the GUI thread.
 
-Qt-free: the app's training view polls a ``RunWatcher`` and draws what it returns. Lines are
-read incrementally; a line still being written (no newline yet) waits for the next poll, and a
-line that is not JSON is skipped, so a synced or half-copied folder never breaks the view.
-Snapshots are read by the app's guarded reader (``read_weights_only_file``), codes checked.
+``TrainingRun`` owns one run: its folder (a boundary, ``aegui.core.run_folder``), its plan, the
+stream's summary (``RunState``), the map of each epoch's snapshot (turned to match the epoch
+before), its checkpoints, the network of the epoch shown (to rebuild the sketch) and what the
+app's own training process said when it ended. Requests (watch, poll, stop, show an epoch, open
+the best checkpoint, compare) are stored at once on the caller's thread; reading the stream,
+reading snapshots (through ``aegui.core.model_files.snapshot.read_snapshot``, the guarded reader) and
+decoding run through the injected executor. A job captures what it needs and changes no
+published state; its result is published through the events below, which the training dock
+subscribes to. Qt-free, and torch is imported only inside jobs.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import textwrap
-from dataclasses import dataclass, field
+import os
+import time
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-PROGRESS_FILE = "progress.jsonl"  # written by training/progress.py, read here
-MAX_LINE = 1 << 20  # a progress line is a few hundred bytes; longer ones are skipped
+from aegui.core.events import Signal
+from aegui.core.executor import Executor
+from aegui.core.run_folder import PROGRESS_FILE, RunFolder, RunState, RunWatcher
+from aegui.core.run_snapshots import SnapshotNetworks, map_snapshots, rebuild_sketch, snapshot_map
+from aegui.core.training_plan import OUTPUT_LOG, TrainingPlan, failure_advice
+
+if TYPE_CHECKING:
+    from aegui.core.explorer import Explorer
+
+__all__ = ["PROGRESS_FILE", "RunState", "RunWatcher", "TrainingRun", "snapshot_map", "status_text"]
+
+READ = "training-read"  # the stream
+MAP = "training-map"  # snapshots -> aligned maps
+SKETCH = "training-sketch"  # the sketch rebuilt by the network of the epoch shown
+CATCH_UP_PAUSE = 0.1  # seconds between full slices of a long backlog, for the GUI to paint
 
 
-@dataclass
-class RunState:
-    """Everything read so far from one run folder."""
+def _read_stream(watcher: RunWatcher, plan: TrainingPlan | None, catching_up: bool = False) -> tuple:
+    """The job of one poll: a bounded slice of the stream, the plan while there is none, and
+    whether the checkpoints the run names exist (stat only). Runs in the executor; a slice that
+    follows a full one first leaves the GUI thread a moment to show the one before."""
+    if catching_up:
+        time.sleep(CATCH_UP_PAUSE)
+    read_plan = watcher.boundary.read_plan() if plan is None else None
+    plan = plan or read_plan
+    changed = watcher.poll()
+    state = watcher.state.copy()
+    best = state.checkpoints.get("best")
+    best_exists = best is not None and os.path.isfile(best)
+    last_exists = plan is not None and os.path.isfile(plan.last_checkpoint)
+    return changed, watcher.more, state, read_plan, best_exists, last_exists
 
-    config: dict = field(default_factory=dict)
-    max_epochs: int | None = None
-    steps: list[tuple[int, float]] = field(default_factory=list)  # (global step, train loss)
-    epochs: list[tuple[int, float]] = field(default_factory=list)  # (epoch, validation MSE)
-    snapshots: dict[int, Path] = field(default_factory=dict)  # epoch -> snapshot file
-    elapsed: float | None = None
-    eta: float | None = None
-    finished: bool = False
-    checkpoints: dict = field(default_factory=dict)
-    test_metrics: dict = field(default_factory=dict)
-    error: str | None = None
-    stopping: bool = False  # a stop was asked for and the run has seen it
-    stopped: bool = False  # the run ended because a stop was asked for (resumable)
-    skipped_lines: int = 0  # lines that were not progress records (damaged, foreign, too long)
-    starts: int = 0  # 1 for a run, 2 and more once it was resumed
+
+class TrainingRun:
+    def __init__(self, executor: Executor, explorer: Explorer | None = None):
+        self.executor = executor
+        self.explorer = explorer  # where the run's checkpoints are opened and compared
+        # --- state: the run watched and what was read of it -----------------------------------
+        self.boundary: RunFolder | None = None
+        self.plan: TrainingPlan | None = None  # the run's plan, when the app started it
+        self.state = RunState()  # the newest summary published
+        self.maps: dict[int, np.ndarray] = {}  # epoch -> aligned 2-D map of the snapshot's digits
+        self.labels: np.ndarray | None = None
+        self.unreadable: dict[int, str] = {}  # epoch -> why its snapshot could not be read
+        self.best_checkpoint: Path | None = None  # inside the run folder and present
+        self.last_checkpoint_exists = False
+        self.selected_epoch: int | None = None
+        self.following = True  # the epoch shown follows the newest until the user picks one
+        self.stop_requested = False
+        self.map_problem = ""  # why mapping failed unexpectedly (a snapshot's own problem is in unreadable)
+        self.process_note = ""  # how the app's own process ended, when it ended early
+        self.previous_model: Path | None = None  # the model loaded before the run's best was opened
+        self._process_run_dir: Path | None = None  # the run the app's own process is running
+        self._open_best_when_done = False
+        self._ended_process: tuple | None = None  # (plan, exit code, crashed) until the stream is read to its end
+        self._failures: dict[int, tuple] = {}  # epoch -> (size, mtime) of its snapshot when it failed
+        self._watcher: RunWatcher | None = None
+        self._reading = False  # one read of the stream in flight at a time
+        self._read_again = False
+        self._mapping = False
+        self._networks = SnapshotNetworks()
+        # --- events --------------------------------------------------------------------------
+        self.opened = Signal()  # (progress folder): another run is watched, nothing read yet
+        self.state_changed = Signal()  # (TrainingRun): the summary, checkpoints or process note
+        self.maps_changed = Signal()  # (TrainingRun): new maps or unreadable snapshots
+        self.epoch_shown = Signal()  # (epoch): the map of this epoch is the one to show
+        self.reconstruction_changed = Signal()  # (epoch, loaded model's image, run's image)
+        self.ended = Signal()  # (message): the app's own process ended; what the run says about it
+        self.comparison_opened = Signal()  # (): the previous model and the best sent to Compare
+
+    # --- what is watched ----------------------------------------------------------------------
+    @property
+    def folder(self) -> Path | None:
+        """The progress folder read."""
+        return self.boundary.progress_dir if self.boundary is not None else None
 
     @property
-    def epoch(self) -> int | None:
-        return self.epochs[-1][0] if self.epochs else None
+    def run_dir(self) -> Path | None:
+        return self.boundary.run_dir if self.boundary is not None else None
 
+    def watch(self, folder: str | Path) -> None:
+        """Show the run in ``folder``: a run folder the app made, or any ``--progress-dir``."""
+        self.boundary = RunFolder(folder)
+        self._watcher = RunWatcher(self.boundary)
+        self.plan, self.state = None, RunState()
+        self.maps, self.labels, self.unreadable, self._failures = {}, None, {}, {}
+        self.best_checkpoint, self.last_checkpoint_exists = None, False
+        self.selected_epoch, self.following, self.stop_requested = None, True, False
+        self.process_note, self._ended_process, self.map_problem = "", None, ""
+        self._reading, self._read_again, self._mapping = False, False, False
+        self._networks = SnapshotNetworks()
+        self.opened.emit(self.boundary.progress_dir)
+        self._submit_read()
 
-class RunWatcher:
-    def __init__(self, folder: str | Path):
-        self.folder = Path(folder)
-        self.state = RunState()
-        self._offset = 0
+    @property
+    def running_here(self) -> bool:
+        """The app's own process is running the watched run."""
+        return self._process_run_dir is not None and self.run_dir is not None and _same(self._process_run_dir, self.run_dir)
 
-    def poll(self) -> bool:
-        """Read what was appended since the last poll; True if anything new was read."""
-        path = self.folder / PROGRESS_FILE
-        try:
-            with open(path, "rb") as handle:
-                handle.seek(self._offset)
-                data = handle.read()
-        except OSError:
-            return False
-        complete = data.rfind(b"\n") + 1  # a last line without its newline is still being written
-        if complete == 0:
-            if len(data) > MAX_LINE:  # no progress line is this long: skip it instead of waiting
-                self._offset += len(data)
-                self.state.skipped_lines += 1
-                return True
-            return False
-        self._offset += complete
-        lines = [line for line in data[:complete].splitlines() if line.strip()]
-        for line in lines:
-            try:
-                record = json.loads(line) if len(line) <= MAX_LINE else None
-            except (ValueError, RecursionError):
-                record = None
-            if not isinstance(record, dict) or not self._apply(record):
-                self.state.skipped_lines += 1
-        return bool(lines)
+    @property
+    def is_over(self) -> bool:
+        state = self.state
+        return state.finished or state.error is not None or bool(self.process_note)
 
-    def _apply(self, record: dict) -> bool:
-        state, event = self.state, record.get("event")
-        number = lambda key: _finite_number(record.get(key))  # noqa: E731
-        if event == "start":  # a run, or the same run resumed: what ended it before is over
-            state.config = record.get("config") if isinstance(record.get("config"), dict) else {}
-            state.max_epochs = number("max_epochs")
-            state.finished, state.error, state.stopping, state.stopped = False, None, False, False
-            state.starts += 1
-        elif event == "step" and number("step") is not None and number("train_loss") is not None:
-            step = int(number("step"))
-            # a resumed run repeats the steps after its checkpoint: the new ones replace them
-            state.steps = [entry for entry in state.steps if entry[0] < step]
-            state.steps.append((step, float(number("train_loss"))))
-        elif event == "epoch" and number("epoch") is not None:
-            epoch = int(number("epoch"))
-            state.epochs = [entry for entry in state.epochs if entry[0] < epoch]
-            state.epochs.append((epoch, float(number("val_mse")) if number("val_mse") is not None else float("nan")))
-        elif event == "stopping":
-            state.stopping = True
-        elif event == "snapshot" and number("epoch") is not None and isinstance(record.get("path"), str):
-            path = Path(record["path"])
-            state.snapshots[int(number("epoch"))] = path if path.is_absolute() else self.folder / path
-        elif event == "end":
-            state.finished = True
-            state.checkpoints = record.get("checkpoints") if isinstance(record.get("checkpoints"), dict) else {}
-            state.test_metrics = record.get("test_metrics") if isinstance(record.get("test_metrics"), dict) else {}
-            state.stopped = record.get("stopped") is True
-        elif event == "error":
-            state.error = whole_words(str(record.get("message", "")), 1000)
+    @property
+    def live(self) -> bool:
+        """Worth reading again: the run may still write (it has not ended, or the app runs it)."""
+        return self.boundary is not None and (not (self.state.finished or self.state.error) or self.running_here)
+
+    @property
+    def resumable(self) -> bool:
+        """The app can continue the run from its last.ckpt (a plan it saved, the file there)."""
+        state = self.state
+        ended_early = state.stopped or state.error is not None or bool(self.process_note)
+        return self.plan is not None and self.last_checkpoint_exists and not self.running_here and ended_early
+
+    # --- reading --------------------------------------------------------------------------------
+    def poll(self) -> None:
+        """Read what the run appended since the last read (called by a timer while ``live``)."""
+        if self._watcher is not None:
+            self._submit_read()
+
+    def _submit_read(self, catching_up: bool = False) -> None:
+        if self._reading:
+            self._read_again = True
+            return
+        watcher, plan, self._reading, self._read_again = self._watcher, self.plan, True, False
+
+        def done(result) -> None:
+            if watcher is not self._watcher:  # another run is watched now
+                return
+            self._reading = False
+            changed, more, state, read_plan, best_exists, last_exists = result
+            if read_plan is not None:
+                self.plan = read_plan
+            self.state = state
+            best = state.checkpoints.get("best")
+            self.best_checkpoint = best if best_exists else None
+            changed = changed or read_plan is not None or last_exists != self.last_checkpoint_exists
+            self.last_checkpoint_exists = last_exists
+            if changed:
+                self.state_changed.emit(self)
+            self._submit_maps()
+            if more or self._read_again:
+                self._submit_read(catching_up=more)
+            elif self._ended_process is not None:
+                self._finish_process_end()
+
+        def failed(error: BaseException) -> None:  # reported in the status line, read again at the next poll
+            if watcher is self._watcher:
+                self._reading = False
+                self.state = replace(self.state, unreadable_stream=f"{PROGRESS_FILE} could not be read: {type(error).__name__}")
+                self.state_changed.emit(self)
+
+        self.executor.submit(READ, lambda: _read_stream(watcher, plan, catching_up), done, failed)
+
+    def _submit_maps(self) -> None:
+        """Map the snapshots not mapped yet, in epoch order, a few per job."""
+        missing = sorted(epoch for epoch in self.state.snapshots if epoch not in self.maps)
+        if self._mapping or not missing:
+            return
+        paths = [(epoch, self.state.snapshots[epoch]) for epoch in missing]
+        earlier = [epoch for epoch in self.maps if epoch < missing[0]]
+        previous = self.maps[max(earlier)] if earlier else None
+        boundary, failures, self._mapping = self.boundary, dict(self._failures), True
+
+        def done(result) -> None:
+            if boundary is not self.boundary:
+                return
+            self._mapping = False
+            maps, labels, failed, more = result
+            for epoch, (signature, reason) in failed.items():
+                self._failures[epoch] = signature
+                self.unreadable[epoch] = reason
+            for epoch in maps:
+                self.unreadable.pop(epoch, None)
+                self._failures.pop(epoch, None)
+            self.maps.update(maps)
+            if labels is not None:
+                self.labels = labels
+            self.map_problem = ""
+            if maps or failed:
+                self.maps_changed.emit(self)
+                if self.maps and (self.following or self.selected_epoch not in self.maps):
+                    self.show_epoch(max(self.maps))
+            if more:
+                self._submit_maps()
+
+        def failed(error: BaseException) -> None:  # logged by the executor; said in the status line
+            if boundary is self.boundary:
+                self._mapping = False
+                self.map_problem = f"the snapshots could not be mapped: {str(error)[:120] or type(error).__name__}"
+                self.maps_changed.emit(self)
+
+        self.executor.submit(MAP, lambda: map_snapshots(boundary, paths, previous, failures), done, failed)
+
+    # --- what the user asks for ---------------------------------------------------------------
+    def show_epoch(self, epoch: int) -> None:
+        """Show the map of ``epoch`` (one that has a map); following the newest again when it is
+        the newest. The sketch is rebuilt by that epoch's network in the background."""
+        if epoch not in self.maps:
+            return
+        self.selected_epoch = epoch
+        self.following = epoch == max(self.maps)
+        self.epoch_shown.emit(epoch)
+        self._rebuild_sketch(epoch)
+
+    def _rebuild_sketch(self, epoch: int) -> None:
+        analysis = self.explorer.analysis if self.explorer is not None else None
+        path = self.state.snapshots.get(epoch)
+        if analysis is None or analysis.input_image is None or path is None:
+            return
+        image, loaded, networks, boundary = analysis.input_image, analysis.reconstruction, self._networks, self.boundary
+
+        def done(rebuilt) -> None:
+            if rebuilt is not None and self.selected_epoch == epoch and boundary is self.boundary:
+                self.reconstruction_changed.emit(epoch, loaded, rebuilt)
+
+        self.executor.submit(SKETCH, lambda: rebuild_sketch(networks, boundary, path, image), done, lambda error: None)
+
+    def request_stop(self) -> None:
+        """Ask the run to stop after its step: it validates, keeps last.ckpt and can be resumed."""
+        if self.boundary is not None and self.boundary.request_stop():
+            self.stop_requested = True
+            self.state_changed.emit(self)
+
+    def open_best(self) -> None:
+        """Open the run's best checkpoint in the explorer, remembering the model it replaces."""
+        best = self.best_checkpoint
+        if best is None or self.explorer is None or self.boundary is None or self.boundary.inside(best) is None:
+            return
+        session = self.explorer.session
+        if session is not None and session.model.path != best:
+            self.previous_model = session.model.path
+        self.explorer.open_model(best)
+        self.state_changed.emit(self)
+
+    def compare_with_previous(self) -> None:
+        if self.best_checkpoint is not None and self.previous_model is not None and self.explorer is not None:
+            self.explorer.open_comparison([self.previous_model, self.best_checkpoint])
+            self.comparison_opened.emit()
+
+    # --- the app's own training process ---------------------------------------------------------
+    def process_started(self, plan: TrainingPlan) -> None:
+        """The app started (or resumed) ``plan``: watch it, and open its best when it finishes."""
+        self._process_run_dir = plan.run_dir
+        self.watch(plan.run_dir)
+        self._open_best_when_done = True
+
+    def process_ended(self, plan: TrainingPlan | None, exit_code: int, crashed: bool) -> None:
+        """The app's process ended: read the stream to its end, then say how the run ended."""
+        self._process_run_dir = None
+        if plan is None or self.run_dir is None or not _same(plan.run_dir, self.run_dir):  # another run on show
+            self.ended.emit(f"The training run in {plan.run_dir if plan else '?'} ended (exit status {exit_code}).")
+            return
+        self._ended_process = (plan, exit_code, crashed)
+        self._submit_read()
+
+    def _finish_process_end(self) -> None:
+        _, exit_code, crashed = self._ended_process
+        self._ended_process = None
+        state = self.state
+        if state.finished and exit_code == 0 and not crashed:
+            self.process_note = ""
         else:
-            return False
-        if number("elapsed") is not None:
-            state.elapsed = float(number("elapsed"))
-        if event in ("step", "epoch"):
-            state.eta = float(number("eta")) if number("eta") is not None else None
-        return True
+            how = "was killed" if crashed else f"ended with exit status {exit_code}"
+            self.process_note = f"The run {how} before it finished; see {OUTPUT_LOG} in {self.run_dir}."
+        self.state_changed.emit(self)
+        if state.finished and not state.stopped and self._open_best_when_done and self.best_checkpoint is not None:
+            self._open_best_when_done = False
+            self.open_best()
+        self.ended.emit(status_text(self))
 
 
-def _finite_number(value) -> float | int | None:
-    """A number from a line, or None: not a bool, not NaN or infinite (JSON's 1e400 is inf)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return value if math.isfinite(value) and abs(value) < 1e15 else None
+def _same(first: Path, second: Path) -> bool:
+    return os.path.realpath(first) == os.path.realpath(second)
 
 
-def load_snapshot_codes(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(codes (n, k), labels (n,)) of a snapshot, read as safely as a checkpoint."""
-    import torch
-
-    from aegui.core.model_files import read_weights_only_file
-
-    snapshot = read_weights_only_file(path)
-    codes, labels = snapshot.get("codes") if isinstance(snapshot, dict) else None, snapshot.get("labels") if isinstance(snapshot, dict) else None
-    if type(codes) is not torch.Tensor or codes.ndim != 2 or type(labels) is not torch.Tensor or labels.shape != (codes.shape[0],):
-        raise ValueError(f"{path.name} is not a progress snapshot")
-    codes = codes.double().numpy()
-    if not np.isfinite(codes).all():
-        raise ValueError(f"{path.name} holds codes that are not finite")
-    return codes, labels.numpy()
+def _format_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
-def snapshot_map(codes: np.ndarray, previous: np.ndarray | None = None) -> np.ndarray:
-    """The codes' 2-D PCA map, turned (and flipped if need be) to match ``previous``, the map
-    of the same digits at the epoch before, so clusters move instead of jumping: the
-    orthogonal Procrustes solution, which only rotates and reflects."""
-    centred = codes - codes.mean(axis=0)
-    if centred.shape[1] <= 2:
-        points = np.pad(centred, ((0, 0), (0, 2 - centred.shape[1])))
+def status_text(run: TrainingRun) -> str:
+    """One sentence on where the run is, with what could not be read."""
+    state = run.state
+    if run.boundary is None:
+        return "File ▸ Watch a training run… shows a run that aegui-train fit --progress-dir DIR writes."
+    if state.unreadable_stream and not state.lines:
+        return f"Nothing to show from {run.folder}: {state.unreadable_stream}."
+    if state.starts == 0 and not state.lines:
+        return f"Watching {run.folder} …"
+    total = f" of {state.max_epochs}" if state.max_epochs else ""
+    best = state.checkpoints.get("best")
+    resumable = run.resumable
+    skipped = f" ({state.skipped_lines} damaged progress lines skipped)" if state.skipped_lines else ""
+    if state.unreadable_stream:
+        skipped += f" ({state.unreadable_stream})"
+    if run.map_problem:
+        skipped += f" ({run.map_problem})"
+    if run.unreadable:
+        epoch, reason = max(run.unreadable.items())
+        skipped += f" (the snapshot of epoch {epoch + 1} could not be read: {reason})"
+    if state.error:
+        text = f"The run stopped: {state.error}" + failure_advice(run.plan, state.error) + (" Resume continues from last.ckpt." if resumable else "")
+    elif state.finished and state.stopped:
+        text = f"Stopped at epoch {(state.epoch or 0) + 1}{total} after {_format_seconds(state.elapsed)}; last.ckpt kept" + (": Resume continues the run." if resumable else ".")
+    elif state.finished:
+        mse = state.test_metrics.get("test_mse")
+        text = f"Finished after {_format_seconds(state.elapsed)}" + (f": test MSE {mse:.5f}" if isinstance(mse, float) else "") + (f". Best checkpoint: {best}" if best else "")
+    elif run.process_note:
+        text = run.process_note + (" Resume continues from the last complete epoch." if resumable else "")
+    elif state.stopping or run.stop_requested:
+        text = "Stopping after this step: validating and keeping last.ckpt…"
+    elif state.epoch is not None:
+        text = f"Epoch {state.epoch + 1}{total} done, {_format_seconds(state.elapsed)} so far, about {_format_seconds(state.eta)} to go"
     else:
-        _, _, vt = np.linalg.svd(centred, full_matrices=False)
-        points = centred @ vt[:2].T
-    if previous is not None and previous.shape == points.shape:
-        u, _, vt = np.linalg.svd(points.T @ previous)
-        points = points @ (u @ vt)
-    return points
-
-
-def load_snapshot_network(path: Path):
-    """The autoencoder of a snapshot (weights-only read, the hyperparameters checked by the
-    same schema as a checkpoint's, a strict load), ready to decode."""
-    import torch
-
-    from aegui.core.model_files import read_weights_only_file
-    from aegui.core.model_format import network_hparams
-    from aegui.core.networks import build_autoencoder
-
-    snapshot = read_weights_only_file(path)
-    if not isinstance(snapshot, dict) or not isinstance(snapshot.get("state_dict"), dict) or not isinstance(snapshot.get("hyper_parameters"), dict):
-        raise ValueError(f"{path.name} is not a progress snapshot")
-    network = build_autoencoder(network_hparams(snapshot["hyper_parameters"]))
-    weights = {name: value for name, value in snapshot["state_dict"].items() if type(value) is torch.Tensor and torch.isfinite(value).all()}
-    network.load_state_dict(weights, strict=True)
-    network.eval().requires_grad_(False)
-    return network
-
-
-def whole_words(text: str, limit: int) -> str:
-    """``text`` up to ``limit`` characters, cut between words (never mid-word) with an ellipsis."""
-    return textwrap.shorten(text, limit, placeholder=" …") if len(text) > limit else text
+        text = "Started; waiting for the first epoch…"
+    return text + skipped

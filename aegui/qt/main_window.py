@@ -23,6 +23,7 @@ from aegui.core.projection import PROJECTION_LABELS, PROJECTION_METHODS, availab
 from aegui.core.resources import ICON, bundled_checkpoints
 from aegui.core.robustness import RobustnessComparison
 from aegui.core.training_plan import TrainingPlan
+from aegui.core.training_run import TrainingRun
 from aegui.qt import help_dialogs, window_layout
 from aegui.qt.export_actions import WindowExports
 from aegui.qt.settings import LAST_MODEL_DIR, PROJECTION, RUNS_DIR, TRAINING_PLAN, Settings
@@ -114,7 +115,8 @@ class MainWindow(QMainWindow):
         self.explore_dock = self._add_dock("Explore the code", "explore", self.explore_tabs, Qt.DockWidgetArea.BottomDockWidgetArea)
 
         self.training_process = TrainingProcess(self)
-        self.training_view = TrainingRunView(self.executor, explorer, self.training_process)
+        self.training_run = TrainingRun(self.executor, explorer)  # a watched run: core state the dock shows
+        self.training_view = TrainingRunView(self.training_run, self.training_process)
         self.training_dock = self._add_dock("Training run", "training", self.training_view, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.explore_dock, self.training_dock)
         self.explore_dock.raise_()
@@ -279,7 +281,7 @@ class MainWindow(QMainWindow):
     def watch_training_run(self, folder: Path) -> None:
         """Show the run that ``aegui-train fit --progress-dir folder`` writes, live."""
         self._show_training_dock()
-        self.training_view.watch(folder)
+        self.training_run.watch(folder)
 
     def open_family(self, family_file: Path) -> None:
         try:

@@ -68,7 +68,7 @@ def main() -> None:
 
     from aegui.core.training_plan import QUICK_PRESET
 
-    view, process = window.training_view, window.training_process
+    view, run, process = window.training_view, window.training_run, window.training_process
     dialog = window.show_train_dialog()
     dialog.preset_combo.setCurrentText(QUICK_PRESET)
     dialog.data_combo.setCurrentIndex(dialog.data_combo.findData("folder"))
@@ -77,14 +77,14 @@ def main() -> None:
     print(f"command: {dialog.command_view.toPlainText()}")
     started = time.perf_counter()
     QTest.mouseClick(dialog.train_button, Qt.MouseButton.LeftButton)
-    wait_for(lambda: len(view.maps) > 0 and len(view.map_points.data) > 0, timeout=300)
+    wait_for(lambda: len(run.maps) > 0 and len(view.map_points.data) > 0, timeout=300)
     print(f"Train clicked -> first map snapshot on screen: {time.perf_counter() - started:.1f} s")
 
     during = []
     for _ in range(args.replays):
         during += measure_latency(window)
     running = process.is_running()
-    state = view.watcher.state
+    state = run.state
     print(summary("while the run trains" + ("" if running else " (WARNING: the run ended during the measurement)"), during))
     print(f"  the run meanwhile: epoch {state.epoch + 1 if state.epoch is not None else 0} of {state.max_epochs}, {state.elapsed or 0:.0f} s in, about {state.eta or 0:.0f} s to go")
     print(f"  ratios to no run: p50 {np.percentile(during, 50) / np.percentile(idle, 50):.2f}, p99 {np.percentile(during, 99) / np.percentile(idle, 99):.2f}")
@@ -93,8 +93,8 @@ def main() -> None:
         QTest.mouseClick(view.stop_button, Qt.MouseButton.LeftButton)
         wait_for(lambda: not process.is_running(), timeout=300)
         seconds = time.perf_counter() - stop_clicked
-        view.watcher.poll()
-        print(f"Stop clicked -> process ended (validated, last.ckpt and statistics written): {seconds:.1f} s; the run's end line says stopped: {view.watcher.state.stopped}")
+        wait_for(lambda: run.state.finished, timeout=60)
+        print(f"Stop clicked -> process ended (validated, last.ckpt and statistics written): {seconds:.1f} s; the run's end line says stopped: {run.state.stopped}")
     window.close()
 
 

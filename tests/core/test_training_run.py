@@ -7,7 +7,8 @@ import json
 import numpy as np
 import torch
 
-from aegui.core.training_run import RunWatcher, load_snapshot_codes, snapshot_map
+from aegui.core.model_files.snapshot import read_snapshot
+from aegui.core.training_run import RunWatcher, snapshot_map
 
 
 def test_the_watcher_reads_lines_as_they_are_completed_and_skips_damage(tmp_path):
@@ -92,5 +93,5 @@ def test_the_map_of_an_epoch_is_turned_and_flipped_to_match_the_one_before():
 
 def test_snapshot_codes_load_weights_only(tmp_path):
     torch.save({"codes": torch.ones(4, 3), "labels": torch.arange(4), "state_dict": {}}, tmp_path / "s.pt")
-    codes, labels = load_snapshot_codes(tmp_path / "s.pt")
-    assert codes.shape == (4, 3) and list(labels) == [0, 1, 2, 3]
+    snapshot = read_snapshot(tmp_path / "s.pt")
+    assert snapshot.codes.shape == (4, 3) and list(snapshot.labels) == [0, 1, 2, 3] and snapshot.network is None

@@ -131,7 +131,7 @@ def test_a_failed_download_is_shown_whole_with_what_to_do_in_the_dialog(qtbot, w
 
 
 def test_train_stop_resume_and_the_result_opens_and_compares(qtbot, window, tiny_mnist_dir, tmp_path):
-    view, process = window.training_view, window.training_process
+    view, run, process = window.training_view, window.training_run, window.training_process
     with no_run_left(process):
         view._timer.setInterval(100)
         previous = window.explorer.session.model.path
@@ -144,15 +144,15 @@ def test_train_stop_resume_and_the_result_opens_and_compares(qtbot, window, tiny
         assert json.loads(window.settings.read(TRAINING_PLAN))["latent_dim"] == 4  # remembered for next time
 
         # progress lines arrive, the curves and the map update
-        qtbot.waitUntil(lambda: len(view.maps) >= 1 and view.epoch_slider.isEnabled(), timeout=RUN_TIMEOUT_MS)
+        qtbot.waitUntil(lambda: len(run.maps) >= 1 and view.epoch_slider.isEnabled(), timeout=RUN_TIMEOUT_MS)
         assert len(view.val_curve.getData()[0]) >= 1 and len(view.map_points.data) == 1000
         assert view.status.text().startswith("Epoch") and view.stop_button.isEnabled() and not view.resume_button.isEnabled()
 
         # Stop leaves a resumable run
-        with qtbot.waitSignal(process.run_finished, timeout=RUN_TIMEOUT_MS) as finished:
+        with qtbot.waitSignal(process.run_finished, timeout=RUN_TIMEOUT_MS) as finished, qtbot.waitSignal(view.run_ended, timeout=RUN_TIMEOUT_MS):
             QTest.mouseClick(view.stop_button, Qt.MouseButton.LeftButton)
         assert finished.args == [0, False]
-        state = view.watcher.state
+        state = run.state
         assert state.stopped and state.epoch < 24 and (run_dir / "checkpoints" / "last.ckpt").is_file()
         assert "Stopped at epoch" in view.status.text() and "Resume" in view.status.text()
         assert view.resume_button.isEnabled() and not view.stop_button.isEnabled()
@@ -162,9 +162,9 @@ def test_train_stop_resume_and_the_result_opens_and_compares(qtbot, window, tiny
         # Resume finishes it; the best checkpoint opens through the safe loader and joins the recent files
         with qtbot.waitSignal(window.model_shown, timeout=RUN_TIMEOUT_MS):
             QTest.mouseClick(view.resume_button, Qt.MouseButton.LeftButton)
-        state = view.watcher.state
+        state = run.state
         assert state.finished and not state.stopped and state.starts == 2 and state.epoch == 24
-        assert [epoch for epoch, _ in state.epochs] == list(range(25)) and stopped_epoch in view.maps
+        assert [epoch for epoch, _ in state.epochs] == list(range(25)) and stopped_epoch in run.maps
         best = run_dir / "checkpoints" / "best.ckpt"
         assert window.explorer.session.model.path == best and str(best.resolve()) in window.settings.read(RECENT_FILES)
         assert "Finished after" in view.status.text() and "best.ckpt" in view.status.text()
@@ -193,20 +193,20 @@ def answer_next_box(qtbot, text: str) -> None:
 
 
 def test_a_killed_run_says_so_and_closing_with_a_run_going_asks_first(qtbot, window, tiny_mnist_dir, tmp_path):
-    view, process = window.training_view, window.training_process
+    view, run, process = window.training_view, window.training_run, window.training_process
     with no_run_left(process):
         view._timer.setInterval(100)
         plan = TrainingPlan(output_dir=str(tmp_path / "run"), data_dir=str(tiny_mnist_dir), latent_dim=4, hidden_dim=32, channels=4, augmentation=0.0, max_epochs=400)
         window.start_training(plan)
-        qtbot.waitUntil(lambda: len(view.maps) >= 1, timeout=RUN_TIMEOUT_MS)
-        with qtbot.waitSignal(process.run_finished, timeout=SIGNAL_TIMEOUT_MS) as finished:
+        qtbot.waitUntil(lambda: len(run.maps) >= 1 and plan.last_checkpoint.is_file(), timeout=RUN_TIMEOUT_MS)  # an epoch kept
+        with qtbot.waitSignal(process.run_finished, timeout=SIGNAL_TIMEOUT_MS) as finished, qtbot.waitSignal(view.run_ended, timeout=SIGNAL_TIMEOUT_MS):
             process.kill()  # as the OOM killer would
         assert finished.args[1] is True
         assert "was killed" in view.status.text() and "Resume" in view.status.text() and view.resume_button.isEnabled()
 
         with qtbot.waitSignal(process.run_started, timeout=SIGNAL_TIMEOUT_MS):
             QTest.mouseClick(view.resume_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: view.watcher.state.starts == 2 and len(view.watcher.state.epochs) > 0, timeout=RUN_TIMEOUT_MS)
+        qtbot.waitUntil(lambda: run.state.starts == 2 and len(run.state.epochs) > 0, timeout=RUN_TIMEOUT_MS)
         answer_next_box(qtbot, "Cancel")
         assert not window.close()  # the user changed their mind: the window and the run stay
         assert window.isVisible() and process.is_running()
@@ -222,7 +222,7 @@ def test_a_damaged_stream_and_a_half_copied_snapshot_are_reported_never_a_crash(
 
     import torch
 
-    view = window.training_view
+    view, run = window.training_view, window.training_run
     progress = tmp_path / "progress"
     (progress / "snapshots").mkdir(parents=True)
     codes = torch.randn(1000, 4)
@@ -237,17 +237,17 @@ def test_a_damaged_stream_and_a_half_copied_snapshot_are_reported_never_a_crash(
     (progress / "progress.jsonl").write_text("\n".join(lines) + "\n")
     view._timer.setInterval(50)
     window.watch_training_run(progress)
-    qtbot.waitUntil(lambda: sorted(view.maps) == [0, 1] and 2 in view.unreadable, timeout=SIGNAL_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: sorted(run.maps) == [0, 1] and 2 in run.unreadable, timeout=SIGNAL_TIMEOUT_MS)
     assert "2 damaged progress lines skipped" in view.status.text() and "snapshot of epoch 3 could not be read" in view.status.text()
-    assert view.shown_epoch == 1 and len(view.val_curve.getData()[0]) == 3
+    assert run.selected_epoch == 1 and view.epoch_label.text() == "2" and len(view.val_curve.getData()[0]) == 3
     (progress / "snapshots" / "epoch-0002.pt").write_bytes(whole.getvalue())  # the copy completes
-    qtbot.waitUntil(lambda: 2 in view.maps, timeout=SIGNAL_TIMEOUT_MS)
-    assert view.shown_epoch == 2 and not view.unreadable
+    qtbot.waitUntil(lambda: 2 in run.maps, timeout=SIGNAL_TIMEOUT_MS)
+    assert run.selected_epoch == 2 and view.epoch_label.text() == "3" and not run.unreadable
     view.stop_watching()
 
 
 def test_the_apps_run_ending_while_the_dock_shows_another_run_leaves_that_run_on_show(qtbot, window, tiny_mnist_dir, tmp_path):
-    view, process = window.training_view, window.training_process
+    view, run, process = window.training_view, window.training_run, window.training_process
     view._timer.setInterval(100)
     other = tmp_path / "elsewhere" / "progress"
     other.mkdir(parents=True)
@@ -255,16 +255,17 @@ def test_the_apps_run_ending_while_the_dock_shows_another_run_leaves_that_run_on
     plan = TrainingPlan(output_dir=str(tmp_path / "run"), data_dir=str(tiny_mnist_dir), latent_dim=4, hidden_dim=32, channels=4, augmentation=0.0, max_epochs=400)
     with no_run_left(process):
         window.start_training(plan)
-        qtbot.waitUntil(lambda: view.watcher.state.starts == 1 and view.watcher.folder == plan.progress_dir, timeout=RUN_TIMEOUT_MS)
+        qtbot.waitUntil(lambda: run.state.starts == 1 and run.folder == plan.progress_dir, timeout=RUN_TIMEOUT_MS)
         window.watch_training_run(other)
+        qtbot.waitUntil(lambda: run.state.epoch == 0, timeout=SIGNAL_TIMEOUT_MS)
         with qtbot.waitSignal(view.run_ended, timeout=SIGNAL_TIMEOUT_MS) as ended:
             process.kill()
-    assert view.watcher.folder == other and view.status.text().startswith("Epoch 1 of 3 done")  # still the run the user chose
+    assert run.folder == other and view.status.text().startswith("Epoch 1 of 3 done")  # still the run the user chose
     assert str(plan.run_dir) in ended.args[0] and window.explorer.session.model.path.name == "mnist-conv-k32.ckpt"
 
 
 def test_a_run_folder_the_app_made_can_be_resumed_after_a_restart(qtbot, window, tiny_mnist_dir, tmp_path):
-    view = window.training_view
+    view, run = window.training_view, window.training_run
     plan = TrainingPlan(output_dir=str(tmp_path / "run"), data_dir=str(tiny_mnist_dir), latent_dim=4, hidden_dim=32, channels=4)
     (plan.run_dir / "checkpoints").mkdir(parents=True)
     (plan.run_dir / "checkpoints" / "last.ckpt").write_bytes(b"stands for the checkpoint")
@@ -273,10 +274,12 @@ def test_a_run_folder_the_app_made_can_be_resumed_after_a_restart(qtbot, window,
     lines = [{"event": "start", "max_epochs": 20}, {"event": "epoch", "epoch": 3, "val_mse": 0.05}, {"event": "end", "checkpoints": {}, "stopped": True}]
     (plan.progress_dir / "progress.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
     window.watch_training_run(plan.run_dir)  # File > Watch a training run…, pointed at the run folder
-    assert view.plan == plan and view.watcher.folder == plan.progress_dir
+    qtbot.waitUntil(lambda: run.state.finished, timeout=SIGNAL_TIMEOUT_MS)
+    assert run.plan == plan and run.folder == plan.progress_dir
     assert view.status.text().startswith("Stopped at epoch 4 of 20") and "Resume continues the run" in view.status.text()
     assert view.resume_button.isEnabled() and not view.stop_button.isEnabled()
     (plan.run_dir / "plan.json").unlink()  # a run started elsewhere: nothing to resume it with here
     window.watch_training_run(plan.run_dir / "progress")
-    assert view.plan is None and not view.resume_button.isEnabled()
+    qtbot.waitUntil(lambda: run.state.finished, timeout=SIGNAL_TIMEOUT_MS)
+    assert run.plan is None and not view.resume_button.isEnabled()
     view.stop_watching()

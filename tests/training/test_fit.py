@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from aegui.core.model_files import load_model
+from aegui.core.model_files.snapshot import read_snapshot
 from aegui.core.model_format import STATISTICS_KEY
 from aegui.core.resources import load_reference_digits
 from training.cli import main as cli_main
@@ -317,14 +318,16 @@ def test_progress_dir_streams_json_lines_and_loadable_snapshots(tiny_mnist_dir, 
     assert epochs[-1]["eta"] == 0  # nothing left at the end
     end = events[-1]
     assert end["checkpoints"]["best"].endswith("best.ckpt") and 0 < end["test_metrics"]["test_mse"] < 1
+    assert (progress / end["checkpoints"]["best"]).resolve() == (tmp_path / "run" / "checkpoints" / "best.ckpt").resolve()  # named from the progress folder
     snapshot_paths = [event["path"] for event in events if event["event"] == "snapshot"]
-    snapshot = torch.load(snapshot_paths[-1], weights_only=True)
-    assert snapshot["codes"].shape == (1000, 4) and snapshot["labels"].shape == (1000,)
+    assert snapshot_paths == ["snapshots/epoch-0000.pt", "snapshots/epoch-0001.pt"]  # a synced copy still names its own files
+    snapshot = read_snapshot(progress / snapshot_paths[-1])
+    assert snapshot.codes.shape == (1000, 4) and snapshot.labels.shape == (1000,) and snapshot.network is not None
     model = load_model(tmp_path / "run" / "checkpoints" / "last.ckpt")
 
     images = torch.from_numpy(load_reference_digits(limit=1000).images).unsqueeze(1)
     with torch.no_grad():  # the last snapshot's codes are the final encoder's codes of the reference digits
-        assert torch.allclose(model.autoencoder.encode(images[:50]), snapshot["codes"][:50], atol=1e-4)
+        assert torch.allclose(model.autoencoder.encode(images[:50]).double(), torch.from_numpy(snapshot.codes[:50]), atol=1e-4)
     assert not list(progress.rglob("*.tmp*")) and not list(progress.rglob(".*"))  # written atomically, nothing half-done left
 
 

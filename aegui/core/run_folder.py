@@ -1,0 +1,301 @@
+"""A run folder that ``aegui-train fit --progress-dir DIR`` writes, read as untrusted input.
+
+A watched folder may come from another machine, so it is a boundary. A stream line can name
+only files inside it (after symbolic links and ``..`` are resolved); a line that names anything
+else is skipped and counted like a damaged line, and the file is never opened. Only regular
+files are opened: the type is checked with ``stat`` before ``open`` (so a FIFO or a device is
+never opened at all), the file is opened without following a final link and without blocking,
+and ``fstat`` confirms it is the file that was checked.
+
+The stream is read incrementally and boundedly: each ``poll`` reads at most ``MAX_POLL_BYTES``
+and ``MAX_POLL_LINES`` lines, and the state keeps a summary (a thinned loss history, at most
+``MAX_EPOCHS`` epochs and ``MAX_SNAPSHOTS`` snapshots), so millions of lines cost bounded memory
+and no single read takes long. A line still being written (no newline yet) waits for the next
+poll; a line that is not a progress record is skipped and counted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import textwrap
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from aegui.core.training_plan import PLAN_FILE, PROGRESS_SUBDIR, STOP_FILE, TrainingPlan, run_folder_of
+
+PROGRESS_FILE = "progress.jsonl"  # written by training/progress.py, read here
+MAX_LINE = 1 << 20  # a progress line is a few hundred bytes; longer ones are skipped
+MAX_POLL_BYTES = 8 << 20  # read per poll: a backlog of millions of lines is read in slices
+MAX_POLL_LINES = 50_000
+MAX_STEP_POINTS = 4_000  # the loss history is thinned to at most this many points
+MAX_EPOCHS = 10_000
+MAX_SNAPSHOTS = 2_000
+MAX_PLAN_BYTES = 100_000
+YIELD_EVERY_LINES = 500  # a reader thread parsing without pause starves the GUI thread of the GIL
+YIELD_SECONDS = 0.001
+
+
+class OutsideRunFolder(OSError):
+    """A name that leads outside the run folder, or to something that is not a regular file."""
+
+
+class RunFolder:
+    """The boundary of a watched run: the run folder (when the folder watched is a run folder
+    the app made, or its ``progress`` part) or else the progress folder itself."""
+
+    def __init__(self, folder: str | Path):
+        self.run_dir, self.progress_dir = run_folder_of(folder)
+        looks_like_run = (self.run_dir / PLAN_FILE).exists() or (self.run_dir / "checkpoints").is_dir()
+        chosen_run = Path(folder) == self.run_dir
+        bound = self.run_dir if chosen_run or (self.progress_dir.name == PROGRESS_SUBDIR and looks_like_run) else self.progress_dir
+        self.root = Path(os.path.realpath(bound))
+
+    def inside(self, name: str | os.PathLike, relative_to: Path | None = None) -> Path | None:
+        """The real path ``name`` leads to (relative names from the progress folder), or None
+        when it leads outside the boundary or cannot be a path at all."""
+        try:
+            path = Path(name)
+            if not path.is_absolute():
+                path = (relative_to or self.progress_dir) / path
+            real = Path(os.path.realpath(path))
+        except (OSError, ValueError, TypeError):  # an embedded NUL, a name too long
+            return None
+        return real if real == self.root or self.root in real.parents else None
+
+    def open_regular(self, name: str | os.PathLike, relative_to: Path | None = None):
+        """A binary file object for a regular file inside the boundary; ``OutsideRunFolder``
+        for anything else, which is never opened."""
+        real = self.inside(name, relative_to)
+        if real is None:
+            raise OutsideRunFolder("it leads outside the run folder")
+        before = os.stat(real)
+        if not stat.S_ISREG(before.st_mode):
+            raise OutsideRunFolder("it is not a regular file")
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        descriptor = os.open(real, flags)
+        opened = os.fstat(descriptor)
+        if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (before.st_dev, before.st_ino):
+            os.close(descriptor)
+            raise OutsideRunFolder("it changed while it was opened")
+        return os.fdopen(descriptor, "rb")
+
+    def read_plan(self) -> TrainingPlan | None:
+        """The plan the app saved in the run folder (None for runs started elsewhere or a plan
+        that is not one), read through the boundary with a size cap."""
+        try:
+            with self.open_regular(self.run_dir / PLAN_FILE) as handle:
+                values = json.loads(handle.read(MAX_PLAN_BYTES).decode("utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+            return None
+        if not isinstance(values, dict):
+            return None
+        try:
+            return replace(TrainingPlan.from_dict(values), output_dir=str(self.run_dir))
+        except (TypeError, ValueError):
+            return None
+
+    def request_stop(self) -> bool:
+        """Ask the run to stop after its step (the trainer watches for ``stop-requested``): the
+        file is created without following a link and without blocking on a pipe."""
+        path = self.progress_dir / STOP_FILE
+        if self.inside(path) is None:
+            return False
+        flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        try:
+            descriptor = os.open(path, flags, 0o666)
+        except OSError:
+            return False
+        try:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                return False
+            os.write(descriptor, b"stop\n")
+        finally:
+            os.close(descriptor)
+        return True
+
+
+@dataclass
+class RunState:
+    """Everything read so far from one run folder (a summary: bounded whatever the stream)."""
+
+    config: dict = field(default_factory=dict)
+    max_epochs: int | None = None
+    steps: list[tuple[int, float]] = field(default_factory=list)  # (global step, train loss), thinned
+    epochs: list[tuple[int, float]] = field(default_factory=list)  # (epoch, validation MSE)
+    snapshots: dict[int, Path] = field(default_factory=dict)  # epoch -> snapshot file (real path, inside)
+    elapsed: float | None = None
+    eta: float | None = None
+    finished: bool = False
+    checkpoints: dict[str, Path] = field(default_factory=dict)  # "best"/"last" -> real path, inside
+    test_metrics: dict = field(default_factory=dict)
+    error: str | None = None
+    stopping: bool = False  # a stop was asked for and the run has seen it
+    stopped: bool = False  # the run ended because a stop was asked for (resumable)
+    skipped_lines: int = 0  # lines that were not progress records or named files outside
+    lines: int = 0  # lines read in all
+    starts: int = 0  # 1 for a run, 2 and more once it was resumed
+    unreadable_stream: str | None = None  # why progress.jsonl itself cannot be read
+
+    @property
+    def epoch(self) -> int | None:
+        return self.epochs[-1][0] if self.epochs else None
+
+    def copy(self) -> RunState:
+        """A copy whose containers are its own, to publish while reading goes on."""
+        return replace(self, steps=list(self.steps), epochs=list(self.epochs), snapshots=dict(self.snapshots), checkpoints=dict(self.checkpoints))
+
+
+class RunWatcher:
+    """Reads a run folder's stream incrementally; ``state`` is this reader's own (mutable)."""
+
+    def __init__(self, folder: str | Path | RunFolder):
+        self.boundary = folder if isinstance(folder, RunFolder) else RunFolder(folder)
+        self.folder = self.boundary.progress_dir
+        self.state = RunState()
+        self.more = False  # bytes were left for the next poll
+        self._offset = 0
+        self._discarding = False  # inside a line too long to keep, until its newline
+        self._step_stride = 1  # one step kept of every this many
+        self._since_kept = 0
+
+    def poll(self) -> bool:
+        """Read (a bounded slice of) what was appended since the last poll; True if anything
+        new was read."""
+        self.more = False
+        try:
+            with self.boundary.open_regular(self.folder / PROGRESS_FILE) as handle:
+                size = os.fstat(handle.fileno()).st_size
+                handle.seek(self._offset)
+                data = handle.read(MAX_POLL_BYTES)
+        except FileNotFoundError:
+            return False
+        except OSError as error:
+            problem = f"{PROGRESS_FILE} is not read: {error.strerror or error}"
+            changed = problem != self.state.unreadable_stream
+            self.state.unreadable_stream = problem
+            return changed
+        self.state.unreadable_stream = None
+        # line by line with find: no single call over the whole slice holds the interpreter long
+        position, lines, read = 0, 0, False
+        while lines < MAX_POLL_LINES:
+            newline = data.find(b"\n", position, position + MAX_LINE + 1)
+            if newline < 0:
+                if len(data) - position > MAX_LINE:  # no progress line is this long: skip it, never wait for it
+                    self.state.skipped_lines += 0 if self._discarding else 1
+                    self._discarding, position, read = True, position + MAX_LINE + 1, True
+                    continue
+                break
+            line, position, lines = data[position:newline], newline + 1, lines + 1
+            if lines % YIELD_EVERY_LINES == 0:  # hand the interpreter to the GUI thread for a moment
+                time.sleep(YIELD_SECONDS)
+            if self._discarding:  # the end of a line already counted as skipped
+                self._discarding, read = False, True
+                continue
+            if not line.strip():
+                continue
+            read = True
+            self.state.lines += 1
+            try:  # a record is a JSON object: anything else is skipped without parsing it
+                record = json.loads(line) if len(line) <= MAX_LINE and line.lstrip().startswith(b"{") else None
+            except (ValueError, RecursionError):
+                record = None
+            if not isinstance(record, dict) or not self._apply(record):
+                self.state.skipped_lines += 1
+        self._offset += position
+        # more complete lines wait (the slice was full): read again at once, not at the next poll
+        self.more = lines >= MAX_POLL_LINES or (len(data) == MAX_POLL_BYTES and self._offset < size)
+        return read
+
+    def _apply(self, record: dict) -> bool:
+        """Fold one record into the summary; False when it is not a progress record or names a
+        file outside the run folder."""
+        state, event = self.state, record.get("event")
+        if event == "step":  # by far the most frequent line: its fields read once each
+            step, loss = _finite_number(record.get("step")), _finite_number(record.get("train_loss"))
+            if step is None or loss is None:
+                return False
+            self._add_step(int(step), float(loss))
+        elif event == "epoch":
+            epoch = _finite_number(record.get("epoch"))
+            if epoch is None:
+                return False
+            while state.epochs and state.epochs[-1][0] >= epoch:  # a resumed run repeats epochs
+                state.epochs.pop()
+            if len(state.epochs) >= MAX_EPOCHS:
+                return False
+            mse = _finite_number(record.get("val_mse"))
+            state.epochs.append((int(epoch), float(mse) if mse is not None else float("nan")))
+        elif event == "start":  # a run, or the same run resumed: what ended it before is over
+            state.config = record.get("config") if isinstance(record.get("config"), dict) else {}
+            state.max_epochs = _finite_number(record.get("max_epochs"))
+            state.finished, state.error, state.stopping, state.stopped = False, None, False, False
+            state.starts += 1
+        elif event == "stopping":
+            state.stopping = True
+        elif event == "snapshot":
+            epoch, name = _finite_number(record.get("epoch")), record.get("path")
+            path = self.boundary.inside(name) if epoch is not None and isinstance(name, str) else None
+            if path is None or (int(epoch) not in state.snapshots and len(state.snapshots) >= MAX_SNAPSHOTS):
+                return False
+            state.snapshots[int(epoch)] = path
+        elif event == "end":
+            self._apply_end(record)
+        elif event == "error":
+            state.error = whole_words(str(record.get("message", "")), 1000)
+        else:
+            return False
+        elapsed = _finite_number(record.get("elapsed"))
+        if elapsed is not None:
+            state.elapsed = float(elapsed)
+        if event in ("step", "epoch"):
+            eta = _finite_number(record.get("eta"))
+            state.eta = float(eta) if eta is not None else None
+        return True
+
+    def _apply_end(self, record: dict) -> None:
+        state = self.state
+        state.finished = True
+        named = record.get("checkpoints") if isinstance(record.get("checkpoints"), dict) else {}
+        state.checkpoints = {}
+        for role in ("best", "last"):
+            if isinstance(named.get(role), str) and named[role]:
+                path = self.boundary.inside(named[role])
+                if path is None:  # the rest of the line stands; the file named outside does not
+                    state.skipped_lines += 1
+                else:
+                    state.checkpoints[role] = path
+        metrics = record.get("test_metrics") if isinstance(record.get("test_metrics"), dict) else {}
+        state.test_metrics = {str(key)[:80]: value for key, value in list(metrics.items())[:50] if _finite_number(value) is not None}
+        state.stopped = record.get("stopped") is True
+
+    def _add_step(self, step: int, loss: float) -> None:
+        """Keep the loss history bounded: when it is full, every other point goes and only
+        every second step after that is kept (the curve keeps its shape, evenly thinned)."""
+        steps = self.state.steps
+        resumed = bool(steps) and steps[-1][0] >= step
+        while steps and steps[-1][0] >= step:  # a resumed run repeats the steps after its checkpoint
+            steps.pop()
+        if steps and not resumed and self._since_kept + 1 < self._step_stride:
+            self._since_kept += 1
+            return
+        self._since_kept = 0
+        steps.append((step, loss))
+        if len(steps) > MAX_STEP_POINTS:
+            del steps[1::2]
+            self._step_stride *= 2
+
+
+def _finite_number(value) -> float | int | None:
+    """A number from a line, or None: not a bool, not NaN or infinite (JSON's 1e400 is inf)."""
+    kind = type(value)
+    if kind is not int and kind is not float:  # a bool is not a number here
+        return None
+    return value if -1e15 < value < 1e15 else None  # NaN and infinities fail both comparisons
+
+
+def whole_words(text: str, limit: int) -> str:
+    """``text`` up to ``limit`` characters, cut between words (never mid-word) with an ellipsis."""
+    return textwrap.shorten(text, limit, placeholder=" …") if len(text) > limit else text
