@@ -85,3 +85,12 @@ def test_the_kernel_imports_without_lightning():
     code = "import sys, aegui.core.networks, aegui.core.idx, aegui.core.model_files, training.statistics; print(any(m.split('.')[0] in ('lightning', 'pytorch_lightning') for m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert result.stdout.strip() == "False", result.stderr
+
+
+MAX_MODULE_LINES = 400
+
+
+def test_every_module_has_one_job_and_stays_under_400_lines():
+    """A module past 400 lines has grown a second job: split it by job, not by line count."""
+    long_modules = {str(path.relative_to(REPO)): count for package in ("aegui", "training") for path in sorted((REPO / package).rglob("*.py")) if (count := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}
+    assert long_modules == {}

@@ -14,17 +14,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QProgressBar, QWidget
 
 from aegui.core.errors import CheckpointError
 from aegui.core.model_format import CHECKPOINT_SUFFIXES
-from aegui.core.projection import PROJECTION_LABELS, PROJECTION_METHODS, available_methods
-from aegui.core.resources import ICON, bundled_checkpoints
+from aegui.core.projection import PROJECTION_LABELS
+from aegui.core.resources import ICON
 from aegui.core.robustness import RobustnessComparison
 from aegui.core.training_plan import TrainingPlan
 from aegui.core.training_run import TrainingRun
-from aegui.qt import help_dialogs, window_layout
+from aegui.qt import help_dialogs, window_layout, window_menus
 from aegui.qt.export_actions import WindowExports
 from aegui.qt.settings import LAST_MODEL_DIR, PROJECTION, RUNS_DIR, TRAINING_PLAN, Settings
 from aegui.qt.training_process import TrainingProcess
@@ -72,7 +72,7 @@ class MainWindow(QMainWindow):
         self._tasks: list[str] = []
         self._painted = False
         self._build_views()
-        self._build_menus()
+        window_menus.build_menus(self)
         self._connect()
         self.resize(window_layout.PREFERRED_SIZE)
 
@@ -136,59 +136,6 @@ class MainWindow(QMainWindow):
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
-
-    def _build_menus(self) -> None:
-        canvas = self.canvas
-        file_menu = self.menuBar().addMenu("&File")
-        self.open_action = QAction("&Open model…", self, shortcut=QKeySequence.StandardKey.Open, triggered=self._on_open_action_triggered)
-        file_menu.addAction(self.open_action)
-        self.recent_menu = file_menu.addMenu("Open &recent")
-        self.bundled_menu = file_menu.addMenu("&Bundled models")
-        for path in bundled_checkpoints():
-            self.bundled_menu.addAction(path.stem, lambda p=path: self.open_model(p))
-        file_menu.addAction(QAction("&Import a digit image…", self, shortcut=QKeySequence("Ctrl+I"), triggered=self._on_import_image_triggered))
-        file_menu.addAction("Compare a sweep &family…", self._on_compare_panel_family_requested)
-        self.train_action = QAction("&Train a model…", self, shortcut=QKeySequence("Ctrl+T"), triggered=self.show_train_dialog)
-        file_menu.addAction(self.train_action)
-        file_menu.addAction("&Watch a training run…", self._on_watch_run_triggered)
-        file_menu.addSeparator()
-        self.exports.add_to(file_menu)
-        file_menu.addSeparator()
-        file_menu.addAction(QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close))
-        self._refresh_recent_menu()
-
-        edit_menu = self.menuBar().addMenu("&Edit")
-        self.undo_action = QAction("&Undo stroke", self, shortcut=QKeySequence("Ctrl+Z"), triggered=canvas.undo, enabled=False)
-        self.redo_action = QAction("&Redo stroke", self, shortcut=QKeySequence("Ctrl+Shift+Z"), triggered=canvas.redo, enabled=False)
-        self.clear_action = QAction("&Clear", self, shortcut=QKeySequence(Qt.Key.Key_Escape), triggered=canvas.clear)
-        self.paste_image_action = QAction("&Paste an image", self, shortcut=QKeySequence.StandardKey.Paste, triggered=self._on_paste_image_triggered)
-        edit_menu.addAction(self.paste_image_action)
-        for action in (self.undo_action, self.redo_action, self.clear_action):
-            edit_menu.addAction(action)
-
-        view_menu = self.menuBar().addMenu("&View")
-        projection_menu = view_menu.addMenu("Map &projection")
-        group = QActionGroup(self)
-        self.projection_actions = {}
-        for method in PROJECTION_METHODS:
-            installed = method in available_methods()
-            action = QAction(PROJECTION_LABELS[method] + ("" if installed else " (pip install aegui[maps])"), self, checkable=True)
-            action.setEnabled(installed)
-            action.setChecked(method == self.explorer.projection_method)
-            action.triggered.connect(lambda checked, m=method: self.explorer.set_projection_method(m))
-            group.addAction(action)
-            projection_menu.addAction(action)
-            self.projection_actions[method] = action
-        view_menu.addAction(self.sliders_dock.toggleViewAction())
-        view_menu.addAction(self.model_dock.toggleViewAction())
-        view_menu.addAction(self.explore_dock.toggleViewAction())
-        view_menu.addAction(self.training_dock.toggleViewAction())
-
-        help_menu = self.menuBar().addMenu("&Help")
-        self.shortcuts_action = QAction("&Keyboard and mouse", self, shortcut=QKeySequence.StandardKey.HelpContents, triggered=self.show_shortcuts)
-        self.about_action = QAction("&About aegui", self, triggered=self.show_about)
-        help_menu.addAction(self.shortcuts_action)
-        help_menu.addAction(self.about_action)
 
     def _connect(self) -> None:
         explorer = self.explorer

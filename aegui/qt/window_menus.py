@@ -1,0 +1,65 @@
+"""The window's menu bar: File, Edit, View and Help, each action forwarding to the window or the
+explorer. Kept apart from the window so the window file only composes."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+
+from aegui.core.projection import PROJECTION_LABELS, PROJECTION_METHODS, available_methods
+from aegui.core.resources import bundled_checkpoints
+
+
+def build_menus(window) -> None:
+    """Add the menus to ``window`` (the MainWindow); the actions tests and shortcuts reach are kept on it."""
+    canvas = window.canvas
+    file_menu = window.menuBar().addMenu("&File")
+    window.open_action = QAction("&Open model…", window, shortcut=QKeySequence.StandardKey.Open, triggered=window._on_open_action_triggered)
+    file_menu.addAction(window.open_action)
+    window.recent_menu = file_menu.addMenu("Open &recent")
+    window.bundled_menu = file_menu.addMenu("&Bundled models")
+    for path in bundled_checkpoints():
+        window.bundled_menu.addAction(path.stem, lambda p=path: window.open_model(p))
+    file_menu.addAction(QAction("&Import a digit image…", window, shortcut=QKeySequence("Ctrl+I"), triggered=window._on_import_image_triggered))
+    file_menu.addAction("Compare a sweep &family…", window._on_compare_panel_family_requested)
+    window.train_action = QAction("&Train a model…", window, shortcut=QKeySequence("Ctrl+T"), triggered=window.show_train_dialog)
+    file_menu.addAction(window.train_action)
+    file_menu.addAction("&Watch a training run…", window._on_watch_run_triggered)
+    file_menu.addSeparator()
+    window.exports.add_to(file_menu)
+    file_menu.addSeparator()
+    file_menu.addAction(QAction("&Quit", window, shortcut=QKeySequence.StandardKey.Quit, triggered=window.close))
+    window._refresh_recent_menu()
+
+    edit_menu = window.menuBar().addMenu("&Edit")
+    window.undo_action = QAction("&Undo stroke", window, shortcut=QKeySequence("Ctrl+Z"), triggered=canvas.undo, enabled=False)
+    window.redo_action = QAction("&Redo stroke", window, shortcut=QKeySequence("Ctrl+Shift+Z"), triggered=canvas.redo, enabled=False)
+    window.clear_action = QAction("&Clear", window, shortcut=QKeySequence(Qt.Key.Key_Escape), triggered=canvas.clear)
+    window.paste_image_action = QAction("&Paste an image", window, shortcut=QKeySequence.StandardKey.Paste, triggered=window._on_paste_image_triggered)
+    edit_menu.addAction(window.paste_image_action)
+    for action in (window.undo_action, window.redo_action, window.clear_action):
+        edit_menu.addAction(action)
+
+    view_menu = window.menuBar().addMenu("&View")
+    projection_menu = view_menu.addMenu("Map &projection")
+    group = QActionGroup(window)
+    window.projection_actions = {}
+    for method in PROJECTION_METHODS:
+        installed = method in available_methods()
+        action = QAction(PROJECTION_LABELS[method] + ("" if installed else " (pip install aegui[maps])"), window, checkable=True)
+        action.setEnabled(installed)
+        action.setChecked(method == window.explorer.projection_method)
+        action.triggered.connect(lambda checked, m=method: window.explorer.set_projection_method(m))
+        group.addAction(action)
+        projection_menu.addAction(action)
+        window.projection_actions[method] = action
+    view_menu.addAction(window.sliders_dock.toggleViewAction())
+    view_menu.addAction(window.model_dock.toggleViewAction())
+    view_menu.addAction(window.explore_dock.toggleViewAction())
+    view_menu.addAction(window.training_dock.toggleViewAction())
+
+    help_menu = window.menuBar().addMenu("&Help")
+    window.shortcuts_action = QAction("&Keyboard and mouse", window, shortcut=QKeySequence.StandardKey.HelpContents, triggered=window.show_shortcuts)
+    window.about_action = QAction("&About aegui", window, triggered=window.show_about)
+    help_menu.addAction(window.shortcuts_action)
+    help_menu.addAction(window.about_action)
