@@ -23,3 +23,8 @@ def distinguishing_names(paths: list[Path]) -> list[str]:
     if len(set(names)) < len(names):
         names = [str(path.with_suffix("")) for path in paths]
     return names
+
+
+def model_facts(model) -> str:
+    """What a name leaves out: the bottleneck size, and the epoch when the file records one."""
+    return f"k = {model.latent_dim}" + (f", epoch {model.epoch}" if getattr(model, "epoch", None) is not None else "")

@@ -457,19 +457,19 @@ class Probe:
         for name in ("sliders", "model", "explore"):
             docks[name].show()
         window.watch_training_run(folder)
-        self.wait(lambda: len(window.training_view.maps) >= 10)
+        self.wait(lambda: len(window.training_run.maps) >= 10)
         self.draw()
         self.wait(lambda: window.training_view.sketch_row.image(0) is not None, timeout=10) if False else None
 
     def restart(self) -> None:
         """Closed with the run watched and opened again: the saved layout restored."""
-        folder = self.window.training_view.run_dir or self.models / f"run-{'maps' if self.maps else 'basic'}"
+        folder = self.window.training_run.folder or self.models / f"run-{'maps' if self.maps else 'basic'}"
         self.window.close()
         self.window.executor.shutdown()
         self.window = self.new_window()
         self.open(32)
         self.window.watch_training_run(folder)
-        self.wait(lambda: len(self.window.training_view.maps) >= 10)
+        self.wait(lambda: len(self.window.training_run.maps) >= 10)
         self.draw()
 
     def close(self) -> None:

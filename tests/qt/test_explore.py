@@ -88,12 +88,15 @@ def test_compare_view_reconstructs_the_sketch_with_a_family(qtbot, window, tmp_p
 def test_a_traversal_exports_as_an_animated_gif_and_a_png_strip(qtbot, window, tmp_path):
     from PIL import Image
 
-    assert not window.export_strip(tmp_path / "empty.gif")  # nothing chosen yet: nothing written
+    assert not window.exports.export_strip(tmp_path / "empty.gif")  # nothing chosen yet: nothing written
     assert not (tmp_path / "empty.gif").exists() and "strip is empty" in window.statusBar().currentMessage()
     with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
         window.explorer.select_dimension(4)
     wait_until_idle(qtbot, window)
-    assert window.export_strip(tmp_path / "traversal.gif") and window.export_strip(tmp_path / "traversal.png")
+    assert window.exports.export_strip(tmp_path / "traversal.gif")
+    wait_until_idle(qtbot, window)  # written off the GUI thread
+    assert window.exports.export_strip(tmp_path / "traversal.png")
+    wait_until_idle(qtbot, window)
     animation = Image.open(tmp_path / "traversal.gif")
     assert animation.n_frames == 16 and animation.size == (224, 224) and animation.info["loop"] == 0  # 9 steps there and back
     frames = []
@@ -159,7 +162,8 @@ def test_a_direction_sweep_exports_as_a_gif(qtbot, window, tmp_path):
     window.explore_tabs.setCurrentIndex(window.explore_tabs.count() - 1)  # Edit by meaning
     window.direction_panel.sliders["thickness"].setValue(20)
     wait_until_idle(qtbot, window)
-    assert window.export_strip(tmp_path / "thicker.gif")
+    assert window.exports.export_strip(tmp_path / "thicker.gif")
+    wait_until_idle(qtbot, window)
     animation = Image.open(tmp_path / "thicker.gif")
     assert animation.n_frames == 16
     frames = []
@@ -197,6 +201,7 @@ def test_watching_a_real_training_run_shows_its_curves_and_replays_its_map(qtbot
     qtbot.waitUntil(lambda: len(window.training_run.maps) == 3 and view.epoch_slider.isEnabled(), timeout=SIGNAL_TIMEOUT_MS)
     assert view.status.text().startswith("Finished after") and "test MSE" in view.status.text()
     assert len(view.val_curve.getData()[0]) == 3 and len(view.loss_curve.getData()[0]) >= 3
+    assert list(view.val_curve.getData()[0]) == [1, 2, 3]  # epochs count from 1, as the slider and the status line do
     assert window.training_run.selected_epoch == 2 and len(view.map_points.data) == 1000  # the newest epoch, all reference digits
     qtbot.waitUntil(lambda: view.sketch_row.image(1) is not None, timeout=SIGNAL_TIMEOUT_MS)  # the sketch rebuilt by the run's model
     from aegui.core.model_files.snapshot import read_snapshot

@@ -8,6 +8,7 @@ size (VmHWM, reset before each folder).
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import json
 import sys
@@ -19,7 +20,7 @@ import torch
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from aegui.__main__ import configure_process_for_live_drawing
+from aegui.__main__ import configure_process_for_live_drawing, freeze_start_up_objects
 from tests.hostile_corpus import OpenedFiles, build_run_folders
 from tests.qt.conftest import SIGNAL_TIMEOUT_MS
 
@@ -85,6 +86,10 @@ def peak_resident_bytes() -> int:
 
 
 def reset_peak_resident() -> None:
+    """Measure from what this window holds: the test process may have run other tests' windows
+    and trainings first, whose freed memory the C allocator keeps until told to give it back."""
+    gc.collect()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
     Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current resident size
 
 
@@ -99,6 +104,7 @@ def test_a_hostile_run_folder_opens_nothing_outside_and_the_window_stays_respons
     QApplication.processEvents()
     switch_interval = sys.getswitchinterval()
     configure_process_for_live_drawing()  # as aegui's main does: the GIL handed over quickly
+    freeze_start_up_objects()  # as aegui's main does once the first model is shown
     opened = OpenedFiles(root / "outside")
     reset_peak_resident()
     heartbeat = Heartbeat()
@@ -118,6 +124,7 @@ def test_a_hostile_run_folder_opens_nothing_outside_and_the_window_stays_respons
         heartbeat.stop()
         view.stop_watching()
         sys.setswitchinterval(switch_interval)
+        gc.unfreeze()  # the next test's windows are collected as usual
     peak = peak_resident_bytes()
     text = view.status.text()
     print(f"\n{name}: read in {seconds:.1f} s, {run.state.lines:,} lines ({run.state.skipped_lines:,} skipped), longest event-loop stall {heartbeat.longest * 1000:.0f} ms, {heartbeat.longest_without_collections * 1000:.0f} ms without garbage collections (longest collection {heartbeat.longest_collection * 1000:.0f} ms), peak resident {peak / 2**20:.0f} MB; status: {text[:160]}")
@@ -125,9 +132,7 @@ def test_a_hostile_run_folder_opens_nothing_outside_and_the_window_stays_respons
         assert opened.names() == set()  # the kernel saw nothing outside opened
     finally:
         opened.close()
-    # A full garbage collection of the whole process (torch, Qt, the model: ~0.4 s on a loaded
-    # 2-core machine) can fall in a long catch-up; it is reported above, and not counted here.
-    assert heartbeat.longest_without_collections < MAX_STALL_S and peak < MAX_RESIDENT_BYTES
+    assert heartbeat.longest < MAX_STALL_S and peak < MAX_RESIDENT_BYTES
     if item.outside is not None and name != "stream_link":
         assert "damaged progress lines skipped" in text
     if name in ("stream_link", "fifo_stream"):

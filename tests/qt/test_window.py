@@ -426,12 +426,12 @@ def test_the_explore_panels_say_what_they_will_show_before_there_is_anything(qtb
 
 
 def test_a_map_method_that_is_not_installed_says_how_to_install_it(qtbot, reference, settings, monkeypatch):
-    import aegui.qt.main_window
     import aegui.qt.views.latent_map
+    import aegui.qt.window_menus
     from aegui.__main__ import create_window
 
     monkeypatch.setattr(aegui.qt.views.latent_map, "available_methods", lambda: ["pca"])
-    monkeypatch.setattr(aegui.qt.main_window, "available_methods", lambda: ["pca"])
+    monkeypatch.setattr(aegui.qt.window_menus, "available_methods", lambda: ["pca"])
     window = create_window(settings, reference)
     qtbot.addWidget(window)
     combo = window.projection_combo

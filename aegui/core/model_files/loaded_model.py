@@ -33,6 +33,7 @@ class LoadedModel:
     statistics: ModelStatistics | None
     path: Path
     file_format: str
+    epoch: int | None = None  # epochs trained, counted from 1 (Lightning's 'epoch' + 1); None if not recorded
 
     @property
     def latent_dim(self) -> int:
@@ -69,7 +70,15 @@ def model_from_checkpoint_dict(checkpoint: Any, path: Path, file_format: str) ->
     # Convolutions over channels-last weights run faster on CPUs, for one image and for
     # batches alike.
     autoencoder.to(memory_format=torch.channels_last)
-    return LoadedModel(autoencoder, hparams, statistics, path, file_format)
+    return LoadedModel(autoencoder, hparams, statistics, path, file_format, _epochs_trained(checkpoint.get("epoch")))
+
+
+def _epochs_trained(value: Any) -> int | None:
+    """Lightning records the index of the epoch a checkpoint was saved in (from 0); the app
+    counts epochs from 1 everywhere. Anything but a plausible whole number is not shown."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**7:
+        return value + 1
+    return None
 
 
 def _checkpoint_from_safetensors(tensors: dict[str, torch.Tensor], sidecar: dict) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabe
 
 from aegui.core.explorer import DIRECTION
 from aegui.core.model_format import IMAGE_SIZE
-from aegui.core.model_names import distinguishing_names
+from aegui.core.model_names import distinguishing_names, model_facts
 from aegui.qt.painting.pixel_images import PixelImageRow
 from aegui.qt.views.robustness_view import RobustnessView
 
@@ -223,9 +223,9 @@ class ComparePanel(QWidget):
         self.clear_requested.connect(explorer.clear_comparison)
 
     def show_models(self, models, problems) -> None:
-        """Each model keyed by a letter under its image, named in full (file or run, k) here."""
+        """Each model keyed by a letter under its image, named in full (file or run, k, epoch) here."""
         ordered = sorted(models, key=lambda m: m.latent_dim)  # the rows' order
-        self.model_names = [f"{chr(ord('A') + index)}: {name} (k = {model.latent_dim})" for index, (name, model) in enumerate(zip(distinguishing_names([m.path for m in ordered]), ordered))]
+        self.model_names = [f"{chr(ord('A') + index)}: {name} ({model_facts(model)})" for index, (name, model) in enumerate(zip(distinguishing_names([m.path for m in ordered]), ordered))]
         text = f"Comparing {'; '.join(self.model_names)}." if models else "No models to compare."
         if problems:
             text += " Could not load: " + "; ".join(problems)

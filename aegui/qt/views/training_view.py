@@ -33,7 +33,7 @@ class TrainingRunView(QWidget):
         self.run = run
         self._process = process  # aegui.qt.training_process.TrainingProcess, for runs the app starts
         self.sketch_row = PixelImageRow(2, captions=["loaded", "this epoch"])
-        self.sketch_row.setMinimumSize(120, 70)
+        self.sketch_row.setMinimumSize(170, 70)  # room for "this epoch" and "epoch 15" under the images
         self.sketch_row.setToolTip("Your sketch reconstructed by the loaded model and by the run's model at the epoch on the slider")
         self.status = QLabel(status_text(run))
         self.status.setWordWrap(True)
@@ -44,12 +44,13 @@ class TrainingRunView(QWidget):
         self.val_plot.setTitle("validation MSE by epoch", size="9pt")
         self.val_curve = self.val_plot.plot(pen=pg.mkPen((200, 80, 40), width=1.5), symbol="o", symbolSize=5)
         self.map_plot = pg.PlotWidget(background="w")
-        self.map_plot.setTitle("the latent map forming (PCA, aligned to the epoch before)", size="9pt")
+        self.map_plot.setTitle("latent map by epoch (PCA)", size="9pt")
+        self.map_plot.setToolTip("The latent map forming: each epoch's PCA map, turned to match the epoch before so clusters move instead of jumping")
         self.map_points = pg.ScatterPlotItem(size=4, pen=None)
         self._digit_brushes = np.array([pg.mkBrush(*colour, 160) for colour in DIGIT_COLOURS], dtype=object)
         self.map_plot.addItem(self.map_points)
         for plot in (self.loss_plot, self.val_plot, self.map_plot):
-            plot.setMinimumSize(160, 120)
+            plot.setMinimumSize(160, 114)  # a 60-pixel data area under the title
             plot.getPlotItem().setMenuEnabled(False)
         self.epoch_slider = QSlider(Qt.Orientation.Horizontal)
         self.epoch_slider.setEnabled(False)
@@ -148,7 +149,7 @@ class TrainingRunView(QWidget):
             self.loss_curve.setData(np.array(steps, float), np.array(losses, float))
         if state.epochs:
             epochs, values = zip(*state.epochs)
-            self.val_curve.setData(np.array(epochs, float), np.array(values, float))
+            self.val_curve.setData(np.array(epochs, float) + 1, np.array(values, float))  # epochs count from 1, as the slider and status do
         self.status.setText(status_text(run))
         watching = run.boundary is not None and (state.starts > 0 or state.lines > 0)
         self.stop_button.setEnabled(watching and not run.is_over and not (state.stopping or run.stop_requested))
