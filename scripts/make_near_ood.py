@@ -94,15 +94,20 @@ def shape_points(kind: str, rng: random.Random) -> list[list[tuple[float, float]
     raise ValueError(kind)
 
 
-def render_shape(kind: str, rng: random.Random) -> np.ndarray:
-    image = Image.new("L", (CANVAS, CANVAS), 0)
+def draw_pen_strokes(image: Image.Image, strokes: list[list[tuple[float, float]]], width: int) -> None:
+    """Strokes in unit coordinates drawn as a round pen would on the canvas (a 20-pixel margin)."""
     draw = ImageDraw.Draw(image)
-    width = rng.randint(14, 30)
-    for stroke in shape_points(kind, rng):
+    for stroke in strokes:
         points = [(20 + x * (CANVAS - 40), 20 + y * (CANVAS - 40)) for x, y in stroke]
         draw.line(points, fill=255, width=width, joint="curve")
         for x, y in (points[0], points[-1]):
             draw.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=255)
+
+
+def render_shape(kind: str, rng: random.Random) -> np.ndarray:
+    image = Image.new("L", (CANVAS, CANVAS), 0)
+    width = rng.randint(14, 30)
+    draw_pen_strokes(image, shape_points(kind, rng), width)
     image = image.rotate(rng.uniform(-10, 10), resample=Image.BILINEAR, fillcolor=0)
     return np.asarray(image, dtype=np.uint8)
 

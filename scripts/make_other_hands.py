@@ -41,6 +41,9 @@ from aegui.core.preprocess import to_mnist  # noqa: E402
 from training.data import load_split  # noqa: E402
 from training.photographed import photographed  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_near_ood import draw_pen_strokes  # noqa: E402  (the same pen as the near-OOD shapes)
+
 FONTS = Path("/usr/share/fonts")
 CALIBRATION_FONTS = (
     "opentype/bwht/BecauseWeBuild-Regular.otf", "opentype/bwht/BecauseWeConnect-Regular.otf", "opentype/bwht/BecauseWeCreate-Regular.otf",
@@ -165,13 +168,8 @@ def drawn_shape(kind: str, rng: random.Random) -> np.ndarray:
         if rng.random() < 0.5:
             image = image.filter(ImageFilter.MaxFilter(rng.choice((3, 5, 7))))
     else:
-        draw = ImageDraw.Draw(image)
         width = rng.randint(14, 30)
-        for stroke in shape_strokes(kind, rng):
-            points = [(20 + x * (CANVAS - 40), 20 + y * (CANVAS - 40)) for x, y in stroke]
-            draw.line(points, fill=255, width=width, joint="curve")
-            for x, y in (points[0], points[-1]):
-                draw.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=255)
+        draw_pen_strokes(image, shape_strokes(kind, rng), width)
     return to_mnist(np.asarray(image.rotate(rng.uniform(-12, 12), resample=Image.BILINEAR, fillcolor=0), dtype=np.uint8))
 
 
