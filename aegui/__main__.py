@@ -131,12 +131,35 @@ def freeze_start_up_objects() -> None:
     gc.freeze()
 
 
+def import_torch():
+    """Import torch with PySide6's import hook set aside.
+
+    Once PySide6 is loaded it replaces ``builtins.__import__`` (for its ``__feature__``
+    switches, which aegui does not use) and, after every module imported, reads that module's
+    source to see whether it mentions PySide6. torch imports about 1,400 modules: the hook
+    added about a quarter to torch's import, the longest step before a model is shown.
+    PySide6 keeps the plain import as ``builtins.__orig_import__``; torch is imported through
+    it, and modules not registered with the hook keep PySide's default behaviour.
+    """
+    import builtins
+
+    hooked, plain = builtins.__import__, getattr(builtins, "__orig_import__", None)
+    if plain is None or "torch" in sys.modules:
+        import torch
+
+        return torch
+    builtins.__import__ = plain
+    try:
+        import torch
+    finally:
+        builtins.__import__ = hooked
+    return torch
+
+
 def configure_torch_for_live_drawing() -> None:
     """One torch intra-op thread: a single 28x28 image is faster without a thread pool's
     hand-offs. Imports torch, so it runs in the background at start-up."""
-    import torch
-
-    torch.set_num_threads(1)
+    import_torch().set_num_threads(1)
 
 
 def install_exception_dialog(log_path: Path) -> None:
@@ -245,16 +268,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def open_start_up_files(window, args: argparse.Namespace) -> None:
-    """Once the window has painted (torch's import must not delay the first frame): the model
-    loads in the background, and the run given with --watch is followed."""
-    window.executor.submit(STARTUP_CHANNEL, configure_torch_for_live_drawing, lambda _: None, lambda error: None)
+    """Once the window has painted (torch's import must not delay the first frame): torch is
+    imported in the background, then the model loads (its job would otherwise import torch
+    itself, through PySide6's import hook); the run given with --watch is followed at once."""
 
     def first_model_shown(_session) -> None:
         window.model_shown.disconnect(first_model_shown)
         freeze_start_up_objects()
 
-    window.model_shown.connect(first_model_shown)
-    open_first_model(window, args.checkpoint)
+    def torch_imported(_result) -> None:
+        window.model_shown.connect(first_model_shown)
+        open_first_model(window, args.checkpoint)  # a torch that failed to import is reported by the model's job
+
+    window.executor.submit(STARTUP_CHANNEL, configure_torch_for_live_drawing, torch_imported, torch_imported)
     if args.watch is not None:
         window.watch_training_run(args.watch)
 

@@ -100,6 +100,23 @@ def test_the_window_is_built_and_painted_before_torch_is_imported():
     assert result.stdout.strip() == "False", result.stderr
 
 
+def test_torch_is_imported_past_pysides_import_hook_which_stays_in_place():
+    """Start-up imports torch without PySide6's per-module source scan; PySide's hook is back
+    in place afterwards and Qt works as before."""
+    code = (
+        "import builtins, sys\n"
+        "from PySide6.QtWidgets import QApplication, QLabel\n"
+        "hooked = builtins.__import__\n"
+        "from aegui.__main__ import import_torch\n"
+        "torch = import_torch()\n"
+        "app = QApplication([])\n"
+        "label = QLabel('drawn')\n"
+        "print(builtins.__import__ is hooked, hooked is not builtins.__orig_import__, torch is sys.modules['torch'], label.text())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO)})
+    assert result.stdout.split() == ["True", "True", "True", "drawn"], result.stderr
+
+
 def test_the_kernel_imports_without_lightning():
     code = "import sys, aegui.core.networks, aegui.core.idx, aegui.core.model_files, training.statistics; print(any(m.split('.')[0] in ('lightning', 'pytorch_lightning') for m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
