@@ -10,6 +10,7 @@ encoded as soon as the model is ready.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -131,28 +132,34 @@ def freeze_start_up_objects() -> None:
     gc.freeze()
 
 
-def import_torch():
-    """Import torch with PySide6's import hook set aside.
+@contextlib.contextmanager
+def past_pysides_import_hook():
+    """Imports made meanwhile skip PySide6's import hook.
 
     Once PySide6 is loaded it replaces ``builtins.__import__`` (for its ``__feature__``
     switches, which aegui does not use) and, after every module imported, reads that module's
-    source to see whether it mentions PySide6. torch imports about 1,400 modules: the hook
-    added about a quarter to torch's import, the longest step before a model is shown.
-    PySide6 keeps the plain import as ``builtins.__orig_import__``; torch is imported through
-    it, and modules not registered with the hook keep PySide's default behaviour.
-    """
+    source to see whether it mentions PySide6: a quarter of torch's import (about 1,400
+    modules, the longest step before a model is shown) and a tenth of the window's modules'.
+    PySide6 keeps the plain import as ``builtins.__orig_import__``; modules imported through
+    it are not registered with the hook and keep PySide's default behaviour. Use it where no
+    other thread imports at the same time (start-up)."""
     import builtins
 
     hooked, plain = builtins.__import__, getattr(builtins, "__orig_import__", None)
-    if plain is None or "torch" in sys.modules:
-        import torch
-
-        return torch
+    if plain is None or hooked is plain:  # no PySide6 yet, or already set aside
+        yield
+        return
     builtins.__import__ = plain
     try:
-        import torch
+        yield
     finally:
         builtins.__import__ = hooked
+
+
+def import_torch():
+    """torch, imported past PySide6's import hook (see ``past_pysides_import_hook``)."""
+    with past_pysides_import_hook():
+        import torch
     return torch
 
 
@@ -259,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("aegui")
     install_exception_dialog(log_file_path())
     store = QSettings(str(args.settings), QSettings.Format.IniFormat) if args.settings else QSettings()
-    window = create_window(store)
+    with past_pysides_import_hook():  # the window's modules, imported as it is built
+        window = create_window(store)
     window.restore_layout()
 
     window.first_painted.connect(lambda: open_start_up_files(window, args))
