@@ -138,7 +138,7 @@ def past_pysides_import_hook():
 
     Once PySide6 is loaded it replaces ``builtins.__import__`` (for its ``__feature__``
     switches, which aegui does not use) and, after every module imported, reads that module's
-    source to see whether it mentions PySide6: a quarter of torch's import (about 1,400
+    source to see whether it mentions PySide6: a quarter of torch's import (about 1,000
     modules, the longest step before a model is shown) and a tenth of the window's modules'.
     PySide6 keeps the plain import as ``builtins.__orig_import__``; modules imported through
     it are not registered with the hook and keep PySide's default behaviour. Use it where no
