@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import re
 import stat
 import textwrap
 from pathlib import Path
@@ -197,11 +198,21 @@ class CommandParser(argparse.ArgumentParser):
     """argparse whose mistakes are one ``UsageError`` line, with the closest option suggested."""
 
     def error(self, message: str):
+        command = self.prog.split()[-1]
         if message.startswith("unrecognized arguments: "):
             first = message.split(": ", 1)[1].split()[0]
             if first.startswith("-"):
-                raise unknown_option(first.split("=")[0], sorted(self._option_string_actions), self.prog.split()[-1])
-        raise UsageError(message)
+                raise unknown_option(first.split("=")[0], sorted(self._option_string_actions), command)
+            raise UsageError(stray_word(first, command))
+        invalid = re.fullmatch(r"argument (\S+?)(?:/\S+)?: invalid (\w+) value: '(.*)'", message, re.DOTALL)
+        if invalid:  # argparse's own type check: --option VALUE: must be a whole number
+            option, kind, value = invalid.groups()
+            raise UsageError(f"{option} {value[:40]}: must be {'a whole number' if kind == 'int' else 'a ' + kind}")
+        typed = re.fullmatch(r"argument (\S+?)(?:/\S+)?: (.*)", message, re.DOTALL)
+        if typed:  # a type of ours: 'VALUE: must be ...'; or 'expected one argument'
+            option, reason = typed.groups()
+            raise UsageError(f"{option} {reason}" if ": must be" in reason else f"{option}: {reason}")
+        raise UsageError(f"{message} (aegui-train {command} --help shows the usage)")
 
 
 def command_parser(command: str, description: str, example: str) -> CommandParser:
@@ -215,12 +226,27 @@ def command_parser(command: str, description: str, example: str) -> CommandParse
 
 
 def check_command_arguments(command: str, args: list[str]) -> None:
-    """evaluate, export, annotate, sweep: refuse a non-model file and a folder without MNIST
-    before the command's heavy imports (its own parser checks the rest)."""
-    pairs = option_pairs(args)
-    positional = [value for option, value in pairs if not option]
-    if command in ("evaluate", "export", "annotate") and positional and "--help" not in args and "-h" not in args:
-        sniff_model_file("checkpoint", positional[0])
-    for option, value in pairs:
-        if option in ("--data-dir", "--fashion-dir") and value is not None:
-            check_data_folder(option, value)
+    """evaluate, export, annotate, sweep: parse the arguments with the command's own parser
+    (an unknown option, a missing argument, a bad number), then refuse a non-model file and a
+    folder without MNIST, all before the command's heavy imports. sweep's further options go
+    to every fit and are checked as fit checks them."""
+    from training.command_parsers import PARSERS
+
+    parser = PARSERS[command]()
+    known = list(parser._option_string_actions)
+    for option, _ in option_pairs(args):  # an unknown option first: argparse would name a missing argument instead
+        option = option.split("=")[0]
+        passed_to_fit = command == "sweep" and (option in TOP_LEVEL_OPTIONS or option.startswith(("--model.", "--data.", *LIGHTNING_GROUPS)))
+        if option and option not in known and not passed_to_fit:
+            if not [name for name in known if name.startswith(option) and option.startswith("--")]:  # argparse takes a clear abbreviation
+                raise unknown_option(option, [*known, *(known_options() if command == "sweep" else [])], command)
+    if command == "sweep":
+        parsed, passed_on = parser.parse_known_args(args)
+        check_lightning_arguments(command, passed_on)
+    else:
+        parsed = parser.parse_args(args)
+    if getattr(parsed, "checkpoint", None) is not None:
+        sniff_model_file("checkpoint", parsed.checkpoint)
+    for name in ("data_dir", "fashion_dir"):
+        if getattr(parsed, name, None) is not None:
+            check_data_folder("--" + name.replace("_", "-"), getattr(parsed, name))
