@@ -223,30 +223,3 @@ def command_parser(command: str, description: str, example: str) -> CommandParse
         epilog=f"example:\n  {example}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-
-
-def check_command_arguments(command: str, args: list[str]) -> None:
-    """evaluate, export, annotate, sweep: parse the arguments with the command's own parser
-    (an unknown option, a missing argument, a bad number), then refuse a non-model file and a
-    folder without MNIST, all before the command's heavy imports. sweep's further options go
-    to every fit and are checked as fit checks them."""
-    from training.command_parsers import PARSERS
-
-    parser = PARSERS[command]()
-    known = list(parser._option_string_actions)
-    for option, _ in option_pairs(args):  # an unknown option first: argparse would name a missing argument instead
-        option = option.split("=")[0]
-        passed_to_fit = command == "sweep" and (option in TOP_LEVEL_OPTIONS or option.startswith(("--model.", "--data.", *LIGHTNING_GROUPS)))
-        if option and option not in known and not passed_to_fit:
-            if not [name for name in known if name.startswith(option) and option.startswith("--")]:  # argparse takes a clear abbreviation
-                raise unknown_option(option, [*known, *(known_options() if command == "sweep" else [])], command)
-    if command == "sweep":
-        parsed, passed_on = parser.parse_known_args(args)
-        check_lightning_arguments(command, passed_on)
-    else:
-        parsed = parser.parse_args(args)
-    if getattr(parsed, "checkpoint", None) is not None:
-        sniff_model_file("checkpoint", parsed.checkpoint)
-    for name in ("data_dir", "fashion_dir"):
-        if getattr(parsed, name, None) is not None:
-            check_data_folder("--" + name.replace("_", "-"), getattr(parsed, name))

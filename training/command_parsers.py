@@ -11,7 +11,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from training.arguments import CommandParser, command_parser
+from training.arguments import (
+    LIGHTNING_GROUPS,
+    TOP_LEVEL_OPTIONS,
+    CommandParser,
+    check_data_folder,
+    check_lightning_arguments,
+    command_parser,
+    known_options,
+    option_pairs,
+    sniff_model_file,
+    unknown_option,
+)
 
 ROBUSTNESS_DIGITS = 2000  # the first test digits: 13 passes over them cost about what one over all 10,000 does
 DEFAULT_DIMS = (2, 4, 8, 16, 32, 64)
@@ -93,3 +104,28 @@ def sweep_parser() -> CommandParser:
 
 
 PARSERS = {"evaluate": evaluate_parser, "export": export_parser, "annotate": annotate_parser, "sweep": sweep_parser}
+
+
+def check_command_arguments(command: str, args: list[str]) -> None:
+    """evaluate, export, annotate, sweep: parse the arguments with the command's own parser
+    (an unknown option, a missing argument, a bad number), then refuse a non-model file and a
+    folder without MNIST, all before the command's heavy imports. sweep's further options go
+    to every fit and are checked as fit checks them."""
+    parser = PARSERS[command]()
+    known = list(parser._option_string_actions)
+    for option, _ in option_pairs(args):  # an unknown option first: argparse would name a missing argument instead
+        option = option.split("=")[0]
+        passed_to_fit = command == "sweep" and (option in TOP_LEVEL_OPTIONS or option.startswith(("--model.", "--data.", *LIGHTNING_GROUPS)))
+        if option and option not in known and not passed_to_fit:
+            if not [name for name in known if name.startswith(option) and option.startswith("--")]:  # argparse takes a clear abbreviation
+                raise unknown_option(option, [*known, *(known_options() if command == "sweep" else [])], command)
+    if command == "sweep":
+        parsed, passed_on = parser.parse_known_args(args)
+        check_lightning_arguments(command, passed_on)
+    else:
+        parsed = parser.parse_args(args)
+    if getattr(parsed, "checkpoint", None) is not None:
+        sniff_model_file("checkpoint", parsed.checkpoint)
+    for name in ("data_dir", "fashion_dir"):
+        if getattr(parsed, name, None) is not None:
+            check_data_folder("--" + name.replace("_", "-"), getattr(parsed, name))
