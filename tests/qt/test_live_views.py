@@ -248,3 +248,44 @@ def test_a_verdict_that_changes_mid_stroke_does_not_relayout_the_window(qtbot, w
         requests.remove()
     assert len(verdicts) > 1  # the verdict did change during the stroke
     assert requests.count == 0
+
+
+class PaintPasses(QObject):
+    """Numbers the window's paint passes and notes the pass in which each watched widget paints."""
+
+    def __init__(self, window, watched: dict):
+        super().__init__()
+        self.window, self.watched, self.current = window, watched, 0
+        self.painted: dict[str, list[int]] = {name: [] for name in watched}
+        QApplication.instance().installEventFilter(self)
+
+    def eventFilter(self, target, event) -> bool:
+        if event.type() == QEvent.Type.UpdateRequest and target is self.window:
+            self.current += 1
+        elif event.type() == QEvent.Type.Paint:
+            for name, widget in self.watched.items():
+                if target is widget:
+                    self.painted[name].append(self.current)
+        return False
+
+    def remove(self) -> None:
+        QApplication.instance().removeEventFilter(self)
+
+
+def test_the_bars_and_probabilities_are_painted_in_one_window_pass(qtbot, window):
+    """A pen event changes both plots; Qt must paint them together, not the window once per plot."""
+    canvas = window.canvas
+    points = canvas_points(canvas, "zero", count=20)
+    passes = PaintPasses(window, {"bars": window.latent_bars.viewport(), "probabilities": window.probabilities.viewport()})
+    left = Qt.MouseButton.LeftButton
+    try:
+        send_mouse(canvas, QEvent.Type.MouseButtonPress, QPointF(*points[0]), left, left)
+        for x, y in points[1:]:  # one analysis shown per pen event, as when drawing
+            send_mouse(canvas, QEvent.Type.MouseMove, QPointF(x, y), Qt.MouseButton.NoButton, left)
+            wait_until_idle(qtbot, window)
+            QApplication.processEvents()
+    finally:
+        passes.remove()
+    bars, probabilities = passes.painted["bars"], passes.painted["probabilities"]
+    assert len(bars) >= 5 and len(probabilities) >= 5  # both plots changed with the pen
+    assert set(probabilities) <= set(bars)  # every pass that painted the probabilities painted the bars too
