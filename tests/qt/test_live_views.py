@@ -289,3 +289,33 @@ def test_the_bars_and_probabilities_are_painted_in_one_window_pass(qtbot, window
     bars, probabilities = passes.painted["bars"], passes.painted["probabilities"]
     assert len(bars) >= 5 and len(probabilities) >= 5  # both plots changed with the pen
     assert set(probabilities) <= set(bars)  # every pass that painted the probabilities painted the bars too
+
+
+def test_slider_handles_at_every_step_show_what_drawing_the_handle_paints(qtbot):
+    """Handles are copied from pixmaps drawn once per step; each must match, pixel for pixel,
+    the antialiased rounded rectangle drawn straight onto the groove at its place."""
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QPainter
+
+    from aegui.qt.views.latent_sliders import HANDLE_COLOUR, HANDLE_WIDTH, MARGIN, ROW_HEIGHT, STEPS, SliderRows
+
+    rows = SliderRows()
+    qtbot.addWidget(rows)
+    rows.set_rows([f"{index} stroke" for index in range(32)])
+    rows.resize(347, 32 * ROW_HEIGHT + 2 * MARGIN)  # a track length that puts handles between pixels
+    for start in range(0, STEPS + 1, 32):
+        steps = (np.arange(32) + start) % (STEPS + 1)
+        rows.set_row_values(steps, np.zeros(32, dtype=np.float32))
+        shown = rows.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+        expected = rows._static_layer().toImage().convertToFormat(QImage.Format.Format_RGB32)
+        painter = QPainter(expected)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(HANDLE_COLOUR)
+        left, right = rows.track_span()
+        for row, step in enumerate(steps.tolist()):
+            x = left + (right - left) / STEPS * step - HANDLE_WIDTH / 2
+            painter.drawRoundedRect(QRectF(x, MARGIN + 3 + row * ROW_HEIGHT, HANDLE_WIDTH, ROW_HEIGHT - 6), 3, 3)
+        painter.end()
+        track = QRect(int(left - HANDLE_WIDTH), 0, int(right - left + 2 * HANDLE_WIDTH), rows.height())  # no value text there
+        assert (pixels(shown.copy(track)) == pixels(expected.copy(track))).all(), f"steps from {start}"
