@@ -291,11 +291,11 @@ def test_the_bars_and_probabilities_are_painted_in_one_window_pass(qtbot, window
     assert set(probabilities) <= set(bars)  # every pass that painted the probabilities painted the bars too
 
 
-def test_slider_handles_at_every_step_show_what_drawing_the_handle_paints(qtbot):
-    """Handles are copied from pixmaps drawn once per step; each must match, pixel for pixel,
-    the antialiased rounded rectangle drawn straight onto the groove at its place."""
+def test_slider_rows_at_every_step_and_value_show_what_drawing_them_paints(qtbot):
+    """Handles and values are copied from pixmaps drawn once per step and per text; each row must
+    match, pixel for pixel, the antialiased handle and the text drawn straight onto the row."""
     from PySide6.QtCore import QRectF
-    from PySide6.QtGui import QPainter
+    from PySide6.QtGui import QPainter, QStaticText
 
     from aegui.qt.views.latent_sliders import HANDLE_COLOUR, HANDLE_WIDTH, MARGIN, ROW_HEIGHT, STEPS, SliderRows
 
@@ -303,12 +303,20 @@ def test_slider_handles_at_every_step_show_what_drawing_the_handle_paints(qtbot)
     qtbot.addWidget(rows)
     rows.set_rows([f"{index} stroke" for index in range(32)])
     rows.resize(347, 32 * ROW_HEIGHT + 2 * MARGIN)  # a track length that puts handles between pixels
+    rng = np.random.default_rng(0)
     for start in range(0, STEPS + 1, 32):
         steps = (np.arange(32) + start) % (STEPS + 1)
-        rows.set_row_values(steps, np.zeros(32, dtype=np.float32))
+        values = rng.normal(0, 3, 32).astype(np.float32)
+        values[start % 32] = -12345.5  # wider than its column
+        rows.set_row_values(steps, values)
         shown = rows.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
         expected = rows._static_layer().toImage().convertToFormat(QImage.Format.Format_RGB32)
         painter = QPainter(expected)
+        text_top = MARGIN + (ROW_HEIGHT - rows.fontMetrics().height()) / 2
+        for row, text in enumerate(rows.value_texts):
+            static = QStaticText(text)
+            static.prepare(font=rows.font())
+            painter.drawStaticText(QPointF(rows.width() - MARGIN - static.size().width(), row * ROW_HEIGHT + text_top), static)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(HANDLE_COLOUR)
@@ -317,5 +325,4 @@ def test_slider_handles_at_every_step_show_what_drawing_the_handle_paints(qtbot)
             x = left + (right - left) / STEPS * step - HANDLE_WIDTH / 2
             painter.drawRoundedRect(QRectF(x, MARGIN + 3 + row * ROW_HEIGHT, HANDLE_WIDTH, ROW_HEIGHT - 6), 3, 3)
         painter.end()
-        track = QRect(int(left - HANDLE_WIDTH), 0, int(right - left + 2 * HANDLE_WIDTH), rows.height())  # no value text there
-        assert (pixels(shown.copy(track)) == pixels(expected.copy(track))).all(), f"steps from {start}"
+        assert (pixels(shown) == pixels(expected)).all(), f"steps from {start}"

@@ -31,6 +31,7 @@ HANDLE_WIDTH = 10
 SMALL_STEP = STEPS // 100
 PAGE_STEP = STEPS // 10
 _TEXT_CACHE_LIMIT = 4096
+_TILE_CACHE_LIMIT = 2048  # value cells of about 5 KB each
 HANDLE_COLOUR = QColor(60, 110, 200)
 
 
@@ -57,6 +58,7 @@ class SliderRows(QWidget):
         self._static_key: tuple | None = None
         self._static_pixmap = QPixmap()
         self._handle_tiles: dict[int, tuple[int, QPixmap]] = {}
+        self._value_tiles: dict[str, QPixmap] = {}
 
     # --- content ---------------------------------------------------------------------------
     def set_rows(self, names: list[str]) -> None:
@@ -147,27 +149,30 @@ class SliderRows(QWidget):
                 painter.fillRect(middle_x, centre_y - 5, 1, 10, groove_colour)  # the training mean
             painter.end()
             self._static_key, self._static_pixmap = key, pixmap
-            self._handle_tiles = {}
+            self._handle_tiles, self._value_tiles = {}, {}
         return self._static_pixmap
 
     def _handle_tile(self, step: int, x: float) -> tuple[int, QPixmap]:
         """The handle at ``step`` (left edge ``x``) on the groove, drawn once: every row's track
         looks the same, so the pixels painted there depend on the step alone."""
-        entry = self._handle_tiles.get(step)
-        if entry is None:
-            left, width = math.floor(x), math.ceil(x + HANDLE_WIDTH) - math.floor(x)
-            ratio = int(self.devicePixelRatioF())
-            tile = QPixmap(width * ratio, (ROW_HEIGHT - 6) * ratio)
-            tile.setDevicePixelRatio(ratio)
-            painter = QPainter(tile)
-            painter.drawPixmap(0, 0, self._static_pixmap, left * ratio, (MARGIN + 3) * ratio, width * ratio, (ROW_HEIGHT - 6) * ratio)
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(HANDLE_COLOUR)
-            painter.drawRoundedRect(QRectF(x - left, 0, HANDLE_WIDTH, ROW_HEIGHT - 6), 3, 3)
-            painter.end()
-            entry = self._handle_tiles[step] = (left, tile)
-        return entry
+        left = math.floor(x)
+        tile, painter = self._static_tile(left, MARGIN + 3, math.ceil(x + HANDLE_WIDTH) - left, ROW_HEIGHT - 6)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(HANDLE_COLOUR)
+        painter.drawRoundedRect(QRectF(x - left, 0, HANDLE_WIDTH, ROW_HEIGHT - 6), 3, 3)
+        painter.end()
+        self._handle_tiles[step] = (left, tile)
+        return left, tile
+
+    def _static_tile(self, left: int, top: int, width: int, height: int) -> tuple[QPixmap, QPainter]:
+        """A pixmap holding the static layer's pixels of that rectangle, and a painter on it."""
+        ratio = int(self.devicePixelRatioF())
+        tile = QPixmap(width * ratio, height * ratio)
+        tile.setDevicePixelRatio(ratio)
+        painter = QPainter(tile)
+        painter.drawPixmap(0, 0, self._static_pixmap, left * ratio, top * ratio, width * ratio, height * ratio)
+        return tile, painter
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
@@ -181,8 +186,7 @@ class SliderRows(QWidget):
         # with plain arithmetic and one pen change per kind of thing. With every row in view
         # that is 64 draws, so each row makes as few calls into Qt as it can (a call costs
         # about a microsecond): the text's width is cached with it, the handles' x positions
-        # come from one array operation, and a handle is a copied tile, not a path filled
-        # with antialiasing (a quarter of the widget's paint).
+        # come from one array operation; handles and values are tiles drawn once and copied.
         first = max(0, (exposed.top() - MARGIN) // ROW_HEIGHT)
         last = min(count - 1, (exposed.bottom() - MARGIN) // ROW_HEIGHT)
         left, right = self.track_span()
@@ -190,31 +194,33 @@ class SliderRows(QWidget):
         value_right = self.width() - MARGIN
         text_top = MARGIN + (ROW_HEIGHT - self.fontMetrics().height()) / 2
         painter.setPen(palette.windowText().color())
-        draw_text, cache = painter.drawStaticText, self._value_cache
-        for row, text in enumerate(self.value_texts[first : last + 1], start=first):
-            static, width = cache.get(text) or self._value_text(text)
-            draw_text(QPointF(value_right - width, row * ROW_HEIGHT + text_top), static)
-        handle_top = MARGIN + 3
-        steps = self.steps[first : last + 1].tolist()
-        lefts = self._handle_lefts(self.steps[first : last + 1], left, right).tolist()
         ratio = self.devicePixelRatioF()
-        if ratio == int(ratio):  # a handle is copied from its tile, pixel for pixel what drawing it paints
-            draw_tile, tiles, tile_of = painter.drawPixmap, self._handle_tiles, self._handle_tile
-            for row, (step, x) in enumerate(zip(steps, lefts), start=first):
-                tile_left, tile = tiles.get(step) or tile_of(step, x)
+        tiled = ratio == int(ratio)  # tiles copied at whole device pixels: the same pixels as drawing
+        draw_text, cache, tiles = painter.drawStaticText, self._value_cache, self._value_tiles
+        draw_tile, cell_left, spilled = painter.drawPixmap, value_right - self._value_width, set()
+        for row, text in enumerate(self.value_texts[first : last + 1], start=first):
+            tile = (tiles.get(text) or self._value_tile(text, cell_left, value_right, text_top)) if tiled else None
+            if tile is not None:
+                draw_tile(cell_left, MARGIN + row * ROW_HEIGHT, tile)
+            else:  # a value wider than its column (its handle is drawn over it), or fractional pixels
+                spilled.add(row)
+                static, width = cache.get(text) or self._value_text(text)
+                draw_text(QPointF(value_right - width, row * ROW_HEIGHT + text_top), static)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(HANDLE_COLOUR)
+        handle_top, shown = MARGIN + 3, self.steps[first : last + 1]
+        lefts, handle_tiles = self._handle_lefts(shown, left, right).tolist(), self._handle_tiles
+        for row, (step, x) in enumerate(zip(shown.tolist(), lefts), start=first):
+            if row not in spilled:  # copied from its tile: pixel for pixel what drawing it paints
+                tile_left, tile = handle_tiles.get(step) or self._handle_tile(step, x)
                 draw_tile(tile_left, handle_top + row * ROW_HEIGHT, tile)
-        else:  # tiles would land between device pixels
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(HANDLE_COLOUR)
-            for row, x in enumerate(lefts, start=first):
+            else:
                 painter.drawRoundedRect(QRectF(x, handle_top + row * ROW_HEIGHT, HANDLE_WIDTH, ROW_HEIGHT - 6), 3, 3)
         if self.hasFocus() and first <= self.current_row <= last:
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setPen(QPen(palette.highlight().color().darker(140), 2))
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            x = float(self._handle_lefts(self.steps[self.current_row], left, right))
-            painter.drawRoundedRect(QRectF(x, handle_top + self.current_row * ROW_HEIGHT, HANDLE_WIDTH, ROW_HEIGHT - 6), 3, 3)
+            painter.drawRoundedRect(QRectF(lefts[self.current_row - first], handle_top + self.current_row * ROW_HEIGHT, HANDLE_WIDTH, ROW_HEIGHT - 6), 3, 3)
         painter.end()
 
     @staticmethod
@@ -222,9 +228,23 @@ class SliderRows(QWidget):
         """x of the left edge of the handle at each step (``left``, ``right``: the track span)."""
         return left + (right - left) / STEPS * np.asarray(steps, dtype=np.float64) - HANDLE_WIDTH / 2
 
+    def _value_tile(self, text: str, cell_left: int, value_right: int, text_top: float) -> QPixmap | None:
+        """The value's cell with its text, drawn once per text (values repeat; every row's cell
+        looks the same under its text); None when the text is wider than the cell."""
+        static, width = self._value_cache.get(text) or self._value_text(text)
+        if width > value_right - cell_left - 2:
+            return None
+        if len(self._value_tiles) >= _TILE_CACHE_LIMIT:
+            self._value_tiles.clear()
+        tile, painter = self._static_tile(cell_left, MARGIN, self._value_width, ROW_HEIGHT)
+        painter.setPen(self.palette().windowText().color())
+        painter.drawStaticText(QPointF(value_right - width - cell_left, text_top - MARGIN), static)
+        painter.end()
+        self._value_tiles[text] = tile
+        return tile
+
     def _value_text(self, text: str) -> tuple[QStaticText, float]:
-        """Laid-out value text and its width, cached: values repeat, and laying text out is the
-        costly part."""
+        """Laid-out value text and its width, cached: values repeat, laying text out is costly."""
         entry = self._value_cache.get(text)
         if entry is None:
             if len(self._value_cache) >= _TEXT_CACHE_LIMIT:
