@@ -21,7 +21,7 @@ from aegui.core.networks import build_autoencoder
 from aegui.core.noise import parse_noise_spec, random_noise
 from aegui.core.resources import load_near_ood
 from training.atomic_save import save_atomically
-from training.non_digits import non_digits_from
+from training.non_digits import non_digits_from, restyle_share
 from training.statistics import compute_statistics
 from training.stroke_properties import measure
 
@@ -42,7 +42,11 @@ class AutoencoderModule(pl.LightningModule):
     verdict on letters and symbols it never saw. ``input_noise`` makes a denoising
     autoencoder: each training batch gets fresh noise of the named kinds, each digit's strength
     uniform up to the given one (``aegui.core.noise``), and the loss compares the reconstruction
-    with the clean digit; validation and test stay clean.
+    with the clean digit; validation and test stay clean. ``input_restyle`` shows the encoder
+    that share of each training batch written otherwise (thick, blurred, low resolution, an
+    even pen: ``restyle_share``), the clean digit still the target, and restyles the outlier
+    batch alike, so a digit in another hand gets a digit's code while style alone makes no
+    digit.
     """
 
     def __init__(
@@ -61,6 +65,7 @@ class AutoencoderModule(pl.LightningModule):
         outlier_weight: float = DEFAULTS["outlier_weight"],
         reconstruction_loss: str = DEFAULTS["reconstruction_loss"],
         input_noise: str = DEFAULTS["input_noise"],
+        input_restyle: float = DEFAULTS["input_restyle"],
     ):
         arguments = {name: value for name, value in locals().items() if name in HYPERPARAMETERS}
         super().__init__()
@@ -103,7 +108,7 @@ class AutoencoderModule(pl.LightningModule):
         inputs = images
         if stage == "train":
             images = self._augment(images)
-            inputs = random_noise(images, self._input_noise)  # per batch, after the jitter: the target is the same digit, clean
+            inputs = random_noise(restyle_share(images, self.hparams.input_restyle), self._input_noise)  # per batch, after the jitter: the target is the same digit, clean
         mean, log_variance = self.autoencoder.encode_distribution(inputs)
         code = mean
         kl = images.new_zeros(())
@@ -128,7 +133,7 @@ class AutoencoderModule(pl.LightningModule):
             if self.hparams.outlier_weight > 0 and stage == "train":
                 # Outlier exposure: the classifier should not know which digit a non-digit is,
                 # so such codes land where no digit's do (cross-entropy to the uniform guess).
-                outlier_code, _ = self.autoencoder.encode_distribution(self._outlier_batch(images, labels))
+                outlier_code, _ = self.autoencoder.encode_distribution(restyle_share(self._outlier_batch(images, labels), self.hparams.input_restyle))
                 outlier_loss = -F.log_softmax(self.classifier(outlier_code), 1).mean()
                 loss = loss + self.hparams.outlier_weight * outlier_loss
                 self.log(f"{stage}/outlier_loss", outlier_loss, on_step=False, on_epoch=True, sync_dist=True)

@@ -57,22 +57,26 @@ def random_strokes(count: int, seed: int = 0) -> torch.Tensor:
     return torch.from_numpy(images)
 
 
-STYLES = ("thick", "blurred", "low resolution")
+STYLES = ("thick", "blurred", "low resolution", "even pen")
 
 
 def restyled(images: torch.Tensor, seed: int = 0) -> torch.Tensor:
     """Each image ((n, 1, 28, 28) in [0, 1]) written in another style, one chosen at random
-    per image: a thicker pen (a 3 or 5 px max filter at twice the size), out of focus (a
-    Gaussian blur of 0.7-1.8 px, contrast stretched half the time) or a low-resolution scan
-    (shrunk to 9-14 px and enlarged), then prepared as a sketch is (``to_mnist``). What the
-    detector learns from digits restyled this way is that style alone does not make a
-    non-digit; non-digits are restyled too, so it cannot learn that style makes a digit."""
+    per image: a thicker pen (a 3 to 7 px max filter at twice the size), out of focus (a
+    Gaussian blur of 0.7-1.8 px, contrast stretched half the time), a low-resolution scan
+    (shrunk to 9-14 px, half of them with a heavier pen, and enlarged) or an even pen (the
+    ink cut at half strength, as a font or a felt-tip draws it, at one of two weights), then
+    prepared as a sketch is (``to_mnist``). What the detector learns from digits restyled
+    this way is that style alone does not make a non-digit; non-digits are restyled too, so
+    it cannot learn that style makes a digit. Training with ``input_restyle`` shows the
+    autoencoder digits restyled this way (``restyle_share``)."""
     import numpy as np
 
     from aegui.core.preprocess import to_mnist
 
     rng = np.random.default_rng(seed)
     functional = torch.nn.functional
+    images = images.detach().float().cpu()
     large = functional.interpolate(images, scale_factor=2, mode="bilinear", align_corners=False)
     styled = torch.empty_like(large)
     style = rng.integers(len(STYLES), size=len(images))
@@ -84,7 +88,7 @@ def restyled(images: torch.Tensor, seed: int = 0) -> torch.Tensor:
                 continue
             batch = large[index]
             if chosen == 0:
-                size = (3, 3, 5, 5)[strength]
+                size = (3, 5, 5, 7)[strength]
                 batch = functional.max_pool2d(batch, size, stride=1, padding=size // 2)
             elif chosen == 1:
                 sigma = (1.4, 2.1, 2.8, 3.6)[strength]
@@ -95,13 +99,34 @@ def restyled(images: torch.Tensor, seed: int = 0) -> torch.Tensor:
                 batch = functional.conv2d(batch, kernel.view(1, 1, -1, 1))
                 if strength % 2:
                     batch = batch / batch.amax(dim=(1, 2, 3), keepdim=True).clamp_min(1e-6)
-            else:
+            elif chosen == 2:
                 side = (9, 11, 12, 14)[strength]
                 small = functional.interpolate(images[index], size=(side, side), mode="area")
+                if strength % 2:
+                    small = functional.max_pool2d(small, 2, stride=1, padding=1)[..., :side, :side]
                 batch = functional.interpolate(small, size=(56, 56), mode="bilinear", align_corners=False)
+            else:
+                batch = (batch > 0.5).float()
+                if strength >= 2:
+                    batch = functional.max_pool2d(batch, 3, stride=1, padding=1)
             styled[index] = batch
     prepared = [to_mnist(image) for image in styled[:, 0].clamp(0, 1).numpy()]
     return torch.from_numpy(np.stack(prepared)).unsqueeze(1) if prepared else torch.zeros_like(images)
+
+
+def restyle_share(images: torch.Tensor, share: float) -> torch.Tensor:
+    """A training batch with about ``share`` of its images ``restyled``, chosen afresh each
+    call from torch's random state (so ``seed_everything`` makes a run repeatable); the rest
+    are returned as they are."""
+    if share <= 0 or len(images) == 0:
+        return images
+    chosen = torch.nonzero(torch.rand(len(images)) < share).squeeze(1)
+    if len(chosen) == 0:
+        return images
+    seed = int(torch.randint(0, 2**31 - 1, (1,)))
+    result = images.clone()
+    result[chosen.to(images.device)] = restyled(images[chosen.to(images.device)], seed).to(images.device, images.dtype)
+    return result
 
 
 def random_drawings(count: int, seed: int = 0) -> torch.Tensor:

@@ -166,6 +166,8 @@ HYPERPARAMETERS: dict[str, Hyperparameter] = _table(
         "input_noise", str, "", check=input_noise_problem, allowed_text="kinds with strengths from 0 to 1, e.g. gaussian=0.3,erased_blocks=0.25",
         help="denoising: noise added to each training input (empty: none)",
     ),
+    # other hands: a share of each training batch restyled, the clean digit the target
+    Hyperparameter("input_restyle", float, 0.0, 0.0, 1.0, help="share of training inputs restyled (thick, blurred, low resolution, even pen), the clean digit the target"),
 )
 
 # The run's other settings a user changes: the data module's and the trainer's.
