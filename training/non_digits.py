@@ -167,3 +167,113 @@ def random_drawings(count: int, seed: int = 0) -> torch.Tensor:
                 draw.line([(x - size, y), (x + size, y + rng.uniform(-size, size))], fill=255, width=width)
         images[index, 0] = to_mnist(np.asarray(canvas, dtype=np.uint8))
     return torch.from_numpy(images)
+
+
+DRAWING_FAMILIES = ("closed curve", "filled shape", "open curve", "composition", "nested", "rays", "hatching")
+
+
+def varied_drawings(count: int, seed: int = 0) -> torch.Tensor:
+    """``count`` drawings that are not digits, in seven families so no one kind stands for
+    "a drawing": random closed curves with wobbles and corners, filled shapes (a blob, a
+    polygon or a disc, some with a hole or marks), open curves ending in a head, a hook or a
+    dot, compositions of two to five small parts (circles, boxes, triangles, dots, bars),
+    nested shapes, a shape with rays, and hatched or gridded boxes. Pen 4 to 12 px on a
+    112 px canvas, each prepared by ``to_mnist``; the same seed gives the same drawings.
+    None of them is drawn from the evaluation sets. Returns (count, 1, 28, 28) in [0, 1]."""
+    import math
+    import random
+
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from aegui.core.preprocess import to_mnist
+
+    rng = random.Random(seed)
+    images = np.zeros((count, 1, 28, 28), dtype=np.float32)
+
+    def closed(cx: float, cy: float, radius: float, harmonics: int) -> list[tuple[float, float]]:
+        terms = [(k, rng.uniform(0.12, 0.35) / k**0.5, rng.uniform(0, 2 * math.pi)) for k in rng.sample(range(2, 9), harmonics)]
+        stretch, turn = rng.uniform(0.6, 1.0), rng.uniform(0, math.pi)
+        points = []
+        for t in np.linspace(0, 2 * math.pi, 72):
+            r = radius * (1 + sum(a * math.cos(k * t + p) for k, a, p in terms))
+            x, y = r * math.cos(t), r * math.sin(t) * stretch
+            points.append((cx + x * math.cos(turn) - y * math.sin(turn), cy + x * math.sin(turn) + y * math.cos(turn)))
+        return points
+
+    def polygon(cx: float, cy: float, radius: float, corners: int, star: bool) -> list[tuple[float, float]]:
+        phase = rng.uniform(0, 2 * math.pi)
+        steps = corners * (2 if star else 1)
+        return [(cx + radius * (0.45 if star and i % 2 else 1) * math.cos(phase + 2 * math.pi * i / steps), cy + radius * (0.45 if star and i % 2 else 1) * math.sin(phase + 2 * math.pi * i / steps)) for i in range(steps)]
+
+    def part(draw: ImageDraw.ImageDraw, x: float, y: float, size: float, width: int) -> None:
+        kind = rng.randrange(5)
+        box = (x - size, y - size, x + size, y + size)
+        if kind == 0:
+            draw.ellipse(box, outline=255, width=width)
+        elif kind == 1:
+            draw.rectangle(box, outline=255, width=width)
+        elif kind == 2:
+            draw.polygon(polygon(x, y, size, 3, False), outline=255, width=width)
+        elif kind == 3:
+            draw.ellipse((x - width, y - width, x + width, y + width), fill=255)
+        else:
+            draw.line([(x - size, y + rng.uniform(-size, size)), (x + size, y + rng.uniform(-size, size))], fill=255, width=width)
+
+    for index in range(count):
+        canvas = Image.new("L", (STROKE_CANVAS, STROKE_CANVAS), 0)
+        draw = ImageDraw.Draw(canvas)
+        width = rng.randint(4, 12)
+        family = rng.randrange(len(DRAWING_FAMILIES))
+        cx, cy, radius = rng.uniform(48, 64), rng.uniform(48, 64), rng.uniform(24, 40)
+        if family == 0:
+            shape = closed(cx, cy, radius, rng.randint(3, 5)) if rng.random() < 0.6 else polygon(cx, cy, radius, rng.randint(3, 8), rng.random() < 0.5)
+            draw.line(shape + shape[:1], fill=255, width=width, joint="curve")
+        elif family == 1:
+            shape = closed(cx, cy, radius, rng.randint(1, 3)) if rng.random() < 0.5 else polygon(cx, cy, radius, rng.randint(3, 8), rng.random() < 0.4)
+            draw.polygon(shape, fill=255)
+            if rng.random() < 0.5:  # a hole or marks cut out of it
+                part(draw, cx + rng.uniform(-8, 8), cy + rng.uniform(-8, 8), radius * rng.uniform(0.2, 0.4), width)
+                draw.ellipse((cx - radius * 0.25, cy - radius * 0.25, cx + radius * 0.25, cy + radius * 0.25), fill=0) if rng.random() < 0.5 else None
+        elif family == 2:
+            turns, points = rng.uniform(0.5, 1.8), []
+            for t in np.linspace(0, 1, 40):
+                angle = 2 * math.pi * turns * t
+                points.append((20 + 72 * t + 18 * math.sin(angle) * rng.uniform(0.9, 1.1), 56 + 30 * math.sin(angle * 0.7 + 1) * (1 - 0.5 * t)))
+            draw.line(points, fill=255, width=width, joint="curve")
+            (ex, ey), (px, py) = points[-1], points[-4]
+            heading = math.atan2(ey - py, ex - px)
+            end = rng.randrange(3)
+            if end == 0:  # a head
+                for side in (-1, 1):
+                    draw.line([(ex, ey), (ex - 18 * math.cos(heading + side * 0.5), ey - 18 * math.sin(heading + side * 0.5))], fill=255, width=width)
+            elif end == 1:
+                draw.ellipse((ex - 10, ey - 10, ex + 10, ey + 10), fill=255)
+            else:
+                part(draw, points[0][0], points[0][1], 10, width)
+        elif family == 3:
+            for _ in range(rng.randint(2, 5)):
+                part(draw, rng.uniform(20, 92), rng.uniform(20, 92), rng.uniform(6, 18), width)
+        elif family == 4:
+            for scale in (1.0, rng.uniform(0.35, 0.6)):
+                shape = polygon(cx, cy, radius * scale, rng.randint(3, 6), False) if rng.random() < 0.5 else closed(cx, cy, radius * scale, 2)
+                draw.line(shape + shape[:1], fill=255, width=width, joint="curve")
+        elif family == 5:
+            inner = radius * rng.uniform(0.35, 0.55)
+            draw.ellipse((cx - inner, cy - inner, cx + inner, cy + inner), outline=255, width=width) if rng.random() < 0.6 else draw.polygon(polygon(cx, cy, inner, 4, False), outline=255, width=width)
+            rays = rng.randint(4, 12)
+            for i in range(rays):
+                angle = 2 * math.pi * i / rays + rng.uniform(-0.1, 0.1)
+                draw.line([(cx + (inner + 6) * math.cos(angle), cy + (inner + 6) * math.sin(angle)), (cx + radius * math.cos(angle), cy + radius * math.sin(angle))], fill=255, width=width)
+        else:
+            left, top, right, bottom = cx - radius, cy - radius * rng.uniform(0.6, 1), cx + radius, cy + radius * rng.uniform(0.6, 1)
+            draw.rectangle((left, top, right, bottom), outline=255, width=width)
+            lines = rng.randint(2, 5)
+            for i in range(1, lines + 1):
+                x = left + (right - left) * i / (lines + 1)
+                y = top + (bottom - top) * i / (lines + 1)
+                draw.line([(x, top), (x + rng.uniform(-10, 10), bottom)], fill=255, width=max(3, width - 2))
+                if rng.random() < 0.5:
+                    draw.line([(left, y), (right, y)], fill=255, width=max(3, width - 2))
+        images[index, 0] = to_mnist(np.asarray(canvas, dtype=np.uint8))
+    return torch.from_numpy(images)
