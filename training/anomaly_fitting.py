@@ -32,7 +32,7 @@ from aegui.core.networks import Autoencoder
 from aegui.core.resources import load_near_ood
 from training.fairness import load_evaluation_set
 from training.metrics import encode_dataset, encode_inner, held_out_quantiles, probe_probabilities
-from training.non_digits import non_digits_from, random_drawings, random_strokes, restyled
+from training.non_digits import non_digits_from, random_drawings, random_strokes, restyled, varied_drawings
 
 MAX_DISTANCE_REFERENCE_CODES = 10_000  # training codes kept for the distance score (1.15 MB for 9,000 at k = 32)
 
@@ -70,7 +70,9 @@ RECONSTRUCTION_OPINION_MARGIN = 0.01  # of the calibration characters flagged (8
 # False), ``fit`` makes the tables it made before.
 OTHER_HANDS_WEIGHT = 0.0  # the other hands' share of the digits' weight in the combiner (held-out MNIST digits: 1)
 DRAWN_SHAPES_WEIGHT = 0.0  # the drawn shapes' weight among the non-digits (near-OOD characters: 1)
-STYLE_AWARE_DETECTOR = False  # the detector also learns restyled digits, random drawings and half the drawn shapes
+STYLE_AWARE_DETECTOR = False  # the detector also learns restyled digits (and restyled non-digits) and drawings
+VARIED_DRAWINGS = 0  # drawings of seven families (``varied_drawings``) the detector learns, with the style-aware detector
+DETECTOR_SHAPES = True  # the style-aware detector also learns half the drawn shapes' calibration part
 
 
 @dataclass(frozen=True)
@@ -105,8 +107,13 @@ def fit_code_detector(autoencoder: Autoencoder, train_images: torch.Tensor, trai
     digit_codes = train_codes
     if STYLE_AWARE_DETECTOR:
         restyle = torch.randperm(len(images), generator=generator)[:MAX_RESTYLED]
-        shapes = detector_shapes()
-        made += [random_drawings(min(len(images), MAX_RANDOM_DRAWINGS), seed), restyled(made[0][restyle], seed + 1), shapes.repeat(SHAPE_REPEATS, 1, 1, 1), restyled(shapes, seed + 2)]
+        made += [random_drawings(min(len(images), MAX_RANDOM_DRAWINGS), seed), restyled(made[0][restyle], seed + 1)]
+        if VARIED_DRAWINGS:
+            drawings = varied_drawings(VARIED_DRAWINGS, seed + 3)
+            made += [drawings, restyled(drawings[: VARIED_DRAWINGS // 3], seed + 4)]
+        if DETECTOR_SHAPES:
+            shapes = detector_shapes()
+            made += [shapes.repeat(SHAPE_REPEATS, 1, 1, 1), restyled(shapes, seed + 2)]
         digit_codes = torch.cat([train_codes, encode_dataset(autoencoder, restyled(images[restyle], seed), reconstruct=False)[0]])
     made.append(random_strokes(min(len(images), MAX_RANDOM_STROKES), seed))
     outlier_codes = torch.cat([encode_dataset(autoencoder, batch, reconstruct=False)[0] for batch in made])

@@ -46,7 +46,8 @@ class AutoencoderModule(pl.LightningModule):
     that share of each training batch written otherwise (thick, blurred, low resolution, an
     even pen: ``restyle_share``), the clean digit still the target, and restyles the outlier
     batch alike, so a digit in another hand gets a digit's code while style alone makes no
-    digit.
+    digit (``restyle_target`` "restyled": the digit as restyled is the target instead, so the
+    decoder learns to rebuild other hands as written).
     """
 
     def __init__(
@@ -66,6 +67,7 @@ class AutoencoderModule(pl.LightningModule):
         reconstruction_loss: str = DEFAULTS["reconstruction_loss"],
         input_noise: str = DEFAULTS["input_noise"],
         input_restyle: float = DEFAULTS["input_restyle"],
+        restyle_target: str = DEFAULTS["restyle_target"],
     ):
         arguments = {name: value for name, value in locals().items() if name in HYPERPARAMETERS}
         super().__init__()
@@ -108,7 +110,10 @@ class AutoencoderModule(pl.LightningModule):
         inputs = images
         if stage == "train":
             images = self._augment(images)
-            inputs = random_noise(restyle_share(images, self.hparams.input_restyle), self._input_noise)  # per batch, after the jitter: the target is the same digit, clean
+            styled = restyle_share(images, self.hparams.input_restyle)
+            if self.hparams.restyle_target == "restyled":
+                images = styled  # the digit as written is the target: only noise is to be ignored
+            inputs = random_noise(styled, self._input_noise)  # per batch, after the jitter: the target is the same digit, clean
         mean, log_variance = self.autoencoder.encode_distribution(inputs)
         code = mean
         kl = images.new_zeros(())

@@ -20,6 +20,7 @@ from aegui.core.quoting import quote
 
 ARCHITECTURES = ("dense", "conv")
 RECONSTRUCTION_LOSSES = ("bce", "mse")
+RESTYLE_TARGETS = ("clean", "restyled")
 
 def _number(value: float) -> str:
     """1 rather than 1.0, 100000000 rather than 1e+08; 0.003 as it is."""
@@ -167,7 +168,8 @@ HYPERPARAMETERS: dict[str, Hyperparameter] = _table(
         help="denoising: noise added to each training input (empty: none)",
     ),
     # other hands: a share of each training batch restyled, the clean digit the target
-    Hyperparameter("input_restyle", float, 0.0, 0.0, 1.0, help="share of training inputs restyled (thick, blurred, low resolution, even pen), the clean digit the target"),
+    Hyperparameter("input_restyle", float, 0.0, 0.0, 1.0, help="share of training inputs restyled (thick, blurred, low resolution, even pen)"),
+    Hyperparameter("restyle_target", str, "clean", choices=RESTYLE_TARGETS, help="what a restyled input is rebuilt into: the clean digit or the digit as restyled"),
 )
 
 # The run's other settings a user changes: the data module's and the trainer's.
