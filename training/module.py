@@ -21,9 +21,11 @@ from aegui.core.networks import build_autoencoder
 from aegui.core.noise import parse_noise_spec, random_noise
 from aegui.core.resources import load_near_ood
 from training.atomic_save import save_atomically
-from training.non_digits import non_digits_from, restyle_share
+from training.non_digits import non_digits_from, restyle_share, varied_drawings
 from training.statistics import compute_statistics
 from training.stroke_properties import measure
+
+OUTLIER_DRAWINGS = 3000  # varied drawings beside the near-OOD calibration glyphs (``outlier_drawings``)
 
 
 class AutoencoderModule(pl.LightningModule):
@@ -46,7 +48,8 @@ class AutoencoderModule(pl.LightningModule):
     that share of each training batch written otherwise (thick, blurred, low resolution, an
     even pen: ``restyle_share``), the clean digit still the target, and restyles the outlier
     batch alike, so a digit in another hand gets a digit's code while style alone makes no
-    digit (``restyle_target`` "restyled": the digit as restyled is the target instead, so the
+    digit (``outlier_drawings`` adds drawings of many kinds, ``varied_drawings``, to the outliers;
+    ``restyle_target`` "restyled": the digit as restyled is the target instead, so the
     decoder learns to rebuild other hands as written).
     """
 
@@ -68,6 +71,7 @@ class AutoencoderModule(pl.LightningModule):
         input_noise: str = DEFAULTS["input_noise"],
         input_restyle: float = DEFAULTS["input_restyle"],
         restyle_target: str = DEFAULTS["restyle_target"],
+        outlier_drawings: bool = DEFAULTS["outlier_drawings"],
     ):
         arguments = {name: value for name, value in locals().items() if name in HYPERPARAMETERS}
         super().__init__()
@@ -101,6 +105,8 @@ class AutoencoderModule(pl.LightningModule):
         part, which measures the score, is never trained on), jittered like training digits."""
         if self._glyphs is None:
             self._glyphs = torch.from_numpy(load_near_ood("calibration").images).unsqueeze(1)
+            if self.hparams.outlier_drawings:  # as many drawings as glyphs in each batch
+                self._glyphs = torch.cat([self._glyphs.repeat(OUTLIER_DRAWINGS // len(self._glyphs) + 1, 1, 1, 1)[:OUTLIER_DRAWINGS], varied_drawings(OUTLIER_DRAWINGS, seed=0)])
         picked = torch.randint(0, len(self._glyphs), (len(images) // 2,))
         glyphs = self._augment(self._glyphs[picked].to(images.device, images.dtype))
         return torch.cat([non_digits_from(images, labels)[: len(images) - len(picked)], glyphs])

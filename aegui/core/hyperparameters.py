@@ -169,6 +169,7 @@ HYPERPARAMETERS: dict[str, Hyperparameter] = _table(
     ),
     # other hands: a share of each training batch restyled, the clean digit the target
     Hyperparameter("input_restyle", float, 0.0, 0.0, 1.0, help="share of training inputs restyled (thick, blurred, low resolution, even pen)"),
+    Hyperparameter("outlier_drawings", bool, False, help="outlier exposure also shows drawings of many kinds (circles with rays, filled shapes, compositions)"),
     Hyperparameter("restyle_target", str, "clean", choices=RESTYLE_TARGETS, help="what a restyled input is rebuilt into: the clean digit or the digit as restyled"),
 )
 

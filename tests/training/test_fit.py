@@ -506,6 +506,28 @@ def test_input_restyle_feeds_the_encoder_digits_written_otherwise_and_scores_aga
     assert float(loss.detach()) == pytest.approx(float(expected), rel=1e-5)  # the target is the clean digit
     module._common_step((images, labels), "val")
     assert torch.equal(seen[-1], images)  # validation stays as written
+    module.hparams.restyle_target = "restyled"  # rebuild the digit as written instead
+    loss = module._common_step((images, labels), "train")
+    with torch.no_grad():
+        expected = F.binary_cross_entropy_with_logits(module.autoencoder.decode_logits(encode(seen[-1])[0]), seen[-1])
+    assert float(loss.detach()) == pytest.approx(float(expected), rel=1e-5)
+
+
+def test_outlier_drawings_add_varied_drawings_to_the_outliers_beside_the_glyphs(monkeypatch):
+    import training.module
+    from training.module import AutoencoderModule
+    from training.non_digits import varied_drawings
+
+    monkeypatch.setattr(training.module, "OUTLIER_DRAWINGS", 40)
+    images = torch.from_numpy(load_reference_digits(limit=64).images).unsqueeze(1)
+    labels = torch.from_numpy(load_reference_digits(limit=64).labels).long()
+    plain = AutoencoderModule(latent_dim=4, hidden_dim=32, channels=4, classifier_weight=0.05, outlier_weight=0.01)
+    drawn = AutoencoderModule(latent_dim=4, hidden_dim=32, channels=4, classifier_weight=0.05, outlier_weight=0.01, outlier_drawings=True)
+    plain._outlier_batch(images, labels), drawn._outlier_batch(images, labels)
+    drawings = varied_drawings(40, seed=0)
+    assert not any(torch.equal(drawing, glyph) for drawing in drawings for glyph in plain._glyphs)
+    assert sum(any(torch.equal(drawing, glyph) for glyph in drawn._glyphs) for drawing in drawings) == 40
+    assert len(drawn._glyphs) == 80  # as many glyphs as drawings
 
 
 def test_a_denoising_run_records_its_noise_and_restyling_in_the_checkpoint_and_bad_values_are_refused(tiny_mnist_dir, tmp_path):
