@@ -50,3 +50,21 @@ def test_restyle_share_restyles_about_that_share_of_a_batch_and_repeats_with_the
     assert 70 <= int(changed.sum()) <= 130
     torch.manual_seed(5)
     assert torch.equal(restyle_share(digits, 0.5), half)
+
+
+def test_the_style_aware_inner_distance_also_learns_restyled_training_digits(reference, monkeypatch):
+    import training.anomaly_fitting as fitting
+    from aegui.core.networks import build_autoencoder
+    from training.metrics import encode_inner
+
+    autoencoder = build_autoencoder({"architecture": "conv", "latent_dim": 4, "hidden_dim": 32, "channels": 4})
+    digits = torch.from_numpy(reference.images[:50]).unsqueeze(1)
+    labels = torch.from_numpy(reference.labels[:50]).long()
+    _, inner = encode_inner(autoencoder, digits)
+    assert fitting.style_aware_inner(autoencoder, digits, labels, inner)[0] is inner  # off: the training digits alone
+    monkeypatch.setattr(fitting, "STYLE_AWARE_INNER", True)
+    monkeypatch.setattr(fitting, "MAX_RESTYLED", 20)
+    fitted, fitted_labels = fitting.style_aware_inner(autoencoder, digits, labels, inner)
+    assert fitted.shape == (70, inner.shape[1]) and torch.equal(fitted[:50], inner)
+    assert not torch.equal(fitted[50:], inner[:20]) and bool(torch.isin(fitted_labels[50:], labels).all())
+    assert torch.equal(fitting.style_aware_inner(autoencoder, digits, labels, inner)[0], fitted)  # seeded
