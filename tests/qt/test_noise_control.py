@@ -56,4 +56,5 @@ def test_the_model_panel_says_whether_the_model_was_trained_on_other_hands(windo
     from aegui.qt.views.model_panel import describe_input_restyle
 
     assert "other hands" in window.model_panel.text() and describe_input_restyle(0.0) == "no"
-    assert describe_input_restyle(0.5) == "yes, 50% of training digits thick, blurred, low resolution or an even pen"
+    assert describe_input_restyle(0.5) == "yes, 50% of training digits thick, blurred, low resolution or an even pen, rebuilt as clean digits"
+    assert describe_input_restyle(0.25, "restyled").endswith("25% of training digits thick, blurred, low resolution or an even pen, rebuilt as written")
