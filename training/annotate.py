@@ -10,6 +10,7 @@ from pathlib import Path
 
 from aegui.core.model_files import load_model, read_weights_only_file
 from aegui.core.model_format import STATISTICS_KEY
+from training.anomaly_fitting import STYLE_AWARE_CHOICES, use_style_aware_tables
 from training.arguments import command_parser
 from training.module import annotate_checkpoint, format_test_metrics
 
@@ -25,7 +26,12 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("checkpoint", type=Path, help="the .ckpt to update in place")
     parser.add_argument("--data-dir", type=Path, metavar="DIR", help="folder with the dataset's four IDX files (default: the folder the run used)")
+    parser.add_argument(
+        "--style-aware", choices=STYLE_AWARE_CHOICES, default="off",
+        help="fit the anomaly tables with digits written otherwise in mind: inner (the inner distance) or all (also the code detector, with varied drawings); measured, not the default (docs/anomaly.md)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+
     load_model(args.checkpoint)  # refuse what the app refuses, with its message, before touching the file
     checkpoint = read_weights_only_file(args.checkpoint)
     dataset = (checkpoint.get(STATISTICS_KEY) or {}).get("dataset") or {}
@@ -39,6 +45,10 @@ def main(argv: list[str]) -> int:
         split_seed=int(dataset.get("split_seed", data_hparams.get("split_seed", 1234))),
     )
     datamodule.setup("fit")
-    metrics = annotate_checkpoint(args.checkpoint, datamodule)["test_metrics"]
+    use_style_aware_tables(args.style_aware)
+    try:
+        metrics = annotate_checkpoint(args.checkpoint, datamodule)["test_metrics"]
+    finally:
+        use_style_aware_tables("off")  # what fit makes, for anything run later in this process
     print(f"annotated {args.checkpoint.resolve()}: {format_test_metrics(metrics)}")
     return 0

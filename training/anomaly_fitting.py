@@ -89,6 +89,22 @@ VARIED_DRAWINGS = 0  # drawings of seven families (``varied_drawings``) the dete
 STYLE_AWARE_INNER = False  # the inner distance's Gaussian also fitted on restyled training digits
 DETECTOR_SHAPES = True  # the style-aware detector also learns half the drawn shapes' calibration part
 
+STYLE_AWARE_CHOICES = ("off", "inner", "all")
+
+
+def use_style_aware_tables(choice: str) -> None:
+    """Set the options above for this process (``aegui-train annotate --style-aware``):
+    "inner" fits the inner distance on restyled training digits too; "all" also gives the
+    code detector restyled digits and non-digits and varied drawings (not the drawn shapes'
+    calibration part, which it learnt instead of "drawings"); "off" is what ``fit`` makes."""
+    global STYLE_AWARE_INNER, STYLE_AWARE_DETECTOR, VARIED_DRAWINGS, DETECTOR_SHAPES
+    if choice not in STYLE_AWARE_CHOICES:
+        raise ValueError(f"--style-aware {choice}: must be one of {', '.join(STYLE_AWARE_CHOICES)}")
+    STYLE_AWARE_INNER = choice in ("inner", "all")
+    STYLE_AWARE_DETECTOR = choice == "all"
+    VARIED_DRAWINGS = 3_000 if choice == "all" else 0
+    DETECTOR_SHAPES = choice != "all"
+
 
 @dataclass(frozen=True)
 class Calibration:
@@ -124,8 +140,8 @@ def fit_code_detector(autoencoder: Autoencoder, train_images: torch.Tensor, trai
         restyle = torch.randperm(len(images), generator=generator)[:MAX_RESTYLED]
         made += [random_drawings(min(len(images), MAX_RANDOM_DRAWINGS), seed), restyled(made[0][restyle], seed + 1)]
         if VARIED_DRAWINGS:
-            drawings = varied_drawings(VARIED_DRAWINGS, seed + 3)
-            made += [drawings, restyled(drawings[: VARIED_DRAWINGS // 3], seed + 4)]
+            drawings = varied_drawings(min(len(images), VARIED_DRAWINGS), seed + 3)
+            made += [drawings, restyled(drawings[: len(drawings) // 3], seed + 4)]
         if DETECTOR_SHAPES:
             shapes = detector_shapes()
             made += [shapes.repeat(SHAPE_REPEATS, 1, 1, 1), restyled(shapes, seed + 2)]
