@@ -168,9 +168,9 @@ HYPERPARAMETERS: dict[str, Hyperparameter] = _table(
         help="denoising: noise added to each training input (empty: none)",
     ),
     # other hands: a share of each training batch restyled, the clean digit the target
-    Hyperparameter("input_restyle", float, 0.0, 0.0, 1.0, help="share of training inputs restyled (thick, blurred, low resolution, even pen)"),
-    Hyperparameter("outlier_drawings", bool, False, help="outlier exposure also shows drawings of many kinds (circles with rays, filled shapes, compositions)"),
-    Hyperparameter("restyle_target", str, "clean", choices=RESTYLE_TARGETS, help="what a restyled input is rebuilt into: the clean digit or the digit as restyled"),
+    Hyperparameter("input_restyle", float, 0.0, 0.0, 1.0, help="share of inputs restyled"),
+    Hyperparameter("outlier_drawings", bool, False, help="varied drawings among the outliers too"),
+    Hyperparameter("restyle_target", str, "clean", choices=RESTYLE_TARGETS, help="rebuild restyled inputs clean or as restyled"),
 )
 
 # The run's other settings a user changes: the data module's and the trainer's.
