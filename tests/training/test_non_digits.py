@@ -6,7 +6,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from training.non_digits import random_drawings, restyle_share, restyled, varied_drawings
+from training.non_digits import (
+    random_drawings,
+    restyle_share,
+    restyled,
+    varied_drawings,
+)
 
 
 def ink_box(image: np.ndarray) -> tuple[int, int]:
