@@ -6,6 +6,12 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTORCH_LIGHTNING_DISABLE_VERSION_CHECK", "1")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # One worker per core: each computes on one thread (as the app does), and so do the
+    # commands its tests start. Two threads per worker on a busy core only spin waiting for
+    # each other (a 1-epoch fit: 22 s of CPU on 2 threads, 5 s on 1, with the other core busy).
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
 
 from pathlib import Path  # noqa: E402
 
@@ -47,3 +53,29 @@ def tiny_mnist_dir(tmp_path_factory) -> Path:
     write_idx(folder / "t10k-images-idx3-ubyte.gz", images[2000:2200])
     write_idx(folder / "t10k-labels-idx1-ubyte.gz", labels[2000:2200].astype(np.uint8))
     return folder
+
+
+# The costliest test files first (CPU seconds, measured with the profile in docs/benchmarks.md),
+# so that with one file per worker (--dist loadfile, --no-loadscope-reorder) the cheap files
+# fill the end of the run on both workers instead of one long file running alone.
+COSTLIEST_FILES = (
+    "tests/training/test_fit.py",
+    "tests/training/test_fit_resume.py",
+    "tests/qt/test_training.py",
+    "tests/training/test_fit_options.py",
+    "tests/training/test_sweep.py",
+    "tests/training/test_outlier_exposure.py",
+    "tests/test_package.py",
+    "tests/qt/test_layout.py",
+    "tests/core/test_session.py",
+    "tests/qt/test_window.py",
+    "tests/core/test_anomaly_score.py",
+    "tests/qt/test_hostile_runs.py",
+    "tests/core/test_projection.py",
+    "tests/training/test_command_line.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: index for index, name in enumerate(COSTLIEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable: the rest keep their order

@@ -6,32 +6,18 @@ version (for example to add dimension labels) using the same seeded split it was
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from aegui.core.model_files import load_model, read_weights_only_file
 from aegui.core.model_format import STATISTICS_KEY
-from training.anomaly_fitting import STYLE_AWARE_CHOICES, use_style_aware_tables
-from training.arguments import command_parser
+from training.anomaly_fitting import use_style_aware_tables
+from training.command_parsers import annotate_parser
 from training.module import annotate_checkpoint, format_test_metrics
 
 
 def main(argv: list[str]) -> int:
     from training.data import MNISTDataModule
 
-    parser = command_parser(
-        "annotate",
-        "Recompute the statistics the app reads from a checkpoint (latent ranges, error percentiles, "
-        "linear probe, dimension labels, named directions, the combined anomaly score, test figures) on the seeded split it was trained on, and store them in the file.",
-        "aegui-train annotate runs/mnist-conv-k32/checkpoints/best.ckpt --data-dir ~/data/mnist",
-    )
-    parser.add_argument("checkpoint", type=Path, help="the .ckpt to update in place")
-    parser.add_argument("--data-dir", type=Path, metavar="DIR", help="folder with the dataset's four IDX files (default: the folder the run used)")
-    parser.add_argument(
-        "--style-aware", choices=STYLE_AWARE_CHOICES, default="off",
-        help="fit the anomaly tables with digits written otherwise in mind: inner (the inner distance) or all (also the code detector, with varied drawings); measured, not the default (docs/anomaly.md)",
-    )  # fmt: skip
+    parser = annotate_parser()
     args = parser.parse_args(argv)
-
     load_model(args.checkpoint)  # refuse what the app refuses, with its message, before touching the file
     checkpoint = read_weights_only_file(args.checkpoint)
     dataset = (checkpoint.get(STATISTICS_KEY) or {}).get("dataset") or {}

@@ -30,6 +30,7 @@ from aegui.core.anomaly import (
 from aegui.core.model_format import IMAGE_SIZE, N_CLASSES
 from aegui.core.networks import Autoencoder
 from aegui.core.resources import load_near_ood
+from training.command_parsers import STYLE_AWARE_CHOICES
 from training.fairness import load_evaluation_set
 from training.metrics import encode_dataset, encode_inner, held_out_quantiles, probe_probabilities
 from training.non_digits import non_digits_from, random_drawings, random_strokes, restyled, varied_drawings
@@ -88,9 +89,6 @@ STYLE_AWARE_DETECTOR = False  # the detector also learns restyled digits (and re
 VARIED_DRAWINGS = 0  # drawings of seven families (``varied_drawings``) the detector learns, with the style-aware detector
 STYLE_AWARE_INNER = False  # the inner distance's Gaussian also fitted on restyled training digits
 DETECTOR_SHAPES = True  # the style-aware detector also learns half the drawn shapes' calibration part
-
-STYLE_AWARE_CHOICES = ("off", "inner", "all")
-
 
 def use_style_aware_tables(choice: str) -> None:
     """Set the options above for this process (``aegui-train annotate --style-aware``):

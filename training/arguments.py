@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import re
 import stat
 import textwrap
 from pathlib import Path
@@ -197,11 +198,21 @@ class CommandParser(argparse.ArgumentParser):
     """argparse whose mistakes are one ``UsageError`` line, with the closest option suggested."""
 
     def error(self, message: str):
+        command = self.prog.split()[-1]
         if message.startswith("unrecognized arguments: "):
             first = message.split(": ", 1)[1].split()[0]
             if first.startswith("-"):
-                raise unknown_option(first.split("=")[0], sorted(self._option_string_actions), self.prog.split()[-1])
-        raise UsageError(message)
+                raise unknown_option(first.split("=")[0], sorted(self._option_string_actions), command)
+            raise UsageError(stray_word(first, command))
+        invalid = re.fullmatch(r"argument (\S+?)(?:/\S+)?: invalid (\w+) value: '(.*)'", message, re.DOTALL)
+        if invalid:  # argparse's own type check: --option VALUE: must be a whole number
+            option, kind, value = invalid.groups()
+            raise UsageError(f"{option} {value[:40]}: must be {'a whole number' if kind == 'int' else 'a ' + kind}")
+        typed = re.fullmatch(r"argument (\S+?)(?:/\S+)?: (.*)", message, re.DOTALL)
+        if typed:  # a type of ours: 'VALUE: must be ...'; or 'expected one argument'
+            option, reason = typed.groups()
+            raise UsageError(f"{option} {reason}" if ": must be" in reason else f"{option}: {reason}")
+        raise UsageError(f"{message} (aegui-train {command} --help shows the usage)")
 
 
 def command_parser(command: str, description: str, example: str) -> CommandParser:
@@ -212,15 +223,3 @@ def command_parser(command: str, description: str, example: str) -> CommandParse
         epilog=f"example:\n  {example}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-
-
-def check_command_arguments(command: str, args: list[str]) -> None:
-    """evaluate, export, annotate, sweep: refuse a non-model file and a folder without MNIST
-    before the command's heavy imports (its own parser checks the rest)."""
-    pairs = option_pairs(args)
-    positional = [value for option, value in pairs if not option]
-    if command in ("evaluate", "export", "annotate") and positional and "--help" not in args and "-h" not in args:
-        sniff_model_file("checkpoint", positional[0])
-    for option, value in pairs:
-        if option in ("--data-dir", "--fashion-dir") and value is not None:
-            check_data_folder(option, value)

@@ -21,7 +21,8 @@ import difflib
 
 from aegui.core.errors import CheckpointError
 from aegui.core.hyperparameters import HyperparameterError
-from training.arguments import UsageError, check_command_arguments, check_lightning_arguments
+from training.arguments import UsageError, check_lightning_arguments
+from training.command_parsers import check_command_arguments
 from training.errors import DatasetNotFoundError, DownloadError
 from training.fit_help import fit_help
 

@@ -20,7 +20,7 @@ from aegui.core.model_format import TEST_METRICS, format_metric
 from aegui.core.noise import NOISE_KINDS
 from aegui.core.resources import load_near_ood
 from aegui.core.robustness import measure_robustness
-from training.arguments import command_parser
+from training.command_parsers import ROBUSTNESS_DIGITS, evaluate_parser
 from training.data import DatasetNotFoundError, images_to_tensor, load_split, locate_dataset, split_indices
 from training.disentanglement import dci
 from training.fairness import fairness_figures
@@ -40,9 +40,6 @@ def reference_split(images, labels, dataset: dict | None):
         return images, labels, "all training digits"
     train_index, _ = split_indices(n_train + n_val, n_val, seed)
     return images[train_index], labels[train_index], "the checkpoint's training split"
-
-
-ROBUSTNESS_DIGITS = 2000  # the first test digits: 13 passes over them cost about what one over all 10,000 does
 
 
 def evaluate(checkpoint: Path, data_dir: Path | None = None, fashion_dir: Path | None = None, robustness_digits: int = ROBUSTNESS_DIGITS) -> dict:
@@ -126,17 +123,7 @@ def evaluate(checkpoint: Path, data_dir: Path | None = None, fashion_dir: Path |
 
 
 def main(argv: list[str]) -> int:
-    parser = command_parser(
-        "evaluate",
-        "Test figures of any checkpoint, read with the app's safe loader: test MSE and BCE per pixel, "
-        "linear probe and 5-NN accuracy from the code, and the anomaly AUROC of MNIST test digits against Fashion-MNIST.",
-        "aegui-train evaluate runs/mnist-conv-k32/checkpoints/best.ckpt --data-dir ~/data/mnist --json",
-    )
-    parser.add_argument("checkpoint", type=Path, help="a .ckpt or .safetensors model file")
-    parser.add_argument("--data-dir", type=Path, metavar="DIR", help="folder with the MNIST IDX files (default: the download cache)")
-    parser.add_argument("--fashion-dir", type=Path, metavar="DIR", help="folder with Fashion-MNIST (default: /usr/share/datasets/fashion-mnist or the cache)")
-    parser.add_argument("--robustness-digits", type=int, default=ROBUSTNESS_DIGITS, metavar="N", help=f"test digits for the noise robustness figures (default {ROBUSTNESS_DIGITS}; 0: skip them)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser = evaluate_parser()
     args = parser.parse_args(argv)
     try:
         result = evaluate(args.checkpoint, args.data_dir, args.fashion_dir, args.robustness_digits)

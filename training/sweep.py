@@ -16,12 +16,10 @@ from pathlib import Path
 
 import torch
 
-from training.arguments import command_parser
+from training.command_parsers import SWEEP_CONFIG, sweep_parser
 from training.data import images_to_tensor, load_split, locate_dataset
 from training.metrics import fit_linear_probe, probe_accuracy
 
-DEFAULT_DIMS = (2, 4, 8, 16, 32, 64)
-BASE_CONFIG = Path(__file__).resolve().parent / "configs" / "sweep.yaml"
 
 
 def pca_baseline(train_images: torch.Tensor, train_labels: torch.Tensor, test_images: torch.Tensor, test_labels: torch.Tensor, k: int) -> tuple[float, float]:
@@ -78,7 +76,7 @@ def run_sweep(latent_dims, data_dir: Path | None, output_dir: Path, max_epochs: 
     rows = []
     for k in latent_dims:
         run_dir = output_dir / f"k{k}"
-        args = ["fit", "--config", str(BASE_CONFIG), "--model.latent_dim", str(k), "--trainer.default_root_dir", str(run_dir), "--checkpoint.dirpath", str(run_dir / "checkpoints")]
+        args = ["fit", "--config", str(SWEEP_CONFIG), "--model.latent_dim", str(k), "--trainer.default_root_dir", str(run_dir), "--checkpoint.dirpath", str(run_dir / "checkpoints")]
         if data_dir is not None:
             args += ["--data.data_dir", str(data_dir), "--data.download", "false"]
         if max_epochs is not None:
@@ -118,17 +116,7 @@ def run_sweep(latent_dims, data_dir: Path | None, output_dir: Path, max_epochs: 
 
 
 def main(argv: list[str]) -> int:
-    parser = command_parser(
-        "sweep",
-        "Train one autoencoder per bottleneck size k with the same recipe, evaluate each on the test set "
-        "and compare it with PCA at the same k. Writes sweep.csv, sweep.png and family.json (the app's Compare view "
-        "opens the family in one action). Options it does not know are passed to every `fit`, e.g. --model.channels 8.",
-        "aegui-train sweep --latent-dims 2 8 32 --data-dir ~/data/mnist --max-epochs 15 --output-dir runs/sweep",
-    )
-    parser.add_argument("--latent-dims", type=int, nargs="+", default=list(DEFAULT_DIMS), metavar="K", help=f"bottleneck sizes to train (default: {' '.join(map(str, DEFAULT_DIMS))})")
-    parser.add_argument("--data-dir", type=Path, metavar="DIR", help="folder with the four MNIST IDX files (default: download them once)")
-    parser.add_argument("--output-dir", type=Path, default=Path("runs/sweep"), metavar="DIR", help="where the runs and the report go (default: runs/sweep)")
-    parser.add_argument("--max-epochs", type=int, metavar="N", help=f"epochs per model (default: the sweep config's, {BASE_CONFIG.name})")
+    parser = sweep_parser()
     args, extra = parser.parse_known_args(argv)
     rows = run_sweep(args.latent_dims, args.data_dir, args.output_dir, args.max_epochs, extra)
     output = args.output_dir.resolve()

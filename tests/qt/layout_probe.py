@@ -353,13 +353,17 @@ def write_run_folder(folder: Path, latent_dim: int = 8, epochs: int = 15) -> Pat
 
 
 class Probe:
+    reference = None
+
     def __init__(self, models: Path, maps: bool):
         from aegui.__main__ import create_window
         from aegui.core.resources import DEFAULT_CHECKPOINT, load_reference_digits
 
         self.models = models
         self.maps = maps
-        self.reference = load_reference_digits(limit=1000)
+        if Probe.reference is None:  # the same digits for both installs: their sessions are shared
+            Probe.reference = load_reference_digits(limit=1000)
+        self.reference = Probe.reference
         self.checkpoints = {32: DEFAULT_CHECKPOINT, 2: DEFAULT_CHECKPOINT.parent / "mnist-conv-k2.ckpt", 16: models / "k16.ckpt", 64: models / "k64.ckpt"}
         self.settings_path = models / f"settings-{'maps' if maps else 'basic'}.ini"
         self.settings_path.unlink(missing_ok=True)
@@ -477,6 +481,23 @@ class Probe:
         self.window.executor.shutdown()
 
 
+def load_each_model_once() -> None:
+    """A model is loaded (read, reference digits encoded, map fitted) once per probe, not again
+    for the second install or after the restart: a session is a frozen value, as the window
+    tests share it (tests/qt/conftest.py), and only the layout around it is checked here."""
+    from aegui.core.session import ModelSession
+
+    load, loaded = ModelSession.from_file, {}
+
+    def load_once(cls, path, reference, projection_method="pca", projection_cache=None):
+        key = (Path(path).resolve(), id(reference), projection_method, projection_cache)
+        if key not in loaded:
+            loaded[key] = load(path, reference, projection_method, projection_cache)
+        return loaded[key]
+
+    ModelSession.from_file = classmethod(load_once)
+
+
 def make_tiny_checkpoints(folder: Path, latent_dims=(16, 64)) -> None:
     """Checkpoints of small, barely trained networks with the statistics the app reads (the
     combined anomaly score's table left out: that takes minutes to fit; such older files load)."""
@@ -538,6 +559,7 @@ def main(argv: list[str] | None = None) -> int:
     make_tiny_checkpoints(args.models)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     install_recorders()
+    load_each_model_once()
     results = {}
     for maps in ([False] if args.no_maps else [True, False]):
         if not maps:

@@ -188,7 +188,7 @@ def test_decoded_map_cells_are_tinted_by_the_digit_the_probe_reads_there(qtbot, 
 
 
 def test_watching_a_real_training_run_shows_its_curves_and_replays_its_map(qtbot, window, tiny_mnist_dir, tmp_path):
-    from tests.training.test_fit import fit_args
+    from tests.training.fitting import fit_args
     from training.cli import main as cli_main
 
     progress = tmp_path / "progress"

@@ -14,24 +14,10 @@ import pytest
 import torch
 
 from aegui.core.model_files import load_model
-from aegui.core.model_files.snapshot import read_snapshot
 from aegui.core.model_format import STATISTICS_KEY
 from aegui.core.resources import load_reference_digits
 from training.cli import main as cli_main
-from training.non_digits import non_digits_from
-
-REPO = Path(__file__).resolve().parents[2]
-TINY_MODEL = ["--model.latent_dim", "4", "--model.hidden_dim", "32", "--model.channels", "4", "--model.learning_rate", "0.01"]
-
-
-def fit_args(data_dir: Path, root: Path, *extra: str) -> list[str]:
-    return [
-        "fit",
-        "--data.data_dir", str(data_dir), "--data.download", "false", "--data.batch_size", "64",
-        "--trainer.default_root_dir", str(root), "--checkpoint.dirpath", str(root / "checkpoints"),
-        "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
-        *TINY_MODEL, *extra,
-    ]  # fmt: skip
+from tests.training.fitting import REPO, fit_args, refusal
 
 
 @pytest.fixture(scope="module")
@@ -80,15 +66,6 @@ def test_checkpoints_reload_weights_only_with_identical_outputs(fitted_run, tiny
         assert loaded.statistics is not None and loaded.statistics.probe_weight.shape == (10, 4)
 
 
-def test_resume_from_last_continues_where_it_stopped(tiny_mnist_dir, tmp_path):
-    cli_main(fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "2"))
-    first = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
-    cli_main(fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "3", "--ckpt_path", "last"))
-    resumed = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
-    assert first["epoch"] == 1 and resumed["epoch"] == 2
-    assert resumed["global_step"] == first["global_step"] * 3 // 2
-
-
 def test_evaluate_prints_json_with_the_documented_keys(fitted_run, tiny_mnist_dir, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli_main(["evaluate", str(fitted_run / "checkpoints" / "best.ckpt"), "--data-dir", str(tiny_mnist_dir), "--fashion-dir", str(tiny_mnist_dir), "--json"])
@@ -132,15 +109,6 @@ def test_export_writes_slim_checkpoint_and_safetensors_that_load_identically(fit
         assert exported.statistics.dataset == original.statistics.dataset
 
 
-def refusal(capsys, args: list[str]) -> tuple[int, str]:
-    """(exit status, the one line on stderr) of a command that stops with a message."""
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_info:
-        cli_main(args)
-    lines = capsys.readouterr().err.strip().splitlines()
-    return exit_info.value.code, lines[-1] if lines else ""
-
-
 def test_unwritable_output_folder_is_reported_before_training(tiny_mnist_dir, tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("a file where the output folder should be")
@@ -151,77 +119,6 @@ def test_unwritable_output_folder_is_reported_before_training(tiny_mnist_dir, tm
 def test_nan_loss_stops_training_with_a_message(tiny_mnist_dir, tmp_path, capsys):
     status, line = refusal(capsys, fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "1", "--model.learning_rate", "1e30"))
     assert status == 1 and re.match(r"aegui-train fit: train loss became nan .* Lower the learning rate", line)
-
-
-@pytest.mark.slow
-def test_ddp_on_cpu_with_two_processes_streams_progress_once_and_stops_on_request(tiny_mnist_dir, tmp_path):
-    progress = tmp_path / "progress"
-    ddp = ["--trainer.max_epochs", "3", "--trainer.accelerator", "cpu", "--trainer.devices", "2", "--trainer.strategy", "ddp", "--progress-dir", str(progress)]
-    stop = ["--trainer.callbacks+=tests.training.kill_switch.RequestStop", "--trainer.callbacks.init_args.progress_dir", str(progress), "--trainer.callbacks.init_args.batch", "1"]
-    command = [sys.executable, "-m", "training", *fit_args(tiny_mnist_dir, tmp_path, *ddp, *stop)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=REPO)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "world_size=2" in (result.stdout + result.stderr) or "GLOBAL_RANK: 1" in (result.stdout + result.stderr)
-    checkpoint = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
-    assert checkpoint["epoch"] == 1 and STATISTICS_KEY in checkpoint  # stopped in epoch 1 of 0..2
-    kinds = [json.loads(line)["event"] for line in (progress / "progress.jsonl").read_text().splitlines()]
-    # rank 0 alone writes: one start, one line per epoch, one end (two ranks would double them)
-    assert kinds.count("start") == 1 and kinds.count("epoch") == 2 and kinds.count("snapshot") == 2 and kinds.count("end") == 1 and "stopping" in kinds
-
-
-def test_training_killed_mid_epoch_resumes_from_last_and_completes(tiny_mnist_dir, tmp_path):
-    base = [sys.executable, "-m", "training", *fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "4")]
-    killed = subprocess.run([*base, "--trainer.callbacks+=tests.training.kill_switch.KillMidEpoch", "--trainer.callbacks.init_args.epoch", "2"], capture_output=True, text=True, timeout=300, cwd=REPO)
-    assert killed.returncode == -9, killed.stderr[-2000:]
-    interrupted = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
-    assert interrupted["epoch"] == 1  # the last complete epoch before the kill
-    resumed = subprocess.run([*base, "--ckpt_path", "last"], capture_output=True, text=True, timeout=300, cwd=REPO)
-    assert resumed.returncode == 0, resumed.stderr[-2000:]
-    final = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
-    assert final["epoch"] == 3 and STATISTICS_KEY in final
-
-
-def test_sweep_runs_end_to_end_on_tiny_data(tiny_mnist_dir, tmp_path):
-    from training.sweep import run_sweep
-
-    extra = ["--model.hidden_dim", "32", "--model.channels", "4", "--data.batch_size", "64"]
-    rows = run_sweep([2, 4], tiny_mnist_dir, tmp_path, max_epochs=2, extra_args=extra)
-    assert [row["latent_dim"] for row in rows] == [2, 4]
-    for row in rows:
-        assert 0 < row["ae_test_mse"] < 0.2 and 0 < row["pca_test_mse"] < 0.2
-        assert 0 <= row["ae_ood_auroc_near"] <= 1 and 0 <= row["ae_ood_auroc_near_reconstruction"] <= 1
-        assert 0 <= row["ae_dci_disentanglement"] <= 1 and 0 <= row["ae_dci_completeness"] <= 1
-        assert (tmp_path / row["checkpoint"]).is_file()
-    assert rows[1]["pca_test_mse"] < rows[0]["pca_test_mse"]  # more components, less error
-    assert (tmp_path / "sweep.png").stat().st_size > 10_000
-    with open(tmp_path / "sweep.csv") as handle:
-        assert len(list(csv.DictReader(handle))) == 2
-    assert json.loads((tmp_path / "family.json").read_text())["checkpoints"] == [row["checkpoint"] for row in rows]
-
-
-def test_mse_loss_and_deeper_layers_train_and_the_app_rebuilds_that_network(tiny_mnist_dir, tmp_path):
-    cli_main(fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "2", "--model.reconstruction_loss", "mse", "--model.hidden_layers", "2"))
-    with open(next(tmp_path.glob("logs/version_*/metrics.csv"))) as handle:
-        rows = [row for row in csv.DictReader(handle) if row.get("val/loss")]
-    assert rows and all(abs(float(row["val/loss"]) - float(row["val/mse"])) < 1e-6 for row in rows)  # the loss is the MSE
-    model = load_model(tmp_path / "checkpoints" / "last.ckpt")
-    assert model.hparams["reconstruction_loss"] == "mse" and model.hparams["hidden_layers"] == 2
-    hidden = [layer for layer in model.autoencoder.decoder if isinstance(layer, torch.nn.Linear) and layer.in_features == layer.out_features]
-    assert len(hidden) == 1  # the extra hidden-to-hidden layer of hidden_layers = 2
-
-
-def test_unknown_reconstruction_loss_is_refused():
-    from training.module import AutoencoderModule
-
-    with pytest.raises(ValueError, match="--model.reconstruction_loss l1: must be one of bce, mse"):
-        AutoencoderModule(reconstruction_loss="l1")
-
-
-def test_out_of_range_hidden_layers_are_refused_before_any_weights_exist():
-    from aegui.core.networks import build_autoencoder
-
-    with pytest.raises(ValueError, match="hidden_layers must be from 1 to 4, got 9"):
-        build_autoencoder({"latent_dim": 2, "hidden_layers": 9})
 
 
 def test_help_lists_every_command_quickly_without_lightning():
@@ -305,40 +202,6 @@ def test_every_aegui_command_documents_each_option(capsys):
                 assert options[index + 1].startswith(" " * 10), f"{command}: {line.strip()} has no help"
 
 
-def test_progress_dir_streams_json_lines_and_loadable_snapshots(tiny_mnist_dir, tmp_path):
-    progress = tmp_path / "progress"
-    cli_main(fit_args(tiny_mnist_dir, tmp_path / "run", "--trainer.max_epochs", "2", "--trainer.log_every_n_steps", "3", "--progress-dir", str(progress)))
-    events = [json.loads(line) for line in (progress / "progress.jsonl").read_text().splitlines()]
-    kinds = [event["event"] for event in events]
-    assert kinds[0] == "start" and kinds[-1] == "end" and kinds.count("epoch") == 2 and kinds.count("snapshot") == 2 and "step" in kinds
-    start = events[0]
-    assert start["config"]["model"]["latent_dim"] == 4 and start["device"] == "cpu" and start["max_epochs"] == 2
-    epochs = [event for event in events if event["event"] == "epoch"]
-    assert all(0 < event["val_mse"] < 1 and event["elapsed"] > 0 and event["eta"] >= 0 for event in epochs)
-    assert epochs[-1]["eta"] == 0  # nothing left at the end
-    end = events[-1]
-    assert end["checkpoints"]["best"].endswith("best.ckpt") and 0 < end["test_metrics"]["test_mse"] < 1
-    assert (progress / end["checkpoints"]["best"]).resolve() == (tmp_path / "run" / "checkpoints" / "best.ckpt").resolve()  # named from the progress folder
-    snapshot_paths = [event["path"] for event in events if event["event"] == "snapshot"]
-    assert snapshot_paths == ["snapshots/epoch-0000.pt", "snapshots/epoch-0001.pt"]  # a synced copy still names its own files
-    snapshot = read_snapshot(progress / snapshot_paths[-1])
-    assert snapshot.codes.shape == (1000, 4) and snapshot.labels.shape == (1000,) and snapshot.network is not None
-    model = load_model(tmp_path / "run" / "checkpoints" / "last.ckpt")
-
-    images = torch.from_numpy(load_reference_digits(limit=1000).images).unsqueeze(1)
-    with torch.no_grad():  # the last snapshot's codes are the final encoder's codes of the reference digits
-        assert torch.allclose(model.autoencoder.encode(images[:50]).double(), torch.from_numpy(snapshot.codes[:50]), atol=1e-4)
-    assert not list(progress.rglob("*.tmp*")) and not list(progress.rglob(".*"))  # written atomically, nothing half-done left
-
-
-def test_a_failed_run_writes_its_error_in_plain_words(tiny_mnist_dir, tmp_path):
-    progress = tmp_path / "progress"
-    with pytest.raises(SystemExit):
-        cli_main(fit_args(tiny_mnist_dir, tmp_path / "run", "--trainer.max_epochs", "1", "--model.learning_rate", "1e30", "--progress-dir", str(progress)))
-    last = json.loads((progress / "progress.jsonl").read_text().splitlines()[-1])
-    assert last["event"] == "error" and "loss became nan" in last["message"]
-
-
 def test_every_flag_of_the_train_dialogs_command_is_accepted_by_fit(tiny_mnist_dir, tmp_path, capsys):
     from aegui.core.training_plan import PRESETS, TrainingPlan, apply_preset
 
@@ -353,55 +216,6 @@ def test_every_flag_of_the_train_dialogs_command_is_accepted_by_fit(tiny_mnist_d
     with pytest.raises(SystemExit) as printed:
         cli_main([*start.fit_arguments(), "--print_config"])
     assert printed.value.code in (0, None) and f"init_from: {start.init_from}" in capsys.readouterr().out
-
-
-def test_a_stop_request_ends_the_run_resumably_and_resume_finishes_it(tiny_mnist_dir, tmp_path):
-    progress = tmp_path / "progress"
-    args = fit_args(tiny_mnist_dir, tmp_path / "run", "--trainer.max_epochs", "4", "--trainer.log_every_n_steps", "2", "--progress-dir", str(progress))
-    cli_main([*args, "--trainer.callbacks+=tests.training.kill_switch.RequestStop", "--trainer.callbacks.init_args.progress_dir", str(progress)])
-    events = [json.loads(line) for line in (progress / "progress.jsonl").read_text().splitlines()]
-    kinds = [event["event"] for event in events]
-    assert "stopping" in kinds and events[-1]["event"] == "end" and events[-1]["stopped"] is True
-    assert kinds.count("epoch") == 2  # epoch 0, then epoch 1 validated where it stopped
-    last = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)
-    assert last["epoch"] == 1 and STATISTICS_KEY in last and not (progress / "stop-requested").exists()
-    cli_main([*args, "--ckpt_path", "last"])
-    events = [json.loads(line) for line in (progress / "progress.jsonl").read_text().splitlines()]
-    assert [event["event"] for event in events].count("start") == 2 and events[-1]["event"] == "end" and events[-1]["stopped"] is False
-    final = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)
-    assert final["epoch"] == 3 and final["global_step"] > last["global_step"]
-
-
-def test_outlier_exposure_makes_the_classifier_undecided_on_non_digits_it_was_shown(tiny_mnist_dir, tmp_path):
-    from training.module import AutoencoderModule
-
-    digits = load_reference_digits()
-    images = torch.from_numpy(digits.images[2200:2600]).unsqueeze(1)
-    labels = torch.from_numpy(digits.labels[2200:2600].astype("int64"))
-    torch.manual_seed(0)
-    outliers = non_digits_from(images, labels)
-    mirrored = (outliers == images.flip(-1)).flatten(1).all(1)
-    assert 0 < mirrored.float().mean() < 0.5 and not mirrored[(labels == 0) | (labels == 1) | (labels == 8)].any()  # 0, 1, 8 mirrored stay digits
-
-    def confidence(outlier_weight: float) -> tuple[float, float]:
-        root = tmp_path / f"oe-{outlier_weight}"
-        cli_main(fit_args(tiny_mnist_dir, root, "--trainer.max_epochs", "8", "--model.classifier_weight", "1.0", "--model.outlier_weight", str(outlier_weight)))
-        module = AutoencoderModule.load_from_checkpoint(root / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True).eval()
-        with torch.no_grad():
-            top = lambda x: torch.softmax(module.classifier(module.autoencoder.encode(x)), 1).max(1).values.mean().item()  # noqa: E731
-            return top(images), top(outliers)
-
-    plain_digits, plain_outliers = confidence(0.0)
-    exposed_digits, exposed_outliers = confidence(1.0)
-    assert exposed_outliers < plain_outliers - 0.2  # undecided on non-digits (measured 0.70 -> 0.24)
-    assert exposed_digits - exposed_outliers > (plain_digits - plain_outliers) + 0.05  # and the digits stand apart (gap 0.10 -> 0.28)
-
-
-def test_outlier_exposure_without_the_classifier_is_refused():
-    from training.module import AutoencoderModule
-
-    with pytest.raises(ValueError, match="classifier_weight"):
-        AutoencoderModule(outlier_weight=0.5, classifier_weight=0.0)
 
 
 def test_init_from_continues_from_a_checkpoint_instead_of_random_weights(fitted_run, tiny_mnist_dir, tmp_path, capsys):
@@ -461,87 +275,6 @@ def test_ckpt_path_is_read_by_the_guarded_reader_with_its_one_line_refusals(tiny
         status, line = refusal(capsys, fit_args(tiny_mnist_dir, tmp_path / "run", "--trainer.max_epochs", "1", "--ckpt_path", str(path)))
         assert status == 2 and line.startswith("aegui-train fit: ") and message in line, line
     assert not marker.exists()
-
-
-def test_input_noise_feeds_the_encoder_noisy_digits_and_scores_against_the_clean_ones():
-    from torch.nn import functional as F
-
-    from training.module import AutoencoderModule
-
-    images = torch.from_numpy(load_reference_digits(limit=32).images).unsqueeze(1)
-    labels = torch.zeros(32, dtype=torch.long)
-    module = AutoencoderModule(latent_dim=4, hidden_dim=32, channels=4, input_noise="gaussian=0.5,erased_blocks=0.5")
-    module.log = lambda *args, **kwargs: None  # no trainer here
-    seen = []
-    encode = module.autoencoder.encode_distribution
-    module.autoencoder.encode_distribution = lambda inputs: (seen.append(inputs), encode(inputs))[1]
-    torch.manual_seed(0)
-    loss = module._common_step((images, labels), "train")
-    assert not torch.equal(seen[-1], images)  # the encoder saw noise
-    with torch.no_grad():
-        expected = F.binary_cross_entropy_with_logits(module.autoencoder.decode_logits(encode(seen[-1])[0]), images)
-    assert float(loss.detach()) == pytest.approx(float(expected), rel=1e-5)  # the target is the clean digit
-    module._common_step((images, labels), "val")
-    assert torch.equal(seen[-1], images)  # validation stays clean
-
-
-def test_input_restyle_feeds_the_encoder_digits_written_otherwise_and_scores_against_the_clean_ones():
-    from torch.nn import functional as F
-
-    from training.module import AutoencoderModule
-
-    images = torch.from_numpy(load_reference_digits(limit=32).images).unsqueeze(1)
-    labels = torch.zeros(32, dtype=torch.long)
-    module = AutoencoderModule(latent_dim=4, hidden_dim=32, channels=4, input_restyle=1.0)
-    module.log = lambda *args, **kwargs: None  # no trainer here
-    seen = []
-    encode = module.autoencoder.encode_distribution
-    module.autoencoder.encode_distribution = lambda inputs: (seen.append(inputs), encode(inputs))[1]
-    torch.manual_seed(0)
-    loss = module._common_step((images, labels), "train")
-    changed = (seen[-1] - images).abs().flatten(1).amax(1) > 0.1
-    assert bool(changed.all())  # every digit restyled at share 1
-    with torch.no_grad():
-        expected = F.binary_cross_entropy_with_logits(module.autoencoder.decode_logits(encode(seen[-1])[0]), images)
-    assert float(loss.detach()) == pytest.approx(float(expected), rel=1e-5)  # the target is the clean digit
-    module._common_step((images, labels), "val")
-    assert torch.equal(seen[-1], images)  # validation stays as written
-    module.hparams.restyle_target = "restyled"  # rebuild the digit as written instead
-    loss = module._common_step((images, labels), "train")
-    with torch.no_grad():
-        expected = F.binary_cross_entropy_with_logits(module.autoencoder.decode_logits(encode(seen[-1])[0]), seen[-1])
-    assert float(loss.detach()) == pytest.approx(float(expected), rel=1e-5)
-
-
-def test_outlier_drawings_add_varied_drawings_to_the_outliers_beside_the_glyphs(monkeypatch):
-    import training.module
-    from training.module import AutoencoderModule
-    from training.non_digits import varied_drawings
-
-    monkeypatch.setattr(training.module, "OUTLIER_DRAWINGS", 40)
-    images = torch.from_numpy(load_reference_digits(limit=64).images).unsqueeze(1)
-    labels = torch.from_numpy(load_reference_digits(limit=64).labels).long()
-    plain = AutoencoderModule(latent_dim=4, hidden_dim=32, channels=4, classifier_weight=0.05, outlier_weight=0.01)
-    drawn = AutoencoderModule(latent_dim=4, hidden_dim=32, channels=4, classifier_weight=0.05, outlier_weight=0.01, outlier_drawings=True)
-    plain._outlier_batch(images, labels), drawn._outlier_batch(images, labels)
-    drawings = varied_drawings(40, seed=0)
-    assert not any(torch.equal(drawing, glyph) for drawing in drawings for glyph in plain._glyphs)
-    assert sum(any(torch.equal(drawing, glyph) for glyph in drawn._glyphs) for drawing in drawings) == 40
-    assert len(drawn._glyphs) == 80  # as many glyphs as drawings
-
-
-def test_a_denoising_run_records_its_noise_and_restyling_in_the_checkpoint_and_bad_values_are_refused(tiny_mnist_dir, tmp_path):
-    from training.module import AutoencoderModule
-
-    cli_main(fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "1", "--model.input_noise", "gaussian=0.3,stroke_across=0.5", "--model.input_restyle", "0.5"))
-    model = load_model(tmp_path / "checkpoints" / "last.ckpt")
-    assert model.hparams["input_noise"] == "gaussian=0.3,stroke_across=0.5" and model.hparams["input_restyle"] == 0.5
-    with pytest.raises(ValueError, match="--model.input_noise snow=0.2: unknown kind 'snow'"):
-        AutoencoderModule(input_noise="snow=0.2")
-    with pytest.raises(ValueError, match="--model.input_restyle 1.5: must be from 0 to 1"):
-        AutoencoderModule(input_restyle=1.5)
-
-
 def test_annotate_style_aware_refits_the_anomaly_tables_only_and_fit_stays_as_it_was(fitted_run, tiny_mnist_dir, tmp_path):
     import shutil
 

@@ -1,0 +1,68 @@
+"""Resuming and stopping a fit through the real CLI: from last, after a kill, on request, and under DDP."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from aegui.core.model_format import STATISTICS_KEY
+from training.cli import main as cli_main
+from tests.training.fitting import REPO, fit_args
+
+
+def test_resume_from_last_continues_where_it_stopped(tiny_mnist_dir, tmp_path):
+    cli_main(fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "2"))
+    first = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
+    cli_main(fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "3", "--ckpt_path", "last"))
+    resumed = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
+    assert first["epoch"] == 1 and resumed["epoch"] == 2
+    assert resumed["global_step"] == first["global_step"] * 3 // 2
+
+
+@pytest.mark.slow
+def test_ddp_on_cpu_with_two_processes_streams_progress_once_and_stops_on_request(tiny_mnist_dir, tmp_path):
+    progress = tmp_path / "progress"
+    ddp = ["--trainer.max_epochs", "3", "--trainer.accelerator", "cpu", "--trainer.devices", "2", "--trainer.strategy", "ddp", "--progress-dir", str(progress)]
+    stop = ["--trainer.callbacks+=tests.training.kill_switch.RequestStop", "--trainer.callbacks.init_args.progress_dir", str(progress), "--trainer.callbacks.init_args.batch", "1"]
+    command = [sys.executable, "-m", "training", *fit_args(tiny_mnist_dir, tmp_path, *ddp, *stop)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "world_size=2" in (result.stdout + result.stderr) or "GLOBAL_RANK: 1" in (result.stdout + result.stderr)
+    checkpoint = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
+    assert checkpoint["epoch"] == 1 and STATISTICS_KEY in checkpoint  # stopped in epoch 1 of 0..2
+    kinds = [json.loads(line)["event"] for line in (progress / "progress.jsonl").read_text().splitlines()]
+    # rank 0 alone writes: one start, one line per epoch, one end (two ranks would double them)
+    assert kinds.count("start") == 1 and kinds.count("epoch") == 2 and kinds.count("snapshot") == 2 and kinds.count("end") == 1 and "stopping" in kinds
+
+
+def test_training_killed_mid_epoch_resumes_from_last_and_completes(tiny_mnist_dir, tmp_path):
+    base = [sys.executable, "-m", "training", *fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "4")]
+    killed = subprocess.run([*base, "--trainer.callbacks+=tests.training.kill_switch.KillMidEpoch", "--trainer.callbacks.init_args.epoch", "2"], capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    interrupted = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
+    assert interrupted["epoch"] == 1  # the last complete epoch before the kill
+    resumed = subprocess.run([*base, "--ckpt_path", "last"], capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    final = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
+    assert final["epoch"] == 3 and STATISTICS_KEY in final
+
+
+def test_a_stop_request_ends_the_run_resumably_and_resume_finishes_it(tiny_mnist_dir, tmp_path):
+    progress = tmp_path / "progress"
+    args = fit_args(tiny_mnist_dir, tmp_path / "run", "--trainer.max_epochs", "4", "--trainer.log_every_n_steps", "2", "--progress-dir", str(progress))
+    cli_main([*args, "--trainer.callbacks+=tests.training.kill_switch.RequestStop", "--trainer.callbacks.init_args.progress_dir", str(progress)])
+    events = [json.loads(line) for line in (progress / "progress.jsonl").read_text().splitlines()]
+    kinds = [event["event"] for event in events]
+    assert "stopping" in kinds and events[-1]["event"] == "end" and events[-1]["stopped"] is True
+    assert kinds.count("epoch") == 2  # epoch 0, then epoch 1 validated where it stopped
+    last = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)
+    assert last["epoch"] == 1 and STATISTICS_KEY in last and not (progress / "stop-requested").exists()
+    cli_main([*args, "--ckpt_path", "last"])
+    events = [json.loads(line) for line in (progress / "progress.jsonl").read_text().splitlines()]
+    assert [event["event"] for event in events].count("start") == 2 and events[-1]["event"] == "end" and events[-1]["stopped"] is False
+    final = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)
+    assert final["epoch"] == 3 and final["global_step"] > last["global_step"]
