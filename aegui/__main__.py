@@ -10,6 +10,7 @@ encoded as soon as the model is ready.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -131,12 +132,41 @@ def freeze_start_up_objects() -> None:
     gc.freeze()
 
 
+@contextlib.contextmanager
+def past_pysides_import_hook():
+    """Imports made meanwhile skip PySide6's import hook.
+
+    Once PySide6 is loaded it replaces ``builtins.__import__`` (for its ``__feature__``
+    switches, which aegui does not use) and, after every module imported, reads that module's
+    source to see whether it mentions PySide6: a quarter of torch's import (about 1,000
+    modules, the longest step before a model is shown) and a tenth of the window's modules'.
+    PySide6 keeps the plain import as ``builtins.__orig_import__``; modules imported through
+    it are not registered with the hook and keep PySide's default behaviour. Use it where no
+    other thread imports at the same time (start-up)."""
+    import builtins
+
+    hooked, plain = builtins.__import__, getattr(builtins, "__orig_import__", None)
+    if plain is None or hooked is plain:  # no PySide6 yet, or already set aside
+        yield
+        return
+    builtins.__import__ = plain
+    try:
+        yield
+    finally:
+        builtins.__import__ = hooked
+
+
+def import_torch():
+    """torch, imported past PySide6's import hook (see ``past_pysides_import_hook``)."""
+    with past_pysides_import_hook():
+        import torch
+    return torch
+
+
 def configure_torch_for_live_drawing() -> None:
     """One torch intra-op thread: a single 28x28 image is faster without a thread pool's
     hand-offs. Imports torch, so it runs in the background at start-up."""
-    import torch
-
-    torch.set_num_threads(1)
+    import_torch().set_num_threads(1)
 
 
 def install_exception_dialog(log_path: Path) -> None:
@@ -236,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("aegui")
     install_exception_dialog(log_file_path())
     store = QSettings(str(args.settings), QSettings.Format.IniFormat) if args.settings else QSettings()
-    window = create_window(store)
+    with past_pysides_import_hook():  # the window's modules, imported as it is built
+        window = create_window(store)
     window.restore_layout()
 
     window.first_painted.connect(lambda: open_start_up_files(window, args))
@@ -245,16 +276,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def open_start_up_files(window, args: argparse.Namespace) -> None:
-    """Once the window has painted (torch's import must not delay the first frame): the model
-    loads in the background, and the run given with --watch is followed."""
-    window.executor.submit(STARTUP_CHANNEL, configure_torch_for_live_drawing, lambda _: None, lambda error: None)
+    """Once the window has painted (torch's import must not delay the first frame): torch is
+    imported in the background, then the model loads (its job would otherwise import torch
+    itself, through PySide6's import hook); the run given with --watch is followed at once."""
 
     def first_model_shown(_session) -> None:
         window.model_shown.disconnect(first_model_shown)
         freeze_start_up_objects()
 
-    window.model_shown.connect(first_model_shown)
-    open_first_model(window, args.checkpoint)
+    def torch_imported(_result) -> None:
+        window.model_shown.connect(first_model_shown)
+        open_first_model(window, args.checkpoint)  # a torch that failed to import is reported by the model's job
+
+    window.executor.submit(STARTUP_CHANNEL, configure_torch_for_live_drawing, torch_imported, torch_imported)
     if args.watch is not None:
         window.watch_training_run(args.watch)
 

@@ -1,5 +1,6 @@
 """The layering promises, checked by import-linter, by the import graph and by a cold interpreter."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -79,6 +80,41 @@ def test_the_app_does_not_import_lightning():
     code = "import sys, aegui.__main__, aegui.qt.main_window, aegui.core.session; print(any(m.split('.')[0] in ('lightning', 'pytorch_lightning', 'training') for m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env={"QT_QPA_PLATFORM": "offscreen", "PATH": ""})
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_the_window_is_built_and_painted_before_torch_is_imported():
+    """Importing torch takes seconds: start-up paints the window first and loads torch with
+    the model in the background, so no module the window is built from may import it."""
+    code = (
+        "import sys, tempfile\n"
+        "from PySide6.QtCore import QSettings\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from aegui.__main__ import create_window\n"
+        "window = create_window(QSettings(tempfile.mkdtemp() + '/s.ini', QSettings.Format.IniFormat))\n"
+        "window.show()\n"
+        "app.processEvents()\n"
+        "print('torch' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO)})
+    assert result.stdout.strip() == "False", result.stderr
+
+
+def test_torch_is_imported_past_pysides_import_hook_which_stays_in_place():
+    """Start-up imports torch without PySide6's per-module source scan; PySide's hook is back
+    in place afterwards and Qt works as before."""
+    code = (
+        "import builtins, sys\n"
+        "from PySide6.QtWidgets import QApplication, QLabel\n"
+        "hooked = builtins.__import__\n"
+        "from aegui.__main__ import import_torch\n"
+        "torch = import_torch()\n"
+        "app = QApplication([])\n"
+        "label = QLabel('drawn')\n"
+        "print(builtins.__import__ is hooked, hooked is not builtins.__orig_import__, torch is sys.modules['torch'], label.text())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO)})
+    assert result.stdout.split() == ["True", "True", "True", "drawn"], result.stderr
 
 
 def test_the_kernel_imports_without_lightning():

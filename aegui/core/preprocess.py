@@ -8,8 +8,6 @@ centre. A sketch prepared the same way looks to the model like the digits it lea
 from __future__ import annotations
 
 import numpy as np
-import torch
-from torch.nn import functional as F
 
 from aegui.core.model_format import IMAGE_SIZE
 
@@ -62,6 +60,9 @@ def to_mnist(raster: np.ndarray) -> np.ndarray:
     if (new_height, new_width) == (height, width):
         fitted = ink
     else:
+        import torch  # here, not at the top: the window imports this module before torch is loaded
+        from torch.nn import functional as F
+
         tensor = torch.from_numpy(np.ascontiguousarray(ink))[None, None]
         fitted = F.interpolate(tensor, size=(new_height, new_width), mode="bilinear", antialias=True, align_corners=False)[0, 0].numpy()
     fitted = np.clip(fitted, 0.0, 1.0)

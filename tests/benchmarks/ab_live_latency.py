@@ -10,7 +10,8 @@ cold start to the model ready in the window is timed alternately too.
     python tests/benchmarks/ab_live_latency.py --base ../kernel-base --new . [--strokes 20] [--cold-starts 5]
 
 Prints the machine reference, p50 / p99 per checkout over all its strokes, the median of
-per-pair ratios, and the cold-start medians.
+per-pair ratios, the CPU time per pen event of each checkout's process (all its threads: a
+loaded machine stretches wall time far more than CPU time), and the cold-start medians.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -60,17 +62,18 @@ except ImportError:
     bench.wait_idle(window)
 bench.measure_latency(window)  # warm up
 print("READY", flush=True)
+import time
 for line in sys.stdin:
     latencies = []
     def measure_move(point):
-        import time
         start = time.perf_counter()
         bench.send_move(window, point)
         bench.wait_shown(window)
         QApplication.processEvents()
         latencies.append((time.perf_counter() - start) * 1000)
+    cpu = time.process_time()  # every thread of the process: the GUI thread and the workers
     bench.replay_stroke(window, measure_move)
-    print(json.dumps(latencies), flush=True)
+    print(json.dumps({"latencies": latencies, "cpu_ms": (time.process_time() - cpu) * 1000}), flush=True)
 """
 
 COLD_START = r"""
@@ -103,20 +106,25 @@ def start_server(checkout: Path, folder: str) -> subprocess.Popen:
     raise SystemExit(f"the window of {checkout} did not open")
 
 
-def replay(server: subprocess.Popen) -> list[float]:
+def replay(server: subprocess.Popen) -> dict:
+    """One stroke's pen-event latencies (ms) and the CPU time its process spent on it."""
     server.stdin.write("stroke\n")
     server.stdin.flush()
     return json.loads(server.stdout.readline())
 
 
-def cold_start(checkout: Path) -> float:
+def cold_start(checkout: Path) -> tuple[float, float]:
+    """Seconds from launch to the model ready in the window, and the CPU seconds (user + sys,
+    every thread) the process used in all (it quits once the model is shown)."""
     with tempfile.TemporaryDirectory() as folder:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         launched = time.time()
         output = subprocess.run([sys.executable, "-c", COLD_START, str(Path(folder) / "s.ini")], cwd=checkout, env=environment(checkout, folder), capture_output=True, text=True, timeout=300).stdout
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
     marks = [line.split()[1] for line in output.splitlines() if line.startswith("MODEL_READY")]
     if not marks:
         raise SystemExit(f"no model ready from {checkout}: {output[-500:]}")
-    return float(marks[0]) - launched
+    return float(marks[0]) - launched, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -135,10 +143,13 @@ def main() -> None:
     folders = {name: tempfile.mkdtemp() for name in checkouts}
     servers = {name: start_server(checkout, folders[name]) for name, checkout in checkouts.items()}
     strokes: dict[str, list[list[float]]] = {"base": [], "new": []}
+    cpu_per_event: dict[str, list[float]] = {"base": [], "new": []}
     try:
         for index in range(args.strokes):
             for name in (["base", "new"] if index % 2 == 0 else ["new", "base"]):
-                strokes[name].append(replay(servers[name]))
+                result = replay(servers[name])
+                strokes[name].append(result["latencies"])
+                cpu_per_event[name].append(result["cpu_ms"] / len(result["latencies"]))
     finally:
         for server in servers.values():
             server.stdin.close()
@@ -149,18 +160,23 @@ def main() -> None:
         values = np.concatenate(strokes[name])
         summary[name] = (np.percentile(values, 50), np.percentile(values, 99))
         print(f"  {name:4s} {len(values)} events: p50 {summary[name][0]:.2f} ms, p99 {summary[name][1]:.2f} ms")
+    cpu = {name: statistics.median(values) for name, values in cpu_per_event.items()}
+    print(f"  CPU time per pen event (all threads, median of strokes; less sensitive to load than wall time): base {cpu['base']:.2f} ms, new {cpu['new']:.2f} ms, ratio {cpu['new'] / cpu['base']:.3f}")
     pairs = list(zip(strokes["base"], strokes["new"]))
     for column, (label, q) in enumerate((("p50", 50), ("p99", 99))):
         ratios = [np.percentile(new, q) / np.percentile(base, q) for base, new in pairs]
         print(f"  {label}: ratio new / base {summary['new'][column] / summary['base'][column]:.3f} over all events, median of per-stroke ratios {statistics.median(ratios):.3f}")
     if args.cold_starts:
         times: dict[str, list[float]] = {"base": [], "new": []}
+        cpu_times: dict[str, list[float]] = {"base": [], "new": []}
         for index in range(args.cold_starts):
             for name in (["base", "new"] if index % 2 == 0 else ["new", "base"]):
-                times[name].append(cold_start(checkouts[name]))
+                wall, cpu_seconds = cold_start(checkouts[name])
+                times[name].append(wall)
+                cpu_times[name].append(cpu_seconds)
         for name in checkouts:
-            print(f"cold start to the model ready, {name}: median {statistics.median(times[name]):.2f} s (runs: {', '.join(f'{t:.2f}' for t in times[name])})")
-        print(f"  ratio new / base {statistics.median(times['new']) / statistics.median(times['base']):.3f}")
+            print(f"cold start to the model ready, {name}: median {statistics.median(times[name]):.2f} s (runs: {', '.join(f'{t:.2f}' for t in times[name])}); CPU of the whole run median {statistics.median(cpu_times[name]):.2f} s")
+        print(f"  ratio new / base {statistics.median(times['new']) / statistics.median(times['base']):.3f} (CPU {statistics.median(cpu_times['new']) / statistics.median(cpu_times['base']):.3f})")
 
 
 if __name__ == "__main__":

@@ -53,6 +53,16 @@ def test_reconstruction_of_a_real_digit_is_close(session, unseen_digits):
     assert np.allclose(analysis.error_map.mean(), analysis.reconstruction_error, rtol=1e-4)
 
 
+def test_a_pen_events_single_decode_draws_what_the_batch_decode_draws(session, unseen_digits):
+    """A single code is decoded by torch's own transposed-convolution kernel (faster for one
+    image than oneDNN, which decodes batches); the pixels must be the same."""
+    images, _ = unseen_digits
+    codes = np.stack([session.analyse_image(image).code for image in images[:20]])
+    singles = np.stack([session.decode(code) for code in codes])
+    assert np.abs(singles - session.decode_many(codes)).max() < 1e-5
+    assert np.abs(singles).max() > 0.5  # digits were drawn
+
+
 def test_traversal_changes_only_the_chosen_dimension(session, unseen_digits):
     code = session.encode(unseen_digits[0][0])
     values, images = session.traversal(code, dimension=5, steps=7)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QColor, QImage, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
@@ -205,3 +205,46 @@ def test_the_meters_explanation_is_never_cut_off(qtbot, window, size):
     assert needed(longest) <= label.height() - 4
     if size[0] <= 1000:
         assert needed(longest) > 2 * label.fontMetrics().lineSpacing()  # the case: more than two lines
+
+
+class LayoutRequests(QObject):
+    """Counts the layout recomputations Qt runs on a widget (each one repaints its whole area)."""
+
+    def __init__(self, widget):
+        super().__init__()
+        self.widget, self.count = widget, 0
+        QApplication.instance().installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest and watched is self.widget:
+            self.count += 1
+        return False
+
+    def remove(self) -> None:
+        QApplication.instance().removeEventFilter(self)
+
+
+def test_a_verdict_that_changes_mid_stroke_does_not_relayout_the_window(qtbot, window):
+    """The meter's verdict flips as a digit turns into an L; the views must not move or be
+    repainted whole for it (a relayout of the window costs a pen event several milliseconds)."""
+    canvas = window.canvas
+    draw_stroke(canvas, canvas_points(canvas, "one"))
+    wait_until_idle(qtbot, window)
+    assert window.anomaly_meter.verdict == "typical digit"
+    side = min(canvas.width(), canvas.height())
+    x0, y0 = (canvas.width() - side) / 2, (canvas.height() - side) / 2
+    foot = [(x0 + side * (0.5 + 0.4 * i / 19), y0 + side * 0.85) for i in range(20)]  # the one becomes an L
+    verdicts = set()
+    requests = LayoutRequests(window)
+    try:
+        left = Qt.MouseButton.LeftButton
+        send_mouse(canvas, QEvent.Type.MouseButtonPress, QPointF(*foot[0]), left, left)
+        for x, y in foot[1:]:
+            send_mouse(canvas, QEvent.Type.MouseMove, QPointF(x, y), Qt.MouseButton.NoButton, left)
+            wait_until_idle(qtbot, window)
+            QApplication.processEvents()
+            verdicts.add(window.anomaly_meter.verdict)
+    finally:
+        requests.remove()
+    assert len(verdicts) > 1  # the verdict did change during the stroke
+    assert requests.count == 0

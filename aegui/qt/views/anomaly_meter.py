@@ -119,10 +119,11 @@ class AnomalyMeter(QWidget):
         super().__init__(parent)
         self.gauge = AnomalyGauge()
         self.verdict_label = QLabel("")
-        self.verdict_label.setMinimumWidth(max(QFontMetrics(bold(self.verdict_label.font())).horizontalAdvance(verdict) for verdict in VERDICTS) + 12)
-        # A row whose height changed with the verdict's first appearance would move every view
-        # beneath it mid-stroke.
-        self.verdict_label.setFixedHeight(self.gauge.minimumHeight())
+        # Fixed in both directions, sized for the widest verdict: a QLabel's setText asks its
+        # layout to recompute unless its size cannot change, and that relayout repaints the
+        # whole window in the middle of a stroke (on about one pen event in ten, when the
+        # verdict flips). The height also keeps the views beneath from moving.
+        self.verdict_label.setFixedSize(max(QFontMetrics(bold(self.verdict_label.font())).horizontalAdvance(verdict) for verdict in VERDICTS) + 12, self.gauge.minimumHeight())
         self.thresholds = f"typical ≤ {TYPICAL_BELOW:.0f}th percentile < unusual ≤ {NOT_A_DIGIT_ABOVE:.0f}th < not a digit"
         # painted text, as tall as the longest explanation needs at the panel's width: the
         # explanation changes during a stroke, and a QLabel's setText would relayout the column
@@ -169,7 +170,7 @@ class AnomalyMeter(QWidget):
         parts_text = parts_line(self.parts)
         self.parts_text = parts_text
         self.gauge.set_percentile(self.percentile, verdict)
-        if verdict != self.verdict:  # labels relayout when their text changes: only on a new verdict
+        if verdict != self.verdict:  # rich text is laid out again on every setText: only on a new verdict
             self.verdict = verdict
             colour = VERDICT_COLOURS.get(verdict or "", "#000")
             self.verdict_label.setText(f"<b style='color:{colour}'>{verdict}</b>" if verdict else "")
