@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aegui.core.model_files import load_model, read_weights_only_file
 from aegui.core.model_format import STATISTICS_KEY
+from training.anomaly_fitting import use_style_aware_tables
 from training.command_parsers import annotate_parser
 from training.module import annotate_checkpoint, format_test_metrics
 
@@ -30,6 +31,10 @@ def main(argv: list[str]) -> int:
         split_seed=int(dataset.get("split_seed", data_hparams.get("split_seed", 1234))),
     )
     datamodule.setup("fit")
-    metrics = annotate_checkpoint(args.checkpoint, datamodule)["test_metrics"]
+    use_style_aware_tables(args.style_aware)
+    try:
+        metrics = annotate_checkpoint(args.checkpoint, datamodule)["test_metrics"]
+    finally:
+        use_style_aware_tables("off")  # what fit makes, for anything run later in this process
     print(f"annotated {args.checkpoint.resolve()}: {format_test_metrics(metrics)}")
     return 0

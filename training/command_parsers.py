@@ -27,6 +27,7 @@ from training.arguments import (
 ROBUSTNESS_DIGITS = 2000  # the first test digits: 13 passes over them cost about what one over all 10,000 does
 DEFAULT_DIMS = (2, 4, 8, 16, 32, 64)
 SWEEP_CONFIG = Path(__file__).resolve().parent / "configs" / "sweep.yaml"
+STYLE_AWARE_CHOICES = ("off", "inner", "all")  # annotate --style-aware (training.anomaly_fitting.use_style_aware_tables)
 
 
 def whole_number(allowed: str, problem=lambda value: value < 0):
@@ -82,6 +83,10 @@ def annotate_parser() -> CommandParser:
     )
     parser.add_argument("checkpoint", type=Path, help="the .ckpt to update in place")
     parser.add_argument("--data-dir", type=Path, metavar="DIR", help="folder with the dataset's four IDX files (default: the folder the run used)")
+    parser.add_argument(
+        "--style-aware", choices=STYLE_AWARE_CHOICES, default="off",
+        help="fit the anomaly tables with digits written otherwise in mind: inner (the inner distance) or all (also the code detector, with varied drawings); measured, not the default (docs/anomaly.md)",
+    )  # fmt: skip
     return parser
 
 

@@ -21,9 +21,11 @@ from aegui.core.networks import build_autoencoder
 from aegui.core.noise import parse_noise_spec, random_noise
 from aegui.core.resources import load_near_ood
 from training.atomic_save import save_atomically
-from training.non_digits import non_digits_from
+from training.non_digits import non_digits_from, restyle_share, varied_drawings
 from training.statistics import compute_statistics
 from training.stroke_properties import measure
+
+OUTLIER_DRAWINGS = 3000  # varied drawings beside the near-OOD calibration glyphs (``outlier_drawings``)
 
 
 class AutoencoderModule(pl.LightningModule):
@@ -42,7 +44,13 @@ class AutoencoderModule(pl.LightningModule):
     verdict on letters and symbols it never saw. ``input_noise`` makes a denoising
     autoencoder: each training batch gets fresh noise of the named kinds, each digit's strength
     uniform up to the given one (``aegui.core.noise``), and the loss compares the reconstruction
-    with the clean digit; validation and test stay clean.
+    with the clean digit; validation and test stay clean. ``input_restyle`` shows the encoder
+    that share of each training batch written otherwise (thick, blurred, low resolution, an
+    even pen: ``restyle_share``), the clean digit still the target, and restyles the outlier
+    batch alike, so a digit in another hand gets a digit's code while style alone makes no
+    digit (``outlier_drawings`` adds drawings of many kinds, ``varied_drawings``, to the outliers;
+    ``restyle_target`` "restyled": the digit as restyled is the target instead, so the
+    decoder learns to rebuild other hands as written).
     """
 
     def __init__(
@@ -61,6 +69,9 @@ class AutoencoderModule(pl.LightningModule):
         outlier_weight: float = DEFAULTS["outlier_weight"],
         reconstruction_loss: str = DEFAULTS["reconstruction_loss"],
         input_noise: str = DEFAULTS["input_noise"],
+        input_restyle: float = DEFAULTS["input_restyle"],
+        restyle_target: str = DEFAULTS["restyle_target"],
+        outlier_drawings: bool = DEFAULTS["outlier_drawings"],
     ):
         arguments = {name: value for name, value in locals().items() if name in HYPERPARAMETERS}
         super().__init__()
@@ -94,6 +105,8 @@ class AutoencoderModule(pl.LightningModule):
         part, which measures the score, is never trained on), jittered like training digits."""
         if self._glyphs is None:
             self._glyphs = torch.from_numpy(load_near_ood("calibration").images).unsqueeze(1)
+            if self.hparams.outlier_drawings:  # as many drawings as glyphs in each batch
+                self._glyphs = torch.cat([self._glyphs.repeat(OUTLIER_DRAWINGS // len(self._glyphs) + 1, 1, 1, 1)[:OUTLIER_DRAWINGS], varied_drawings(OUTLIER_DRAWINGS, seed=0)])
         picked = torch.randint(0, len(self._glyphs), (len(images) // 2,))
         glyphs = self._augment(self._glyphs[picked].to(images.device, images.dtype))
         return torch.cat([non_digits_from(images, labels)[: len(images) - len(picked)], glyphs])
@@ -103,7 +116,10 @@ class AutoencoderModule(pl.LightningModule):
         inputs = images
         if stage == "train":
             images = self._augment(images)
-            inputs = random_noise(images, self._input_noise)  # per batch, after the jitter: the target is the same digit, clean
+            styled = restyle_share(images, self.hparams.input_restyle)
+            if self.hparams.restyle_target == "restyled":
+                images = styled  # the digit as written is the target: only noise is to be ignored
+            inputs = random_noise(styled, self._input_noise)  # per batch, after the jitter: the target is the same digit, clean
         mean, log_variance = self.autoencoder.encode_distribution(inputs)
         code = mean
         kl = images.new_zeros(())
@@ -128,7 +144,7 @@ class AutoencoderModule(pl.LightningModule):
             if self.hparams.outlier_weight > 0 and stage == "train":
                 # Outlier exposure: the classifier should not know which digit a non-digit is,
                 # so such codes land where no digit's do (cross-entropy to the uniform guess).
-                outlier_code, _ = self.autoencoder.encode_distribution(self._outlier_batch(images, labels))
+                outlier_code, _ = self.autoencoder.encode_distribution(restyle_share(self._outlier_batch(images, labels), self.hparams.input_restyle))
                 outlier_loss = -F.log_softmax(self.classifier(outlier_code), 1).mean()
                 loss = loss + self.hparams.outlier_weight * outlier_loss
                 self.log(f"{stage}/outlier_loss", outlier_loss, on_step=False, on_epoch=True, sync_dist=True)

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from aegui.core.networks import Autoencoder
-from training.anomaly_fitting import calibration_groups, fit_anomaly_scorer, fit_code_detector, fit_inner_distance
+from training.anomaly_fitting import calibration_groups, fit_anomaly_scorer, fit_code_detector, fit_inner_distance, style_aware_inner
 from training.metrics import Progress, encode_dataset, encode_inner, fit_linear_probe, held_out_quantiles, metrics_on_test_split
 from training.stroke_properties import correlations, measure
 
@@ -72,7 +72,7 @@ def compute_statistics(
     detector = fit_code_detector(autoencoder, train_images, train_labels, train_codes)
     anomaly = fit_anomaly_scorer(
         train_codes, val_codes, val_errors, encode_inner(autoencoder, val_images)[1], (probe_weight, probe_bias),
-        calibration_groups(autoencoder), fit_inner_distance(train_inner, train_labels), detector,
+        calibration_groups(autoencoder), fit_inner_distance(*style_aware_inner(autoencoder, train_images, train_labels, train_inner)), detector,
     )  # fmt: skip
     metrics = metrics_on_test_split(test_codes, test_errors, test_bce, test_labels, (probe_weight, probe_bias), train_codes, train_labels)
     for name, value in metrics.items():

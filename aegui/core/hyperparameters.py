@@ -20,6 +20,7 @@ from aegui.core.quoting import quote
 
 ARCHITECTURES = ("dense", "conv")
 RECONSTRUCTION_LOSSES = ("bce", "mse")
+RESTYLE_TARGETS = ("clean", "restyled")
 
 def _number(value: float) -> str:
     """1 rather than 1.0, 100000000 rather than 1e+08; 0.003 as it is."""
@@ -166,6 +167,10 @@ HYPERPARAMETERS: dict[str, Hyperparameter] = _table(
         "input_noise", str, "", check=input_noise_problem, allowed_text="kinds with strengths from 0 to 1, e.g. gaussian=0.3,erased_blocks=0.25",
         help="denoising: noise added to each training input (empty: none)",
     ),
+    # other hands: a share of each training batch restyled, the clean digit the target
+    Hyperparameter("input_restyle", float, 0.0, 0.0, 1.0, help="share of inputs restyled"),
+    Hyperparameter("outlier_drawings", bool, False, help="varied drawings among the outliers too"),
+    Hyperparameter("restyle_target", str, "clean", choices=RESTYLE_TARGETS, help="rebuild restyled inputs clean or as restyled"),
 )
 
 # The run's other settings a user changes: the data module's and the trainer's.

@@ -50,3 +50,11 @@ def test_the_model_panel_says_whether_the_model_was_trained_against_noise(window
 
     assert "denoising" in window.model_panel.text() and "no (trained on clean digits)" in window.model_panel.text()
     assert describe_input_noise("gaussian=0.5,erased_blocks=0.3") == "yes, trained to ignore Gaussian up to 0.5, erased blocks up to 0.3"
+
+
+def test_the_model_panel_says_whether_the_model_was_trained_on_other_hands(window):
+    from aegui.qt.views.model_panel import describe_input_restyle
+
+    assert "other hands" in window.model_panel.text() and describe_input_restyle(0.0) == "no"
+    assert describe_input_restyle(0.5) == "yes, 50% of training digits thick, blurred, low resolution or an even pen, rebuilt as clean digits"
+    assert describe_input_restyle(0.25, "restyled").endswith("25% of training digits thick, blurred, low resolution or an even pen, rebuilt as written")

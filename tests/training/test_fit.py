@@ -275,3 +275,21 @@ def test_ckpt_path_is_read_by_the_guarded_reader_with_its_one_line_refusals(tiny
         status, line = refusal(capsys, fit_args(tiny_mnist_dir, tmp_path / "run", "--trainer.max_epochs", "1", "--ckpt_path", str(path)))
         assert status == 2 and line.startswith("aegui-train fit: ") and message in line, line
     assert not marker.exists()
+def test_annotate_style_aware_refits_the_anomaly_tables_only_and_fit_stays_as_it_was(fitted_run, tiny_mnist_dir, tmp_path):
+    import shutil
+
+    import training.anomaly_fitting as fitting
+
+    tables = {}
+    for choice in ("off", "inner", "all"):
+        path = tmp_path / f"{choice}.ckpt"
+        shutil.copy(fitted_run / "checkpoints" / "last.ckpt", path)
+        with pytest.raises(SystemExit) as done:
+            cli_main(["annotate", str(path), "--data-dir", str(tiny_mnist_dir), "--style-aware", choice])
+        assert done.value.code == 0
+        tables[choice] = load_model(path).statistics
+    off, inner, every = (tables[choice].anomaly for choice in ("off", "inner", "all"))
+    assert not torch.equal(inner["inner_whitening"], off["inner_whitening"]) and torch.equal(inner["detector_weight_1"], off["detector_weight_1"])
+    assert torch.equal(every["inner_whitening"], inner["inner_whitening"]) and not torch.equal(every["detector_weight_1"], off["detector_weight_1"])
+    assert tables["all"].test_metrics["test_mse"] == tables["off"].test_metrics["test_mse"]  # the network untouched
+    assert not fitting.STYLE_AWARE_INNER and not fitting.STYLE_AWARE_DETECTOR  # later fits make the default tables

@@ -62,14 +62,61 @@ def test_input_noise_feeds_the_encoder_noisy_digits_and_scores_against_the_clean
     assert torch.equal(seen[-1], images)  # validation stays clean
 
 
-def test_a_denoising_run_records_its_noise_in_the_checkpoint_and_bad_noise_is_refused(tiny_mnist_dir, tmp_path):
+def test_input_restyle_feeds_the_encoder_digits_written_otherwise_and_scores_against_the_clean_ones():
+    from torch.nn import functional as F
+
     from training.module import AutoencoderModule
 
-    cli_main(fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "1", "--model.input_noise", "gaussian=0.3,stroke_across=0.5"))
+    images = torch.from_numpy(load_reference_digits(limit=32).images).unsqueeze(1)
+    labels = torch.zeros(32, dtype=torch.long)
+    module = AutoencoderModule(latent_dim=4, hidden_dim=32, channels=4, input_restyle=1.0)
+    module.log = lambda *args, **kwargs: None  # no trainer here
+    seen = []
+    encode = module.autoencoder.encode_distribution
+    module.autoencoder.encode_distribution = lambda inputs: (seen.append(inputs), encode(inputs))[1]
+    torch.manual_seed(0)
+    loss = module._common_step((images, labels), "train")
+    changed = (seen[-1] - images).abs().flatten(1).amax(1) > 0.1
+    assert bool(changed.all())  # every digit restyled at share 1
+    with torch.no_grad():
+        expected = F.binary_cross_entropy_with_logits(module.autoencoder.decode_logits(encode(seen[-1])[0]), images)
+    assert float(loss.detach()) == pytest.approx(float(expected), rel=1e-5)  # the target is the clean digit
+    module._common_step((images, labels), "val")
+    assert torch.equal(seen[-1], images)  # validation stays as written
+    module.hparams.restyle_target = "restyled"  # rebuild the digit as written instead
+    loss = module._common_step((images, labels), "train")
+    with torch.no_grad():
+        expected = F.binary_cross_entropy_with_logits(module.autoencoder.decode_logits(encode(seen[-1])[0]), seen[-1])
+    assert float(loss.detach()) == pytest.approx(float(expected), rel=1e-5)
+
+
+def test_outlier_drawings_add_varied_drawings_to_the_outliers_beside_the_glyphs(monkeypatch):
+    import training.module
+    from training.module import AutoencoderModule
+    from training.non_digits import varied_drawings
+
+    monkeypatch.setattr(training.module, "OUTLIER_DRAWINGS", 40)
+    images = torch.from_numpy(load_reference_digits(limit=64).images).unsqueeze(1)
+    labels = torch.from_numpy(load_reference_digits(limit=64).labels).long()
+    plain = AutoencoderModule(latent_dim=4, hidden_dim=32, channels=4, classifier_weight=0.05, outlier_weight=0.01)
+    drawn = AutoencoderModule(latent_dim=4, hidden_dim=32, channels=4, classifier_weight=0.05, outlier_weight=0.01, outlier_drawings=True)
+    plain._outlier_batch(images, labels), drawn._outlier_batch(images, labels)
+    drawings = varied_drawings(40, seed=0)
+    assert not any(torch.equal(drawing, glyph) for drawing in drawings for glyph in plain._glyphs)
+    assert sum(any(torch.equal(drawing, glyph) for glyph in drawn._glyphs) for drawing in drawings) == 40
+    assert len(drawn._glyphs) == 80  # as many glyphs as drawings
+
+
+def test_a_denoising_run_records_its_noise_and_restyling_in_the_checkpoint_and_bad_values_are_refused(tiny_mnist_dir, tmp_path):
+    from training.module import AutoencoderModule
+
+    cli_main(fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "1", "--model.input_noise", "gaussian=0.3,stroke_across=0.5", "--model.input_restyle", "0.5"))
     model = load_model(tmp_path / "checkpoints" / "last.ckpt")
-    assert model.hparams["input_noise"] == "gaussian=0.3,stroke_across=0.5"
+    assert model.hparams["input_noise"] == "gaussian=0.3,stroke_across=0.5" and model.hparams["input_restyle"] == 0.5
     with pytest.raises(ValueError, match="--model.input_noise snow=0.2: unknown kind 'snow'"):
         AutoencoderModule(input_noise="snow=0.2")
+    with pytest.raises(ValueError, match="--model.input_restyle 1.5: must be from 0 to 1"):
+        AutoencoderModule(input_restyle=1.5)
 
 
 def test_progress_dir_streams_json_lines_and_loadable_snapshots(tiny_mnist_dir, tmp_path):

@@ -28,6 +28,15 @@ def describe_input_noise(spec_text: str) -> str:
     return "yes, trained to ignore " + ", ".join(f"{KIND_LABELS[kind]} up to {strength:g}" for kind, strength in spec.items())
 
 
+def describe_input_restyle(share: float, target: str = "clean") -> str:
+    """The training's restyled inputs in words: "no", or the share of digits written otherwise
+    and what they were rebuilt into."""
+    if not share:
+        return "no"
+    rebuilt = "rebuilt as written" if target == "restyled" else "rebuilt as clean digits"
+    return f"yes, {share:.0%} of training digits thick, blurred, low resolution or an even pen, {rebuilt}"
+
+
 def describe_session(session: ModelSession) -> str:
     """An HTML summary of a model, for the panel and its tooltip."""
     model = session.model
@@ -40,6 +49,7 @@ def describe_session(session: ModelSession) -> str:
         ("hidden width", str(hp["hidden_dim"]) + (f" × {hp['hidden_layers']} layers" if hp.get("hidden_layers", 1) > 1 else "") + (f", {hp['channels']} channels" if hp["architecture"] == "conv" else "")),
     ]
     rows.append(("denoising", describe_input_noise(hp.get("input_noise", ""))))
+    rows.append(("other hands", describe_input_restyle(hp.get("input_restyle", 0.0), hp.get("restyle_target", "clean"))))
     statistics = model.statistics
     if statistics is not None:
         dataset = statistics.dataset
