@@ -10,7 +10,10 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     # One worker per core: each computes on one thread (as the app does), and so do the
     # commands its tests start. Two threads per worker on a busy core only spin waiting for
     # each other (a 1-epoch fit: 22 s of CPU on 2 threads, 5 s on 1, with the other core busy).
-    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    # Numba too: UMAP's first fit starts numba's OpenMP pool, which otherwise sets the calling
+    # thread's OpenMP threads to the core count, torch's with them (an in-process 3-epoch fit
+    # after it: 20 s of CPU instead of 3).
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
 
 from pathlib import Path  # noqa: E402

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shlex
+import signal
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
@@ -130,6 +132,11 @@ def test_a_failed_download_is_shown_whole_with_what_to_do_in_the_dialog(qtbot, w
     assert "Train a model" in view.status.text() and "an MNIST-format folder" in view.status.text() and "--data" not in view.status.text()
 
 
+def first_snapshot_written(progress_dir) -> bool:
+    stream = progress_dir / "progress.jsonl"
+    return stream.is_file() and any(json.loads(line)["event"] == "snapshot" for line in stream.read_text().splitlines() if line.endswith("}"))
+
+
 def test_train_stop_resume_and_the_result_opens_and_compares(qtbot, window, tiny_mnist_dir, tmp_path):
     view, run, process = window.training_view, window.training_run, window.training_process
     with no_run_left(process):
@@ -137,23 +144,34 @@ def test_train_stop_resume_and_the_result_opens_and_compares(qtbot, window, tiny
         previous = window.explorer.session.model.path
         run_dir = tmp_path / "run"
         dialog = window.show_train_dialog()
-        fill_tiny_run(dialog, tiny_mnist_dir, run_dir, epochs=25)
+        fill_tiny_run(dialog, tiny_mnist_dir, run_dir, epochs=6)
         with qtbot.waitSignal(process.run_started, timeout=SIGNAL_TIMEOUT_MS):
             QTest.mouseClick(dialog.train_button, Qt.MouseButton.LeftButton)
         assert window.training_dock.isVisible() and process.is_running()
         assert json.loads(window.settings.read(TRAINING_PLAN))["latent_dim"] == 4  # remembered for next time
 
-        # progress lines arrive, the curves and the map update
-        qtbot.waitUntil(lambda: len(run.maps) >= 1 and view.epoch_slider.isEnabled(), timeout=RUN_TIMEOUT_MS)
-        assert len(view.val_curve.getData()[0]) >= 1 and len(view.map_points.data) == 1000
-        assert view.status.text().startswith("Epoch") and view.stop_button.isEnabled() and not view.resume_button.isEnabled()
+        # A long run, deterministically: once its first epoch is kept the process is paused
+        # (SIGSTOP, as a slow machine would leave it mid-epoch) until Stop has been clicked, so
+        # Stop always lands mid-run, whatever the load, without training many epochs.
+        qtbot.waitUntil(lambda: first_snapshot_written(run_dir / "progress"), timeout=RUN_TIMEOUT_MS)
+        pid = process._process.processId()
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            # progress lines arrive, the curves and the map update
+            qtbot.waitUntil(lambda: len(run.maps) >= 1 and view.epoch_slider.isEnabled(), timeout=RUN_TIMEOUT_MS)
+            assert len(view.val_curve.getData()[0]) >= 1 and len(view.map_points.data) == 1000
+            assert view.status.text().startswith("Epoch") and view.stop_button.isEnabled() and not view.resume_button.isEnabled()
 
-        # Stop leaves a resumable run
-        with qtbot.waitSignal(process.run_finished, timeout=RUN_TIMEOUT_MS) as finished, qtbot.waitSignal(view.run_ended, timeout=RUN_TIMEOUT_MS):
-            QTest.mouseClick(view.stop_button, Qt.MouseButton.LeftButton)
+            # Stop leaves a resumable run
+            with qtbot.waitSignal(process.run_finished, timeout=RUN_TIMEOUT_MS) as finished, qtbot.waitSignal(view.run_ended, timeout=RUN_TIMEOUT_MS):
+                QTest.mouseClick(view.stop_button, Qt.MouseButton.LeftButton)
+                os.kill(pid, signal.SIGCONT)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
         assert finished.args == [0, False]
         state = run.state
-        assert state.stopped and state.epoch < 24 and (run_dir / "checkpoints" / "last.ckpt").is_file()
+        assert state.stopped and state.epoch < 5 and (run_dir / "checkpoints" / "last.ckpt").is_file()
         assert "Stopped at epoch" in view.status.text() and "Resume" in view.status.text()
         assert view.resume_button.isEnabled() and not view.stop_button.isEnabled()
         assert window.explorer.session.model.path == previous  # a stopped run does not replace the model
@@ -163,8 +181,8 @@ def test_train_stop_resume_and_the_result_opens_and_compares(qtbot, window, tiny
         with qtbot.waitSignal(window.model_shown, timeout=RUN_TIMEOUT_MS):
             QTest.mouseClick(view.resume_button, Qt.MouseButton.LeftButton)
         state = run.state
-        assert state.finished and not state.stopped and state.starts == 2 and state.epoch == 24
-        assert [epoch for epoch, _ in state.epochs] == list(range(25)) and stopped_epoch in run.maps
+        assert state.finished and not state.stopped and state.starts == 2 and state.epoch == 5
+        assert [epoch for epoch, _ in state.epochs] == list(range(6)) and stopped_epoch in run.maps
         best = run_dir / "checkpoints" / "best.ckpt"
         assert window.explorer.session.model.path == best and str(best.resolve()) in window.settings.read(RECENT_FILES)
         assert "Finished after" in view.status.text() and "best.ckpt" in view.status.text()
