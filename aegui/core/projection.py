@@ -11,6 +11,7 @@ import hashlib
 import importlib.util
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -124,11 +125,29 @@ class EmbeddingProjection(Projection):
         return self.inverse(points)
 
 
-def _fit_umap(codes: np.ndarray) -> np.ndarray:
+def _fit_umap(codes: np.ndarray, neighbours: int = 15) -> np.ndarray:
     import umap
 
+    codes = np.asarray(codes, dtype=np.float32)
+    neighbours = min(neighbours, len(codes) - 1)
     # Seeded, so one thread (n_jobs=1 says so, and keeps UMAP from warning that it chose it).
-    return umap.UMAP(n_components=2, random_state=0, n_neighbors=15, min_dist=0.1, n_jobs=1).fit_transform(codes)
+    options = dict(n_components=2, random_state=0, n_neighbors=neighbours, min_dist=0.1, n_jobs=1)
+    if len(codes) >= _UMAP_ALL_DISTANCES_BELOW:
+        return umap.UMAP(**options).fit_transform(codes)
+    # Below this size UMAP computes all distances too, then spends seconds compiling (numba,
+    # parallel) its search of them; numpy finds the same exact neighbours at once.
+    wide = codes.astype(np.float64)
+    squared = (wide**2).sum(axis=1)
+    distances = np.sqrt(np.maximum(squared[:, None] + squared[None, :] - 2 * wide @ wide.T, 0.0))
+    np.fill_diagonal(distances, 0.0)
+    nearest = np.argsort(distances, axis=1, kind="stable")[:, :neighbours]
+    nearest_distances = np.take_along_axis(distances, nearest, axis=1).astype(np.float32)
+    with warnings.catch_warnings():  # that transform() would need its search index: the map never calls it
+        warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
+        return umap.UMAP(**options, precomputed_knn=(nearest, nearest_distances)).fit_transform(codes)
+
+
+_UMAP_ALL_DISTANCES_BELOW = 4096  # UMAP's own threshold for its exact all-distances search
 
 
 def _fit_tsne(codes: np.ndarray) -> np.ndarray:
