@@ -83,7 +83,7 @@ def run_sweep(latent_dims, data_dir: Path | None, output_dir: Path, max_epochs: 
             args += ["--trainer.max_epochs", str(max_epochs)]
         run_lightning_cli(args + extra_args)
         checkpoint = run_dir / "checkpoints" / "best.ckpt"
-        metrics = evaluate(checkpoint, data_dir)
+        metrics = evaluate(checkpoint, data_dir, robustness_digits=0)  # the sweep reports no robustness figures
         pca_mse, pca_probe = pca_baseline(train_tensor, train_label_tensor, test_tensor, test_label_tensor, k)
         row = {
             "latent_dim": k,
