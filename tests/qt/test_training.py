@@ -144,7 +144,7 @@ def test_train_stop_resume_and_the_result_opens_and_compares(qtbot, window, tiny
         previous = window.explorer.session.model.path
         run_dir = tmp_path / "run"
         dialog = window.show_train_dialog()
-        fill_tiny_run(dialog, tiny_mnist_dir, run_dir, epochs=6)
+        fill_tiny_run(dialog, tiny_mnist_dir, run_dir, epochs=3)
         with qtbot.waitSignal(process.run_started, timeout=SIGNAL_TIMEOUT_MS):
             QTest.mouseClick(dialog.train_button, Qt.MouseButton.LeftButton)
         assert window.training_dock.isVisible() and process.is_running()
@@ -171,7 +171,7 @@ def test_train_stop_resume_and_the_result_opens_and_compares(qtbot, window, tiny
                 os.kill(pid, signal.SIGCONT)
         assert finished.args == [0, False]
         state = run.state
-        assert state.stopped and state.epoch < 5 and (run_dir / "checkpoints" / "last.ckpt").is_file()
+        assert state.stopped and state.epoch < 2 and (run_dir / "checkpoints" / "last.ckpt").is_file()
         assert "Stopped at epoch" in view.status.text() and "Resume" in view.status.text()
         assert view.resume_button.isEnabled() and not view.stop_button.isEnabled()
         assert window.explorer.session.model.path == previous  # a stopped run does not replace the model
@@ -181,8 +181,8 @@ def test_train_stop_resume_and_the_result_opens_and_compares(qtbot, window, tiny
         with qtbot.waitSignal(window.model_shown, timeout=RUN_TIMEOUT_MS):
             QTest.mouseClick(view.resume_button, Qt.MouseButton.LeftButton)
         state = run.state
-        assert state.finished and not state.stopped and state.starts == 2 and state.epoch == 5
-        assert [epoch for epoch, _ in state.epochs] == list(range(6)) and stopped_epoch in run.maps
+        assert state.finished and not state.stopped and state.starts == 2 and state.epoch == 2
+        assert [epoch for epoch, _ in state.epochs] == list(range(3)) and stopped_epoch in run.maps
         best = run_dir / "checkpoints" / "best.ckpt"
         assert window.explorer.session.model.path == best and str(best.resolve()) in window.settings.read(RECENT_FILES)
         assert "Finished after" in view.status.text() and "best.ckpt" in view.status.text()
