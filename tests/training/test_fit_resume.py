@@ -40,15 +40,15 @@ def test_ddp_on_cpu_with_two_processes_streams_progress_once_and_stops_on_reques
 
 
 def test_training_killed_mid_epoch_resumes_from_last_and_completes(tiny_mnist_dir, tmp_path):
-    base = [sys.executable, "-m", "training", *fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "4")]
-    killed = subprocess.run([*base, "--trainer.callbacks+=tests.training.kill_switch.KillMidEpoch", "--trainer.callbacks.init_args.epoch", "2"], capture_output=True, text=True, timeout=300, cwd=REPO)
+    base = [sys.executable, "-m", "training", *fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "3")]
+    killed = subprocess.run([*base, "--trainer.callbacks+=tests.training.kill_switch.KillMidEpoch", "--trainer.callbacks.init_args.epoch", "1"], capture_output=True, text=True, timeout=300, cwd=REPO)
     assert killed.returncode == -9, killed.stderr[-2000:]
     interrupted = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
-    assert interrupted["epoch"] == 1  # the last complete epoch before the kill
+    assert interrupted["epoch"] == 0  # the last complete epoch before the kill
     resumed = subprocess.run([*base, "--ckpt_path", "last"], capture_output=True, text=True, timeout=300, cwd=REPO)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     final = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
-    assert final["epoch"] == 3 and STATISTICS_KEY in final
+    assert final["epoch"] == 2 and STATISTICS_KEY in final
 
 
 def test_a_stop_request_ends_the_run_resumably_and_resume_finishes_it(tiny_mnist_dir, tmp_path):
