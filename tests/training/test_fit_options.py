@@ -40,18 +40,24 @@ def test_out_of_range_hidden_layers_are_refused_before_any_weights_exist():
         build_autoencoder({"latent_dim": 2, "hidden_layers": 9})
 
 
-def test_input_noise_feeds_the_encoder_noisy_digits_and_scores_against_the_clean_ones():
-    from torch.nn import functional as F
-
+def module_seeing_its_inputs(**options):
+    """A tiny module on 32 real digits whose encoder records every input it is given."""
     from training.module import AutoencoderModule
 
     images = torch.from_numpy(load_reference_digits(limit=32).images).unsqueeze(1)
     labels = torch.zeros(32, dtype=torch.long)
-    module = AutoencoderModule(latent_dim=4, hidden_dim=32, channels=4, input_noise="gaussian=0.5,erased_blocks=0.5")
+    module = AutoencoderModule(latent_dim=4, hidden_dim=32, channels=4, **options)
     module.log = lambda *args, **kwargs: None  # no trainer here
     seen = []
     encode = module.autoencoder.encode_distribution
     module.autoencoder.encode_distribution = lambda inputs: (seen.append(inputs), encode(inputs))[1]
+    return images, labels, module, seen, encode
+
+
+def test_input_noise_feeds_the_encoder_noisy_digits_and_scores_against_the_clean_ones():
+    from torch.nn import functional as F
+
+    images, labels, module, seen, encode = module_seeing_its_inputs(input_noise="gaussian=0.5,erased_blocks=0.5")
     torch.manual_seed(0)
     loss = module._common_step((images, labels), "train")
     assert not torch.equal(seen[-1], images)  # the encoder saw noise
@@ -65,15 +71,7 @@ def test_input_noise_feeds_the_encoder_noisy_digits_and_scores_against_the_clean
 def test_input_restyle_feeds_the_encoder_digits_written_otherwise_and_scores_against_the_clean_ones():
     from torch.nn import functional as F
 
-    from training.module import AutoencoderModule
-
-    images = torch.from_numpy(load_reference_digits(limit=32).images).unsqueeze(1)
-    labels = torch.zeros(32, dtype=torch.long)
-    module = AutoencoderModule(latent_dim=4, hidden_dim=32, channels=4, input_restyle=1.0)
-    module.log = lambda *args, **kwargs: None  # no trainer here
-    seen = []
-    encode = module.autoencoder.encode_distribution
-    module.autoencoder.encode_distribution = lambda inputs: (seen.append(inputs), encode(inputs))[1]
+    images, labels, module, seen, encode = module_seeing_its_inputs(input_restyle=1.0)
     torch.manual_seed(0)
     loss = module._common_step((images, labels), "train")
     changed = (seen[-1] - images).abs().flatten(1).amax(1) > 0.1
