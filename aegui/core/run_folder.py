@@ -160,6 +160,7 @@ class RunWatcher:
         self._discarding = False  # inside a line too long to keep, until its newline
         self._step_stride = 1  # one step kept of every this many
         self._since_kept = 0
+        self._last_step: dict | None = None  # a step line whose timing waits: a later line may replace it
 
     def poll(self) -> bool:
         """Read (a bounded slice of) what was appended since the last poll; True if anything
@@ -198,12 +199,11 @@ class RunWatcher:
                 continue
             read = True
             self.state.lines += 1
-            try:  # a record is a JSON object: anything else is skipped without parsing it
-                record = json.loads(line) if len(line) <= MAX_LINE and line.lstrip().startswith(b"{") else None
-            except (ValueError, RecursionError):
-                record = None
-            if not isinstance(record, dict) or not self._apply(record):
+            record = _json_object(line)
+            if record is None or not self._apply(record):
                 self.state.skipped_lines += 1
+        if self._last_step is not None:
+            self._apply_timing(self._last_step)
         self._offset += position
         # more complete lines wait (the slice was full): read again at once, not at the next poll
         self.more = lines >= MAX_POLL_LINES or (len(data) == MAX_POLL_BYTES and self._offset < size)
@@ -213,12 +213,16 @@ class RunWatcher:
         """Fold one record into the summary; False when it is not a progress record or names a
         file outside the run folder."""
         state, event = self.state, record.get("event")
-        if event == "step":  # by far the most frequent line: its fields read once each
+        if event == "step":  # by far the most frequent line: its timing is read only if it is the last
             step, loss = _finite_number(record.get("step")), _finite_number(record.get("train_loss"))
             if step is None or loss is None:
                 return False
             self._add_step(int(step), float(loss))
-        elif event == "epoch":
+            self._last_step = record
+            return True
+        if self._last_step is not None:
+            self._apply_timing(self._last_step)
+        if event == "epoch":
             epoch = _finite_number(record.get("epoch"))
             if epoch is None:
                 return False
@@ -247,13 +251,18 @@ class RunWatcher:
             state.error = whole_words(str(record.get("message", "")), 1000)
         else:
             return False
+        self._apply_timing(record)
+        return True
+
+    def _apply_timing(self, record: dict) -> None:
+        """The run's elapsed time and, from a step or an epoch line, its remaining time."""
+        self._last_step = None
         elapsed = _finite_number(record.get("elapsed"))
         if elapsed is not None:
-            state.elapsed = float(elapsed)
-        if event in ("step", "epoch"):
+            self.state.elapsed = float(elapsed)
+        if record.get("event") in ("step", "epoch"):
             eta = _finite_number(record.get("eta"))
-            state.eta = float(eta) if eta is not None else None
-        return True
+            self.state.eta = float(eta) if eta is not None else None
 
     def _apply_end(self, record: dict) -> None:
         state = self.state
@@ -286,6 +295,24 @@ class RunWatcher:
         if len(steps) > MAX_STEP_POINTS:
             del steps[1::2]
             self._step_stride *= 2
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _json_object(line: bytes) -> dict | None:
+    """The JSON object a line holds (UTF-8, JSON's whitespace around it allowed), or None:
+    anything else is skipped without parsing it. The decoder's scanner directly: ``json.loads``
+    would first guess the encoding of every line, a third of the time a long stream takes."""
+    stripped = line.strip(b" \t\r\n")
+    if len(line) > MAX_LINE or not stripped.startswith(b"{"):
+        return None
+    try:
+        text = stripped.decode()
+        record, end = _DECODER.raw_decode(text)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None
+    return record if end == len(text) else None
 
 
 def _finite_number(value) -> float | int | None:

@@ -95,3 +95,28 @@ def test_snapshot_codes_load_weights_only(tmp_path):
     torch.save({"codes": torch.ones(4, 3), "labels": torch.arange(4), "state_dict": {}}, tmp_path / "s.pt")
     snapshot = read_snapshot(tmp_path / "s.pt")
     assert snapshot.codes.shape == (4, 3) and list(snapshot.labels) == [0, 1, 2, 3] and snapshot.network is None
+
+
+def test_the_time_shown_is_the_last_lines_and_a_line_is_one_json_object_or_skipped(tmp_path):
+    log = tmp_path / "progress.jsonl"
+    watcher = RunWatcher(tmp_path)
+    steps = [json.dumps({"event": "step", "step": step, "train_loss": 1.0, "elapsed": float(step), "eta": 10.0 - step}) for step in range(1, 6)]
+    log.write_text("\n".join([*steps, json.dumps({"event": "stopping"})]) + "\n")
+    watcher.poll()
+    assert (watcher.state.elapsed, watcher.state.eta) == (5.0, 5.0)  # the last step's: the line after it has neither
+    with open(log, "a") as handle:
+        handle.write(json.dumps({"event": "step", "step": 6, "train_loss": 1.0, "elapsed": 6.0, "eta": 4.0}) + "\n")
+    watcher.poll()
+    assert (watcher.state.elapsed, watcher.state.eta) == (6.0, 4.0)  # a slice that ends on a step
+    with open(log, "a") as handle:
+        handle.write(json.dumps({"event": "end", "elapsed": 7.0, "checkpoints": {}}) + "\n")
+        handle.write(json.dumps({"event": "step", "step": 7, "train_loss": 1.0}) + "\n")
+    watcher.poll()
+    assert (watcher.state.elapsed, watcher.state.eta) == (7.0, None)  # a step without a remaining time clears it
+    skipped = watcher.state.skipped_lines
+    with open(log, "ab") as handle:
+        for damaged in (b'{"event": "step", "step": 8, "train_loss": 1.0} trailing', b'{"event": "step", "step": 9, "train_loss": 1.0}{}', b'\xff{"event": "stopping"}', b'[{"event": "stopping"}]', "{\"event\": \"step\", \"step\": 10, \"train_loss\": 1.0}".encode("utf-16")):
+            handle.write(damaged + b"\n")
+        handle.write(b'  {"event": "step", "step": 11, "train_loss": 0.5}  \n')  # whitespace around an object is fine
+    watcher.poll()
+    assert watcher.state.skipped_lines == skipped + 5 and watcher.state.steps[-1] == (11, 0.5)
