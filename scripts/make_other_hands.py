@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPO))
 from aegui.core.idx import write_idx  # noqa: E402
 from aegui.core.image_import import prepare_photo  # noqa: E402
 from aegui.core.preprocess import to_mnist  # noqa: E402
-from training.data import load_split  # noqa: E402
+from training.datasets import load_split  # noqa: E402
 from training.photographed import photographed  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -190,6 +190,10 @@ def check_lightning_arguments(command: str, args: list[str]) -> None:
     download = str(data.get("download", True)).lower() in ("true", "1", "yes")
     if data.get("data_dir") not in (None, "", "null") and not download:
         check_data_folder("--data.data_dir", str(data["data_dir"]))
+    elif not download and command != "sweep" and str(data.get("dataset", "mnist")) in DATASET_NAMES:  # the default folders, as fit looks (sweep passes its own --data-dir)
+        from training.datasets import locate_without_download
+
+        locate_without_download(str(data.get("dataset", "mnist")))
     elif data.get("data_dir") not in (None, "", "null") and Path(str(data["data_dir"])).expanduser().is_file():
         raise UsageError(f"--data.data_dir {data['data_dir']}: a file, not a folder")
 

@@ -21,8 +21,10 @@ from aegui.core.noise import NOISE_KINDS
 from aegui.core.resources import load_near_ood
 from aegui.core.robustness import measure_robustness
 from training.command_parsers import ROBUSTNESS_DIGITS, evaluate_parser
-from training.data import DatasetNotFoundError, images_to_tensor, load_split, locate_dataset, split_indices
+from training.datasets import load_split, locate_dataset
+from training.digit_tensors import images_to_tensor, split_indices
 from training.disentanglement import dci
+from training.errors import DatasetNotFoundError
 from training.fairness import fairness_figures
 from training.metrics import auroc, encode_dataset, encode_inner, fit_linear_probe, held_out_quantiles, metrics_on_test_split
 from training.stroke_properties import PROPERTIES, measure

@@ -17,9 +17,9 @@ from pathlib import Path
 import torch
 
 from training.command_parsers import SWEEP_CONFIG, sweep_parser
-from training.data import images_to_tensor, load_split, locate_dataset
+from training.datasets import load_split, locate_dataset
+from training.digit_tensors import images_to_tensor
 from training.metrics import fit_linear_probe, probe_accuracy
-
 
 
 def pca_baseline(train_images: torch.Tensor, train_labels: torch.Tensor, test_images: torch.Tensor, test_labels: torch.Tensor, k: int) -> tuple[float, float]:

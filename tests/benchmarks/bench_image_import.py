@@ -36,7 +36,7 @@ def main() -> None:
     torch.set_num_threads(1)
     reference = load_reference_digits()
     if args.data_dir is not None:
-        from training.data import load_split
+        from training.datasets import load_split
 
         images, labels, _ = load_split(args.data_dir, "test")
         images, labels = images[-args.count :].astype(np.float32) / 255.0, labels[-args.count :]

@@ -174,14 +174,14 @@ def test_failed_download_is_one_message_and_verbose_shows_the_traceback(tmp_path
     import dataclasses
     import socket
 
-    import training.data
+    import training.datasets
     from training.errors import DownloadError
 
     with socket.socket() as closed:  # a port on 127.0.0.1 that nothing listens on
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setitem(training.data.DATASETS, "mnist", dataclasses.replace(training.data.DATASETS["mnist"], mirrors=(f"http://127.0.0.1:{port}/",)))
+    monkeypatch.setitem(training.datasets.DATASETS, "mnist", dataclasses.replace(training.datasets.DATASETS["mnist"], mirrors=(f"http://127.0.0.1:{port}/",)))
     args = ["fit", "--trainer.default_root_dir", str(tmp_path / "run"), "--trainer.max_epochs", "1", "--trainer.enable_progress_bar", "false"]
     status, message = refusal(capsys, args)
     assert status == 1 and message.startswith("aegui-train fit: the mnist IDX files") and "downloading them failed" in message and f"127.0.0.1:{port}: Connection refused" in message

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from aegui.core.idx import read_idx, read_images_and_labels, write_idx
-from training.data import MNISTDataModule, load_split
+from training.data import MNISTDataModule
+from training.datasets import load_split
 
 
 def test_round_trip_gzip_and_raw(tmp_path):
