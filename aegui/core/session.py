@@ -21,6 +21,7 @@ import torch
 from aegui.core.anomaly import FEATURE_LABELS, AnomalyScorer, error_percentile, reconstruction_error, smallest_indices, verdict
 from aegui.core.model_files import LoadedModel, load_model
 from aegui.core.errors import CheckpointError
+from aegui.core.live_pass import build_live_pass
 from aegui.core.model_format import ERROR_QUANTILE_COUNT, IMAGE_SIZE
 from aegui.core.projection import MAP_LIMIT_WIDTHS, Projection, fit_projection
 from aegui.core.resources import LabelledImages
@@ -144,6 +145,8 @@ class ModelSession:
             reference_errors = ((reconstructions - images) ** 2).flatten(1).mean(1).numpy()
             self.error_quantiles = np.quantile(reference_errors, np.linspace(0, 1, ERROR_QUANTILE_COUNT)).astype(np.float32)
             self.statistics_source = "bundled MNIST sample (the checkpoint stores none)"
+        limit = CODE_STD_LIMIT * self.latent_std  # the bounds clamp_code holds a code within
+        self._live_pass, self.live_pass_traced = build_live_pass(autoencoder, self.latent_mean, self.latent_mean - limit, self.latent_mean + limit)
         if statistics is not None and statistics.probe_weight is not None:
             self._probe = (statistics.probe_weight.numpy(), statistics.probe_bias.numpy())
         else:
@@ -313,15 +316,15 @@ class ModelSession:
         """Encode an MNIST-style 28x28 image and say how well the model reconstructs it
         (``encoded``: its (code, inner) from ``encode_images``, to skip the encoder)."""
         image = np.asarray(image, dtype=np.float32)
-        inner = None
         if encoded is not None:
             code, inner = encoded
-        elif self.anomaly_scorer is not None and self.anomaly_scorer.needs_inner:
-            code, inner = self.encode_with_inner(image)  # the same encoder pass, keeping its last hidden layer
-        else:
-            code = self.encode(image)
-        code = self.clamp_code(code)
-        reconstruction = finite_image(self.decode(code))
+            code = self.clamp_code(code)
+            reconstruction = finite_image(self.decode(code))
+        else:  # encode, clamp and decode in one call (aegui.core.live_pass: why)
+            with torch.inference_mode():
+                code_tensor, inner_tensor, decoded = self._live_pass(_image_tensor(image))
+            code, reconstruction = code_tensor[0].numpy(), finite_image(decoded[0, 0].numpy())
+            inner = inner_tensor[0].numpy() if self.anomaly_scorer is not None and self.anomaly_scorer.needs_inner else None
         error = reconstruction_error(image, reconstruction)
         percentile = error_percentile(error, self.error_quantiles)
         probabilities = self.digit_probabilities(code)
