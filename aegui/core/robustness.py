@@ -109,19 +109,45 @@ def model_robustness(model, images: np.ndarray, labels: np.ndarray, seed: int = 
 
 ROBUSTNESS = "robustness"  # the executor channel
 COMPARISON_DIGITS = 500  # reference digits the Compare view measures each model on
+MAX_MEASURED = 64  # models whose figures are kept for the session
+
+# Figures already measured, for the whole session (every window of the process): keyed by the
+# model's weights, the digits measured on and the seed, never by file name, so a checkpoint
+# trained again into the same file is measured again. Written on the requester's thread only;
+# a measurement reads a copy.
+_measured: dict[tuple[str, str, int], Robustness] = {}
+
+
+def fingerprint(*arrays) -> str:
+    """A digest of arrays' shapes and bytes: the same weights or digits, the same key."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype}{array.shape}".encode())
+        digest.update(array.data)
+    return digest.hexdigest()
+
+
+def weights_fingerprint(autoencoder) -> str:
+    import torch
+
+    with torch.no_grad():
+        return fingerprint(*(tensor.detach().cpu().numpy() for tensor in autoencoder.state_dict().values()))
 
 
 class RobustnessComparison:
     """The robustness of the models being compared, measured in the background on the
     reference digits each time the comparison changes (latest wins); results are kept per
-    model file for the session, so a model added later costs only its own measurement."""
+    model (by its weights) for the session, so a model added later costs only its own
+    measurement."""
 
     def __init__(self, explorer, digits: int = COMPARISON_DIGITS, seed: int = 0):
         self.explorer = explorer
         self.digits = digits
         self.seed = seed
         self.results: list[tuple[str, Robustness]] = []  # (model name, figures), smallest k first
-        self._measured: dict[tuple[str, int], Robustness] = {}
         self.robustness_changed = Signal()  # (list of (name, Robustness))
         explorer.comparison_changed.connect(self._on_explorer_comparison_changed)
 
@@ -131,19 +157,24 @@ class RobustnessComparison:
             self.results = []
             self.robustness_changed.emit(self.results)
             return
-        reference, digits, seed, known = self.explorer.reference, self.digits, self.seed, dict(self._measured)
+        reference, digits, seed, known = self.explorer.reference, self.digits, self.seed, dict(_measured)
         description = f"Measuring the noise robustness of {len(models)} models"
 
         def measure() -> list[tuple[str, tuple, Robustness]]:
             rows = []
+            images, labels = reference.images[:digits], reference.labels[:digits]
+            measured_on = fingerprint(images, labels)
             for model in models:
-                key = (str(model.path), digits)
-                figures = known.get(key) or model_robustness(model, reference.images[:digits], reference.labels[:digits], seed)
+                key = (weights_fingerprint(model.autoencoder), measured_on, seed)
+                figures = known.get(key) or model_robustness(model, images, labels, seed)
                 rows.append((model.name, key, figures))
             return rows
 
         def done(rows) -> None:
-            self._measured.update({key: figures for _, key, figures in rows})
+            for _, key, figures in rows:
+                _measured[key] = figures
+            while len(_measured) > MAX_MEASURED:
+                del _measured[next(iter(_measured))]
             self.results = [(name, figures) for name, _, figures in rows]
             self.robustness_changed.emit(self.results)
 

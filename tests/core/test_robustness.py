@@ -38,3 +38,29 @@ def test_the_comparison_measures_each_compared_model_smallest_k_first(default_ch
     assert k2.mean_over_kinds("probe_accuracy")[0] < k32.mean_over_kinds("probe_accuracy")[0]  # a 2-D code reads fewer digits
     explorer.clear_comparison()
     assert published[-1] == []
+
+
+def test_a_checkpoint_replaced_in_the_same_file_shows_its_own_figures_and_the_same_weights_are_measured_once(default_checkpoint, k2_checkpoint, reference, tmp_path, monkeypatch):
+    import shutil
+
+    import aegui.core.robustness as robustness
+
+    measured = []
+    real = robustness.model_robustness
+    monkeypatch.setattr(robustness, "model_robustness", lambda model, *args: measured.append(model.latent_dim) or real(model, *args))
+    explorer = Explorer(reference, ImmediateExecutor(), seed=0)
+    comparison = RobustnessComparison(explorer, digits=50, seed=123)  # a seed no other test measures with
+    published = []
+    comparison.robustness_changed.connect(published.append)
+    best = tmp_path / "run" / "best.ckpt"
+    best.parent.mkdir()
+    shutil.copy(k2_checkpoint, best)
+    explorer.open_comparison([best, default_checkpoint])
+    first = dict(published[-1])
+    explorer.open_comparison([default_checkpoint, tmp_path / "run" / "best.ckpt"])  # nothing new: nothing measured again
+    assert measured == [2, 32]
+    shutil.copy(default_checkpoint, best)  # the run trained again, into the same file
+    explorer.open_comparison([best, default_checkpoint])
+    assert measured == [2, 32]  # best.ckpt now holds the very weights measured already: the same figures
+    (name_a, figures_a), (name_b, figures_b) = published[-1]
+    assert figures_a == figures_b == first["mnist-conv-k32"] and first["best"] != figures_a
