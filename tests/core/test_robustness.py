@@ -43,7 +43,7 @@ def test_the_comparison_measures_each_compared_model_smallest_k_first(default_ch
 def test_a_checkpoint_replaced_in_the_same_file_shows_its_own_figures_and_the_same_weights_are_measured_once(default_checkpoint, k2_checkpoint, reference, tmp_path, monkeypatch):
     import shutil
 
-    import aegui.core.robustness as robustness
+    from aegui.core import robustness
 
     measured = []
     real = robustness.model_robustness
@@ -62,5 +62,5 @@ def test_a_checkpoint_replaced_in_the_same_file_shows_its_own_figures_and_the_sa
     shutil.copy(default_checkpoint, best)  # the run trained again, into the same file
     explorer.open_comparison([best, default_checkpoint])
     assert measured == [2, 32]  # best.ckpt now holds the very weights measured already: the same figures
-    (name_a, figures_a), (name_b, figures_b) = published[-1]
+    (_, figures_a), (_, figures_b) = published[-1]
     assert figures_a == figures_b == first["mnist-conv-k32"] and first["best"] != figures_a
