@@ -326,3 +326,15 @@ def test_slider_rows_at_every_step_and_value_show_what_drawing_them_paints(qtbot
             painter.drawRoundedRect(QRectF(x, MARGIN + 3 + row * ROW_HEIGHT, HANDLE_WIDTH, ROW_HEIGHT - 6), 3, 3)
         painter.end()
         assert (pixels(shown) == pixels(expected)).all(), f"steps from {start}"
+
+
+def test_no_plot_offers_pyqtgraphs_context_menu(qtbot, window):
+    """The plots are views of the model, not plotting tools: a right click opens no menu of
+    pyqtgraph's (export, axis ranges, log scale), on any plot of the window or its docks."""
+    import pyqtgraph as pg
+
+    plots = window.findChildren(pg.PlotWidget)
+    assert len(plots) >= 6  # bars, probabilities, map, the training dock's three, ...
+    for plot in plots:
+        item = plot.getPlotItem()
+        assert not item.menuEnabled() and item.getViewBox().menu is None, type(plot).__name__

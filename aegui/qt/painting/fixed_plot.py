@@ -49,10 +49,9 @@ def cache_axes(plot: pg.PlotItem) -> None:
 
 class FixedPlot(pg.PlotWidget):
     def __init__(self, parent=None, minimum_height: int = 100):
-        super().__init__(parent, background="w")
+        super().__init__(parent, background="w", enableMenu=False)  # no context menu: not even built
         self.setMinimumHeight(minimum_height)
         plot = self.getPlotItem()
-        plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setMouseEnabled(x=False, y=False)
         cache_axes(plot)

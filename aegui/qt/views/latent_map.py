@@ -58,10 +58,9 @@ class LatentMap(pg.PlotWidget):
     reference_hovered = Signal(int, int)  # (reference index, digit); (-1, -1) when none
 
     def __init__(self, explorer: Explorer, parent=None):
-        super().__init__(parent, background="w")
+        super().__init__(parent, background="w", enableMenu=False)  # no context menu: not even built
         self.setMinimumSize(200, 150)  # grows with the window; 150 leaves room for a watched run on a 720-pixel screen
         plot = self.getPlotItem()
-        plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setAspectLocked(False)
         self._digit_brushes = [pg.mkBrush(*colour, 150) for colour in DIGIT_COLOURS]
