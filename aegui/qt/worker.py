@@ -25,7 +25,10 @@ class LatestWinsExecutor(QObject):
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self._condition = threading.Condition()
+        # one lock for the executor's state; each channel's thread sleeps on a wake-up of its own,
+        # so a pen event's job wakes the live thread alone, not every channel's thread in turn
+        self._lock = threading.Lock()
+        self._wakeups: dict[str, threading.Condition] = {}
         self._pending: dict[str, tuple[Job, Done, Failed]] = {}
         self._running: set[str] = set()
         self._threads: dict[str, threading.Thread] = {}
@@ -36,26 +39,29 @@ class LatestWinsExecutor(QObject):
         self.job_finished.connect(self._on_job_finished, Qt.ConnectionType.QueuedConnection)
 
     def submit(self, channel: str, job: Job, on_done: Done, on_error: Failed) -> None:
-        with self._condition:
+        with self._lock:
             if self._stopping:
                 return
             self._pending[channel] = (job, on_done, on_error)
             if channel not in self._threads:
+                self._wakeups[channel] = threading.Condition(self._lock)
                 thread = threading.Thread(target=self._run, args=(channel,), name=f"aegui-{channel}", daemon=True)
                 self._threads[channel] = thread
                 thread.start()
-            self._condition.notify_all()
+            self._wakeups[channel].notify()
 
     def is_idle(self) -> bool:
         """No job waiting, running, or with a result not yet handed to its callback."""
-        with self._condition:
+        with self._lock:
             return not self._pending and not self._running and self._results.empty()
 
     def _run(self, channel: str) -> None:
+        with self._lock:
+            wakeup = self._wakeups[channel]
         while True:
-            with self._condition:
+            with self._lock:
                 while channel not in self._pending and not self._stopping:
-                    self._condition.wait()
+                    wakeup.wait()
                 if self._stopping:
                     return
                 job, on_done, on_error = self._pending.pop(channel)
@@ -68,7 +74,7 @@ class LatestWinsExecutor(QObject):
             else:
                 callback, payload = on_done, result
             self._results.put((callback, payload))
-            with self._condition:
+            with self._lock:
                 self._running.discard(channel)
             self.job_finished.emit()
 
@@ -84,10 +90,11 @@ class LatestWinsExecutor(QObject):
                 sys.excepthook(*sys.exc_info())
 
     def shutdown(self, timeout: float = 5.0) -> None:
-        with self._condition:
+        with self._lock:
             self._stopping = True
             self._pending.clear()
-            self._condition.notify_all()
+            for wakeup in self._wakeups.values():
+                wakeup.notify_all()
             threads = list(self._threads.values())
         for thread in threads:
             thread.join(timeout)
