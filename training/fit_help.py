@@ -61,7 +61,7 @@ def fit_help() -> str:
     lines += [_entry_line(entry) for entry in HYPERPARAMETERS.values()]
     lines += ["", "The data and the run:"]
     lines += [_entry_line(RUN_SETTINGS[name]) for name in ("batch_size", "limit_train")]
-    lines += [_entry_line(RUN_SETTINGS["max_epochs"], default="1000, Lightning's"), _entry_line(RUN_SETTINGS["max_steps"])]
+    lines += [_entry_line(RUN_SETTINGS["max_epochs"], default=f"{RUN_SETTINGS['max_epochs'].default} without --trainer.max_steps"), _entry_line(RUN_SETTINGS["max_steps"])]
     lines += [_line(option, text) for option, text in RUN_OPTIONS]
     lines += ["", "Examples:"]
     lines += [f"  {example}" for example in EXAMPLES]

@@ -10,6 +10,7 @@ from pathlib import Path
 from argparse import ArgumentError
 from typing import Optional
 
+from aegui.core.hyperparameters import RUN_SETTINGS
 from training.arguments import UsageError, stray_word, unknown_option
 
 
@@ -127,6 +128,10 @@ def run_lightning_cli(args: list[str]) -> None:
                 super().parse_arguments(parser, args)
             except ArgumentError as error:
                 raise UsageError(lightning_mistake(str(error), parser, args[0] if args else "fit")) from None
+            trainer = self.config["fit"].trainer if self.config.get("subcommand") == "fit" else None
+            if trainer is not None and trainer.max_epochs is None and trainer.max_steps in (None, -1):
+                # neither given: the table's default (Lightning's own, 1,000 epochs, is hours of training)
+                trainer.max_epochs = RUN_SETTINGS["max_epochs"].default
 
         def _parse_ckpt_path(self) -> None:
             """LightningCLI's own step (it sets the model's arguments from the checkpoint given to

@@ -33,6 +33,19 @@ def test_fast_dev_run_reaches_the_trainer_and_runs_one_batch(tiny_mnist_dir, tmp
     assert "Running in `fast_dev_run` mode: will run the requested loop using 1 batch(es)" in caplog.text
 
 
+def test_fit_given_neither_epochs_nor_steps_trains_the_tables_default_not_lightnings_thousand(tiny_mnist_dir, tmp_path, monkeypatch):
+    import pytorch_lightning as pl
+
+    from aegui.core.hyperparameters import RUN_SETTINGS
+
+    planned = []
+    monkeypatch.setattr(pl.Trainer, "fit", lambda trainer, *args, **kwargs: planned.append((trainer.max_epochs, trainer.max_steps)))
+    cli_main(fit_args(tiny_mnist_dir, tmp_path / "bare"))
+    cli_main(fit_args(tiny_mnist_dir, tmp_path / "steps", "--trainer.max_steps", "7"))
+    cli_main(fit_args(tiny_mnist_dir, tmp_path / "epochs", "--trainer.max_epochs", "3"))
+    assert planned == [(RUN_SETTINGS["max_epochs"].default, -1), (None, 7), (3, -1)]  # steps alone: as many epochs as they take
+
+
 def test_short_fit_lowers_the_loss(fitted_run):
     metrics_files = list(fitted_run.glob("logs/version_*/metrics.csv"))
     assert metrics_files
