@@ -270,6 +270,25 @@ def test_bar_hover_shows_dimension_and_value(qtbot, window):
     qtbot.waitUntil(lambda: window.latent_bars.hover_text().startswith("dimension 2"), timeout=2000)
 
 
+def test_a_bars_hover_text_stays_inside_the_plot_and_goes_when_the_pointer_leaves(qtbot, window):
+    bars = window.latent_bars
+    plot = bars.getPlotItem()
+    inside = bars.mapFromScene(plot.vb.sceneBoundingRect()).boundingRect()  # in the view's pixels
+    for dimension in (0, window.explorer.session.latent_dim - 1):  # the first bar and the last, at the right edge
+        point = QPointF(bars.mapFromScene(plot.vb.mapViewToScene(QPointF(dimension, 0))))
+
+        def hovered(point=point, dimension=dimension) -> bool:  # moved again until seen: pyqtgraph drops moves closer than a frame apart
+            send_mouse(bars.viewport(), QEvent.Type.MouseMove, point, Qt.MouseButton.NoButton, Qt.MouseButton.NoButton)
+            return bars.hover_text().startswith(f"dimension {dimension}")
+
+        qtbot.waitUntil(hovered, timeout=2000)
+        origin, box = bars.mapFromScene(bars._hover.scenePos()), bars._hover.boundingRect()  # the text ignores the plot's scale: its box is in pixels
+        left, right = origin.x() + box.left(), origin.x() + box.right()
+        assert inside.left() - 1 <= left and right <= inside.right() + 1, (dimension, left, right, inside)
+    QApplication.sendEvent(bars, QEvent(QEvent.Type.Leave))
+    assert bars.hover_text() == ""
+
+
 def choose_projection_with_the_keyboard(qtbot, window, key) -> None:
     """Focus the map's projection box and press a key, as a person choosing a map would."""
     window.projection_combo.setFocus()

@@ -122,8 +122,14 @@ class LatentBars(FixedPlot):
         label = f" ({self._labels[index]})" if self._labels[index] else ""
         self._hover.setText(f"dimension {index}{label}: {self._code[index]:+.3f}")
         point = self.getPlotItem().vb.mapSceneToView(scene_pos)
+        # over the right half the text reads leftwards from the pointer, so it stays in the plot
+        self._hover.setAnchor((1, 1) if index >= len(self._code) / 2 else (0, 1))
         self._hover.setPos(point)
         self._hover.show()
+
+    def leaveEvent(self, event) -> None:
+        self._hover.hide()  # the pointer left the plot: its text would hide a bar for nothing
+        super().leaveEvent(event)
 
     def hover_text(self) -> str:
         return self._hover.toPlainText() if self._hover.isVisible() else ""
