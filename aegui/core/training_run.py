@@ -35,7 +35,7 @@ __all__ = ["PROGRESS_FILE", "RunState", "RunWatcher", "TrainingRun", "snapshot_m
 READ = "training-read"  # the stream
 MAP = "training-map"  # snapshots -> aligned maps
 SKETCH = "training-sketch"  # the sketch rebuilt by the network of the epoch shown
-CATCH_UP_PAUSE = 0.1  # seconds between full slices of a long backlog, for the GUI to paint
+CATCH_UP_PAUSE = 0.03  # seconds between full slices of a long backlog, for the GUI to paint (a frame or two)
 
 
 def _read_stream(watcher: RunWatcher, plan: TrainingPlan | None, catching_up: bool = False) -> tuple:
