@@ -3,13 +3,13 @@
 A pen event's model work runs on a worker thread while the GUI thread paints the previous
 result. Called layer by layer from Python, every torch operation hands the interpreter lock
 to the GUI thread and then waits for it back, up to a switch interval each time (0.5 ms,
-``configure_process_for_live_drawing``): measured with a busy second thread, one encode and
-decode took 17.7 ms instead of 1.0 ms alone. Traced into one TorchScript graph, the encoder,
-the code's clamp and the decoder run without the lock and wait for it twice at most
-(1.6 ms with the same busy thread; ``tests/benchmarks/bench_live_pass.py``).
+``configure_process_for_live_drawing``): with a busy second thread, one encode, clamp and
+decode took 21.8 ms instead of 1.9 ms alone. Traced into one TorchScript graph, the encoder,
+the code's clamp and the decoder run without the lock and wait for it twice at most (2.3 ms
+with the same busy thread, 1.2 ms alone; ``python tests/benchmarks/bench_live_pass.py``).
 
-The graph computes exactly what the eager path does (the same operations; the clamp's bounds
-are the eager clamp's, rounded once to float32): a test keeps them equal. Tracing is
+The graph computes exactly what the eager path does (the same operations, the same float32
+bounds as ``ModelSession.clamp_code``): a test keeps them equal. Tracing is
 deprecated in recent torch releases but still supported; when it fails or is gone, the eager
 path is used and nothing else changes.
 """
@@ -52,9 +52,8 @@ class _EncodeClampDecode(nn.Module):
 
 
 def build_live_pass(autoencoder: Autoencoder, mean: np.ndarray, low: np.ndarray, high: np.ndarray) -> tuple[LivePass, bool]:
-    """(the live pass, whether it is the traced graph). ``low`` and ``high`` are the clamp's
-    bounds as the eager clamp computes them (float64); they are rounded to float32 once, which
-    is what the eager clamp's result is rounded to."""
+    """(the live pass, whether it is the traced graph). ``low`` and ``high`` are the float32
+    bounds ``ModelSession.clamp_code`` holds a code within; ``mean`` replaces non-finite entries."""
     eager = _EncodeClampDecode(autoencoder, mean, low, high).eval()
     example = torch.zeros(1, 1, IMAGE_SIZE, IMAGE_SIZE)
     try:

@@ -145,8 +145,9 @@ class ModelSession:
             reference_errors = ((reconstructions - images) ** 2).flatten(1).mean(1).numpy()
             self.error_quantiles = np.quantile(reference_errors, np.linspace(0, 1, ERROR_QUANTILE_COUNT)).astype(np.float32)
             self.statistics_source = "bundled MNIST sample (the checkpoint stores none)"
-        limit = CODE_STD_LIMIT * self.latent_std  # the bounds clamp_code holds a code within
-        self._live_pass, self.live_pass_traced = build_live_pass(autoencoder, self.latent_mean, self.latent_mean - limit, self.latent_mean + limit)
+        limit = CODE_STD_LIMIT * self.latent_std  # the bounds every code is held within (clamp_code, the live pass)
+        self._code_low, self._code_high = self.latent_mean - limit, self.latent_mean + limit
+        self._live_pass, self.live_pass_traced = build_live_pass(autoencoder, self.latent_mean, self._code_low, self._code_high)
         if statistics is not None and statistics.probe_weight is not None:
             self._probe = (statistics.probe_weight.numpy(), statistics.probe_bias.numpy())
         else:
@@ -167,7 +168,7 @@ class ModelSession:
         properties = {name: values.numpy() for name, values in statistics.dimension_properties.items()} if statistics is not None else {}
         self.dimension_labels = label_dimensions(properties, self.latent_dim)
         self._place_on_map(fit_projection(projection_method, self.reference_codes, projection_cache))
-        for array in (self.reference_codes, self._reference_norms, self.latent_mean, self.latent_std, self.error_quantiles):
+        for array in (self.reference_codes, self._reference_norms, self.latent_mean, self.latent_std, self.error_quantiles, self._code_low, self._code_high):
             _read_only(array)
         self._frozen = True
 
@@ -244,8 +245,7 @@ class ModelSession:
         off the digits, a slider or a file reach the decoder as numbers it was built for."""
         code = np.asarray(code, dtype=np.float64).reshape(-1)
         code = np.where(np.isfinite(code), code, self.latent_mean)
-        limit = CODE_STD_LIMIT * self.latent_std
-        return np.clip(code, self.latent_mean - limit, self.latent_mean + limit).astype(np.float32)
+        return np.clip(code, self._code_low, self._code_high).astype(np.float32)
 
     def clamp_map_point(self, x: float, y: float) -> tuple[float, float] | None:
         """A point of the map held within three map widths of the reference digits (None if
