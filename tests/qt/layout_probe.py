@@ -14,6 +14,7 @@ reports, as one JSON line per configuration:
 - an elided text (file names with the full name in a tooltip excepted);
 - a tick label a plot dropped or overlapping its neighbour;
 - a plot whose data area is under 60 px high;
+- a slider whose track is under 60 px long (squeezed to its handle it looks like a check box);
 - text under 9 pt.
 
 ``DIR`` holds ``k16.ckpt`` and ``k64.ckpt`` (see ``make_tiny_checkpoints``) and is where the
@@ -36,11 +37,13 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QLabel,
+    QSlider,
     QTabBar,
     QWidget,
 )
 
 MIN_PLOT_HEIGHT = 60
+MIN_SLIDER_TRACK = 60
 MIN_POINT_SIZE = 9.0
 FRAME_ALLOWANCE = (8, 32, 8, 8)  # left, top, right, bottom: borders and a title bar
 
@@ -161,6 +164,13 @@ def combo_problems(combo: QComboBox) -> list[str]:
         if needed > combo.width() + 1:
             problems.append(f"combo item {combo.itemText(index)!r} needs {needed} px, has {combo.width()}")
     return problems
+
+
+def slider_problems(slider: QSlider) -> list[str]:
+    length = slider.width() if slider.orientation() == Qt.Orientation.Horizontal else slider.height()
+    if length < MIN_SLIDER_TRACK:
+        return [f"slider {slider.accessibleName() or slider.toolTip()[:30]!r} has a {length} px track"]
+    return []
 
 
 def tab_problems(bar: QTabBar) -> list[str]:
@@ -306,6 +316,8 @@ def check_window(window) -> list[str]:
                 found += combo_problems(widget)
             elif isinstance(widget, QTabBar):
                 found += tab_problems(widget)
+            elif isinstance(widget, QSlider):
+                found += slider_problems(widget)
             elif isinstance(widget, pg.PlotWidget):
                 found += plot_problems(widget) + graphics_text_problems(widget)
             if type(widget).__module__.startswith("aegui") or isinstance(widget, pg.GraphicsView):
@@ -421,7 +433,8 @@ class Probe:
             ("sketch, k=16", lambda: self.open(16)),
             ("sketch, k=64", lambda: self.open(64)),
             ("k=64, every Explore tab", lambda: self.each_tab()),
-            ("k=32, docks hidden", lambda: (self.open(32), [dock.hide() for dock in docks.values()])),
+            ("k=64, noise on", lambda: self.window.explorer.set_noise(self.window.explorer.noise.switched(True))),
+            ("k=32, docks hidden", lambda: (self.open(32), self.window.explorer.set_noise(self.window.explorer.noise.switched(False)), [dock.hide() for dock in docks.values()])),
             ("k=32, only Latent sliders", lambda: docks["sliders"].show()),
             ("k=32, only Model", lambda: (docks["sliders"].hide(), docks["model"].show())),
             ("k=32, only Explore", lambda: (docks["model"].hide(), docks["explore"].show())),

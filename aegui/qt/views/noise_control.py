@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from aegui.core.explorer import Explorer
 
 SLIDER_STEPS = 100  # strength 0..1 in hundredths
+MIN_SLIDER_WIDTH = 80  # a track a strength can be set on by pointer
 KIND_TIPS = {
     "gaussian": "Gaussian pixel noise; strength = its standard deviation (ink runs 0 to 1)",
     "salt_and_pepper": "This share of the pixels set to ink or to paper, half each",
@@ -36,7 +37,7 @@ class NoiseControl(QGroupBox):
         self.body = QWidget()
         grid = QGridLayout(self.body)
         grid.setContentsMargins(0, 0, 0, 0)
-        grid.setVerticalSpacing(2)
+        grid.setVerticalSpacing(0)  # one kind per row, and the column still fits a 720-pixel screen
         self.sliders: dict[str, QSlider] = {}
         for index, kind in enumerate(NOISE_KINDS):
             label = QLabel(KIND_LABELS[kind])
@@ -45,16 +46,16 @@ class NoiseControl(QGroupBox):
             slider.setToolTip(KIND_TIPS[kind])
             slider.setAccessibleName(f"{KIND_LABELS[kind]} strength")
             slider.valueChanged.connect(lambda value, kind=kind: self._on_slider_value_changed(kind, value))
-            row, column = divmod(index, 2)
-            grid.addWidget(label, row, 2 * column)
-            grid.addWidget(slider, row, 2 * column + 1)
+            slider.setMinimumWidth(MIN_SLIDER_WIDTH)
+            grid.addWidget(label, index, 0)  # one kind per row: two side by side left no track in the sketch column
+            grid.addWidget(slider, index, 1)
             self.sliders[kind] = slider
         self.seed_box = QSpinBox()
         self.seed_box.setRange(0, 9999)
         self.seed_box.setToolTip("The noise field's seed: another seed, other noise")
         self.seed_box.valueChanged.connect(self._on_seed_box_value_changed)
-        grid.addWidget(QLabel("seed"), 2, 0)
-        grid.addWidget(self.seed_box, 2, 1)
+        grid.addWidget(QLabel("seed"), len(NOISE_KINDS), 0)
+        grid.addWidget(self.seed_box, len(NOISE_KINDS), 1, Qt.AlignmentFlag.AlignLeft)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
         layout.addWidget(self.body)
