@@ -6,6 +6,8 @@
 - ``{"event": "step", "time", "epoch", "step", "train_loss", "elapsed", "eta"}`` every logged step
 - ``{"event": "epoch", "time", "epoch", "step", "val_mse", "val_loss", "elapsed", "eta"}`` after each validation
 - ``{"event": "snapshot", "time", "epoch", "path"}`` when a snapshot is written
+- ``{"event": "statistics", "time", "elapsed"}`` when training is over and the statistics the app
+  needs (reference codes, the anomaly score) are being computed: on small data as long as training
 - ``{"event": "end", "time", "elapsed", "checkpoints": {"best": path, "last": path}, "test_metrics": {...}}``
 
 Paths are relative to ``DIR`` (``snapshots/epoch-0003.pt``, ``../checkpoints/best.ckpt``), so a
@@ -107,6 +109,9 @@ class ProgressStream(pl.Callback):
         path.parent.mkdir(parents=True, exist_ok=True)
         save_atomically(self._snapshot(pl_module), path)
         self._write(trainer, "snapshot", epoch=trainer.current_epoch, path=_relative(path, self.folder))
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._write(trainer, "statistics", elapsed=time.perf_counter() - self._started)
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         checkpoints, metrics = {}, {}

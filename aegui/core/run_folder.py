@@ -134,6 +134,7 @@ class RunState:
     error: str | None = None
     stopping: bool = False  # a stop was asked for and the run has seen it
     stopped: bool = False  # the run ended because a stop was asked for (resumable)
+    statistics: bool = False  # training is over; the app's statistics are being computed
     skipped_lines: int = 0  # lines that were not progress records or named files outside
     lines: int = 0  # lines read in all
     starts: int = 0  # 1 for a run, 2 and more once it was resumed
@@ -235,10 +236,12 @@ class RunWatcher:
         elif event == "start":  # a run, or the same run resumed: what ended it before is over
             state.config = record.get("config") if isinstance(record.get("config"), dict) else {}
             state.max_epochs = _finite_number(record.get("max_epochs"))
-            state.finished, state.error, state.stopping, state.stopped = False, None, False, False
+            state.finished, state.error, state.stopping, state.stopped, state.statistics = False, None, False, False, False
             state.starts += 1
         elif event == "stopping":
             state.stopping = True
+        elif event == "statistics":
+            state.statistics = True
         elif event == "snapshot":
             epoch, name = _finite_number(record.get("epoch")), record.get("path")
             path = self.boundary.inside(name) if epoch is not None and isinstance(name, str) else None

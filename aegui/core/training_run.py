@@ -335,6 +335,9 @@ def status_text(run: TrainingRun) -> str:
         text = f"Finished after {_format_seconds(state.elapsed)}" + (f": test MSE {mse:.5f}" if isinstance(mse, float) else "") + (f". Best checkpoint: {best}" if best else "")
     elif run.process_note:
         text = run.process_note + (" Resume continues from the last complete epoch." if resumable else "")
+    elif state.statistics:  # the last epoch is done, and this part can take as long as an epoch
+        done = f"Stopped at epoch {(state.epoch or 0) + 1}{total}" if state.stopping or run.stop_requested else "Training done"
+        text = f"{done} after {_format_seconds(state.elapsed)}; computing what the app needs (the reference digits' codes, the anomaly score)…"
     elif state.stopping or run.stop_requested:
         text = "Stopping after this step: validating and keeping last.ckpt…"
     elif state.epoch is not None:

@@ -89,6 +89,26 @@ def test_a_watch_is_stored_at_once_and_read_in_the_executor_newest_folder_winnin
     assert status_text(run) == "Epoch 2 of 5 done, 20 s so far, about 5 s to go"
 
 
+def test_after_the_last_epoch_the_status_says_the_apps_statistics_are_being_computed(tmp_path):
+    """On small data the statistics at the end of fit take as long as training: "about 0 s to
+    go" for all that time read as a hang."""
+    folder = tmp_path / "progress"
+    folder.mkdir()
+    append(folder, {"event": "start", "max_epochs": 2}, *epoch_lines(folder, 0), *epoch_lines(folder, 1))
+    run = TrainingRun(ImmediateExecutor())
+    run.watch(folder)
+    assert status_text(run).startswith("Epoch 2 of 2 done")
+    append(folder, {"event": "statistics", "elapsed": 21.0})
+    run.poll()
+    assert status_text(run) == "Training done after 21 s; computing what the app needs (the reference digits' codes, the anomaly score)…"
+    append(folder, {"event": "end", "elapsed": 40.0, "checkpoints": {}, "test_metrics": {}})
+    run.poll()
+    assert status_text(run).startswith("Finished after 40 s")
+    append(folder, {"event": "start", "max_epochs": 4})  # resumed: training again
+    run.poll()
+    assert not run.state.statistics and "computing" not in status_text(run)
+
+
 def test_the_map_shown_follows_the_newest_epoch_until_one_is_picked(tmp_path):
     folder = tmp_path / "progress"
     folder.mkdir()

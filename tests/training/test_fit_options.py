@@ -123,6 +123,7 @@ def test_progress_dir_streams_json_lines_and_loadable_snapshots(tiny_mnist_dir, 
     events = [json.loads(line) for line in (progress / "progress.jsonl").read_text().splitlines()]
     kinds = [event["event"] for event in events]
     assert kinds[0] == "start" and kinds[-1] == "end" and kinds.count("epoch") == 2 and kinds.count("snapshot") == 2 and "step" in kinds
+    assert kinds[-2] == "statistics" and kinds.index("statistics") > max(i for i, kind in enumerate(kinds) if kind == "epoch")  # the app's statistics after training
     start = events[0]
     assert start["config"]["model"]["latent_dim"] == 4 and start["device"] == "cpu" and start["max_epochs"] == 2
     epochs = [event for event in events if event["event"] == "epoch"]
