@@ -72,6 +72,15 @@ def lightning_mistake(message: str, parser, command: str) -> str:
     return first[:300]
 
 
+def check_something_to_resume(checkpoint_callbacks) -> None:
+    """``--ckpt_path last`` where no run left a last.ckpt: Lightning would warn and train from
+    scratch, which is not what asking to resume means."""
+    folders = [Path(callback.dirpath) for callback in checkpoint_callbacks if getattr(callback, "dirpath", None)]
+    if not folders or any(folder.is_dir() and any(folder.glob("last*.ckpt")) for folder in folders):
+        return  # resolved by Lightning (no folder of its own), or there is a last.ckpt to resume from
+    raise UsageError(f"--ckpt_path last: no last.ckpt in {folders[0]} to resume from; leave --ckpt_path out to start a new run, or name the interrupted run's folder with --checkpoint.dirpath")
+
+
 def end_process_group(trainer) -> None:
     """Under DDP, wait until every rank is done (rank 0 computes the app's statistics after the
     others have finished training) and close the process group before the processes exit: a
@@ -170,6 +179,8 @@ def run_lightning_cli(args: list[str]) -> None:
             for callback in self.trainer.checkpoint_callbacks:
                 if callback.dirpath:
                     check_writable(Path(callback.dirpath))
+            if self.config[self.subcommand].get("ckpt_path") == "last":
+                check_something_to_resume(self.trainer.checkpoint_callbacks)
             init_from = self.config[self.subcommand].get("init_from")
             if init_from:
                 try:

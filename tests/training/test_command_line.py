@@ -117,6 +117,16 @@ def test_a_mistake_only_lightning_knows_is_one_line_too(capsys):
     assert "Traceback" not in stderr and "abacus" in stderr
 
 
+def test_resuming_where_no_run_left_a_last_checkpoint_is_refused_not_started_afresh(capsys, tiny_mnist_dir, tmp_path):
+    # Lightning alone warns ("no last checkpoint available ... save_last=True") and trains from scratch
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["fit", "--data.data_dir", str(tiny_mnist_dir), "--trainer.default_root_dir", str(tmp_path), "--checkpoint.dirpath", str(tmp_path / "checkpoints"), "--ckpt_path", "last"])
+    stderr = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "Traceback" not in stderr and not (tmp_path / "checkpoints" / "best.ckpt").exists()
+    assert stderr.splitlines()[-1] == f"aegui-train fit: --ckpt_path last: no last.ckpt in {tmp_path / 'checkpoints'} to resume from; leave --ckpt_path out to start a new run, or name the interrupted run's folder with --checkpoint.dirpath"
+
+
 def test_fit_help_fits_a_screen_with_the_options_people_change_and_examples(workspace, capsys):
     result = run(["fit", "--help"], workspace)
     lines = result.stdout.splitlines()
