@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -46,10 +47,15 @@ class MNISTDataModule(pl.LightningDataModule):
             locate_dataset(self.hparams.dataset, self.hparams.data_dir)
         except DatasetNotFoundError as missing:
             target = Path(self.hparams.data_dir).expanduser() if self.hparams.data_dir else None
+            new_folder = target is not None and not target.exists()
             try:
                 download_dataset(self.hparams.dataset, target)
             except DownloadError as failed:
-                raise DownloadError(f"{missing}, and downloading them failed: {failed}") from failed
+                if new_folder:  # most likely a misspelt folder: say so, and leave no empty folder behind
+                    with contextlib.suppress(OSError):
+                        target.rmdir()
+                note = f" (there was no folder {target}: is its name right?)" if new_folder else ""
+                raise DownloadError(f"{missing}{note}, and downloading them failed: {failed}") from failed
 
     def setup(self, stage: str | None = None) -> None:
         folder = locate_dataset(self.hparams.dataset, self.hparams.data_dir)

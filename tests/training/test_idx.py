@@ -84,3 +84,22 @@ def test_missing_dataset_says_where_it_looked_and_that_downloading_is_off(tmp_pa
     module = MNISTDataModule(data_dir=str(tmp_path / "nowhere"), download=False)
     with pytest.raises(FileNotFoundError, match=r"not in .*nowhere, and downloading is off \(--data.download false\)"):
         module.prepare_data()
+
+
+def test_a_failed_download_into_a_folder_that_did_not_exist_asks_about_its_name_and_leaves_nothing(tmp_path, monkeypatch):
+    from training.errors import DownloadError
+
+    def refused(dataset, folder):
+        folder.mkdir(parents=True, exist_ok=True)  # as the real download does before fetching
+        raise DownloadError("no mirror answered")
+
+    monkeypatch.setattr("training.data.download_dataset", refused)
+    misspelt = tmp_path / "mnsit"
+    with pytest.raises(DownloadError, match=r"\(there was no folder .*mnsit: is its name right\?\), and downloading them failed: no mirror answered"):
+        MNISTDataModule(data_dir=str(misspelt), download=True).prepare_data()
+    assert not misspelt.exists()  # no empty folder left behind
+    existing = tmp_path / "empty"
+    existing.mkdir()
+    with pytest.raises(DownloadError) as failed:
+        MNISTDataModule(data_dir=str(existing), download=True).prepare_data()
+    assert "is its name right" not in str(failed.value) and existing.is_dir()  # a folder the user made stays
