@@ -443,6 +443,7 @@ class Probe:
             ("k=32, training run watched", lambda: self.watch(docks)),
             ("k=2, training run watched", lambda: self.open(2)),
             ("k=64, training run watched", lambda: self.open(64)),
+            ("k=32, two models compared beside the run", lambda: self.compare(docks)),
             ("restart, training run watched", self.restart),
         ]
         for name, step in steps:
@@ -457,6 +458,19 @@ class Probe:
             tabs.setCurrentIndex(index)
             self.record(f"k=64, Explore tab {tabs.tabText(index)!r}")
         tabs.setCurrentIndex(0)
+
+    def compare(self, docks) -> None:
+        """The Compare tab with two models and their noise robustness, the Explore dock raised
+        where the Training run dock shares its place."""
+        window = self.window
+        self.open(32)
+        docks["explore"].show()
+        docks["explore"].raise_()
+        window.explore_tabs.setCurrentWidget(window.compare_panel)
+        window.robustness.digits = 100  # the same table and plot as the app's 500 digits give, sooner
+        window.explorer.open_comparison([self.checkpoints[2], self.checkpoints[32]])
+        self.wait(lambda: window.compare_panel.robustness_view is not None and window.compare_panel.robustness_view.isVisible())
+        self.idle()
 
     def float_docks(self, docks) -> None:
         for dock in docks.values():

@@ -14,7 +14,9 @@ def test_comparing_two_models_shows_their_robustness_side_by_side(qtbot, window,
     qtbot.waitUntil(lambda: len(view.curves) == 2, timeout=3 * SIGNAL_TIMEOUT_MS)
     wait_until_idle(qtbot, window)
     text = view.numbers.text()
-    assert "mnist-conv-k2" in text and "mnist-conv-k32" in text and "noise 0.5" in text
+    assert "mnist-conv-k2" in text and "mnist-conv-k32" in text and ">0.5</th>" in text
+    for index, curve in enumerate(view.curves):  # each name in its curve's colour: the table is the legend
+        assert f"color:{curve.opts['pen'].color().name()}'><b>" in text.split("<tr>")[index + 2]
     assert view.isVisible()
     ys = [curve.getData()[1] for curve in view.curves]
     assert all(len(y) == 4 and y[0] > y[-1] for y in ys)  # accuracy falls with the noise, for both

@@ -211,10 +211,10 @@ class ComparePanel(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.status)
         body = QHBoxLayout()  # the strip, and beside it how well each model ignores noise
-        body.addWidget(self.strip, 3)
+        body.addWidget(self.strip, 1)
         self.robustness_view = RobustnessView(robustness) if robustness is not None else None
         if self.robustness_view is not None:
-            body.addWidget(self.robustness_view, 2)
+            body.addWidget(self.robustness_view, 1)
         layout.addLayout(body, 1)
         self.rows = []
         self.model_names: list[str] = []
@@ -226,7 +226,7 @@ class ComparePanel(QWidget):
         """Each model keyed by a letter under its image, named in full (file or run, k, epoch) here."""
         ordered = sorted(models, key=lambda m: m.latent_dim)  # the rows' order
         self.model_names = [f"{chr(ord('A') + index)}: {name} ({model_facts(model)})" for index, (name, model) in enumerate(zip(distinguishing_names([m.path for m in ordered]), ordered))]
-        text = f"Comparing {'; '.join(self.model_names)}." if models else "No models to compare."
+        text = f"Comparing {'; '.join(self.model_names)}; under each reconstruction, its error (MSE)." if models else "No models to compare."
         if problems:
             text += " Could not load: " + "; ".join(problems)
         self.status.setText(text)
@@ -240,7 +240,8 @@ class ComparePanel(QWidget):
             return
         self.rows = rows
         names = self.model_names if len(self.model_names) == len(rows) else [f"{chr(ord('A') + index)}: k = {row.latent_dim}" for index, row in enumerate(rows)]
-        captions = [f"{name.split(':')[0]}: k={row.latent_dim}\nMSE {row.reconstruction_error:.4f}" for name, row in zip(names, rows)]
+        # short enough for a cell of a 768-pixel screen's strip: the status line says the number is the MSE
+        captions = [f"{name.split(':')[0]}: k={row.latent_dim}\n{row.reconstruction_error:.4f}" for name, row in zip(names, rows)]
         self.strip.set_images(np.array([row.reconstruction for row in rows]), captions, [f"{name}, reconstruction error {row.reconstruction_error:.4f}" for name, row in zip(names, rows)])
 
 
