@@ -338,3 +338,42 @@ def test_no_plot_offers_pyqtgraphs_context_menu(qtbot, window):
     for plot in plots:
         item = plot.getPlotItem()
         assert not item.menuEnabled() and item.getViewBox().menu is None, type(plot).__name__
+
+
+def test_a_new_prediction_text_is_repainted_even_when_the_bars_barely_move(qtbot, window):
+    """The prediction ("2 (48%)") is drawn in pixels at the plot's top right whatever the axes'
+    scale; the plot repaints only where items changed, so the text's change must name its own
+    pixels (the bars moved a hundredth: their repaint missed it and the old text stayed)."""
+    from types import SimpleNamespace
+
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtGui import QRegion
+
+    view = window.probabilities
+    painted = QRegion()
+
+    class Painted(QObject):
+        def eventFilter(self, watched, event):
+            nonlocal painted
+            if event.type() == QEvent.Type.Paint:
+                painted = painted.united(event.region())
+            return False
+
+    recorder = Painted()
+    view.viewport().installEventFilter(recorder)
+    try:
+        first, second = np.full(10, 0.005, np.float32), np.full(10, 0.005, np.float32)
+        first[2], first[8], second[2], second[8] = 0.48, 0.48 - 0.01, 0.48 - 0.01, 0.48
+        view.show_analysis(SimpleNamespace(digit_probabilities=first, origin="sketch"))
+        wait_until_idle(qtbot, window)
+        QApplication.processEvents()
+        painted = QRegion()
+        view.show_analysis(SimpleNamespace(digit_probabilities=second, origin="sketch"))
+        qtbot.waitUntil(lambda: not painted.isEmpty())  # the bars' change, painted with the window
+        for _ in range(3):  # and anything posted after it
+            QApplication.processEvents()
+        assert view.prediction_text == "8 (48%)"
+        text = view.prediction_device_rect()
+        assert not text.isEmpty() and painted.contains(text), (painted.boundingRect(), text)
+    finally:
+        view.viewport().removeEventFilter(recorder)

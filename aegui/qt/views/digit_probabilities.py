@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from PySide6.QtCore import QRect
 from PySide6.QtGui import QColor, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem
 
@@ -54,7 +55,16 @@ class DigitProbabilities(FixedPlot):
         if text and analysis.origin == "mean":
             text = f"mean code: {text}"
         if text != self.prediction_text:
+            before = self.prediction_device_rect()
             self.prediction_text = text
             self._prediction.setText(text)
             width = self._prediction.boundingRect().width()
             self._prediction.setTransform(QTransform.fromTranslate(-width - 4, 0))
+            # An item drawn in pixels (ItemIgnoresTransformations) reports its change in scene
+            # units, which the plot maps to pixels above its top: name the text's pixels itself.
+            self.viewport().update(before.united(self.prediction_device_rect()))
+
+    def prediction_device_rect(self) -> QRect:
+        """Where the prediction text is on the viewport, in pixels (a little margin around it)."""
+        item = self._prediction
+        return item.deviceTransform(self.viewportTransform()).mapRect(item.boundingRect()).toAlignedRect().adjusted(-2, -2, 2, 2)
