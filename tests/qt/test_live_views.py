@@ -377,3 +377,17 @@ def test_a_new_prediction_text_is_repainted_even_when_the_bars_barely_move(qtbot
         assert not text.isEmpty() and painted.contains(text), (painted.boundingRect(), text)
     finally:
         view.viewport().removeEventFilter(recorder)
+
+
+def test_the_explorer_knows_when_a_stroke_is_under_way(qtbot, window):
+    """Pen down to pen up: what follows whole strokes (the training dock's rebuilt sketch) waits
+    for the pen to lift, with real mouse events."""
+    canvas, explorer = window.canvas, window.explorer
+    points = canvas_points(canvas, "one")
+    left = Qt.MouseButton.LeftButton
+    send_mouse(canvas, QEvent.Type.MouseButtonPress, QPointF(*points[0]), left, left)
+    send_mouse(canvas, QEvent.Type.MouseMove, QPointF(*points[10]), Qt.MouseButton.NoButton, left)
+    assert explorer.drawing
+    send_mouse(canvas, QEvent.Type.MouseButtonRelease, QPointF(*points[10]), left, Qt.MouseButton.NoButton)
+    assert not explorer.drawing
+    wait_until_idle(qtbot, window)

@@ -61,8 +61,9 @@ class DigitProbabilities(FixedPlot):
             width = self._prediction.boundingRect().width()
             self._prediction.setTransform(QTransform.fromTranslate(-width - 4, 0))
             # An item drawn in pixels (ItemIgnoresTransformations) reports its change in scene
-            # units, which the plot maps to pixels above its top: name the text's pixels itself.
-            self.viewport().update(before.united(self.prediction_device_rect()))
+            # units, which the plot maps to pixels above its top: name the text's pixels itself,
+            # through the scene, so they are painted in the same pass as the bars.
+            self.scene().update(self.mapToScene(before.united(self.prediction_device_rect())).boundingRect())
 
     def prediction_device_rect(self) -> QRect:
         """Where the prediction text is on the viewport, in pixels (a little margin around it)."""
