@@ -72,6 +72,7 @@ class Explorer:
         # --- results -------------------------------------------------------------------------
         self.analysis: Analysis | None = None  # the newest result published
         self.trail: list[np.ndarray] = []  # map positions of the sketch over the current stroke
+        self.drawing = False  # a stroke is under way (between pen down and pen up)
         # --- events ------------------------------------------------------------------------------
         self.model_changed = Signal()  # (ModelSession)
         self.model_load_failed = Signal()  # (path, message)
@@ -144,6 +145,12 @@ class Explorer:
     # --- the sketch ------------------------------------------------------------------------
     def begin_stroke(self) -> None:
         self.trail.clear()
+        self.drawing = True
+
+    def end_stroke(self) -> None:
+        """The pen is up: views that follow a whole stroke rather than every pen event (the
+        training dock's rebuilt sketch) take the next analysis."""
+        self.drawing = False
 
     def set_sketch(self, raster: np.ndarray | None) -> None:
         """A new raster of the drawing (float ink 0..1, or uint8 ink 0..255, at canvas

@@ -14,6 +14,7 @@ import torch
 
 from aegui.core.model_files.snapshot import read_snapshot
 from aegui.core.errors import CheckpointError
+from aegui.core.events import Signal
 from aegui.core.executor import ImmediateExecutor
 from aegui.core.networks import build_autoencoder
 from aegui.core.training_plan import TrainingPlan
@@ -133,7 +134,7 @@ def test_the_sketch_is_rebuilt_by_the_network_of_the_epoch_shown(tmp_path):
     folder.mkdir()
     append(folder, {"event": "start"}, *epoch_lines(folder, 0), *epoch_lines(folder, 1))
     image = np.random.default_rng(0).random((28, 28)).astype(np.float32)
-    explorer = SimpleNamespace(analysis=SimpleNamespace(input_image=image, reconstruction=np.zeros((28, 28), np.float32)), session=None)
+    explorer = SimpleNamespace(analysis=SimpleNamespace(input_image=image, reconstruction=np.zeros((28, 28), np.float32)), session=None, analysis_changed=Signal(), drawing=False)
     run = TrainingRun(ImmediateExecutor(), explorer)
     events = Recorder(run)
     run.watch(folder)
@@ -145,6 +146,21 @@ def test_the_sketch_is_rebuilt_by_the_network_of_the_epoch_shown(tmp_path):
     assert rebuilt[-1][1] == 0 and np.allclose(rebuilt[-1][3], expected, atol=1e-6)
     assert rebuilt[-2][1] == 1  # the newest epoch's, when its map was first shown
 
+    # mid-stroke the row waits (a second network per pen event slowed the pen); after it, or
+    # for the same sketch analysed by another loaded model, it follows
+    count = len(events.events)
+    explorer.drawing = True
+    explorer.analysis_changed.emit(SimpleNamespace(input_image=image, reconstruction=image))
+    assert len(events.events) == count
+    explorer.drawing = False
+    drawn = np.rot90(image).copy()
+    explorer.analysis = SimpleNamespace(input_image=drawn, reconstruction=np.ones((28, 28), np.float32))
+    explorer.analysis_changed.emit(explorer.analysis)
+    latest = [event for event in events.events if event[0] == "reconstruction_changed"][-1]
+    with torch.no_grad():
+        expected = network(torch.from_numpy(drawn).reshape(1, 1, 28, 28))[0, 0].numpy()
+    assert latest[1] == 0 and np.array_equal(latest[2], explorer.analysis.reconstruction) and np.allclose(latest[3], expected, atol=1e-6)
+
 
 def test_the_apps_run_is_read_to_its_end_before_it_says_how_it_ended_and_opens_the_best(tmp_path):
     plan = TrainingPlan(output_dir=str(tmp_path / "run"), data_dir=str(tmp_path), latent_dim=3)
@@ -154,7 +170,7 @@ def test_the_apps_run_is_read_to_its_end_before_it_says_how_it_ended_and_opens_t
     best = plan.run_dir / "checkpoints" / "best.ckpt"
     best.write_bytes(b"read by the explorer's own loader")
     opened, compared = [], []
-    explorer = SimpleNamespace(analysis=None, session=SimpleNamespace(model=SimpleNamespace(path=Path("before.ckpt"))), open_model=opened.append, open_comparison=compared.append)
+    explorer = SimpleNamespace(analysis=None, session=SimpleNamespace(model=SimpleNamespace(path=Path("before.ckpt"))), open_model=opened.append, open_comparison=compared.append, analysis_changed=Signal(), drawing=False)
     run = TrainingRun(ImmediateExecutor(), explorer)
     events = Recorder(run)
     run.process_started(plan)

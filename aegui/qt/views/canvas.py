@@ -37,6 +37,7 @@ class Stroke:
 
 class DrawingCanvas(QWidget):
     stroke_started = Signal()
+    stroke_finished = Signal()
     raster_changed = Signal(object)  # np.ndarray (RASTER_SIZE, RASTER_SIZE) uint8 ink, 255 = full
     history_changed = Signal(bool, bool)  # can undo, can redo
 
@@ -174,6 +175,7 @@ class DrawingCanvas(QWidget):
         painter.end()
         self.update()
         self.history_changed.emit(self.can_undo(), self.can_redo())
+        self.stroke_finished.emit()  # before the stroke's last raster: its analysis is the settled one
         self.raster_changed.emit(self.ink())
 
     def _push_history(self) -> None:
@@ -330,6 +332,7 @@ class SketchPanel(QWidget):
         self.redo_button.clicked.connect(self.canvas.redo)
         self.canvas.history_changed.connect(self._on_canvas_history_changed)
         self.canvas.stroke_started.connect(explorer.begin_stroke)
+        self.canvas.stroke_finished.connect(explorer.end_stroke)
         self.canvas.raster_changed.connect(explorer.set_sketch)
 
     def _on_canvas_history_changed(self, can_undo: bool, can_redo: bool) -> None:
