@@ -62,9 +62,11 @@ def test_the_dialog_shows_the_command_it_will_run_and_refuses_what_cannot_run(qt
     assert str(tmp_path) not in dialog.output_edit.text() and "run-" in dialog.output_edit.text()
     dialog.data_combo.setCurrentIndex(dialog.data_combo.findData("folder"))
     type_into(dialog.data_dir_edit, "")
-    assert not dialog.train_button.isEnabled() and "folder" in dialog.field_notes["data_dir"].text()
+    assert not dialog.train_button.isEnabled() and "folder" in dialog.shown_problems["data_dir"]
     fill_tiny_run(dialog, tmp_path / "my digits", tmp_path / "run", epochs=7)
-    assert not dialog.train_button.isEnabled() and dialog.field_notes["data_dir"].text() == f"--data.data_dir {tmp_path / 'my digits'}: no such folder"  # said before a run fails
+    assert not dialog.train_button.isEnabled() and dialog.shown_problems["data_dir"] == f"--data.data_dir {tmp_path / 'my digits'}: no such folder"  # said before a run fails
+    assert dialog.data_dir_edit.toolTip() == dialog.shown_problems["data_dir"] and dialog.shown_problems["data_dir"] in dialog.problem_label.text()
+    assert not dialog.command_view.isEnabled() and not dialog.copy_button.isEnabled()  # not the command of what is typed
     (tmp_path / "my digits").mkdir()
     for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
         (tmp_path / "my digits" / name).write_bytes((tiny_mnist_dir / name).read_bytes())
@@ -83,13 +85,13 @@ def test_the_dialog_shows_the_command_it_will_run_and_refuses_what_cannot_run(qt
     dialog.preset_combo.setCurrentText("A 2-D code (k = 2: the code is the map)")
     assert dialog.latent_edit.text() == "2" and dialog.data_dir_edit.text() == str(tmp_path / "my digits")  # a preset keeps the data
     type_into(dialog.init_from_edit, str(tmp_path / "base.ckpt"))  # fine-tune: start from a checkpoint
-    assert not dialog.train_button.isEnabled() and dialog.field_notes["init_from"].text() == f"--init_from {tmp_path / 'base.ckpt'}: no such file"
+    assert not dialog.train_button.isEnabled() and dialog.shown_problems["init_from"] == f"--init_from {tmp_path / 'base.ckpt'}: no such file"
     (tmp_path / "base.ckpt").write_bytes(b"read by aegui-train")
     type_into(dialog.init_from_edit, str(tmp_path / "base.ckpt"))
     words = shlex.split(dialog.command_view.toPlainText())
     assert dialog.train_button.isEnabled() and words[words.index("--init_from") + 1] == str(tmp_path / "base.ckpt")
     type_into(dialog.input_noise_edit, "snow=1")  # denoising: a kind the trainer does not know
-    assert not dialog.train_button.isEnabled() and dialog.field_notes["input_noise"].text().startswith("--model.input_noise snow=1: unknown kind 'snow'")
+    assert not dialog.train_button.isEnabled() and dialog.shown_problems["input_noise"].startswith("--model.input_noise snow=1: unknown kind 'snow'")
     dialog.preset_combo.setCurrentText(DENOISING_PRESET)
     words = shlex.split(dialog.command_view.toPlainText())
     assert dialog.train_button.isEnabled() and words[words.index("--model.input_noise") + 1] == dialog.input_noise_edit.text() != ""
@@ -107,12 +109,14 @@ def test_the_dialog_marks_a_bad_value_with_the_command_lines_sentence_and_never_
         (dialog.latent_edit, "latent_dim", "0", "--model.latent_dim 0: must be from 1 to 256"),
         (dialog.width_edit, "hidden_dim", "wide", "--model.hidden_dim wide: must be a whole number from 4 to 4096"),
     ):
-        before = edit.text()
+        before, tip = edit.text(), edit.toolTip()
+        places = {field: widget.mapTo(dialog, widget.rect().topLeft()) for field, widget in dialog.field_edits.items()}
         type_into(edit, typed)
-        assert edit.text() == typed and dialog.field_notes[name].text() == sentence and dialog.field_notes[name].isVisible()
-        assert not dialog.train_button.isEnabled() and "to fix before Train" in dialog.problem_label.text()
+        assert edit.text() == typed and dialog.shown_problems == {name: sentence} and edit.toolTip() == sentence and "border" in edit.styleSheet()
+        assert not dialog.train_button.isEnabled() and dialog.problem_label.text() == f"Fix before Train: {sentence}"
+        assert {field: widget.mapTo(dialog, widget.rect().topLeft()) for field, widget in dialog.field_edits.items()} == places  # no field moved
         type_into(edit, before)
-        assert not dialog.field_notes[name].isVisible() and dialog.train_button.isEnabled()
+        assert dialog.shown_problems == {} and edit.toolTip() == tip and edit.styleSheet() == "" and dialog.train_button.isEnabled()
     dialog.reject()
 
 

@@ -87,7 +87,9 @@ class TrainDialog(QDialog):
             "channels": self.channels_edit, "beta": self.beta_edit, "classifier_weight": self.classifier_edit, "outlier_weight": self.outlier_edit,
             "augmentation": self.augmentation_edit, "learning_rate": self.learning_rate_edit, "max_epochs": self.epochs_edit,
         }  # fmt: skip
-        self.field_notes: dict[str, QLabel] = {}
+        self.field_edits: dict[str, QLineEdit] = {}  # the edit marked when its value is refused
+        self._field_tips: dict[str, str] = {}  # each edit's own tooltip, back once the value is fixed
+        self.shown_problems: dict[str, str] = {}  # field -> the sentence shown for it
         self.input_noise_edit = QLineEdit()
         self.input_noise_edit.setPlaceholderText("none (e.g. gaussian=0.3,erased_blocks=0.25)")
         self.input_noise_edit.setToolTip("Denoising: noise added to each training digit (kinds: gaussian, salt_and_pepper, erased_blocks, stroke_across; strength up to 0..1), the clean digit the target")
@@ -110,6 +112,7 @@ class TrainDialog(QDialog):
         self.problem_label = QLabel("")
         self.problem_label.setStyleSheet(f"color: {PROBLEM_COLOUR}")
         self.problem_label.setWordWrap(True)
+        self.problem_label.setMinimumHeight(2 * self.problem_label.fontMetrics().lineSpacing())  # the dialog keeps its size as problems come and go
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.train_button = self.buttons.addButton("Train", QDialogButtonBox.ButtonRole.AcceptRole)
 
@@ -189,22 +192,19 @@ class TrainDialog(QDialog):
 
     # --- the plan <-> the fields ------------------------------------------------------------
     def _noted(self, name: str, field) -> QWidget:
-        """A field with the line under it where the sentence refusing its value appears."""
-        box = QWidget()
-        column = QVBoxLayout(box)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(1)
+        """A field whose edit is marked (a red border, the refusing sentence as its tooltip) when
+        its value is refused; the sentences themselves are listed above the buttons. A line
+        under each field moved every field below it as it came and went (clicks landed in the
+        wrong field) and was cut where the screen left the dialog no room."""
         if isinstance(field, QWidget):
-            column.addWidget(field)
+            box, edit = field, field
         else:
-            column.addLayout(field)
-        note = QLabel("")
-        note.setObjectName(f"{name}_note")
-        note.setStyleSheet(f"color: {PROBLEM_COLOUR}")
-        note.setWordWrap(True)
-        note.hide()
-        column.addWidget(note)
-        self.field_notes[name] = note
+            box = QWidget()
+            field.setContentsMargins(0, 0, 0, 0)
+            box.setLayout(field)
+            edit = next(field.itemAt(index).widget() for index in range(field.count()) if isinstance(field.itemAt(index).widget(), QLineEdit))
+        self.field_edits[name] = edit
+        self._field_tips[name] = edit.toolTip()
         return box
 
     # --- the plan <-> the fields ------------------------------------------------------------
@@ -270,14 +270,14 @@ class TrainDialog(QDialog):
         self.preset_combo.setCurrentText(matching_preset(plan) or CUSTOM)
         self.preset_combo.blockSignals(False)
         problems = self.field_problems()
-        for name, note in self.field_notes.items():
-            note.setText(problems.get(name, ""))
-            note.setVisible(name in problems)
-        for name, edit in self.number_edits.items():
+        self.shown_problems = {name: problem for name, problem in problems.items() if name in self.field_edits}
+        for name, edit in self.field_edits.items():
             edit.setStyleSheet(f"border: 1px solid {PROBLEM_COLOUR}" if name in problems else "")
-        unplaced = [problem for name, problem in problems.items() if name not in self.field_notes]
-        self.problem_label.setText("; ".join(unplaced) if unplaced else (f"{len(problems)} value{'s' if len(problems) > 1 else ''} to fix before Train" if problems else ""))
+            edit.setToolTip(problems.get(name, self._field_tips[name]))
+        self.problem_label.setText(("Fix before Train: " + "; ".join(problems.values())) if problems else "")
         self.train_button.setEnabled(not problems)
+        self.command_view.setEnabled(not problems)  # greyed: the command of the values last accepted
+        self.copy_button.setEnabled(not problems)
         self.plan_changed.emit(plan)
 
     def _on_preset_combo_text_changed(self, name: str) -> None:
