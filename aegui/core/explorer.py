@@ -26,6 +26,8 @@ import numpy as np
 from aegui.core.events import Signal
 from aegui.core.executor import Executor
 from aegui.core.noise import NO_NOISE, NoiseSettings
+from aegui.core.noisy_sketch import analyse_with_noise
+from aegui.core.preprocess import to_mnist
 from aegui.core.projection import default_cache_dir, fit_projection
 from aegui.core.tasks import BackgroundTasks
 
@@ -147,9 +149,7 @@ class Explorer:
         self.trail.clear()
         self.drawing = True
 
-    def end_stroke(self) -> None:
-        """The pen is up: views that follow a whole stroke rather than every pen event (the
-        training dock's rebuilt sketch) take the next analysis."""
+    def end_stroke(self) -> None:  # pen up: what follows whole strokes takes the next analysis
         self.drawing = False
 
     def set_sketch(self, raster: np.ndarray | None) -> None:
@@ -356,13 +356,9 @@ class Explorer:
 
         def analyse() -> Analysis:
             if origin == SKETCH:
-                from aegui.core.preprocess import to_mnist
-
                 if noise.is_off():
                     analysis = session.analyse_image(to_mnist(sketch), SKETCH)
                 else:
-                    from aegui.core.noisy_sketch import analyse_with_noise
-
                     analysis = analyse_with_noise(session, to_mnist(sketch), noise, SKETCH)
             else:
                 analysis = session.analyse_code(code, origin)
@@ -389,8 +385,7 @@ class Explorer:
         self._request_saliency()
 
     def _request_saliency(self) -> None:
-        """Where the selected dimension looks in the sketch: one backward pass on its own
-        channel, after the analysis is shown (it never delays the bars; latest wins)."""
+        """Where the selected dimension looks in the sketch: one backward pass, after the analysis is shown."""
         analysis, dimension = self.analysis, self.selected_dimension
         if analysis is None or dimension is None or analysis.input_image is None or dimension >= analysis.session.latent_dim:
             self.saliency_changed.emit(None, None)
