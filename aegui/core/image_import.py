@@ -32,6 +32,7 @@ BACKGROUND_SIDE = 48  # px: the paper's light is estimated at this resolution
 BACKGROUND_WINDOW = 7  # px at BACKGROUND_SIDE: wider than any stroke of a digit filling the frame
 BACKGROUND_RANK = 0.2  # a low quantile of the window: paper even where ink covers part of it
 MASS_KEPT = 0.995  # the crop keeps this share of the ink's mass: specks of paper noise fall outside
+FAINT_INK = 0.1  # softer than this after the threshold is a shadow's edge or paper, not a stroke's
 MNIST_STROKE = 0.11  # a typical MNIST stroke's width over its digit's longer side
 THINNEST_STROKE = 0.08  # thinner strokes (a ballpoint pen in a photo) are thickened to MNIST_STROKE
 
@@ -228,7 +229,7 @@ def prepare_photo(rgb: np.ndarray, canvas_side: int = 336) -> ImportedImage:
     soft = soft_threshold(levelled)
     steps = [ImportStep("photo", photo), ImportStep("grey", grey_image), ImportStep("inverted" if inverted else "ink (already light)", ink),
              ImportStep("paper's light", background), ImportStep("levelled", levelled), ImportStep("soft threshold", soft)]  # fmt: skip
-    box = mass_box(soft)
+    box = mass_box(np.where(soft < FAINT_INK, 0.0, soft))  # a shadow's faint band would widen the crop
     if box is None:
         canvas = np.zeros((canvas_side, canvas_side), dtype=np.uint8)
         steps.append(ImportStep("no ink found", np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -49,6 +50,17 @@ def test_dark_ink_on_light_paper_becomes_light_ink_on_black_centred_in_a_20_box(
     assert cols[-1] - cols[0] + 1 < 12
     assert digit[0].max() == 0 and digit[:, 0].max() == 0  # black background, no paper left
     assert abs(np.average(np.arange(28), weights=digit.sum(0)) - 14) <= 1
+
+
+def test_a_shadow_along_the_edge_is_not_ink():
+    """A phone photo of a 3 whose left sixth lies in a shadow (data/shadowed-3.png, 160 x 120,
+    grey): the shadow's faint band was kept, so the crop took in the whole width, the digit came
+    out squeezed to the right and the canvas showed a grey bar at its left edge."""
+    imported = import_image(Path(__file__).parent / "data" / "shadowed-3.png")
+    inked = np.flatnonzero(imported.canvas.max(axis=0) > 0)
+    assert inked[0] > 336 * 4 // 28  # nothing in the canvas's left margin (was from column 0)
+    columns = np.flatnonzero(imported.digit.max(axis=0) > 0.05)
+    assert columns[0] >= 4 and abs((columns[0] + columns[-1]) / 2 - 13.5) <= 3  # the 3 centred, not pushed right
 
 
 def test_light_ink_on_dark_board_is_not_inverted():
