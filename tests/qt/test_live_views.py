@@ -391,3 +391,18 @@ def test_the_explorer_knows_when_a_stroke_is_under_way(qtbot, window):
     send_mouse(canvas, QEvent.Type.MouseButtonRelease, QPointF(*points[10]), left, Qt.MouseButton.NoButton)
     assert not explorer.drawing
     wait_until_idle(qtbot, window)
+
+
+def test_the_gauge_says_a_generated_code_is_not_judged_rather_than_asking_for_a_drawing(qtbot, window):
+    from aegui.qt.views.anomaly_meter import UNJUDGED_BLANK, UNJUDGED_CODE
+
+    gauge = window.anomaly_meter.gauge
+    draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
+    wait_until_idle(qtbot, window)
+    assert gauge.percentile is not None
+    qtbot.mouseClick(window.slider_panel.random_button, Qt.MouseButton.LeftButton)  # a code from the sliders' side, the 7 still drawn
+    wait_until_idle(qtbot, window)
+    assert gauge.percentile is None and gauge.unjudged == UNJUDGED_CODE
+    window.canvas.clear()
+    wait_until_idle(qtbot, window)
+    assert gauge.percentile is None and gauge.unjudged == UNJUDGED_BLANK

@@ -45,6 +45,11 @@ def longest_explanations(thresholds: str) -> list[str]:
     return [f"{first}\n{widest_parts}" for first in firsts]
 
 
+# what the gauge says with no input image to judge (its wording, then a shorter one)
+UNJUDGED_BLANK = ("draw a digit to see how unusual it is", "draw to see how unusual")
+UNJUDGED_CODE = ("a generated code: only a drawing is judged", "only drawings are judged")
+
+
 def gauge_fraction(percentile: float) -> float:
     """Where a percentile sits on the gauge: 0-95 fill the first 60 %, 95-99 the next 20 %,
     99-100 the last 20 %, so the two thresholds that matter are far enough apart to read."""
@@ -70,9 +75,10 @@ class AnomalyGauge(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.percentile: float | None = None
         self.verdict: str | None = None
+        self.unjudged = UNJUDGED_BLANK  # what the bar says when there is nothing to judge
 
-    def set_percentile(self, percentile: float | None, verdict: str | None) -> None:
-        self.percentile, self.verdict = percentile, verdict
+    def set_percentile(self, percentile: float | None, verdict: str | None, unjudged: tuple[str, str] = UNJUDGED_BLANK) -> None:
+        self.percentile, self.verdict, self.unjudged = percentile, verdict, unjudged
         self.update()
 
     def sizeHint(self) -> QSize:
@@ -100,7 +106,7 @@ class AnomalyGauge(QWidget):
         text_area = QRectF(0, BAR_HEIGHT + 1, self.width(), self.height() - BAR_HEIGHT - 1)
         if self.percentile is None:
             painter.setPen(QColor(110, 110, 110))
-            texts = ["draw a digit to see how unusual it is", "draw to see how unusual"]
+            texts = list(self.unjudged)
         else:
             painter.setPen(QColor(20, 20, 20))
             texts = [f"percentile {self.percentile:.1f} of held-out digits", f"percentile {self.percentile:.1f}"]
@@ -169,7 +175,7 @@ class AnomalyMeter(QWidget):
         self.parts = dict(analysis.anomaly_parts)
         parts_text = parts_line(self.parts)
         self.parts_text = parts_text
-        self.gauge.set_percentile(self.percentile, verdict)
+        self.gauge.set_percentile(self.percentile, verdict, UNJUDGED_CODE if analysis.origin != "mean" else UNJUDGED_BLANK)
         if verdict != self.verdict:  # rich text is laid out again on every setText: only on a new verdict
             self.verdict = verdict
             colour = VERDICT_COLOURS.get(verdict or "", "#000")
