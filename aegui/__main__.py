@@ -231,6 +231,7 @@ def open_first_model(window, path: Path) -> None:
             print(f"aegui: could not open {path}: {' '.join(message.split())} Opening the bundled default model instead.", file=sys.stderr, flush=True)
             window.open_model(DEFAULT_CHECKPOINT)
             window.statusBar().showMessage(f"Could not open {path.name}; showing the bundled default model", 15000)
+            window.add_to_error("The bundled default model opens instead.")
 
     def shown(_session) -> None:
         window.model_refused.disconnect(refused)

@@ -284,6 +284,11 @@ class MainWindow(QMainWindow):
     def _on_explorer_task_failed(self, description: str, message: str) -> None:
         self.statusBar().showMessage(f"{description} failed: {message}", 8000)
 
+    def add_to_error(self, text: str) -> None:
+        """A line added to the message on show (what was done about it)."""
+        if self._error_box is not None:
+            self._error_box.setText(f"{self._error_box.text()}\n\n{text}")
+
     def _show_error(self, title: str, text: str) -> None:
         """A window-modal message that does not block the event loop (nor the tests)."""
         if self._error_box is not None:

@@ -19,4 +19,5 @@ def test_a_refused_file_on_the_command_line_says_why_and_opens_the_bundled_defau
     error = capfd.readouterr().err
     assert f"aegui: could not open {broken}: " in error and error.rstrip().endswith("Opening the bundled default model instead.")
     assert "broken.ckpt" in window._error_box.text()  # the window's message says why, too
+    assert window._error_box.text().endswith("The bundled default model opens instead.")  # and what happens now
     window.executor.shutdown()
