@@ -30,6 +30,7 @@ def test_drawing_with_noise_on_shows_the_noisy_input_and_the_codes_drift(qtbot, 
         for _ in range(3):
             qtbot.keyClick(slider, Qt.Key.Key_PageUp)  # three pages of ten hundredths
     assert window.explorer.noise.active == {"gaussian": 0.3, "erased_blocks": 0.3}  # stored at once
+    assert [control.values[kind].text() for kind in ("gaussian", "salt_and_pepper", "erased_blocks")] == ["0.30", "0.00", "0.30"]  # each strength as a number
     draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
     wait_until_idle(qtbot, window)
     effect = window.explorer.analysis.extras["noise"]

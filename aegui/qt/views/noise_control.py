@@ -39,6 +39,7 @@ class NoiseControl(QGroupBox):
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setVerticalSpacing(0)  # one kind per row, and the column still fits a 720-pixel screen
         self.sliders: dict[str, QSlider] = {}
+        self.values: dict[str, QLabel] = {}  # each strength as a number beside its slider
         for index, kind in enumerate(NOISE_KINDS):
             label = QLabel(KIND_LABELS[kind])
             slider = QSlider(Qt.Orientation.Horizontal)
@@ -47,9 +48,14 @@ class NoiseControl(QGroupBox):
             slider.setAccessibleName(f"{KIND_LABELS[kind]} strength")
             slider.valueChanged.connect(lambda value, kind=kind: self._on_slider_value_changed(kind, value))
             slider.setMinimumWidth(MIN_SLIDER_WIDTH)
+            value = QLabel("0.00")
+            value.setFixedWidth(value.fontMetrics().horizontalAdvance("0.00") + 4)  # a changing number never relayouts the column
+            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             grid.addWidget(label, index, 0)  # one kind per row: two side by side left no track in the sketch column
             grid.addWidget(slider, index, 1)
+            grid.addWidget(value, index, 2)
             self.sliders[kind] = slider
+            self.values[kind] = value
         self.seed_box = QSpinBox()
         self.seed_box.setRange(0, 9999)
         self.seed_box.setToolTip("The noise field's seed: another seed, other noise")
@@ -69,6 +75,7 @@ class NoiseControl(QGroupBox):
         self.setChecked(settings.enabled)
         for kind, slider in self.sliders.items():
             slider.setValue(round(settings.strength(kind) * SLIDER_STEPS))
+            self.values[kind].setText(f"{settings.strength(kind):.2f}")
         self.seed_box.setValue(settings.seed)
         for widget in (self, self.seed_box, *self.sliders.values()):
             widget.blockSignals(False)
