@@ -244,7 +244,15 @@ class MainWindow(QMainWindow):
         self.redo_action.setEnabled(can_redo)
 
     # --- core -> window ----------------------------------------------------------------------
+    def check_bundled_model(self) -> None:
+        """The bundled model loaded now is the one checked in File > Bundled models (a click
+        toggles the check before the model is loaded, or refused)."""
+        current = self.explorer.session.model.path if self.explorer.session is not None else None
+        for path, action in self.bundled_actions.items():
+            action.setChecked(path == current)
+
     def _on_explorer_model_changed(self, session: ModelSession) -> None:
+        self.check_bundled_model()
         self.settings.remember_recent(session.model.path)
         self._refresh_recent_menu()
         self.setWindowTitle(f"aegui — {session.model.path.name} (k = {session.latent_dim})")

@@ -18,8 +18,11 @@ def build_menus(window) -> None:
     file_menu.addAction(window.open_action)
     window.recent_menu = file_menu.addMenu("Open &recent")
     window.bundled_menu = file_menu.addMenu("&Bundled models")
+    window.bundled_actions = {}  # path -> its action, checked while that model is the one loaded
     for path in bundled_checkpoints():
-        window.bundled_menu.addAction(path.stem, lambda p=path: window.open_model(p))
+        action = window.bundled_menu.addAction(path.stem, lambda p=path: (window.open_model(p), window.check_bundled_model()))
+        action.setCheckable(True)
+        window.bundled_actions[path] = action
     file_menu.addAction(QAction("&Import a digit image…", window, shortcut=QKeySequence("Ctrl+I"), triggered=window._on_import_image_triggered))
     file_menu.addAction("Compare a sweep &family…", window._on_compare_panel_family_requested)
     window.train_action = QAction("&Train a model…", window, shortcut=QKeySequence("Ctrl+T"), triggered=window.show_train_dialog)

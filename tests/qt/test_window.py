@@ -487,3 +487,19 @@ def test_the_meter_explains_which_part_says_not_a_digit(qtbot, window):
     wait_until_idle(qtbot, window)
     first, second = meter.explanation_label.text().split("\n")
     assert meter.verdict == "typical digit" and first.startswith("typical ≤ 95th percentile") and second.startswith("rebuild ")
+
+
+def test_the_bundled_model_loaded_is_checked_in_its_menu(qtbot, window, k2_checkpoint, default_checkpoint):
+    checked = lambda: [path.stem for path, action in window.bundled_actions.items() if action.isChecked()]  # noqa: E731
+    assert checked() == [default_checkpoint.stem]
+    k2_action = window.bundled_actions[k2_checkpoint]
+    with qtbot.waitSignal(window.model_shown, timeout=SIGNAL_TIMEOUT_MS):
+        k2_action.trigger()
+    assert checked() == [k2_checkpoint.stem]
+    with qtbot.waitSignal(window.model_shown, timeout=SIGNAL_TIMEOUT_MS):
+        k2_action.trigger()  # clicked again: the same model, still checked (a click alone would uncheck it)
+    assert checked() == [k2_checkpoint.stem]
+    with qtbot.waitSignal(window.model_shown, timeout=SIGNAL_TIMEOUT_MS):
+        window.open_model(default_checkpoint)
+    assert checked() == [default_checkpoint.stem]
+    wait_until_idle(qtbot, window)
