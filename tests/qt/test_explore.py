@@ -139,6 +139,7 @@ def test_the_decoded_digits_checkbox_shows_and_hides_the_decoded_map(qtbot, wind
 
 def test_selecting_a_dimension_shows_where_it_looks_in_the_sketch(qtbot, window):
     assert window.decoded_view.saliency() is None
+    assert window.decoded_view.images.caption(3) == "where h looks\n(click a bar)"  # the empty cell says how to fill it
     draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
     wait_until_idle(qtbot, window)
     with qtbot.waitSignal(window.explorer.saliency_changed, timeout=SIGNAL_TIMEOUT_MS, check_params_cb=lambda dimension, gradient: gradient is not None):
@@ -148,8 +149,9 @@ def test_selecting_a_dimension_shows_where_it_looks_in_the_sketch(qtbot, window)
     assert saliency is not None and window.decoded_view.saliency_dimension == 5
     expected = window.explorer.session.saliency(window.explorer.analysis.input_image, 5)
     assert np.allclose(saliency, expected / np.abs(expected).max(), atol=1e-5)
+    assert window.decoded_view.images.caption(3) == "∂h5 / ∂x"
     window.explorer.select_dimension(None)
-    assert window.decoded_view.saliency() is None
+    assert window.decoded_view.saliency() is None and window.decoded_view.images.caption(3).endswith("(click a bar)")
 
 
 def test_a_direction_sweep_exports_as_a_gif(qtbot, window, tmp_path):

@@ -34,6 +34,10 @@ def describe_noise_effect(noise: NoiseEffect) -> str:
     return text
 
 
+WHERE_H_LOOKS = "where h looks\n(click a bar)"
+WHERE_H_LOOKS_TIP = "Click a latent bar: this shows which pixels move that dimension of the code"
+
+
 class DecodedView(QWidget):
     def __init__(self, explorer: Explorer, parent: QWidget | None = None):
         super().__init__(parent)
@@ -58,7 +62,7 @@ class DecodedView(QWidget):
         layout.addWidget(self.error_label)
         for index in range(3):
             self.images.set_image(index, BLANK)
-        self.images.set_image(3, None)
+        self.images.set_image(3, None, WHERE_H_LOOKS, WHERE_H_LOOKS_TIP)  # an empty cell says how to fill it
         self.saliency_dimension: int | None = None
         self._explorer = explorer
         explorer.analysis_changed.connect(self.show_analysis)
@@ -86,7 +90,7 @@ class DecodedView(QWidget):
         """d h[dimension] / d x on a blue-white-red scale: red pixels push that dimension up."""
         if gradient is None:
             if self.saliency_dimension is not None or self.images.image(3) is not None:  # only once: nothing to repaint per pen event
-                self.images.set_image(3, None, "where h looks", "Click a latent bar: this shows which pixels move that dimension of the code")
+                self.images.set_image(3, None, WHERE_H_LOOKS, WHERE_H_LOOKS_TIP)
             self.saliency_dimension = None
             return
         self.saliency_dimension = dimension
