@@ -35,6 +35,16 @@ _TILE_CACHE_LIMIT = 2048  # value cells of about 5 KB each
 HANDLE_COLOUR = QColor(60, 110, 200)
 
 
+def row_tooltip(name: str, value: str) -> str:
+    """A row's hover text; a named row also says what its name means."""
+    number, _, prop = name.partition(" ")
+    if not prop:
+        return f"dimension {number}: {value}"
+    falls = prop.endswith("-")
+    prop = prop.rstrip("-")
+    return f"dimension {number}: {value}\ntracks the stroke's {prop} most: it grows as this value {'falls' if falls else 'rises'}"
+
+
 class SliderRows(QWidget):
     """The painted rows: name | track with handle | value, one row per dimension."""
 
@@ -312,7 +322,7 @@ class SliderRows(QWidget):
         if event.type() == QEvent.Type.ToolTip:
             row = self.row_at(event.pos().y())
             if row is not None:
-                QToolTip.showText(event.globalPos(), f"dimension {self.names[row]}: {self.value_texts[row]}", self)
+                QToolTip.showText(event.globalPos(), row_tooltip(self.names[row], self.value_texts[row]), self)
             else:
                 QToolTip.hideText()
                 event.ignore()
