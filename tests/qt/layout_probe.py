@@ -433,7 +433,7 @@ class Probe:
             ("sketch, k=16", lambda: self.open(16)),
             ("sketch, k=64", lambda: self.open(64)),
             ("k=64, every Explore tab", lambda: self.each_tab()),
-            ("k=64, noise on", lambda: self.window.explorer.set_noise(self.window.explorer.noise.switched(True))),
+            *([("k=64, noise on", lambda: self.window.explorer.set_noise(self.window.explorer.noise.switched(True)))] if self.maps else []),  # with either install: once
             ("k=32, docks hidden", lambda: (self.open(32), self.window.explorer.set_noise(self.window.explorer.noise.switched(False)), [dock.hide() for dock in docks.values()])),
             ("k=32, only Latent sliders", lambda: docks["sliders"].show()),
             ("k=32, only Model", lambda: (docks["sliders"].hide(), docks["model"].show())),
@@ -443,7 +443,7 @@ class Probe:
             ("k=32, training run watched", lambda: self.watch(docks)),
             ("k=2, training run watched", lambda: self.open(2)),
             ("k=64, training run watched", lambda: self.open(64)),
-            ("k=32, two models compared beside the run", lambda: self.compare(docks)),
+            *([("k=32, two models compared beside the run", lambda: self.compare(docks))] if self.maps else []),  # the maps extra changes nothing there
             ("restart, training run watched", self.restart),
         ]
         for name, step in steps:
