@@ -218,3 +218,20 @@ def test_watching_a_real_training_run_shows_its_curves_and_replays_its_map(qtbot
     assert window.training_run.selected_epoch == 0
     assert not np.allclose(window.training_run.maps[0], window.training_run.maps[2])  # the map formed between the epochs
     view.stop_watching()
+
+
+def test_a_short_runs_few_logged_steps_are_drawn_as_points(qtbot, window, tmp_path):
+    """A line through one point draws nothing: a run that logged a step or two showed an empty
+    "train loss by step"."""
+    import json
+
+    view = window.training_view
+    for name, steps in (("short", [10]), ("long", list(range(10, 210, 10)))):
+        folder = tmp_path / name / "progress"
+        folder.mkdir(parents=True)
+        lines = [{"event": "start", "max_epochs": 1}] + [{"event": "step", "epoch": 0, "step": step, "train_loss": 0.1, "elapsed": 1.0, "eta": 1.0} for step in steps]
+        (folder / "progress.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+        window.watch_training_run(folder)
+        qtbot.waitUntil(lambda steps=steps: len(view.loss_curve.getData()[0] if view.loss_curve.getData()[0] is not None else ()) == len(steps), timeout=SIGNAL_TIMEOUT_MS)
+        assert view.loss_curve.opts["symbol"] == ("o" if name == "short" else None)
+    wait_until_idle(qtbot, window)

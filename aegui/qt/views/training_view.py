@@ -24,6 +24,9 @@ from aegui.qt.views.latent_map import DIGIT_COLOURS
 POLL_MS = 1000
 
 
+FEW_STEPS = 8  # fewer logged steps than this are drawn as points as well as a line
+
+
 class TrainingRunView(QWidget):
     comparison_requested = Signal()  # both models were sent to the Compare view
     run_ended = Signal(str)  # the run's process ended; what the status line says about it
@@ -145,7 +148,8 @@ class TrainingRunView(QWidget):
         state = run.state
         if state.steps:
             steps, losses = zip(*state.steps)
-            self.loss_curve.setData(np.array(steps, float), np.array(losses, float))
+            # a short run logs a step or two: a line through one point draws nothing, so points show until there are a few
+            self.loss_curve.setData(np.array(steps, float), np.array(losses, float), symbol="o" if len(steps) < FEW_STEPS else None, symbolSize=4)
         if state.epochs:
             epochs, values = zip(*state.epochs)
             self.val_curve.setData(np.array(epochs, float) + 1, np.array(values, float))  # epochs count from 1, as the slider and status do
