@@ -13,6 +13,7 @@ import shlex
 import signal
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -109,14 +110,23 @@ def test_the_dialog_marks_a_bad_value_with_the_command_lines_sentence_and_never_
         (dialog.latent_edit, "latent_dim", "0", "--model.latent_dim 0: must be from 1 to 256"),
         (dialog.width_edit, "hidden_dim", "wide", "--model.hidden_dim wide: must be a whole number from 4 to 4096"),
     ):
-        before, tip = edit.text(), edit.toolTip()
-        places = {field: widget.mapTo(dialog, widget.rect().topLeft()) for field, widget in dialog.field_edits.items()}
+        before, tip, base = edit.text(), edit.toolTip(), edit.palette().color(QPalette.ColorRole.Base)
         type_into(edit, typed)
-        assert edit.text() == typed and dialog.shown_problems == {name: sentence} and edit.toolTip() == sentence and "border" in edit.styleSheet()
-        assert not dialog.train_button.isEnabled() and dialog.problem_label.text() == f"Fix before Train: {sentence}"
-        assert {field: widget.mapTo(dialog, widget.rect().topLeft()) for field, widget in dialog.field_edits.items()} == places  # no field moved
+        assert edit.text() == typed and dialog.shown_problems == {name: sentence} and edit.toolTip() == sentence and edit.palette().color(QPalette.ColorRole.Base) != base
+        assert not dialog.train_button.isEnabled() and dialog.problem_label.text() == f"Fix before Train:\n{sentence}"
+        flag = sentence.split(" ")[0]
+        words = shlex.split(dialog.command_view.toPlainText())
+        assert words[words.index(flag) + 1] == typed and not dialog.command_view.isEnabled()  # the preview shows what was typed, greyed
         type_into(edit, before)
-        assert dialog.shown_problems == {} and edit.toolTip() == tip and edit.styleSheet() == "" and dialog.train_button.isEnabled()
+        assert dialog.shown_problems == {} and edit.toolTip() == tip and edit.palette().color(QPalette.ColorRole.Base) == base and dialog.train_button.isEnabled()
+    # several refused at once, typed one after the other: no field moves, the list keeps the form's order
+    dialog.setFixedSize(dialog.minimumSizeHint())  # as on a laptop's screen: the dialog at its smallest, unable to grow
+    QApplication.processEvents()
+    places = {field: (widget.mapTo(dialog, widget.rect().topLeft()), widget.size()) for field, widget in dialog.field_edits.items()}
+    for edit, typed in ((dialog.channels_edit, "0"), (dialog.learning_rate_edit, "abc"), (dialog.width_edit, ""), (dialog.epochs_edit, "0"), (dialog.latent_edit, "-3")):
+        type_into(edit, typed)
+        assert {field: (widget.mapTo(dialog, widget.rect().topLeft()), widget.size()) for field, widget in dialog.field_edits.items()} == places
+    assert list(dialog.shown_problems) == [name for name in dialog.field_edits if name in dialog.shown_problems]
     dialog.reject()
 
 

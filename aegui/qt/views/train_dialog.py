@@ -7,10 +7,11 @@ one the app starts as a separate process.
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -18,12 +19,14 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -33,6 +36,19 @@ from aegui.core.training_plan import DATA_SOURCES, PRESETS, TrainingPlan, apply_
 
 CUSTOM = "Custom (as set below)"
 PROBLEM_COLOUR = "#b00020"
+PROBLEM_TINT = "#fde8ec"  # a refused field's background
+
+
+def as_typed(command: str, typed: dict[str, str]) -> str:
+    """The command with each refused flag's value as typed (the plan holds the last value it
+    could accept there): what is shown is what is in the fields."""
+    words = shlex.split(command)
+    for flag, text in typed.items():
+        if flag in words and words.index(flag) + 1 < len(words):
+            words[words.index(flag) + 1] = text
+        elif flag.startswith("--"):
+            words += [flag, text]
+    return shlex.join(words)
 
 
 def _number_field(name: str) -> QLineEdit:
@@ -112,7 +128,13 @@ class TrainDialog(QDialog):
         self.problem_label = QLabel("")
         self.problem_label.setStyleSheet(f"color: {PROBLEM_COLOUR}")
         self.problem_label.setWordWrap(True)
-        self.problem_label.setMinimumHeight(2 * self.problem_label.fontMetrics().lineSpacing())  # the dialog keeps its size as problems come and go
+        self.problem_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        # a box of fixed height: however many values are refused, no field above it moves
+        self.problem_area = QScrollArea()
+        self.problem_area.setWidget(self.problem_label)
+        self.problem_area.setWidgetResizable(True)
+        self.problem_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.problem_area.setFixedHeight(3 * self.problem_label.fontMetrics().lineSpacing() + 4)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.train_button = self.buttons.addButton("Train", QDialogButtonBox.ButtonRole.AcceptRole)
 
@@ -171,9 +193,13 @@ class TrainDialog(QDialog):
         layout.addLayout(columns)
         layout.addLayout(command_row)
         layout.addWidget(self.command_view)
-        layout.addWidget(self.problem_label)
+        layout.addWidget(self.problem_area)
         layout.addWidget(self.buttons)
 
+        self._field_palette = QPalette(self.latent_edit.palette())
+        self._problem_palette = QPalette(self._field_palette)
+        self._problem_palette.setColor(QPalette.ColorRole.Base, QColor(PROBLEM_TINT))
+        self._problem_palette.setColor(QPalette.ColorRole.Text, QColor(PROBLEM_COLOUR))
         self.set_plan(plan)
         self.preset_combo.currentTextChanged.connect(self._on_preset_combo_text_changed)
         self.data_dir_button.clicked.connect(self._on_data_dir_button_clicked)
@@ -265,16 +291,17 @@ class TrainDialog(QDialog):
         self.data_dir_button.setEnabled(folder)
         self.beta_edit.setEnabled(plan.variational)
         self.channels_edit.setEnabled(plan.architecture == "conv")
-        self.command_view.setPlainText(plan.shell_command())
         self.preset_combo.blockSignals(True)  # the preset the values match, or Custom once edited
         self.preset_combo.setCurrentText(matching_preset(plan) or CUSTOM)
         self.preset_combo.blockSignals(False)
-        problems = self.field_problems()
+        found = self.field_problems()
+        problems = {name: found[name] for name in self.field_edits if name in found} | found  # in the form's order
         self.shown_problems = {name: problem for name, problem in problems.items() if name in self.field_edits}
+        self.command_view.setPlainText(as_typed(plan.shell_command(), {problem.split(" ", 1)[0]: self.field_edits[name].text() for name, problem in self.shown_problems.items()}))
         for name, edit in self.field_edits.items():
-            edit.setStyleSheet(f"border: 1px solid {PROBLEM_COLOUR}" if name in problems else "")
+            edit.setPalette(self._problem_palette if name in problems else self._field_palette)  # colour only: the field keeps its size
             edit.setToolTip(problems.get(name, self._field_tips[name]))
-        self.problem_label.setText(("Fix before Train: " + "; ".join(problems.values())) if problems else "")
+        self.problem_label.setText(("Fix before Train:\n" + "\n".join(problems.values())) if problems else "")
         self.train_button.setEnabled(not problems)
         self.command_view.setEnabled(not problems)  # greyed: the command of the values last accepted
         self.copy_button.setEnabled(not problems)
