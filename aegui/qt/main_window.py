@@ -359,6 +359,10 @@ class MainWindow(QMainWindow):
         """Ask before quitting with a run going; True to stop it and quit."""
         return help_dialogs.ask_to_stop_training(self)
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        window_layout.keep_on_screen(self)
+
     def closeEvent(self, event) -> None:
         if self.training_process.is_running():
             if not self.confirm_stop_training():

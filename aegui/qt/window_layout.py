@@ -31,6 +31,20 @@ def window_rect_for(available: QRect, minimum: QSize, preferred: QSize = PREFERR
     return QRect(left, top, width, height)
 
 
+def keep_on_screen(window: QMainWindow) -> None:
+    """A window that grew past the screen's bottom (its minimum height rose: a panel opened)
+    moves up as far as it fits, instead of hiding its status bar and bottom dock off screen."""
+    if window.isMaximized() or window.isFullScreen() or window.screen() is None:
+        return
+    available = window.screen().availableGeometry()
+    frame = window.frameGeometry()
+    if frame == window.geometry():  # no frame known yet: allow for one
+        frame = frame.adjusted(0, -(FRAME_ALLOWANCE.height() - FRAME_ALLOWANCE.width() // 2), 0, FRAME_ALLOWANCE.width() // 2)
+    overflow = frame.bottom() - available.bottom()
+    if overflow > 0:
+        window.move(window.x(), window.y() - min(overflow, max(0, frame.top() - available.top())))
+
+
 def restore_layout(window: QMainWindow, settings: Settings, available: QRect | None = None) -> None:
     """The size, place and docks of last time, on the screen as it is now.
 

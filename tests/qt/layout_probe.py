@@ -443,7 +443,7 @@ class Probe:
             ("k=32, training run watched", lambda: self.watch(docks)),
             ("k=2, training run watched", lambda: self.open(2)),
             ("k=64, training run watched", lambda: self.open(64)),
-            *([("k=32, two models compared beside the run", lambda: self.compare(docks))] if self.maps else []),  # the maps extra changes nothing there
+            *([("k=32, noise on, two models compared beside the run", lambda: self.compare(docks))] if self.maps else []),  # the maps extra changes nothing there
             ("restart, training run watched", self.restart),
         ]
         for name, step in steps:
@@ -461,13 +461,14 @@ class Probe:
 
     def compare(self, docks) -> None:
         """The Compare tab with two models and their noise robustness, the Explore dock raised
-        where the Training run dock shares its place."""
+        where the Training run dock shares its place, noise on."""
         window = self.window
         self.open(32)
         docks["explore"].show()
         docks["explore"].raise_()
         window.explore_tabs.setCurrentWidget(window.compare_panel)
         window.robustness.digits = 100  # the same table and plot as the app's 500 digits give, sooner
+        window.explorer.set_noise(window.explorer.noise.switched(True))  # the tallest sketch column with the tallest Explore panel
         window.explorer.open_comparison([self.checkpoints[2], self.checkpoints[32]])
         self.wait(lambda: window.compare_panel.robustness_view is not None and window.compare_panel.robustness_view.isVisible())
         self.idle()

@@ -22,8 +22,12 @@ def click_group_box_tick(qtbot, box) -> None:
 def test_drawing_with_noise_on_shows_the_noisy_input_and_the_codes_drift(qtbot, window):
     control = window.sketch_panel.noise_control
     assert not control.isChecked() and window.explorer.noise.is_off()
+    from aegui.qt.views.canvas import CANVAS_MINIMUM, CANVAS_MINIMUM_WITH_NOISE
+
+    assert window.canvas.minimumHeight() == CANVAS_MINIMUM
     click_group_box_tick(qtbot, control)
     assert control.isChecked() and window.explorer.noise.enabled
+    assert window.canvas.minimumHeight() == CANVAS_MINIMUM_WITH_NOISE  # room for the sliders on a 720-pixel screen
     for kind in ("gaussian", "erased_blocks"):
         slider = control.sliders[kind]
         slider.setFocus()
@@ -41,6 +45,7 @@ def test_drawing_with_noise_on_shows_the_noisy_input_and_the_codes_drift(qtbot, 
     assert drift is not None and float(drift.group(1)) > 0
     click_group_box_tick(qtbot, control)  # off again: the clean sketch, no drift line
     wait_until_idle(qtbot, window)
+    assert window.canvas.minimumHeight() == CANVAS_MINIMUM
     assert "noise" not in window.explorer.analysis.extras
     assert np.allclose(window.decoded_view.model_input(), effect.clean_image, atol=1 / 255)
     assert "noise moved" not in window.decoded_view.error_label.text()

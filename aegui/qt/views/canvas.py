@@ -35,6 +35,10 @@ class Stroke:
     picture: QImage | None = None  # an imported image: ink painted under the strokes after it
 
 
+CANVAS_MINIMUM = 200  # 7 screen pixels per MNIST pixel: room for a watched run on a 720-pixel screen
+CANVAS_MINIMUM_WITH_NOISE = 140  # 5 per MNIST pixel: the noise sliders' rows fit a 720-pixel screen beside the Compare tab
+
+
 class DrawingCanvas(QWidget):
     stroke_started = Signal()
     stroke_finished = Signal()
@@ -43,7 +47,7 @@ class DrawingCanvas(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setMinimumSize(200, 200)  # 7 screen pixels per MNIST pixel: room for a watched run on a 720-pixel screen
+        self.setMinimumSize(CANVAS_MINIMUM, CANVAS_MINIMUM)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -334,6 +338,12 @@ class SketchPanel(QWidget):
         self.canvas.stroke_started.connect(explorer.begin_stroke)
         self.canvas.stroke_finished.connect(explorer.end_stroke)
         self.canvas.raster_changed.connect(explorer.set_sketch)
+        explorer.noise_changed.connect(self._on_explorer_noise_changed)
+
+    def _on_explorer_noise_changed(self, settings) -> None:
+        """Noise on: the canvas may give up some height to the sliders (only where the window lacks it)."""
+        side = CANVAS_MINIMUM_WITH_NOISE if settings.enabled else CANVAS_MINIMUM
+        self.canvas.setMinimumSize(side, side)
 
     def _on_canvas_history_changed(self, can_undo: bool, can_redo: bool) -> None:
         self.undo_button.setEnabled(can_undo)

@@ -6,10 +6,12 @@ background on the reference digits, the same noisy digits for every model).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QWidget
 
 from aegui.core.noise import KIND_LABELS
@@ -18,7 +20,7 @@ from aegui.qt.painting.fixed_plot import FixedPlot
 if TYPE_CHECKING:
     from aegui.core.robustness import Robustness, RobustnessComparison
 
-MAX_TABLE_WIDTH = 440
+MAX_TABLE_WIDTH = 620
 MODEL_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
 
@@ -78,9 +80,9 @@ class RobustnessView(QWidget):
         self.plot.setMinimumWidth(150)  # its three x ticks drawn on a 1280-pixel screen
         self.plot.setMaximumWidth(220)
         item = self.plot.getPlotItem()
-        item.setLabel("left", "probe accuracy")  # the x axis: the strengths the table's head names
+        item.setLabel("left", "accuracy")  # the probe's; the x axis: the strengths the table's head names
         item.getAxis("bottom").enableAutoSIPrefix(False)  # 0 to 0.5, not "(x0.001)"
-        item.setYRange(0.0, 1.0, padding=0.02)
+        item.setYRange(-0.04, 1.08, padding=0)  # room for the 1.0 tick's text inside the axis
         self.curves: list[pg.PlotDataItem] = []  # coloured as the model names in the table: no legend over the lines
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -107,6 +109,10 @@ class RobustnessView(QWidget):
             self.plot.getPlotItem().setXRange(min(strengths) - 0.06 * span, max(strengths) + 0.12 * span, padding=0)
         self.numbers.setText(robustness_html(results))
         # as wide as the table (up to a limit): scrolling is for many models, not for two
-        self.numbers_area.setMinimumWidth(min(self.numbers.sizeHint().width() + 4, MAX_TABLE_WIDTH))
+        document = QTextDocument()
+        document.setDefaultFont(self.numbers.font())
+        document.setHtml(self.numbers.text())
+        scroll_bar = self.numbers_area.verticalScrollBar().sizeHint().width()
+        self.numbers_area.setMinimumWidth(min(math.ceil(document.idealWidth()) + scroll_bar + 8, MAX_TABLE_WIDTH))
         self.setToolTip(robustness_tooltip(results))
         self.setVisible(bool(results))
