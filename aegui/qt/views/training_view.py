@@ -66,7 +66,7 @@ class TrainingRunView(QWidget):
         self.open_best_button = QPushButton("Open best")
         self.open_best_button.setToolTip("Open the run's best checkpoint (lowest validation MSE)")
         self.compare_button = QPushButton("Compare with the previous model")
-        self.compare_button.setToolTip("Show the new model and the one loaded before the run side by side in Compare bottlenecks")
+        self.compare_button.setToolTip("Show the new model and the one loaded before the run side by side in the Compare models tab")
         for button in (self.stop_button, self.resume_button, self.open_best_button, self.compare_button):
             button.setEnabled(False)
         self.stop_button.clicked.connect(self._on_stop_button_clicked)
