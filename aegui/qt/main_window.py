@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox
 from aegui.core.errors import CheckpointError
 from aegui.core.model_format import CHECKPOINT_SUFFIXES
 from aegui.core.projection import PROJECTION_LABELS
-from aegui.core.resources import ICON
+from aegui.core.resources import CHECKPOINTS_DIR, ICON
 from aegui.core.robustness import RobustnessComparison
 from aegui.core.training_plan import TrainingPlan
 from aegui.core.training_run import TrainingRun
@@ -166,13 +166,13 @@ class MainWindow(QMainWindow):
 
     def _on_open_action_triggered(self) -> None:
         patterns = " ".join(f"*{suffix}" for suffix in CHECKPOINT_SUFFIXES)
-        path, _ = QFileDialog.getOpenFileName(self, "Open model", self.settings.read(LAST_MODEL_DIR), f"Models ({patterns});;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, "Open model", self.models_folder(), f"Models ({patterns});;All files (*)")
         if path:
             self.settings.write(LAST_MODEL_DIR, str(Path(path).parent))
             self.open_model(path)
 
     def _on_import_image_triggered(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import a photo or scan of a digit", self.settings.read(LAST_MODEL_DIR), f"{IMAGE_FILTER};;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, "Import a photo or scan of a digit", self.settings.read(LAST_MODEL_DIR) or str(Path.home()), f"{IMAGE_FILTER};;All files (*)")
         if path:
             self.image_importer.import_file(path)
 
@@ -180,19 +180,23 @@ class MainWindow(QMainWindow):
         if not self.image_importer.import_clipboard(QGuiApplication.clipboard()):
             self.statusBar().showMessage("The clipboard holds no image", 4000)
 
+    def models_folder(self) -> str:
+        """Where a model file dialog opens: the folder of the last model opened, else the bundled ones."""
+        return self.settings.read(LAST_MODEL_DIR) or str(CHECKPOINTS_DIR)
+
     def _on_compare_panel_family_requested(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load sweep family", self.settings.read(LAST_MODEL_DIR), "Sweep family (family.json);;JSON (*.json)")
+        path, _ = QFileDialog.getOpenFileName(self, "Load sweep family", self.settings.read(LAST_MODEL_DIR) or str(Path.home()), "Sweep family (family.json);;JSON (*.json)")
         if path:
             self.open_family(Path(path))
 
     def _on_compare_panel_files_requested(self) -> None:
         patterns = " ".join(f"*{suffix}" for suffix in CHECKPOINT_SUFFIXES)
-        paths, _ = QFileDialog.getOpenFileNames(self, "Checkpoints to compare", self.settings.read(LAST_MODEL_DIR), f"Models ({patterns})")
+        paths, _ = QFileDialog.getOpenFileNames(self, "Checkpoints to compare", self.models_folder(), f"Models ({patterns})")
         if paths:
             self.explorer.open_comparison([Path(p) for p in paths] + list(self.explorer.compared_paths))
 
     def _on_watch_run_triggered(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Run folder (aegui-train fit --progress-dir DIR)", self.settings.read(LAST_MODEL_DIR))
+        folder = QFileDialog.getExistingDirectory(self, "Run folder (aegui-train fit --progress-dir DIR)", self.settings.read(LAST_MODEL_DIR) or str(Path.home()))
         if folder:
             self.watch_training_run(Path(folder))
 

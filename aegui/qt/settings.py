@@ -31,7 +31,7 @@ class Setting:
 
 PROJECTION = Setting("map/projection", str, "pca", PROJECTION_METHODS)
 RECENT_FILES = Setting("files/recent", list, [])
-LAST_MODEL_DIR = Setting("files/last_dir", str, str(Path.home()))
+LAST_MODEL_DIR = Setting("files/last_dir", str, "")  # empty until a model is opened from a file
 EXPORT_DIR = Setting("files/export_dir", str, str(Path.home()))
 TRAINING_PLAN = Setting("training/plan", str, "")  # the Train dialog's last choices, as JSON
 RUNS_DIR = Setting("training/runs_dir", str, str(Path.home() / "aegui-runs"))

@@ -503,3 +503,23 @@ def test_the_bundled_model_loaded_is_checked_in_its_menu(qtbot, window, k2_check
         window.open_model(default_checkpoint)
     assert checked() == [default_checkpoint.stem]
     wait_until_idle(qtbot, window)
+
+
+def test_model_file_dialogs_open_in_the_bundled_models_folder_until_a_model_is_opened_from_elsewhere(window, tmp_path):
+    from aegui.core.resources import CHECKPOINTS_DIR
+    from aegui.qt.settings import LAST_MODEL_DIR
+
+    from PySide6.QtCore import QSettings
+
+    from aegui.qt.settings import Settings
+
+    first_start = Settings(QSettings(str(tmp_path / "first.ini"), QSettings.Format.IniFormat))
+    assert first_start.read(LAST_MODEL_DIR) == ""  # no folder remembered on a first start (it was the home folder)
+    remembered = window.settings.read(LAST_MODEL_DIR)
+    try:
+        window.settings.write(LAST_MODEL_DIR, "")
+        assert window.models_folder() == str(CHECKPOINTS_DIR)
+        window.settings.write(LAST_MODEL_DIR, str(tmp_path))
+        assert window.models_folder() == str(tmp_path)
+    finally:
+        window.settings.write(LAST_MODEL_DIR, remembered if remembered is not None else "")
