@@ -39,7 +39,7 @@ def robustness_html(results: list[tuple[str, Robustness]]) -> str:
         cells = "".join(f"<td style='padding:0 4px'>{'–' if accuracy is None else f'{accuracy[i]:.2f}'} · {mse[i]:.3f}</td>" for i in range(len(strengths)))
         colour = MODEL_COLOURS[index % len(MODEL_COLOURS)]
         rows.append(f"<tr><td style='color:{colour}'><b>{name}</b></td>{cells}</tr>")
-    return f"<b>Noise robustness</b>: probe accuracy · MSE to the clean digit<table><tr><th></th>{head}</tr>{''.join(rows)}</table>"
+    return f"<b>Noise robustness</b>: probe accuracy · MSE to the clean digit<table><tr><th></th>{head}</tr>{''.join(rows)}</table><span style='color:#666'>mean of 4 kinds of noise; hover for each</span>"
 
 
 def spaced_ticks(strengths, gap: float = 0.3) -> list[tuple[float, str]]:
