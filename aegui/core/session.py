@@ -20,6 +20,7 @@ import torch
 
 from aegui.core.anomaly import FEATURE_LABELS, AnomalyScorer, error_percentile, reconstruction_error, smallest_indices, verdict
 from aegui.core.model_files import LoadedModel, load_model
+from aegui.core.dimension_labels import label_dimensions
 from aegui.core.errors import CheckpointError
 from aegui.core.live_pass import build_live_pass
 from aegui.core.model_format import ERROR_QUANTILE_COUNT, IMAGE_SIZE
@@ -36,7 +37,6 @@ FINITE_CHECK_SAMPLE = 256  # reference digits decoded to check a model with stor
 # CPU's caches (3,000 digits in batches of 256 took 0.36-0.42 s of CPU here, in batches of
 # 1,000 0.61-0.68 s, with the same codes).
 REFERENCE_BATCH = 256
-LABEL_MIN_CORRELATION = 0.3
 _model_numbers = itertools.count(1)  # one per model loaded: keys caches by value, never by id()
 
 
@@ -49,29 +49,6 @@ def finite_image(image: np.ndarray) -> np.ndarray:
     if np.isfinite(image).all():
         return image
     return np.clip(np.nan_to_num(image, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0).astype(np.float32)
-
-
-def label_dimensions(correlations: dict[str, np.ndarray], latent_dim: int, threshold: float = LABEL_MIN_CORRELATION) -> list[str]:
-    """Name dimensions after the stroke property each correlates with most.
-
-    Strongest |correlation| first; each property names one dimension and each dimension gets
-    one name, so "slant" sits on the single dimension that tracks slant best. A sign says
-    which way the property grows ("slant-" when the value falls as slant rises).
-    """
-    labels = [""] * latent_dim
-    pairs = sorted(
-        ((abs(float(values[d])), name, d, float(values[d])) for name, values in correlations.items() for d in range(latent_dim)),
-        reverse=True,
-    )
-    used_names: set[str] = set()
-    for strength, name, dimension, value in pairs:
-        if strength < threshold:
-            break
-        if name in used_names or labels[dimension]:
-            continue
-        labels[dimension] = name + ("" if value > 0 else "-")
-        used_names.add(name)
-    return labels
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ def test_pca_is_available_without_the_optional_map_packages(monkeypatch):
 
 
 def test_dimension_labels_go_to_the_most_correlated_dimension_once():
-    from aegui.core.session import label_dimensions
+    from aegui.core.dimension_labels import label_dimensions
 
     correlations = {
         "slant": np.array([0.1, -0.8, 0.5, 0.0]),

@@ -409,8 +409,7 @@ def test_the_gauge_says_a_generated_code_is_not_judged_rather_than_asking_for_a_
 
 
 def test_a_named_slider_row_says_what_its_name_and_sign_mean():
-    from aegui.qt.views.latent_sliders import row_tooltip
+    from aegui.core.dimension_labels import label_meaning
 
-    assert row_tooltip("17 loops-", "+0.12") == "dimension 17: +0.12\ntracks the stroke's loops most: it grows as this value falls"
-    assert row_tooltip("5 thickness", "-2.00").endswith("thickness most: it grows as this value rises")
-    assert row_tooltip("3", "+1.00") == "dimension 3: +1.00"
+    assert label_meaning("loops-") == "tracks the stroke's loops most: it grows as this value falls"
+    assert label_meaning("thickness") == "tracks the stroke's thickness most: it grows as this value rises"

@@ -1,9 +1,8 @@
 """One slider per latent dimension, ranged mean ± 3 std of the training codes.
 
 All sliders are rows of one painted widget. While a digit is drawn every dimension moves on
-every pen event; 32 QSliders and their value labels are 64 widgets that Qt repaints one by
-one through the style, where one widget painting its
-changed rows with a handful of QPainter calls each takes a fraction of that.
+every pen event; 32 QSliders and their value labels are 64 widgets that Qt repaints one by one
+through the style; one widget painting its changed rows takes a fraction of that.
 
 Mouse: press or drag on a row's track sets that dimension; a press on its name or value
 picks the row. Keyboard: Up/Down choose the row, Left/Right move by 1% of the range,
@@ -20,6 +19,8 @@ from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QStaticText
 from PySide6.QtWidgets import QGridLayout, QPushButton, QScrollArea, QToolTip, QVBoxLayout, QWidget
 
+from aegui.core.dimension_labels import label_meaning
+
 if TYPE_CHECKING:
     from aegui.core.explorer import Explorer
     from aegui.core.session import Analysis, ModelSession
@@ -28,21 +29,9 @@ STEPS = 1000
 ROW_HEIGHT = 22
 MARGIN = 4
 HANDLE_WIDTH = 10
-SMALL_STEP = STEPS // 100
-PAGE_STEP = STEPS // 10
-_TEXT_CACHE_LIMIT = 4096
-_TILE_CACHE_LIMIT = 2048  # value cells of about 5 KB each
+SMALL_STEP, PAGE_STEP = STEPS // 100, STEPS // 10
+_TEXT_CACHE_LIMIT, _TILE_CACHE_LIMIT = 4096, 2048  # laid-out texts; value cells of about 5 KB each
 HANDLE_COLOUR = QColor(60, 110, 200)
-
-
-def row_tooltip(name: str, value: str) -> str:
-    """A row's hover text; a named row also says what its name means."""
-    number, _, prop = name.partition(" ")
-    if not prop:
-        return f"dimension {number}: {value}"
-    falls = prop.endswith("-")
-    prop = prop.rstrip("-")
-    return f"dimension {number}: {value}\ntracks the stroke's {prop} most: it grows as this value {'falls' if falls else 'rises'}"
 
 
 class SliderRows(QWidget):
@@ -322,7 +311,8 @@ class SliderRows(QWidget):
         if event.type() == QEvent.Type.ToolTip:
             row = self.row_at(event.pos().y())
             if row is not None:
-                QToolTip.showText(event.globalPos(), row_tooltip(self.names[row], self.value_texts[row]), self)
+                number, _, label = self.names[row].partition(" ")
+                QToolTip.showText(event.globalPos(), f"dimension {number}: {self.value_texts[row]}" + (f"\n{label_meaning(label)}" if label else ""), self)
             else:
                 QToolTip.hideText()
                 event.ignore()
