@@ -25,6 +25,7 @@ def test_drawing_with_noise_on_shows_the_noisy_input_and_the_codes_drift(qtbot, 
     from aegui.qt.views.canvas import CANVAS_MINIMUM, CANVAS_MINIMUM_WITH_NOISE
 
     assert window.canvas.minimumHeight() == CANVAS_MINIMUM
+    assert control.maximumHeight() <= control.fontMetrics().height() + 6  # off: just the tick, no empty frame under it
     click_group_box_tick(qtbot, control)
     assert control.isChecked() and window.explorer.noise.enabled
     assert window.canvas.minimumHeight() == CANVAS_MINIMUM_WITH_NOISE  # room for the sliders on a 720-pixel screen

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from aegui.core.explorer import Explorer
 
 SLIDER_STEPS = 100  # strength 0..1 in hundredths
+UNBOUNDED = (1 << 24) - 1  # Qt's QWIDGETSIZE_MAX
 MIN_SLIDER_WIDTH = 80  # a track a strength can be set on by pointer
 KIND_TIPS = {
     "gaussian": "Gaussian pixel noise; strength = its standard deviation (ink runs 0 to 1)",
@@ -79,10 +80,17 @@ class NoiseControl(QGroupBox):
         self.seed_box.setValue(settings.seed)
         for widget in (self, self.seed_box, *self.sliders.values()):
             widget.blockSignals(False)
-        self.body.setVisible(self.isChecked())
+        self._show_body(self.isChecked())
+
+    def _show_body(self, shown: bool) -> None:
+        """The sliders while noise is on; off, the box is only its tick (no empty frame beneath)."""
+        self.body.setVisible(shown)
+        margin = 6 if shown else 0
+        self.layout().setContentsMargins(margin, margin // 3, margin, margin // 3)
+        self.setMaximumHeight(UNBOUNDED if shown else self.fontMetrics().height() + 6)
 
     def _on_toggled(self, checked: bool) -> None:
-        self.body.setVisible(checked)
+        self._show_body(checked)
         self._explorer.set_noise(self._explorer.noise.switched(checked))
 
     def _on_slider_value_changed(self, kind: str, value: int) -> None:
