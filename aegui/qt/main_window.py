@@ -172,7 +172,7 @@ class MainWindow(QMainWindow):
             self.open_model(path)
 
     def _on_import_image_triggered(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import a photo or scan of a digit", self.settings.read(LAST_MODEL_DIR) or str(Path.home()), f"{IMAGE_FILTER};;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, "Import a photo or scan of a digit", self._last_folder(), f"{IMAGE_FILTER};;All files (*)")
         if path:
             self.image_importer.import_file(path)
 
@@ -184,8 +184,12 @@ class MainWindow(QMainWindow):
         """Where a model file dialog opens: the folder of the last model opened, else the bundled ones."""
         return self.settings.read(LAST_MODEL_DIR) or str(CHECKPOINTS_DIR)
 
+    def _last_folder(self) -> str:
+        """Where the other file dialogs open: the folder of the last model opened, else home."""
+        return self.settings.read(LAST_MODEL_DIR) or str(Path.home())
+
     def _on_compare_panel_family_requested(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load sweep family", self.settings.read(LAST_MODEL_DIR) or str(Path.home()), "Sweep family (family.json);;JSON (*.json)")
+        path, _ = QFileDialog.getOpenFileName(self, "Load sweep family", self._last_folder(), "Sweep family (family.json);;JSON (*.json)")
         if path:
             self.open_family(Path(path))
 
@@ -196,7 +200,7 @@ class MainWindow(QMainWindow):
             self.explorer.open_comparison([Path(p) for p in paths] + list(self.explorer.compared_paths))
 
     def _on_watch_run_triggered(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Run folder (aegui-train fit --progress-dir DIR)", self.settings.read(LAST_MODEL_DIR) or str(Path.home()))
+        folder = QFileDialog.getExistingDirectory(self, "Run folder (aegui-train fit --progress-dir DIR)", self._last_folder())
         if folder:
             self.watch_training_run(Path(folder))
 
@@ -248,6 +252,11 @@ class MainWindow(QMainWindow):
         self.redo_action.setEnabled(can_redo)
 
     # --- core -> window ----------------------------------------------------------------------
+    def open_bundled_model(self, path: Path) -> None:
+        """File > Bundled models: a click has toggled the item's check; it shows the model loaded until this one is."""
+        self.open_model(path)
+        self.check_bundled_model()
+
     def check_bundled_model(self) -> None:
         """The bundled model loaded now is the one checked in File > Bundled models (a click
         toggles the check before the model is loaded, or refused)."""

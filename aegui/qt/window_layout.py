@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QCheckBox, QFrame, QHBoxLayout, QLabel, QMainWindo
 from aegui.qt.settings import WINDOW_GEOMETRY, WINDOW_STATE, Settings
 
 PREFERRED_SIZE = QSize(1400, 860)
+QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum" (PySide6 does not export the constant)
 # What a window manager adds around the client area (title bar, borders), before the window
 # is shown and its real frame is known.
 FRAME_ALLOWANCE = QSize(16, 40)

@@ -20,7 +20,7 @@ def build_menus(window) -> None:
     window.bundled_menu = file_menu.addMenu("&Bundled models")
     window.bundled_actions = {}  # path -> its action, checked while that model is the one loaded
     for path in bundled_checkpoints():
-        action = window.bundled_menu.addAction(path.stem, lambda p=path: (window.open_model(p), window.check_bundled_model()))
+        action = window.bundled_menu.addAction(path.stem, lambda p=path: window.open_bundled_model(p))
         action.setCheckable(True)
         window.bundled_actions[path] = action
     file_menu.addAction(QAction("&Import a digit image…", window, shortcut=QKeySequence("Ctrl+I"), triggered=window._on_import_image_triggered))

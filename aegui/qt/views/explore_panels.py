@@ -14,6 +14,7 @@ from aegui.core.explorer import DIRECTION
 from aegui.core.model_format import IMAGE_SIZE
 from aegui.core.model_names import distinguishing_names, model_facts
 from aegui.qt.painting.pixel_images import PixelImageRow
+from aegui.qt.window_layout import QWIDGETSIZE_MAX
 from aegui.qt.views.robustness_view import RobustnessView
 
 if TYPE_CHECKING:
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 STEPS = 9
 
 
-QWIDGETSIZE_MAX = (1 << 24) - 1
 
 
 class ImageStrip(PixelImageRow):

@@ -12,12 +12,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
 
 from aegui.core.noise import KIND_LABELS, NOISE_KINDS, NoiseSettings
+from aegui.qt.window_layout import QWIDGETSIZE_MAX
 
 if TYPE_CHECKING:
     from aegui.core.explorer import Explorer
 
 SLIDER_STEPS = 100  # strength 0..1 in hundredths
-UNBOUNDED = (1 << 24) - 1  # Qt's QWIDGETSIZE_MAX
 MIN_SLIDER_WIDTH = 80  # a track a strength can be set on by pointer
 KIND_TIPS = {
     "gaussian": "Gaussian pixel noise; strength = its standard deviation (ink runs 0 to 1)",
@@ -87,7 +87,7 @@ class NoiseControl(QGroupBox):
         self.body.setVisible(shown)
         margin = 6 if shown else 0
         self.layout().setContentsMargins(margin, margin // 3, margin, margin // 3)
-        self.setMaximumHeight(UNBOUNDED if shown else self.fontMetrics().height() + 6)
+        self.setMaximumHeight(QWIDGETSIZE_MAX if shown else self.fontMetrics().height() + 6)
 
     def _on_toggled(self, checked: bool) -> None:
         self._show_body(checked)

@@ -40,14 +40,14 @@ PROBLEM_TINT = "#fde8ec"  # a refused field's background
 
 
 def as_typed(command: str, typed: dict[str, str]) -> str:
-    """The command with each refused flag's value as typed (the plan holds the last value it
-    could accept there): what is shown is what is in the fields."""
+    """The command with each option's value as typed: what is shown is what is in the fields
+    (an option the plan left out, such as an unset --data.limit_train, is added)."""
     words = shlex.split(command)
-    for flag, text in typed.items():
-        if flag in words and words.index(flag) + 1 < len(words):
-            words[words.index(flag) + 1] = text
-        elif flag.startswith("--"):
-            words += [flag, text]
+    for option, text in typed.items():
+        if option in words:
+            words[words.index(option) + 1] = text
+        else:
+            words += [option, text]
     return shlex.join(words)
 
 
@@ -144,36 +144,36 @@ class TrainDialog(QDialog):
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.data_dir_edit, 1)
         folder_row.addWidget(self.data_dir_button)
-        data_form.addRow("Folder", self._noted("data_dir", folder_row))
-        data_form.addRow("Training digits", self._noted("limit_train", self.limit_edit))
+        data_form.addRow("Folder", self._marked("data_dir", folder_row))
+        data_form.addRow("Training digits", self._marked("limit_train", self.limit_edit))
         network_box = QGroupBox("Network")
         network_form = QFormLayout(network_box)
         network_form.addRow("Architecture", self.architecture_combo)
-        network_form.addRow("Bottleneck k", self._noted("latent_dim", self.latent_edit))
-        network_form.addRow("Width", self._noted("hidden_dim", self.width_edit))
-        network_form.addRow("Hidden layers", self._noted("hidden_layers", self.layers_edit))
-        network_form.addRow("Channels", self._noted("channels", self.channels_edit))
+        network_form.addRow("Bottleneck k", self._marked("latent_dim", self.latent_edit))
+        network_form.addRow("Width", self._marked("hidden_dim", self.width_edit))
+        network_form.addRow("Hidden layers", self._marked("hidden_layers", self.layers_edit))
+        network_form.addRow("Channels", self._marked("channels", self.channels_edit))
         vae_row = QHBoxLayout()
         vae_row.addWidget(self.variational_box)
         vae_row.addWidget(QLabel("beta"))
-        vae_row.addWidget(self._noted("beta", self.beta_edit))
+        vae_row.addWidget(self._marked("beta", self.beta_edit))
         network_form.addRow("", vae_row)
-        network_form.addRow("Classifier weight", self._noted("classifier_weight", self.classifier_edit))
-        network_form.addRow("Outlier exposure", self._noted("outlier_weight", self.outlier_edit))
-        network_form.addRow("Augmentation", self._noted("augmentation", self.augmentation_edit))
-        network_form.addRow("Learning rate", self._noted("learning_rate", self.learning_rate_edit))
-        network_form.addRow("Input noise", self._noted("input_noise", self.input_noise_edit))
+        network_form.addRow("Classifier weight", self._marked("classifier_weight", self.classifier_edit))
+        network_form.addRow("Outlier exposure", self._marked("outlier_weight", self.outlier_edit))
+        network_form.addRow("Augmentation", self._marked("augmentation", self.augmentation_edit))
+        network_form.addRow("Learning rate", self._marked("learning_rate", self.learning_rate_edit))
+        network_form.addRow("Input noise", self._marked("input_noise", self.input_noise_edit))
         run_box = QGroupBox("Run")
         run_form = QFormLayout(run_box)
-        run_form.addRow("Epochs", self._noted("max_epochs", self.epochs_edit))
+        run_form.addRow("Epochs", self._marked("max_epochs", self.epochs_edit))
         start_row = QHBoxLayout()
         start_row.addWidget(self.init_from_edit, 1)
         start_row.addWidget(self.init_from_button)
-        run_form.addRow("Start from", self._noted("init_from", start_row))
+        run_form.addRow("Start from", self._marked("init_from", start_row))
         output_row = QHBoxLayout()
         output_row.addWidget(self.output_edit, 1)
         output_row.addWidget(self.output_button)
-        run_form.addRow("Output folder", self._noted("output_dir", output_row))
+        run_form.addRow("Output folder", self._marked("output_dir", output_row))
 
         columns = QHBoxLayout()
         left = QVBoxLayout()
@@ -217,9 +217,9 @@ class TrainDialog(QDialog):
         self.variational_box.toggled.connect(self._on_field_changed)
 
     # --- the plan <-> the fields ------------------------------------------------------------
-    def _noted(self, name: str, field) -> QWidget:
-        """A field whose edit is marked (a red border, the refusing sentence as its tooltip) when
-        its value is refused; the sentences themselves are listed above the buttons. A line
+    def _marked(self, name: str, field) -> QWidget:
+        """A field whose edit is marked (tinted, the refusing sentence as its tooltip) when its
+        value is refused; the sentences themselves are listed above the buttons. A line
         under each field moved every field below it as it came and went (clicks landed in the
         wrong field) and was cut where the screen left the dialog no room."""
         if isinstance(field, QWidget):
@@ -297,7 +297,9 @@ class TrainDialog(QDialog):
         found = self.field_problems()
         problems = {name: found[name] for name in self.field_edits if name in found} | found  # in the form's order
         self.shown_problems = {name: problem for name, problem in problems.items() if name in self.field_edits}
-        self.command_view.setPlainText(as_typed(plan.shell_command(), {problem.split(" ", 1)[0]: self.field_edits[name].text() for name, problem in self.shown_problems.items()}))
+        # a refused number falls back to its last accepted value in the plan: show it as typed
+        refused_numbers = {(HYPERPARAMETERS.get(name) or RUN_SETTINGS[name]).option: edit.text() for name, edit in self.number_edits.items() if name in problems}
+        self.command_view.setPlainText(as_typed(plan.shell_command(), refused_numbers))
         for name, edit in self.field_edits.items():
             edit.setPalette(self._problem_palette if name in problems else self._field_palette)  # colour only: the field keeps its size
             edit.setToolTip(problems.get(name, self._field_tips[name]))

@@ -22,8 +22,6 @@ from aegui.qt.painting.pixel_images import PixelImageRow
 from aegui.qt.views.latent_map import DIGIT_COLOURS
 
 POLL_MS = 1000
-
-
 FEW_STEPS = 8  # fewer logged steps than this are drawn as points as well as a line
 
 
