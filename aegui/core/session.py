@@ -85,6 +85,25 @@ class DecodedGrid:
     digits: np.ndarray  # (cells, cells) the probe's digit per cell, -1 without a probe
 
 
+def class_gaussians(codes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(means (c, k), Cholesky factors (c, k, k)) of the codes of each digit class 0-9 that has
+    more than one example; a small ridge keeps a class with fewer examples than dimensions
+    positive definite."""
+    means, factors = [], []
+    for digit in range(10):
+        chosen = codes[np.asarray(labels) == digit].astype(np.float64)
+        if len(chosen) < 2:
+            continue
+        covariance = np.atleast_2d(np.cov(chosen, rowvar=False))
+        covariance += np.eye(len(covariance)) * (1e-3 * float(np.mean(np.diag(covariance))) + 1e-9)
+        means.append(chosen.mean(0))
+        factors.append(np.linalg.cholesky(covariance))
+    k = codes.shape[1]
+    if not means:
+        return np.zeros((0, k), np.float32), np.zeros((0, k, k), np.float32)
+    return np.array(means, np.float32), np.array(factors, np.float32)
+
+
 def _read_only(array: np.ndarray) -> np.ndarray:
     array.flags.writeable = False
     return array
@@ -145,7 +164,8 @@ class ModelSession:
         properties = {name: values.numpy() for name, values in statistics.dimension_properties.items()} if statistics is not None else {}
         self.dimension_labels = label_dimensions(properties, self.latent_dim)
         self._place_on_map(fit_projection(projection_method, self.reference_codes, projection_cache))
-        for array in (self.reference_codes, self._reference_norms, self.latent_mean, self.latent_std, self.error_quantiles, self._code_low, self._code_high):
+        self.class_gaussians = class_gaussians(self.reference_codes, reference.labels)
+        for array in (*self.class_gaussians, self.reference_codes, self._reference_norms, self.latent_mean, self.latent_std, self.error_quantiles, self._code_low, self._code_high):
             _read_only(array)
         self._frozen = True
 
@@ -330,8 +350,16 @@ class ModelSession:
         )
 
     def random_code(self, rng: np.random.Generator) -> np.ndarray:
-        """A sample from the training distribution of codes (independent normal per dimension)."""
-        return (self.latent_mean + self.latent_std * rng.standard_normal(self.latent_dim)).astype(np.float32)
+        """A code drawn where digits' codes lie: a digit class at random, then a Gaussian fitted
+        to the reference digits' codes of that class (``class_gaussians``). Independent normals
+        per dimension mostly land where no digit's code lies and decode to blobs (3.7 % typical
+        digits against 82 % for the default model, ``scripts/random_samples.py``): an
+        autoencoder's codes fill only part of the space."""
+        means, factors = self.class_gaussians
+        if len(means) == 0:  # no labelled digits to fit: independent normals per dimension
+            return (self.latent_mean + self.latent_std * rng.standard_normal(self.latent_dim)).astype(np.float32)
+        digit = int(rng.integers(len(means)))
+        return (means[digit] + factors[digit] @ rng.standard_normal(self.latent_dim)).astype(np.float32)
 
     def interpolation(self, code_a: np.ndarray, code_b: np.ndarray, steps: int = 9) -> tuple[np.ndarray, np.ndarray]:
         """Codes on the straight line from A to B, decoded: (fractions 0..1, images)."""

@@ -379,6 +379,7 @@ class SliderPanel(QWidget):
         self.sliders = LatentSliders(explorer)
         self.back_to_sketch_button = QPushButton("Back to sketch")
         self.random_button = QPushButton("Random sample")
+        self.random_button.setToolTip("A code drawn where digits' codes lie: a digit class at random, then a Gaussian fitted to that class's codes.\nIndependent random numbers per dimension would mostly decode to blobs: an autoencoder's codes fill only part of the space.")
         self.mean_button = QPushButton("Reset to mean")
         self.back_to_sketch_button.setEnabled(False)
         self.back_to_sketch_button.clicked.connect(explorer.back_to_sketch)
