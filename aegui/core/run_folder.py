@@ -47,6 +47,7 @@ class RunFolder:
     the app made, or its ``progress`` part) or else the progress folder itself."""
 
     def __init__(self, folder: str | Path):
+        folder = Path(os.path.abspath(Path(folder).expanduser()))  # names in the stream are read from the progress folder, not from the cwd
         self.run_dir, self.progress_dir = run_folder_of(folder)
         looks_like_run = (self.run_dir / PLAN_FILE).exists() or (self.run_dir / "checkpoints").is_dir()
         chosen_run = Path(folder) == self.run_dir
@@ -135,7 +136,8 @@ class RunState:
     stopping: bool = False  # a stop was asked for and the run has seen it
     stopped: bool = False  # the run ended because a stop was asked for (resumable)
     statistics: bool = False  # training is over; the app's statistics are being computed
-    skipped_lines: int = 0  # lines that were not progress records or named files outside
+    skipped_lines: int = 0  # lines that were not progress records
+    outside_names: int = 0  # snapshots and checkpoints named outside the watched folder: never opened
     lines: int = 0  # lines read in all
     starts: int = 0  # 1 for a run, 2 and more once it was resumed
     unreadable_stream: str | None = None  # why progress.jsonl itself cannot be read
@@ -244,8 +246,13 @@ class RunWatcher:
             state.statistics = True
         elif event == "snapshot":
             epoch, name = _finite_number(record.get("epoch")), record.get("path")
-            path = self.boundary.inside(name) if epoch is not None and isinstance(name, str) else None
-            if path is None or (int(epoch) not in state.snapshots and len(state.snapshots) >= MAX_SNAPSHOTS):
+            if epoch is None or not isinstance(name, str):
+                return False
+            path = self.boundary.inside(name)
+            if path is None:  # the line is sound; the file it names is not ours to open
+                state.outside_names += 1
+                return True
+            if int(epoch) not in state.snapshots and len(state.snapshots) >= MAX_SNAPSHOTS:
                 return False
             state.snapshots[int(epoch)] = path
         elif event == "end":
@@ -276,7 +283,7 @@ class RunWatcher:
             if isinstance(named.get(role), str) and named[role]:
                 path = self.boundary.inside(named[role])
                 if path is None:  # the rest of the line stands; the file named outside does not
-                    state.skipped_lines += 1
+                    state.outside_names += 1
                 else:
                     state.checkpoints[role] = path
         metrics = record.get("test_metrics") if isinstance(record.get("test_metrics"), dict) else {}
@@ -324,6 +331,12 @@ def _finite_number(value) -> float | int | None:
     if kind is not int and kind is not float:  # a bool is not a number here
         return None
     return value if -1e15 < value < 1e15 else None  # NaN and infinities fail both comparisons
+
+
+def outside_note(count: int) -> str:
+    """What the status says of files the stream names outside the watched folder."""
+    files = "file" if count == 1 else "files"
+    return f"{count} {files} named outside the watched folder not opened: watch the folder that holds the checkpoints too"
 
 
 def whole_words(text: str, limit: int) -> str:

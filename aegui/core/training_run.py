@@ -23,7 +23,7 @@ import numpy as np
 
 from aegui.core.events import Signal
 from aegui.core.executor import Executor
-from aegui.core.run_folder import PROGRESS_FILE, RunFolder, RunState, RunWatcher
+from aegui.core.run_folder import PROGRESS_FILE, RunFolder, RunState, RunWatcher, outside_note
 from aegui.core.run_snapshots import SnapshotNetworks, map_snapshots, rebuild_sketch, snapshot_map
 from aegui.core.training_plan import OUTPUT_LOG, TrainingPlan, failure_advice
 
@@ -328,6 +328,8 @@ def status_text(run: TrainingRun) -> str:
     best = state.checkpoints.get("best")
     resumable = run.resumable
     skipped = f" ({state.skipped_lines} damaged progress lines skipped)" if state.skipped_lines else ""
+    if state.outside_names:
+        skipped += f" ({outside_note(state.outside_names)})"
     if state.unreadable_stream:
         skipped += f" ({state.unreadable_stream})"
     if run.map_problem:

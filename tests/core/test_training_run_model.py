@@ -262,11 +262,13 @@ def test_hostile_run_folders_open_nothing_outside_and_are_reported(tmp_path):
                 run.poll()
             state, text = run.state, status_text(run)
             if item.name in ("absolute", "dot_dot"):
-                assert state.skipped_lines == 1 and sorted(run.maps) == [0] and 1 not in state.snapshots, item.name
+                assert state.outside_names == 1 and state.skipped_lines == 0 and sorted(run.maps) == [0] and 1 not in state.snapshots, item.name
+                assert "(1 file named outside the watched folder not opened" in text
             elif item.name == "symlink":  # a link inside that leads out is an escape too
-                assert state.skipped_lines == 1 and sorted(run.maps) == [0], item.name
+                assert state.outside_names == 1 and sorted(run.maps) == [0], item.name
             elif item.name == "checkpoint_outside":
-                assert state.finished and state.checkpoints == {} and state.skipped_lines == 2 and run.best_checkpoint is None
+                assert state.finished and state.checkpoints == {} and state.outside_names == 2 and run.best_checkpoint is None
+                assert "(2 files named outside the watched folder not opened: watch the folder that holds the checkpoints too)" in text
             elif item.name == "stream_link":
                 assert state.starts == 0 and text == f"Nothing to show from {item.folder}: progress.jsonl is not read: it leads outside the run folder."
             elif item.name == "fifo_stream":
@@ -325,3 +327,18 @@ def test_snapshots_that_cannot_be_read_never_hold_up_the_ones_after_them(tmp_pat
     write_snapshot(folder, 3)  # the copy of one completes
     run.poll()
     assert sorted(run.maps) == [3, 10, 11] and 3 not in run.unreadable
+
+
+def test_a_folder_given_relative_to_the_working_folder_is_read_like_its_absolute_path(tmp_path, monkeypatch):
+    progress = tmp_path / "runs" / "k16" / "progress"
+    progress.mkdir(parents=True)
+    (tmp_path / "runs" / "k16" / "checkpoints").mkdir()
+    (tmp_path / "runs" / "k16" / "checkpoints" / "best.ckpt").write_bytes(b"")
+    append(progress, {"event": "start", "max_epochs": 1}, *epoch_lines(progress, 0), {"event": "end", "checkpoints": {"best": "../checkpoints/best.ckpt"}})
+    monkeypatch.chdir(tmp_path)
+    for folder in ("runs/k16", "runs/k16/progress", "./runs/k16/../k16"):
+        run = TrainingRun(ImmediateExecutor())
+        run.watch(folder)
+        assert run.state.finished and sorted(run.maps) == [0], folder
+        assert run.state.checkpoints["best"] == (tmp_path / "runs" / "k16" / "checkpoints" / "best.ckpt").resolve(), folder
+        assert run.state.outside_names == 0 and run.state.skipped_lines == 0, folder
