@@ -175,8 +175,9 @@ class SliderRows(QWidget):
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
-        exposed = event.rect()
-        painter.drawPixmap(exposed, self._static_layer(), exposed)
+        exposed, static = event.rect(), self._static_layer()
+        ratio = static.devicePixelRatio()  # the source is in the pixmap's own (device) pixels
+        painter.drawPixmap(QRectF(exposed), static, QRectF(exposed.x() * ratio, exposed.y() * ratio, exposed.width() * ratio, exposed.height() * ratio))
         count = len(self.names)
         if not count:
             painter.end()
@@ -193,7 +194,6 @@ class SliderRows(QWidget):
         value_right = self.width() - MARGIN
         text_top = MARGIN + (ROW_HEIGHT - self.fontMetrics().height()) / 2
         painter.setPen(palette.windowText().color())
-        ratio = self.devicePixelRatioF()
         tiled = ratio == int(ratio)  # tiles copied at whole device pixels: the same pixels as drawing
         draw_text, cache, tiles = painter.drawStaticText, self._value_cache, self._value_tiles
         draw_tile, cell_left, spilled = painter.drawPixmap, value_right - self._value_width, set()
