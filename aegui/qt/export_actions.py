@@ -9,6 +9,7 @@ channel, so two exports asked for quickly both happen.
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -25,6 +26,16 @@ if TYPE_CHECKING:
 EXPORT = "export"
 
 
+def with_filter_suffix(path: Path, chosen_filter: str, filters: str) -> Path:
+    """``path`` as typed, or with the chosen file type's suffix added when it has none of the
+    dialog's types ("mycode" with NumPy chosen is mycode.npy; "my.v2" with PNG is my.v2.png)."""
+    suffixes = re.findall(r"\*(\.\w+)", filters)
+    if path.suffix.lower() in suffixes:
+        return path
+    chosen = re.findall(r"\*(\.\w+)", chosen_filter) or suffixes[:1]
+    return path.with_name(path.name + chosen[0]) if chosen else path
+
+
 class WindowExports(QObject):
     """The export menu's actions for one window."""
 
@@ -39,18 +50,19 @@ class WindowExports(QObject):
         self._numbers = itertools.count()
 
     def add_to(self, menu: QMenu) -> None:
-        menu.addAction("Export sketch as PNG…", lambda: self._ask_and("Export sketch", "sketch.png", "PNG image (*.png)", self.export_sketch))
-        menu.addAction("Export decoded image as PNG…", lambda: self._ask_and("Export decoded image", "decoded.png", "PNG image (*.png)", self.export_decoded))
+        menu.addAction("E&xport sketch as PNG…", lambda: self._ask_and("Export sketch", "sketch.png", "PNG image (*.png)", self.export_sketch))
+        menu.addAction("Export &decoded image as PNG…", lambda: self._ask_and("Export decoded image", "decoded.png", "PNG image (*.png)", self.export_decoded))
         code_filters = ";;".join(f"{name} (*{suffix})" for suffix, name in CODE_FORMATS.items())
-        menu.addAction("Export latent code (JSON, CSV, NPY)…", lambda: self._ask_and("Export latent code", "code.json", code_filters, self.export_code))
-        menu.addAction("Export Explore strip (PNG strip or animated GIF)…", lambda: self._ask_and("Export Explore strip", "strip.gif", "Animated GIF (*.gif);;PNG strip (*.png)", self.export_strip))
+        menu.addAction("Export latent &code (JSON, CSV, NPY)…", lambda: self._ask_and("Export latent code", "code.json", code_filters, self.export_code))
+        menu.addAction("Export Explore &strip (PNG strip or animated GIF)…", lambda: self._ask_and("Export Explore strip", "strip.gif", "Animated GIF (*.gif);;PNG strip (*.png)", self.export_strip))
 
     def _ask_and(self, title: str, name: str, filters: str, export: Callable[[Path], object]) -> None:
         start = Path(self._settings.read(EXPORT_DIR)) / name
-        path, _ = QFileDialog.getSaveFileName(self._window, title, str(start), filters)
+        path, chosen_filter = QFileDialog.getSaveFileName(self._window, title, str(start), filters)
         if path:
-            self._settings.write(EXPORT_DIR, str(Path(path).parent))
-            export(Path(path))
+            path = with_filter_suffix(Path(path), chosen_filter, filters)
+            self._settings.write(EXPORT_DIR, str(path.parent))
+            export(path)
 
     def _write(self, what: str, path: Path, job: Callable[[], object]) -> None:
         def failed(error: BaseException) -> None:

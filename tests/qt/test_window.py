@@ -263,6 +263,24 @@ def test_exports_write_png_and_codes(qtbot, window, tmp_path):
         assert np.allclose(load_code(tmp_path / f"code{suffix}"), code)
 
 
+def test_a_name_typed_without_a_suffix_is_written_as_the_file_type_chosen(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
+    wait_until_idle(qtbot, window)
+    answers = [(tmp_path / "mycode", "NumPy array (*.npy)"), (tmp_path / "mysketch", "PNG image (*.png)"), (tmp_path / "tilted.v2", "PNG image (*.png)")]
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *args: (str(answers[0][0]), answers.pop(0)[1])))
+    actions = {action.text().replace("&", ""): action for action in window.menuBar().actions()[0].menu().actions()}
+    for name in ("Export latent code (JSON, CSV, NPY)…", "Export sketch as PNG…", "Export sketch as PNG…"):
+        with qtbot.waitSignal(window.exports.saved, timeout=SIGNAL_TIMEOUT_MS):
+            actions[name].trigger()
+    assert np.allclose(np.load(tmp_path / "mycode.npy"), window.explorer.analysis.code)
+    from PySide6.QtGui import QImage
+
+    assert QImage(str(tmp_path / "mysketch.png")).width() == 336 and QImage(str(tmp_path / "tilted.v2.png")).width() == 336
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["mycode.npy", "mysketch.png", "settings.ini", "tilted.v2.png"]
+
+
 def test_bar_hover_shows_dimension_and_value(qtbot, window):
     plot = window.latent_bars.getPlotItem()
     widget_point = window.latent_bars.mapFromScene(plot.vb.mapViewToScene(QPointF(2, 0)))
