@@ -9,12 +9,14 @@ parser again, so what is checked first is exactly what the command reads.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from training.arguments import (
     LIGHTNING_GROUPS,
     TOP_LEVEL_OPTIONS,
     CommandParser,
+    UsageError,
     check_data_folder,
     check_lightning_arguments,
     command_parser,
@@ -111,6 +113,17 @@ def sweep_parser() -> CommandParser:
 PARSERS = {"evaluate": evaluate_parser, "export": export_parser, "annotate": annotate_parser, "sweep": sweep_parser}
 
 
+def check_output_folder(stem: Path) -> None:
+    """export's OUTPUT_STEM: its folder exists or can be made (before anything is read)."""
+    ancestor = stem.expanduser().parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise UsageError(f"OUTPUT_STEM {stem}: {ancestor} is a file, not a folder; give a stem in a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise UsageError(f"OUTPUT_STEM {stem}: cannot write in {ancestor}; give a stem in a folder you can write to")
+
+
 def check_command_arguments(command: str, args: list[str]) -> None:
     """evaluate, export, annotate, sweep: parse the arguments with the command's own parser
     (an unknown option, a missing argument, a bad number), then refuse a non-model file and a
@@ -131,6 +144,8 @@ def check_command_arguments(command: str, args: list[str]) -> None:
         parsed = parser.parse_args(args)
     if getattr(parsed, "checkpoint", None) is not None:
         sniff_model_file("checkpoint", parsed.checkpoint)
+    if getattr(parsed, "output_stem", None) is not None:
+        check_output_folder(parsed.output_stem)
     for name in ("data_dir", "fashion_dir"):
         if getattr(parsed, name, None) is not None:
             check_data_folder("--" + name.replace("_", "-"), getattr(parsed, name))

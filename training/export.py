@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from aegui.core.model_files import export_safetensors, load_model, slim_checkpoint
+from training.arguments import UsageError
 from training.atomic_save import save_atomically
 from training.command_parsers import export_parser
 
@@ -20,7 +21,10 @@ def main(argv: list[str]) -> int:
     parser = export_parser()
     args = parser.parse_args(argv)
     model = load_model(args.checkpoint)  # a refused file: the CLI prints the loader's message and exits 1
-    args.output_stem.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        args.output_stem.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a folder the checks could not foresee (a read-only or virtual file system)
+        raise UsageError(f"OUTPUT_STEM {args.output_stem}: cannot make its folder {args.output_stem.parent}: {error.strerror or error}") from None
     ckpt_path = args.output_stem.with_suffix(".ckpt")
     save_atomically(slim_checkpoint(model, torch.float16 if args.half else torch.float32), ckpt_path)
     print(f"wrote {ckpt_path.resolve()}")

@@ -39,7 +39,7 @@ def data_folder_problem(folder: str, option: str = "--data.data_dir") -> str | N
     if not folder.strip():
         return "choose the folder that holds the four MNIST IDX files"
     if not Path(folder).expanduser().is_dir():
-        return f"{option} {folder}: no such folder"
+        return f"{option} {folder}: " + ("a file, not a folder" if Path(folder).expanduser().exists() else "no such folder")
     missing = missing_idx_files(folder)
     if missing:
         more = f" (nor {len(missing) - 1} more of the four IDX files)" if len(missing) > 1 else ""
