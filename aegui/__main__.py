@@ -58,8 +58,15 @@ def log_file_path() -> Path:
     return state_dir("aegui.log")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A mistake on the command line is one line on stderr (no usage block), exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (aegui --help lists the options)\n")
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="aegui", description="Draw a digit and watch an autoencoder's latent code.")
+    parser = OneLineParser(prog="aegui", description="Draw a digit and watch an autoencoder's latent code.")
     parser.add_argument("checkpoint", nargs="?", type=Path, default=DEFAULT_CHECKPOINT, help="model file (.ckpt or .safetensors); default: the bundled k = 32 model")
     parser.add_argument("--settings", type=Path, help="use this INI file for settings instead of the user's")
     parser.add_argument("--watch", type=run_folder_argument, metavar="DIR", help="follow the training run in DIR (a run folder, or what aegui-train fit --progress-dir wrote), as File > Watch does")

@@ -25,8 +25,8 @@ def test_watch_takes_a_folder_and_refuses_anything_else_in_one_line(tmp_path, ca
         with pytest.raises(SystemExit) as exited:
             entry.parse_args(["--watch", str(wrong)])
         assert exited.value.code == 2
-        message = capsys.readouterr().err.strip().splitlines()[-1]
-        assert message == f"aegui: error: argument --watch: {wrong} is not a folder"
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert lines == [f"aegui: argument --watch: {wrong} is not a folder (aegui --help lists the options)"]
 
 
 def test_aegui_watch_opens_the_window_following_the_run(qtbot, tmp_path, monkeypatch):
