@@ -91,7 +91,7 @@ class MainWindow(QMainWindow):
         self.latent_map = LatentMap(explorer)
         self.projection_combo = ProjectionChoice(explorer)
         self.digit_legend = DigitLegend()
-        self.setCentralWidget(window_layout.central_splitter(self))
+        self.setCentralWidget(window_layout.ViewsArea(window_layout.central_splitter(self)))
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
 
         self.slider_panel = SliderPanel(explorer)

@@ -8,9 +8,9 @@ bottom dock is as short as what it shows (a hint takes two lines, not a third of
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtCore import QEvent, QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QCheckBox, QFrame, QHBoxLayout, QLabel, QMainWindow, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QDockWidget, QFrame, QHBoxLayout, QLabel, QMainWindow, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from aegui.qt.settings import WINDOW_GEOMETRY, WINDOW_STATE, Settings
 
@@ -46,6 +46,25 @@ def keep_on_screen(window: QMainWindow) -> None:
         window.move(window.x(), window.y() - min(overflow, max(0, frame.top() - available.top())))
 
 
+def fit_on_screen(widget: QWidget) -> None:
+    """A dialog taller or wider than its screen's free area is shrunk to it (its fields scroll)
+    and moved onto it, so its buttons can always be reached."""
+    if widget.screen() is None:
+        return
+    available = widget.screen().availableGeometry()
+    frame = widget.frameGeometry()
+    extra = frame.size() - widget.size() if frame != widget.geometry() else FRAME_ALLOWANCE
+    width = min(widget.width(), available.width() - extra.width())
+    height = min(widget.height(), available.height() - extra.height())
+    if (width, height) != (widget.width(), widget.height()):
+        widget.resize(max(width, widget.minimumSizeHint().width()), max(height, widget.minimumSizeHint().height()))
+    frame = widget.frameGeometry() if frame != widget.geometry() else QRect(widget.pos(), widget.size() + extra)
+    left = min(max(frame.left(), available.left()), max(available.left(), available.right() + 1 - frame.width()))
+    top = min(max(frame.top(), available.top()), max(available.top(), available.bottom() + 1 - frame.height()))
+    if (left, top) != (frame.left(), frame.top()):
+        widget.move(left, top)
+
+
 def restore_layout(window: QMainWindow, settings: Settings, available: QRect | None = None) -> None:
     """The size, place and docks of last time, on the screen as it is now.
 
@@ -61,12 +80,80 @@ def restore_layout(window: QMainWindow, settings: Settings, available: QRect | N
     if state is not None:
         window.restoreState(state)
     restored = geometry is not None and window.restoreGeometry(geometry)
-    minimum = window.minimumSizeHint()
-    if minimum.height() > available.height() - FRAME_ALLOWANCE.height() or minimum.width() > available.width() - FRAME_ALLOWANCE.width():
+    if not fits(full_minimum(window), available):
         window.restoreState(window.default_state)  # docks from a larger screen: the default layout
-        minimum = window.minimumSizeHint()
+        if not fits(full_minimum(window), available):
+            bring_docks_below(window)  # a screen smaller than the layout: every dock under the views
+    minimum = window.minimumSizeHint()
     if not restored or not available.contains(window.geometry()) or window.width() < minimum.width() or window.height() < minimum.height():
         window.setGeometry(window_rect_for(available, minimum))
+
+
+def full_minimum(window: QMainWindow) -> QSize:
+    """The window's minimum with its central views unscrolled (the scroll area around them can
+    shrink further; this is what the layout needs to show them whole)."""
+    central = window.centralWidget()
+    scrolls = central.scrolls
+    central.set_scrolls(False)
+    minimum = window.minimumSizeHint()
+    central.set_scrolls(scrolls)
+    return minimum
+
+
+def fits(size: QSize, available: QRect) -> bool:
+    return size.width() <= available.width() - FRAME_ALLOWANCE.width() and size.height() <= available.height() - FRAME_ALLOWANCE.height()
+
+
+def bring_docks_below(window: QMainWindow) -> None:
+    """For a screen smaller than the layout (a 1366 x 768 laptop at 125 %: 1093 x 614 logical
+    pixels): the right docks become tabs of the bottom ones, so the views get the whole width,
+    and what still does not fit scrolls (the central views' scroll area).
+
+    The arrangement is made on a stand-in window with docks of the same names and restored
+    here: moving this window's tabified docks directly leaves their old tab bar on show."""
+    stand_in = QMainWindow()
+    stand_in.setCentralWidget(QWidget())
+    docks = {}
+    for name in ("explore", "training", "sliders", "model"):
+        docks[name] = QDockWidget(name, stand_in)
+        docks[name].setObjectName(name)
+        stand_in.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, docks[name])
+    for name in ("training", "sliders", "model"):
+        stand_in.tabifyDockWidget(docks["explore"], docks[name])
+    docks["training"].setVisible(window.training_dock.isVisible())
+    docks["explore"].raise_()
+    window.restoreState(stand_in.saveState())
+    stand_in.deleteLater()
+    window.centralWidget().set_scrolls(True)
+
+
+class ViewsArea(QScrollArea):
+    """The central views. On a screen with room for the layout they are never scrolled: the
+    area asks for their whole minimum, so the window grows (and ``keep_on_screen`` keeps it on
+    the screen). Once ``bring_docks_below`` found the screen too small, the area may shrink
+    below it and scrolls, so the window still fits and every view stays reachable."""
+
+    def __init__(self, views: QWidget):
+        super().__init__()
+        self.scrolls = False
+        self.setWidget(views)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        views.installEventFilter(self)
+
+    def set_scrolls(self, scrolls: bool) -> None:
+        self.scrolls = scrolls
+        self.updateGeometry()
+        if self.parentWidget() is not None and self.parentWidget().layout() is not None:
+            self.parentWidget().layout().activate()  # the window's minimum follows at once, not after the next layout pass
+
+    def minimumSizeHint(self) -> QSize:
+        return super().minimumSizeHint() if self.scrolls else self.widget().minimumSizeHint()
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # a view's minimum changed (noise on): the window's minimum follows
+        return super().eventFilter(watched, event)
 
 
 def save_layout(window: QMainWindow, settings: Settings) -> None:

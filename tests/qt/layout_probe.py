@@ -301,6 +301,10 @@ def check_window(window) -> list[str]:
         problems += [f"{widget_name(top)}: {problem}" for problem in frame_problems(top)]
     if not window.statusBar().isVisible() or window.statusBar().height() < window.statusBar().fontMetrics().height():
         problems.append("the status bar is not shown")
+    central = window.centralWidget()  # scrolls only on a screen smaller than the layout: not on the ones checked here
+    for bar in (central.horizontalScrollBar(), central.verticalScrollBar()):
+        if bar.isVisible():
+            problems.append(f"the views scroll ({bar.orientation().name}): {central.widget().minimumSizeHint().toTuple()} needed, {central.viewport().size().toTuple()} shown")
     _painted.clear()
     _elided.clear()
     for top in tops:

@@ -49,3 +49,55 @@ def test_slider_rows_are_painted_where_they_are_at_100_percent(scale):
     assert report["ratio"] == float(scale)
     expected = [4 + row * 22 + 11 for row in range(12)]  # MARGIN + row * ROW_HEIGHT + ROW_HEIGHT // 2: each row's groove
     assert report["groove_centres"] == pytest.approx(expected, abs=1.5)
+
+
+WINDOW_AND_DIALOG = r"""
+import json, sys, tempfile
+from PySide6.QtCore import QRect, QSettings
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
+app = QApplication([])
+from aegui.__main__ import create_window
+from aegui.core.resources import load_reference_digits
+from aegui.qt.window_layout import FRAME_ALLOWANCE
+window = create_window(QSettings(tempfile.mkdtemp() + "/s.ini", QSettings.Format.IniFormat), load_reference_digits(limit=300))
+window.restore_layout()
+window.show()
+app.processEvents()
+available = window.screen().availableGeometry()
+def framed(widget):  # the frame, or with no frame known, the one a window manager would add
+    if widget.frameGeometry() != widget.geometry():
+        return widget.frameGeometry()
+    return QRect(widget.x() - FRAME_ALLOWANCE.width() // 2, widget.y() - (FRAME_ALLOWANCE.height() - FRAME_ALLOWANCE.width() // 2), widget.width() + FRAME_ALLOWANCE.width(), widget.height() + FRAME_ALLOWANCE.height())
+from PySide6.QtWidgets import QScrollArea
+views = window.centralWidget().widget() if isinstance(window.centralWidget(), QScrollArea) else window.centralWidget()
+tabs = {dock.objectName() for dock in window.tabifiedDockWidgets(window.explore_dock)}
+dialog = window.show_train_dialog()
+app.processEvents()
+train = dialog.train_button
+button = QRect(train.mapToGlobal(train.rect().topLeft()), train.size())
+print(json.dumps({
+    "available": available.getRect(),
+    "window_fits": available.contains(framed(window)),
+    "status_bar_shown": window.statusBar().isVisible() and window.statusBar().height() > 10,
+    "views_whole_in_their_area": views.width() >= views.minimumSizeHint().width() and views.height() >= views.minimumSizeHint().height(),
+    "docks_under_the_views": sorted(tabs),
+    "dialog_fits": available.contains(framed(dialog)),
+    "train_button_on_screen": available.contains(button) and train.isVisible(),
+    "dialog": dialog.frameGeometry().getRect(),
+}))
+"""
+
+
+def test_a_1366x768_laptop_at_125_percent_holds_the_window_and_the_train_dialog(tmp_path):
+    """1093 x 614 logical pixels: smaller than the layout. The window fits (the views scroll,
+    the right docks become tabs under them), and the Train dialog's buttons are on the screen."""
+    config = tmp_path / "screen.json"
+    config.write_text(json.dumps({"screens": [{"name": "laptop", "x": 0, "y": 0, "width": 1366, "height": 768, "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
+    environment = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={config}", "QT_SCALE_FACTOR": "1.25", "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-c", WINDOW_AND_DIALOG], capture_output=True, text=True, timeout=120, env=environment, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["available"] == [0, 0, 1093, 614]
+    assert report["window_fits"] and report["status_bar_shown"] and report["views_whole_in_their_area"], report
+    assert {"sliders", "model"} <= set(report["docks_under_the_views"])
+    assert report["dialog_fits"] and report["train_button_on_screen"], report

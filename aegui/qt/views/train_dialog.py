@@ -27,11 +27,13 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
 
 from aegui.core.hyperparameters import ARCHITECTURES, HYPERPARAMETERS, RUN_SETTINGS, HyperparameterError
+from aegui.qt.window_layout import FRAME_ALLOWANCE, fit_on_screen
 from aegui.core.training_plan import DATA_SOURCES, PRESETS, TrainingPlan, apply_preset, fashion_mnist_installed, matching_preset
 
 CUSTOM = "Custom (as set below)"
@@ -188,9 +190,18 @@ class TrainDialog(QDialog):
         command_row.addWidget(QLabel("It runs:"))
         command_row.addStretch(1)
         command_row.addWidget(self.copy_button)
+        form = QWidget()
+        form_layout = QVBoxLayout(form)
+        form_layout.setContentsMargins(0, 0, 0, 0)
+        form_layout.addLayout(preset_row)
+        form_layout.addLayout(columns)
+        self.form_area = QScrollArea()  # the fields scroll on a screen too short for them; the buttons stay on it
+        self.form_area.setWidget(form)
+        self.form_area.setWidgetResizable(True)
+        self.form_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.form_area.setSizeAdjustPolicy(QScrollArea.SizeAdjustPolicy.AdjustToContents)
         layout = QVBoxLayout(self)
-        layout.addLayout(preset_row)
-        layout.addLayout(columns)
+        layout.addWidget(self.form_area, 1)
         layout.addLayout(command_row)
         layout.addWidget(self.command_view)
         layout.addWidget(self.problem_area)
@@ -217,6 +228,19 @@ class TrainDialog(QDialog):
         self.variational_box.toggled.connect(self._on_field_changed)
 
     # --- the plan <-> the fields ------------------------------------------------------------
+    def showEvent(self, event) -> None:
+        """The fields at their full size when the screen has room; on a shorter screen they
+        scroll, so the command, the refusals and the buttons stay on it."""
+        super().showEvent(event)
+        content, extent = self.form_area.widget().sizeHint(), self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self.form_area.setMinimumSize(content.width() + extent, content.height())
+        self.adjustSize()
+        if self.screen() is not None:
+            room = self.screen().availableGeometry().size() - FRAME_ALLOWANCE - self.size()
+            self.form_area.setMinimumSize(max(200, content.width() + extent + min(0, room.width())), max(120, content.height() + min(0, room.height())))
+            self.adjustSize()
+        fit_on_screen(self)
+
     def _marked(self, name: str, field) -> QWidget:
         """A field whose edit is marked (tinted, the refusing sentence as its tooltip) when its
         value is refused; the sentences themselves are listed above the buttons. A line
