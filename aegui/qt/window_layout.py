@@ -136,6 +136,7 @@ class ViewsArea(QScrollArea):
     def __init__(self, views: QWidget):
         super().__init__()
         self.scrolls = False
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the views' own controls (the area scrolls to them)
         self.setWidget(views)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)

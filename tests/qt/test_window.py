@@ -541,3 +541,20 @@ def test_model_file_dialogs_open_in_the_bundled_models_folder_until_a_model_is_o
         assert window.models_folder() == str(tmp_path)
     finally:
         window.settings.write(LAST_MODEL_DIR, remembered if remembered is not None else "")
+
+
+def test_tab_stops_are_controls_that_take_keys_not_plots_or_scroll_areas(qtbot, window):
+    """A keyboard user tabbing through the window lands only where a focus mark shows and
+    keys do something: plots and the scroll areas around focusable rows are passed over."""
+    import pyqtgraph as pg
+
+    stops, widget = [], window.canvas
+    for _ in range(400):
+        widget = widget.nextInFocusChain()
+        if widget is window.canvas:
+            break
+        if widget.isVisible() and widget.isEnabled() and widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
+            stops.append(widget)
+    plots = [stop for stop in stops if isinstance(stop, pg.GraphicsView) or isinstance(stop.parentWidget(), pg.GraphicsView)]
+    assert plots == []
+    assert window.sliders.rows in stops and window.sliders not in stops and window.centralWidget() not in stops

@@ -50,6 +50,8 @@ def cache_axes(plot: pg.PlotItem) -> None:
 class FixedPlot(pg.PlotWidget):
     def __init__(self, parent=None, minimum_height: int = 100):
         super().__init__(parent, background="w", enableMenu=False)  # no context menu: not even built
+        for widget in (self, self.viewport()):  # no keys of its own: not a Tab stop without a focus mark
+            widget.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setMinimumHeight(minimum_height)
         plot = self.getPlotItem()
         plot.hideButtons()

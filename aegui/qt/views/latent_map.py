@@ -59,6 +59,8 @@ class LatentMap(pg.PlotWidget):
 
     def __init__(self, explorer: Explorer, parent=None):
         super().__init__(parent, background="w", enableMenu=False)  # no context menu: not even built
+        for widget in (self, self.viewport()):  # no keys of its own: not a Tab stop without a focus mark
+            widget.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setMinimumSize(200, 150)  # grows with the window; 150 leaves room for a watched run on a 720-pixel screen
         plot = self.getPlotItem()
         plot.hideButtons()

@@ -326,12 +326,12 @@ class LatentSliders(QScrollArea):
     def __init__(self, explorer: Explorer, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWidgetResizable(True)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the rows, which show their focus and take the keys
         self.setMinimumWidth(240)
         self.rows = SliderRows()
         self.rows.step_changed.connect(self._on_rows_step_changed)
         self.setWidget(self.rows)
-        self._low = np.zeros(0, np.float32)
-        self._high = np.zeros(0, np.float32)
+        self._low, self._high = np.zeros(0, np.float32), np.zeros(0, np.float32)
         explorer.model_changed.connect(self.set_session)
         explorer.analysis_changed.connect(self._on_explorer_analysis_changed)
         self.dimension_changed.connect(explorer.set_dimension)
