@@ -119,9 +119,9 @@ def check_output_folder(stem: Path) -> None:
     while not ancestor.exists() and ancestor != ancestor.parent:
         ancestor = ancestor.parent
     if not ancestor.is_dir():
-        raise UsageError(f"OUTPUT_STEM {stem}: {ancestor} is a file, not a folder; give a stem in a folder")
+        raise UsageError(f"output_stem {stem}: {ancestor} is a file, not a folder; give a stem in a folder")
     if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise UsageError(f"OUTPUT_STEM {stem}: cannot write in {ancestor}; give a stem in a folder you can write to")
+        raise UsageError(f"output_stem {stem}: cannot write in {ancestor}; give a stem in a folder you can write to")
 
 
 def check_command_arguments(command: str, args: list[str]) -> None:

@@ -24,7 +24,7 @@ def main(argv: list[str]) -> int:
     try:
         args.output_stem.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:  # a folder the checks could not foresee (a read-only or virtual file system)
-        raise UsageError(f"OUTPUT_STEM {args.output_stem}: cannot make its folder {args.output_stem.parent}: {error.strerror or error}") from None
+        raise UsageError(f"output_stem {args.output_stem}: cannot make its folder {args.output_stem.parent}: {error.strerror or error}") from None
     ckpt_path = args.output_stem.with_suffix(".ckpt")
     save_atomically(slim_checkpoint(model, torch.float16 if args.half else torch.float32), ckpt_path)
     print(f"wrote {ckpt_path.resolve()}")

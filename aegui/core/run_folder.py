@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from aegui.core.quoting import clean_text
 from aegui.core.training_plan import PLAN_FILE, PROGRESS_SUBDIR, STOP_FILE, TrainingPlan, run_folder_of
 
 PROGRESS_FILE = "progress.jsonl"  # written by training/progress.py, read here
@@ -138,6 +139,7 @@ class RunState:
     statistics: bool = False  # training is over; the app's statistics are being computed
     skipped_lines: int = 0  # lines that were not progress records
     outside_names: int = 0  # snapshots and checkpoints named outside the watched folder: never opened
+    outside_example: str = ""  # the first such name as the stream gives it (cleaned, bounded), to say where it is
     lines: int = 0  # lines read in all
     starts: int = 0  # 1 for a run, 2 and more once it was resumed
     unreadable_stream: str | None = None  # why progress.jsonl itself cannot be read
@@ -250,7 +252,7 @@ class RunWatcher:
                 return False
             path = self.boundary.inside(name)
             if path is None:  # the line is sound; the file it names is not ours to open
-                state.outside_names += 1
+                self._note_outside(name)
                 return True
             if int(epoch) not in state.snapshots and len(state.snapshots) >= MAX_SNAPSHOTS:
                 return False
@@ -283,12 +285,17 @@ class RunWatcher:
             if isinstance(named.get(role), str) and named[role]:
                 path = self.boundary.inside(named[role])
                 if path is None:  # the rest of the line stands; the file named outside does not
-                    state.outside_names += 1
+                    self._note_outside(named[role])
                 else:
                     state.checkpoints[role] = path
         metrics = record.get("test_metrics") if isinstance(record.get("test_metrics"), dict) else {}
         state.test_metrics = {str(key)[:80]: value for key, value in list(metrics.items())[:50] if _finite_number(value) is not None}
         state.stopped = record.get("stopped") is True
+
+    def _note_outside(self, name: str) -> None:
+        self.state.outside_names += 1
+        if not self.state.outside_example:
+            self.state.outside_example = clean_text(name, 120)
 
     def _add_step(self, step: int, loss: float) -> None:
         """Keep the loss history bounded: when it is full, every other point goes and only
@@ -333,10 +340,11 @@ def _finite_number(value) -> float | int | None:
     return value if -1e15 < value < 1e15 else None  # NaN and infinities fail both comparisons
 
 
-def outside_note(count: int) -> str:
+def outside_note(state: RunState) -> str:
     """What the status says of files the stream names outside the watched folder."""
+    count = state.outside_names
     files = "file" if count == 1 else "files"
-    return f"{count} {files} named outside the watched folder not opened: watch the folder that holds the checkpoints too"
+    return f"{count} {files} named outside the watched folder not opened, e.g. {state.outside_example} (from the progress folder): watch a folder that holds them too"
 
 
 def whole_words(text: str, limit: int) -> str:

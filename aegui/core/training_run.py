@@ -329,7 +329,7 @@ def status_text(run: TrainingRun) -> str:
     resumable = run.resumable
     skipped = f" ({state.skipped_lines} damaged progress lines skipped)" if state.skipped_lines else ""
     if state.outside_names:
-        skipped += f" ({outside_note(state.outside_names)})"
+        skipped += f" ({outside_note(state)})"
     if state.unreadable_stream:
         skipped += f" ({state.unreadable_stream})"
     if run.map_problem:

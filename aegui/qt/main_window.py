@@ -372,6 +372,13 @@ class MainWindow(QMainWindow):
         """Ask before quitting with a run going; True to stop it and quit."""
         return help_dialogs.ask_to_stop_training(self)
 
+    def focusNextPrevChild(self, next: bool) -> bool:
+        """Tab and Shift+Tab skip what the user cannot see (docks behind another tab)."""
+        for _ in range(200):
+            if not super().focusNextPrevChild(next) or self.focusWidget() is None or window_layout.on_show(self, self.focusWidget()):
+                return True
+        return True
+
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         window_layout.keep_on_screen(self)

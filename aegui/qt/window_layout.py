@@ -79,11 +79,14 @@ def restore_layout(window: QMainWindow, settings: Settings, available: QRect | N
     state = settings.read(WINDOW_STATE)
     if state is not None:
         window.restoreState(state)
-    restored = geometry is not None and window.restoreGeometry(geometry)
     if not fits(full_minimum(window), available):
-        window.restoreState(window.default_state)  # docks from a larger screen: the default layout
-        if not fits(full_minimum(window), available):
-            bring_docks_below(window)  # a screen smaller than the layout: every dock under the views
+        if state is not None and window.dockWidgetArea(window.sliders_dock) == Qt.DockWidgetArea.BottomDockWidgetArea:
+            window.centralWidget().set_scrolls(True)  # the docks as the user left them on this small screen
+        else:
+            window.restoreState(window.default_state)  # docks from a larger screen: the default layout
+            if not fits(full_minimum(window), available):
+                bring_docks_below(window)  # a screen smaller than the layout: every dock under the views
+    restored = geometry is not None and window.restoreGeometry(geometry)  # once the docks (and so the minimum) are settled
     minimum = window.minimumSizeHint()
     if not restored or not available.contains(window.geometry()) or window.width() < minimum.width() or window.height() < minimum.height():
         window.setGeometry(window_rect_for(available, minimum))
@@ -125,6 +128,7 @@ def bring_docks_below(window: QMainWindow) -> None:
     window.restoreState(stand_in.saveState())
     stand_in.deleteLater()
     window.centralWidget().set_scrolls(True)
+    window.resizeDocks([window.explore_dock], [window.explore_dock.minimumSizeHint().height()], Qt.Orientation.Vertical)  # the rest to the views
 
 
 class ViewsArea(QScrollArea):
@@ -155,6 +159,14 @@ class ViewsArea(QScrollArea):
         if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
             self.updateGeometry()  # a view's minimum changed (noise on): the window's minimum follows
         return super().eventFilter(watched, event)
+
+
+def on_show(window: QWidget, widget: QWidget) -> bool:
+    """Whether the user can see ``widget``: a dock behind another dock's tab, or a tab bar Qt
+    parks off the window, is not (Tab should not land there)."""
+    if not widget.isVisible() or widget.visibleRegion().isEmpty():
+        return False
+    return window.rect().intersects(QRect(widget.mapTo(window, widget.rect().topLeft()), widget.size()))
 
 
 def save_layout(window: QMainWindow, settings: Settings) -> None:

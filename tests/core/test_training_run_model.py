@@ -268,7 +268,7 @@ def test_hostile_run_folders_open_nothing_outside_and_are_reported(tmp_path):
                 assert state.outside_names == 1 and sorted(run.maps) == [0], item.name
             elif item.name == "checkpoint_outside":
                 assert state.finished and state.checkpoints == {} and state.outside_names == 2 and run.best_checkpoint is None
-                assert "(2 files named outside the watched folder not opened: watch the folder that holds the checkpoints too)" in text
+                assert f"(2 files named outside the watched folder not opened, e.g. {item.outside} (from the progress folder): watch a folder that holds them too)" in text
             elif item.name == "stream_link":
                 assert state.starts == 0 and text == f"Nothing to show from {item.folder}: progress.jsonl is not read: it leads outside the run folder."
             elif item.name == "fifo_stream":
@@ -342,3 +342,14 @@ def test_a_folder_given_relative_to_the_working_folder_is_read_like_its_absolute
         assert run.state.finished and sorted(run.maps) == [0], folder
         assert run.state.checkpoints["best"] == (tmp_path / "runs" / "k16" / "checkpoints" / "best.ckpt").resolve(), folder
         assert run.state.outside_names == 0 and run.state.skipped_lines == 0, folder
+
+
+def test_a_file_named_outside_is_quoted_bounded_and_cleaned_in_the_status(tmp_path):
+    progress = tmp_path / "progress"
+    progress.mkdir()
+    append(progress, {"event": "start", "max_epochs": 1}, {"event": "snapshot", "epoch": 0, "path": "/\x1b[31m" + "x" * 500_000 + ".pt"})
+    run = TrainingRun(ImmediateExecutor())
+    run.watch(progress)
+    text = status_text(run)
+    assert run.state.outside_names == 1 and "1 file named outside the watched folder not opened, e.g. /x" in text
+    assert len(text) < 400 and "\x1b" not in text

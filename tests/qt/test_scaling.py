@@ -59,7 +59,17 @@ app = QApplication([])
 from aegui.__main__ import create_window
 from aegui.core.resources import load_reference_digits
 from aegui.qt.window_layout import FRAME_ALLOWANCE
-window = create_window(QSettings(tempfile.mkdtemp() + "/s.ini", QSettings.Format.IniFormat), load_reference_digits(limit=300))
+settings = QSettings(tempfile.mkdtemp() + "/s.ini", QSettings.Format.IniFormat)
+reference = load_reference_digits(limit=300)
+first = create_window(settings, reference)
+first.restore_layout()
+first.show()
+app.processEvents()
+first.model_dock.raise_()  # the user's own choices on this screen, kept for the next start
+first.resize(900, 520)
+app.processEvents()
+first.close()
+window = create_window(settings, reference)
 window.restore_layout()
 window.show()
 app.processEvents()
@@ -81,6 +91,8 @@ print(json.dumps({
     "status_bar_shown": window.statusBar().isVisible() and window.statusBar().height() > 10,
     "views_whole_in_their_area": views.width() >= views.minimumSizeHint().width() and views.height() >= views.minimumSizeHint().height(),
     "docks_under_the_views": sorted(tabs),
+    "size_kept": window.size().toTuple(),
+    "model_tab_kept": not window.model_dock.visibleRegion().isEmpty() and window.slider_panel.visibleRegion().isEmpty(),
     "dialog_fits": available.contains(framed(dialog)),
     "train_button_on_screen": available.contains(button) and train.isVisible(),
     "dialog": dialog.frameGeometry().getRect(),
@@ -100,4 +112,5 @@ def test_a_1366x768_laptop_at_125_percent_holds_the_window_and_the_train_dialog(
     assert report["available"] == [0, 0, 1093, 614]
     assert report["window_fits"] and report["status_bar_shown"] and report["views_whole_in_their_area"], report
     assert {"sliders", "model"} <= set(report["docks_under_the_views"])
+    assert report["size_kept"] == [900, 520] and report["model_tab_kept"], report  # a restart keeps what the user chose
     assert report["dialog_fits"] and report["train_button_on_screen"], report

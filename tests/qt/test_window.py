@@ -558,3 +558,21 @@ def test_tab_stops_are_controls_that_take_keys_not_plots_or_scroll_areas(qtbot, 
     plots = [stop for stop in stops if isinstance(stop, pg.GraphicsView) or isinstance(stop.parentWidget(), pg.GraphicsView)]
     assert plots == []
     assert window.sliders.rows in stops and window.sliders not in stops and window.centralWidget() not in stops
+
+
+def test_tab_passes_over_what_is_behind_another_docks_tab(qtbot, window):
+    """The Model dock shares its place with the Latent sliders (raised): Tab never lands in it,
+    nor on a tab bar Qt parks off the window."""
+    from aegui.qt.window_layout import on_show
+
+    window.activateWindow()
+    window.canvas.setFocus()
+    landed = []
+    for _ in range(60):
+        window.focusNextPrevChild(True)
+        landed.append(window.focusWidget())
+        if window.focusWidget() is window.canvas:
+            break
+    assert window.canvas in landed and window.sliders.rows in landed  # round the whole window
+    assert [widget for widget in landed if not on_show(window, widget)] == []
+    assert not any(window.model_dock.isAncestorOf(widget) for widget in landed)

@@ -46,7 +46,7 @@ MISTAKES = [
     (["evaluate", "BUNDLED", "--data-dir", "empty"], "--data-dir empty: the folder has no train-images-idx3-ubyte"),
     (["sweep", "--data-dir", "nowhere"], "aegui-train sweep: --data-dir nowhere: no such folder"),
     (["evaluate", "BUNDLED", "--data-dir", "notes.ckpt"], "aegui-train evaluate: --data-dir notes.ckpt: a file, not a folder"),
-    (["export", "BUNDLED", "notes.ckpt/out"], "aegui-train export: OUTPUT_STEM notes.ckpt/out: notes.ckpt is a file, not a folder; give a stem in a folder"),
+    (["export", "BUNDLED", "notes.ckpt/out"], "aegui-train export: output_stem notes.ckpt/out: notes.ckpt is a file, not a folder; give a stem in a folder"),
     (["evaluate", "--no-such-option"], "aegui-train evaluate: unknown option --no-such-option; aegui-train evaluate --help lists the options"),
     (["export", "--no-such-option"], "aegui-train export: unknown option --no-such-option; aegui-train export --help lists the options"),
     (["annotate", "--no-such-option"], "aegui-train annotate: unknown option --no-such-option; aegui-train annotate --help lists the options"),

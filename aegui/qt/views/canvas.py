@@ -255,12 +255,24 @@ class DrawingCanvas(QWidget):
         painter.fillRect(event.rect(), self.palette().window())
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         painter.drawImage(self._target_rect(), self._image)  # Qt scales only the exposed pixels
-        painter.setPen(QPen(QColor(90, 90, 90), 1, Qt.PenStyle.DashLine))
-        painter.drawRect(self._target_rect().adjusted(0, 0, -1, -1))
+        if self.hasFocus():  # the keys (Esc clears) go here: say so, as every focused control does
+            painter.setPen(QPen(self.palette().highlight().color(), 2))
+            painter.drawRect(self._target_rect().adjusted(1, 1, -1, -1))
+        else:
+            painter.setPen(QPen(QColor(90, 90, 90), 1, Qt.PenStyle.DashLine))
+            painter.drawRect(self._target_rect().adjusted(0, 0, -1, -1))
         if not self._strokes:
             painter.setPen(QColor(150, 150, 150))
             painter.drawText(self._target_rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, INVITATION)
         painter.end()
+
+    def focusInEvent(self, event) -> None:
+        super().focusInEvent(event)
+        self.update()
+
+    def focusOutEvent(self, event) -> None:
+        super().focusOutEvent(event)
+        self.update()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton) and self._current is None:
