@@ -54,7 +54,7 @@ class WindowExports(QObject):
         menu.addAction("Export &decoded image as PNG…", lambda: self._ask_and("Export decoded image", "decoded.png", "PNG image (*.png)", self.export_decoded))
         code_filters = ";;".join(f"{name} (*{suffix})" for suffix, name in CODE_FORMATS.items())
         menu.addAction("Export latent &code (JSON, CSV, NPY)…", lambda: self._ask_and("Export latent code", "code.json", code_filters, self.export_code))
-        menu.addAction("Export Explore &strip (PNG strip or animated GIF)…", lambda: self._ask_and("Export Explore strip", "strip.gif", "Animated GIF (*.gif);;PNG strip (*.png)", self.export_strip))
+        menu.addAction("Export Explore &strip (PNG strip or animated GIF)…", lambda: self._strip_on_show() and self._ask_and("Export Explore strip", "strip.gif", "Animated GIF (*.gif);;PNG strip (*.png)", self.export_strip))
 
     def _ask_and(self, title: str, name: str, filters: str, export: Callable[[Path], object]) -> None:
         start = Path(self._settings.read(EXPORT_DIR)) / name
@@ -93,6 +93,15 @@ class WindowExports(QObject):
             return
         metadata = {"checkpoint": analysis.session.model.path.name, "origin": analysis.origin}
         self._write("the latent code", path, lambda: save_code(path, analysis.code, metadata))
+
+    def _strip_on_show(self) -> bool:
+        """Something to export (said before asking where): a strip on show, or a direction's sweep to compute."""
+        kind, tab = self._strip_kind()
+        images = strip_images(self._explorer.analysis, kind)
+        if (images is None or len(images) == 0) and not (kind == "direction_sweep" and images is None):
+            self.nothing_to_export.emit(f"Nothing to export: the {tab} strip is empty.")
+            return False
+        return True
 
     def export_strip(self, path: Path) -> bool:
         """The Explore strip on show: ``.gif`` as an animation that plays forward and back,

@@ -576,3 +576,14 @@ def test_tab_passes_over_what_is_behind_another_docks_tab(qtbot, window):
     assert window.canvas in landed and window.sliders.rows in landed  # round the whole window
     assert [widget for widget in landed if not on_show(window, widget)] == []
     assert not any(window.model_dock.isAncestorOf(widget) for widget in landed)
+
+
+def test_an_empty_strip_is_refused_before_the_file_dialog_opens(qtbot, window, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *args: asked.append(args) or ("", "")))
+    actions = {action.text().replace("&", ""): action for action in window.menuBar().actions()[0].menu().actions()}
+    with qtbot.waitSignal(window.exports.nothing_to_export, timeout=SIGNAL_TIMEOUT_MS) as said:
+        actions["Export Explore strip (PNG strip or animated GIF)…"].trigger()
+    assert asked == [] and said.args == ["Nothing to export: the Traverse a dimension strip is empty."]

@@ -220,11 +220,11 @@ class SliderRows(QWidget):
             painter.setPen(QPen(palette.highlight().color().darker(140), 2))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(QRectF(lefts[self.current_row - first], handle_top + self.current_row * ROW_HEIGHT, HANDLE_WIDTH, ROW_HEIGHT - 6), 3, 3)
+            painter.drawRoundedRect(QRectF(self.row_rect(self.current_row)).adjusted(1, 1, -1, -1), 4, 4)  # the whole row: seen at a glance
         painter.end()
 
     @staticmethod
-    def _handle_lefts(steps: np.ndarray, left: float, right: float) -> np.ndarray:
-        """x of the left edge of the handle at each step (``left``, ``right``: the track span)."""
+    def _handle_lefts(steps: np.ndarray, left: float, right: float) -> np.ndarray:  # the handles' left edges (left, right: the track span)
         return left + (right - left) / STEPS * np.asarray(steps, dtype=np.float64) - HANDLE_WIDTH / 2
 
     def _value_tile(self, text: str, cell_left: int, value_right: int, text_top: float) -> QPixmap | None:
