@@ -271,6 +271,7 @@ def test_a_damaged_stream_and_a_half_copied_snapshot_are_reported_never_a_crash(
     window.watch_training_run(progress)
     qtbot.waitUntil(lambda: sorted(run.maps) == [0, 1] and 2 in run.unreadable, timeout=SIGNAL_TIMEOUT_MS)
     assert "2 damaged progress lines skipped" in view.status.text() and "snapshot of epoch 3 could not be read" in view.status.text()
+    assert view.loss_plot.getPlotItem().titleLabel.text == "train loss: no step logged"  # epochs, but no step lines: says so
     assert run.selected_epoch == 1 and view.epoch_label.text() == "2" and len(view.val_curve.getData()[0]) == 3
     (progress / "snapshots" / "epoch-0002.pt").write_bytes(whole.getvalue())  # the copy completes
     qtbot.waitUntil(lambda: 2 in run.maps, timeout=SIGNAL_TIMEOUT_MS)

@@ -144,6 +144,10 @@ class TrainingRunView(QWidget):
 
     def _on_run_state_changed(self, run: TrainingRun) -> None:
         state = run.state
+        title = "train loss by step" if state.steps or not state.epochs else "train loss: no step logged"
+        if self.loss_plot.getPlotItem().titleLabel.text != title:  # a run shorter than its logging interval says so, not an empty plot
+            self.loss_plot.setTitle(title, size="9pt")
+            self.loss_plot.setToolTip("" if state.steps else "The run logs its training loss every few steps (--trainer.log_every_n_steps); none has been logged in this run yet.")
         if state.steps:
             steps, losses = zip(*state.steps)
             # a short run logs a step or two: a line through one point draws nothing, so points show until there are a few
