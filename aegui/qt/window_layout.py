@@ -8,6 +8,7 @@ bottom dock is as short as what it shows (a hint takes two lines, not a third of
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QEvent, QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QCheckBox, QDockWidget, QFrame, QHBoxLayout, QLabel, QMainWindow, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget
@@ -109,11 +110,13 @@ def fits(size: QSize, available: QRect) -> bool:
 
 def bring_docks_below(window: QMainWindow) -> None:
     """For a screen smaller than the layout (a 1366 x 768 laptop at 125 %: 1093 x 614 logical
-    pixels): the right docks become tabs of the bottom ones, so the views get the whole width,
-    and what still does not fit scrolls (the central views' scroll area).
+    pixels): the right docks become tabs of the bottom ones, so the views get the whole width;
+    the bottom docks start at their minimum height, and the views scroll when even that leaves
+    them too little room.
 
     The arrangement is made on a stand-in window with docks of the same names and restored
-    here: moving this window's tabified docks directly leaves their old tab bar on show."""
+    here: moving this window's tabified docks directly leaves their old tab bars behind, on
+    show. The stand-in is deleted at once (not later, and not by the garbage collector)."""
     stand_in = QMainWindow()
     stand_in.setCentralWidget(QWidget())
     docks = {}
@@ -125,8 +128,10 @@ def bring_docks_below(window: QMainWindow) -> None:
         stand_in.tabifyDockWidget(docks["explore"], docks[name])
     docks["training"].setVisible(window.training_dock.isVisible())
     docks["explore"].raise_()
-    window.restoreState(stand_in.saveState())
-    stand_in.deleteLater()
+    state = stand_in.saveState()
+    docks.clear()
+    shiboken6.delete(stand_in)
+    window.restoreState(state)
     window.centralWidget().set_scrolls(True)
     window.resizeDocks([window.explore_dock], [window.explore_dock.minimumSizeHint().height()], Qt.Orientation.Vertical)  # the rest to the views
 
@@ -144,6 +149,7 @@ class ViewsArea(QScrollArea):
         self.setWidget(views)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        self._views = views
         views.installEventFilter(self)
 
     def set_scrolls(self, scrolls: bool) -> None:
@@ -153,10 +159,10 @@ class ViewsArea(QScrollArea):
             self.parentWidget().layout().activate()  # the window's minimum follows at once, not after the next layout pass
 
     def minimumSizeHint(self) -> QSize:
-        return super().minimumSizeHint() if self.scrolls else self.widget().minimumSizeHint()
+        return super().minimumSizeHint() if self.scrolls else self._views.minimumSizeHint()
 
     def eventFilter(self, watched, event) -> bool:
-        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+        if event.type() == QEvent.Type.LayoutRequest and watched is self._views:
             self.updateGeometry()  # a view's minimum changed (noise on): the window's minimum follows
         return super().eventFilter(watched, event)
 
