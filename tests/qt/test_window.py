@@ -587,3 +587,17 @@ def test_an_empty_strip_is_refused_before_the_file_dialog_opens(qtbot, window, m
     with qtbot.waitSignal(window.exports.nothing_to_export, timeout=SIGNAL_TIMEOUT_MS) as said:
         actions["Export Explore strip (PNG strip or animated GIF)…"].trigger()
     assert asked == [] and said.args == ["Nothing to export: the Traverse a dimension strip is empty."]
+
+
+def test_the_canvas_shows_when_it_has_the_keys(qtbot, window):
+    canvas = window.canvas
+    window.activateWindow()
+    window.sketch_panel.clear_button.setFocus()
+    qtbot.waitUntil(lambda: not canvas.hasFocus())
+    edge = canvas._target_rect().topLeft() + QPointF(1, 1).toPoint()
+    edge = (edge.x(), edge.y())
+    unfocused = canvas.grab().toImage().pixelColor(*edge)
+    canvas.setFocus()
+    qtbot.waitUntil(canvas.hasFocus)
+    focused = canvas.grab().toImage().pixelColor(*edge)
+    assert focused == canvas.palette().highlight().color() and unfocused != focused
