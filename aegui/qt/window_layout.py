@@ -149,8 +149,7 @@ class ViewsArea(QScrollArea):
         self.setWidget(views)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
-        self._views = views
-        views.installEventFilter(self)
+        self._views = views  # QScrollArea.setWidget already filters the views' events through eventFilter
 
     def set_scrolls(self, scrolls: bool) -> None:
         self.scrolls = scrolls

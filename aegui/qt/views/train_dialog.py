@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from aegui.core.hyperparameters import ARCHITECTURES, HYPERPARAMETERS, RUN_SETTINGS, HyperparameterError
-from aegui.qt.window_layout import FRAME_ALLOWANCE, fit_on_screen
+from aegui.qt.window_layout import FRAME_ALLOWANCE, fit_on_screen, scrolled
 from aegui.core.training_plan import DATA_SOURCES, PRESETS, TrainingPlan, apply_preset, fashion_mnist_installed, matching_preset
 
 CUSTOM = "Custom (as set below)"
@@ -195,10 +195,7 @@ class TrainDialog(QDialog):
         form_layout.setContentsMargins(0, 0, 0, 0)
         form_layout.addLayout(preset_row)
         form_layout.addLayout(columns)
-        self.form_area = QScrollArea()  # the fields scroll on a screen too short for them; the buttons stay on it
-        self.form_area.setWidget(form)
-        self.form_area.setWidgetResizable(True)
-        self.form_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.form_area = scrolled(form)  # the fields scroll on a screen too short for them; the buttons stay on it
         self.form_area.setSizeAdjustPolicy(QScrollArea.SizeAdjustPolicy.AdjustToContents)
         layout = QVBoxLayout(self)
         layout.addWidget(self.form_area, 1)
