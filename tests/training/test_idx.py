@@ -3,8 +3,15 @@ import numpy as np
 import pytest
 
 from aegui.core.idx import read_idx, read_images_and_labels, write_idx
-from training.data import MNISTDataModule
 from training.datasets import load_split
+
+
+def MNISTDataModule(**options):
+    """The data module, imported when a test needs it: it imports Lightning (about 4 s), which
+    collecting the suite on each worker would otherwise pay."""
+    from training.data import MNISTDataModule
+
+    return MNISTDataModule(**options)
 
 
 def test_round_trip_gzip_and_raw(tmp_path):
