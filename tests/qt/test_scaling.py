@@ -65,6 +65,7 @@ first = create_window(settings, reference)
 first.restore_layout()
 first.show()
 app.processEvents()
+decoded_side = first.decoded_view.images.image_rect(1).width()  # in the window the screen first gets
 first.model_dock.raise_()  # the user's own choices on this screen, kept for the next start
 first.resize(900, 520)
 app.processEvents()
@@ -96,6 +97,7 @@ print(json.dumps({
     "dialog_fits": available.contains(framed(dialog)),
     "train_button_on_screen": available.contains(button) and train.isVisible(),
     "dialog": dialog.frameGeometry().getRect(),
+    "decoded_side": decoded_side,
 }))
 """
 
@@ -114,3 +116,4 @@ def test_a_1366x768_laptop_at_125_percent_holds_the_window_and_the_train_dialog(
     assert {"sliders", "model"} <= set(report["docks_under_the_views"])
     assert report["size_kept"] == [900, 520] and report["model_tab_kept"], report  # a restart keeps what the user chose
     assert report["dialog_fits"] and report["train_button_on_screen"], report
+    assert report["decoded_side"] >= 2 * 26, report  # the reconstruction about twice MNIST's 28 pixels, not 28 (the views scroll instead)

@@ -50,7 +50,7 @@ class DecodedView(QWidget):
             lookup_tables=[None, None, ERROR_COLOURS, SALIENCY_COLOURS],
             levels=[(0.0, 1.0), (0.0, 1.0), ERROR_LEVELS, (-1.0, 1.0)],
         )
-        self.images.setMinimumHeight(66)
+        self.images.setMinimumHeight(92)  # the images at least about twice MNIST's 28 pixels, even when the views scroll
         self.images.setToolTip("model input: the sketch prepared the MNIST way (28 × 28, centred); reconstruction: decoded from its code; error: " + self.error_caption.removeprefix("error ") + " per pixel")
         self.error_label = LiveText("Draw a digit on the left.", lines=2)
         self.error_formula, _ = math_text(f"‖x − {X_HAT}‖² / 784", font)
