@@ -179,12 +179,18 @@ def save_layout(window: QMainWindow, settings: Settings) -> None:
     settings.write(WINDOW_STATE, window.saveState())
 
 
-def scrolled(widget: QWidget) -> QScrollArea:
-    """Every row reachable however short its dock."""
+def scrolled(widget: QWidget, *, around_controls: bool = False) -> QScrollArea:
+    """Every row reachable however short its dock.
+
+    ``around_controls``: the area is no Tab stop of its own (it shows no focus mark, so a Tab
+    press would seem to go nowhere); Tab goes to the controls inside and the area scrolls to
+    them. An area around text keeps its stop, so the keyboard can scroll it."""
     area = QScrollArea()
     area.setWidget(widget)
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
+    if around_controls:
+        area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     return area
 
 

@@ -141,6 +141,26 @@ def test_slider_moves_with_the_keyboard(qtbot, window):
     assert window.explorer.analysis.code[1] == np.float32(window.sliders.value_of_step(1, window.sliders.step(1)))
 
 
+def test_a_scroll_area_around_controls_is_not_a_tab_stop_of_its_own(qtbot, window):
+    """A scroll area that takes focus shows no focus mark, so a Tab press seems to go nowhere
+    before it reaches the controls inside (the Train dialog's form and the direction sliders'
+    area did): Tab goes straight to the controls, and the area scrolls to them."""
+    from PySide6.QtWidgets import QScrollArea, QWidget
+
+    from aegui.qt.views.train_dialog import TrainDialog
+
+    dialog = TrainDialog(window.settings.plan_for_new_run(), window)
+    qtbot.addWidget(dialog)
+    tab = Qt.FocusPolicy.TabFocus
+
+    def holds_controls(area: QScrollArea) -> bool:
+        return any(child.focusPolicy() & tab for child in area.widget().findChildren(QWidget))
+
+    areas = [area for area in window.findChildren(QScrollArea) + dialog.findChildren(QScrollArea) if holds_controls(area)]
+    assert dialog.form_area in areas and any(type(area.widget()).__name__ == "DirectionPanel" for area in areas)
+    assert [type(area.widget()).__name__ for area in areas if area.focusPolicy() & tab] == []
+
+
 def test_sliders_scroll_for_large_k_and_keep_the_chosen_row_in_view(qtbot, window):
     window.sliders_dock.show()
     window.sliders_dock.resize(300, 200)

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QSlider, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QTabWidget, QVBoxLayout, QWidget
 
 from aegui.core.explorer import DIRECTION
 from aegui.core.model_format import IMAGE_SIZE
 from aegui.core.model_names import distinguishing_names, model_facts
 from aegui.qt.painting.pixel_images import PixelImageRow
-from aegui.qt.window_layout import QWIDGETSIZE_MAX
+from aegui.qt.window_layout import QWIDGETSIZE_MAX, scrolled
 from aegui.qt.views.robustness_view import RobustnessView
 
 if TYPE_CHECKING:
@@ -334,10 +334,7 @@ class ExploreTabs(QTabWidget):
         """``kind``: the analysis extras key of the panel's strip (what File ▸ Export writes)."""
         shown = panel
         if isinstance(panel, DirectionPanel):  # rows of sliders must not make the dock taller
-            shown = QScrollArea()
-            shown.setWidget(panel)
-            shown.setWidgetResizable(True)
-            shown.setFrameShape(QFrame.Shape.NoFrame)
+            shown = scrolled(panel, around_controls=True)
         self._kinds[shown] = (kind, panel)
         self.addTab(shown, title)
         panel.strip.filled_changed.connect(self._fit_height)

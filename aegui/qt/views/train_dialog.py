@@ -195,7 +195,7 @@ class TrainDialog(QDialog):
         form_layout.setContentsMargins(0, 0, 0, 0)
         form_layout.addLayout(preset_row)
         form_layout.addLayout(columns)
-        self.form_area = scrolled(form)  # the fields scroll on a screen too short for them; the buttons stay on it
+        self.form_area = scrolled(form, around_controls=True)  # the fields scroll on a screen too short for them; the buttons stay on it
         self.form_area.setSizeAdjustPolicy(QScrollArea.SizeAdjustPolicy.AdjustToContents)
         layout = QVBoxLayout(self)
         layout.addWidget(self.form_area, 1)
