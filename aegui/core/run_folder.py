@@ -143,6 +143,7 @@ class RunState:
     lines: int = 0  # lines read in all
     starts: int = 0  # 1 for a run, 2 and more once it was resumed
     unreadable_stream: str | None = None  # why progress.jsonl itself cannot be read
+    no_stream: bool = False  # looked, and the folder holds no progress.jsonl (yet)
 
     @property
     def epoch(self) -> int | None:
@@ -176,14 +177,16 @@ class RunWatcher:
                 size = os.fstat(handle.fileno()).st_size
                 handle.seek(self._offset)
                 data = handle.read(MAX_POLL_BYTES)
-        except FileNotFoundError:
-            return False
+        except FileNotFoundError:  # not yet, or not a run's folder: said once, then looked for again
+            changed = not self.state.no_stream
+            self.state.no_stream = True
+            return changed
         except OSError as error:
             problem = f"{PROGRESS_FILE} is not read: {error.strerror or error}"
             changed = problem != self.state.unreadable_stream
             self.state.unreadable_stream = problem
             return changed
-        self.state.unreadable_stream = None
+        self.state.unreadable_stream, self.state.no_stream = None, False
         # line by line with find: no single call over the whole slice holds the interpreter long
         position, lines, read = 0, 0, False
         while lines < MAX_POLL_LINES:

@@ -323,6 +323,10 @@ def status_text(run: TrainingRun) -> str:
     if state.unreadable_stream and not state.lines:
         return f"Nothing to show from {run.folder}: {state.unreadable_stream}."
     if state.starts == 0 and not state.lines:
+        if run.running_here:
+            return "Starting the run (its first seconds load PyTorch Lightning)…"
+        if state.no_stream:  # said at once, not after a wait that looks like a hang
+            return f"Watching {run.folder}: no run has written its progress ({PROGRESS_FILE}) there yet; it shows as soon as one does."
         return f"Watching {run.folder} …"
     total = f" of {state.max_epochs}" if state.max_epochs else ""
     best = state.checkpoints.get("best")
@@ -338,7 +342,7 @@ def status_text(run: TrainingRun) -> str:
         epoch, reason = max(run.unreadable.items())
         skipped += f" (the snapshot of epoch {epoch + 1} could not be read: {reason})"
     if state.error:
-        text = f"The run stopped: {state.error}" + failure_advice(run.plan, state.error) + (" Resume continues from last.ckpt." if resumable else "")
+        text = f"The run stopped: {_as_sentence(state.error)}" + failure_advice(run.plan, state.error) + (" Resume continues from last.ckpt." if resumable else "")
     elif state.finished and state.stopped:
         text = f"Stopped at epoch {(state.epoch or 0) + 1}{total} after {_format_seconds(state.elapsed)}; last.ckpt kept" + (": Resume continues the run." if resumable else ".")
     elif state.finished:
@@ -356,3 +360,9 @@ def status_text(run: TrainingRun) -> str:
     else:
         text = "Started; waiting for the first epoch…"
     return text + skipped
+
+
+def _as_sentence(text: str) -> str:
+    """``text`` ending in a full stop, so the advice after it reads as a sentence of its own."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?", "…")) else text + "."

@@ -117,7 +117,11 @@ class MainWindow(QMainWindow):
         self.training_process = TrainingProcess(self)
         self.training_run = TrainingRun(self.executor, explorer)  # a watched run: core state the dock shows
         self.training_view = TrainingRunView(self.training_run, self.training_process)
-        self.training_dock = self._add_dock("Training run", "training", self.training_view, Qt.DockWidgetArea.BottomDockWidgetArea)
+        # A status of one line shows the whole view; a longer one (a failed run's message, in
+        # full) scrolls the dock instead of squeezing the plots under it.
+        training_area = window_layout.scrolled(self.training_view, around_controls=True)
+        training_area.setMinimumHeight(self.training_view.minimumSizeHint().height())
+        self.training_dock = self._add_dock("Training run", "training", training_area, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.explore_dock, self.training_dock)
         self.explore_dock.raise_()
         self.training_dock.hide()

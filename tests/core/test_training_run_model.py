@@ -90,6 +90,23 @@ def test_a_watch_is_stored_at_once_and_read_in_the_executor_newest_folder_winnin
     assert status_text(run) == "Epoch 2 of 5 done, 20 s so far, about 5 s to go"
 
 
+def test_a_folder_without_a_run_says_so_at_once_and_shows_the_run_when_one_starts(tmp_path):
+    """Watching a folder no run has written to said "Watching …" for as long as one waited,
+    which read as a hang."""
+    folder = tmp_path / "empty" / "progress"
+    folder.mkdir(parents=True)
+    run = TrainingRun(ImmediateExecutor())
+    events = Recorder(run)
+    run.watch(folder)
+    assert "no run has written its progress (progress.jsonl) there yet" in status_text(run)
+    assert events.names() == ["opened", "state_changed"]
+    run.poll()
+    assert events.names() == ["opened", "state_changed"]  # said once, not on every poll
+    append(folder, {"event": "start", "max_epochs": 5})
+    run.poll()
+    assert status_text(run) == "Started; waiting for the first epoch…"
+
+
 def test_after_the_last_epoch_the_status_says_the_apps_statistics_are_being_computed(tmp_path):
     """On small data the statistics at the end of fit take as long as training: "about 0 s to
     go" for all that time read as a hang."""

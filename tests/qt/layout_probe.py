@@ -345,7 +345,8 @@ def check_window(window) -> list[str]:
 # --- the configurations ---------------------------------------------------------------------------
 def write_run_folder(folder: Path, latent_dim: int = 8, epochs: int = 15) -> Path:
     """A training run's progress folder as ``aegui-train fit --progress-dir`` writes it (losses,
-    epochs, snapshots of 1,000 digits' codes), mid-run."""
+    epochs, snapshots of 1,000 digits' codes; the stream's fields as ``training/progress.py``
+    writes them), mid-run."""
     import numpy as np
     import torch
 
@@ -359,10 +360,10 @@ def write_run_folder(folder: Path, latent_dim: int = 8, epochs: int = 15) -> Pat
     for epoch in range(epochs - 5):
         for _ in range(20):
             step += 10
-            lines.append({"event": "step", "step": step, "loss": float(0.2 * np.exp(-step / 400) + 0.02), "time": step * 0.1})
+            lines.append({"event": "step", "epoch": epoch, "step": step, "train_loss": float(0.2 * np.exp(-step / 400) + 0.02), "time": step * 0.1, "elapsed": step * 0.1, "eta": (epochs * 200 - step) * 0.1})
         codes = centres[labels] * (epoch + 1) / epochs + torch.randn(1000, latent_dim)
         torch.save({"codes": codes, "labels": labels}, progress / "snapshots" / f"epoch-{epoch:04d}.pt")
-        lines.append({"event": "epoch", "epoch": epoch, "val_mse": float(0.05 - epoch / 400), "time": step * 0.1})
+        lines.append({"event": "epoch", "epoch": epoch, "step": step, "val_mse": float(0.05 - epoch / 400), "time": step * 0.1, "elapsed": step * 0.1, "eta": (epochs * 200 - step) * 0.1})
         lines.append({"event": "snapshot", "epoch": epoch, "path": f"snapshots/epoch-{epoch:04d}.pt"})
     (progress / "progress.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
     return progress

@@ -144,6 +144,36 @@ def test_a_failed_download_is_shown_whole_with_what_to_do_in_the_dialog(qtbot, w
     qtbot.waitUntil(lambda: "The run stopped" in view.status.text(), timeout=SIGNAL_TIMEOUT_MS)
     assert message in view.status.text()  # whole, not cut mid-word
     assert "Train a model" in view.status.text() and "an MNIST-format folder" in view.status.text() and "--data" not in view.status.text()
+    assert "not known). To train without the internet" in view.status.text()  # two sentences, not one run-on
+    # readable in the dock a 1366 x 768 screen leaves it, and nothing drawn over anything else
+    window.resize(1366, 740)
+    window.resizeDocks([window.training_dock], [200], Qt.Orientation.Vertical)
+    QApplication.processEvents()
+    assert view.status.heightForWidth(view.status.width()) <= view.status.height()
+    placed = [widget.geometry().translated(widget.parentWidget().mapTo(view, widget.parentWidget().rect().topLeft())) for widget in (view.status, view.loss_plot, view.epoch_slider, view.stop_button)]
+    assert not any(first.intersects(second) for index, first in enumerate(placed) for second in placed[index + 1 :])
+
+
+def test_watching_another_folder_leaves_nothing_of_the_run_before_on_show(qtbot, window, tmp_path):
+    import numpy as np
+
+    from tests.qt.layout_probe import write_run_folder
+
+    view, run = window.training_view, window.training_run
+    window.watch_training_run(write_run_folder(tmp_path / "first"))
+    qtbot.waitUntil(lambda: len(run.maps) >= 10 and view.epoch_label.text() != "", timeout=SIGNAL_TIMEOUT_MS)
+    image = np.full((28, 28), 0.5, np.float32)
+    run.reconstruction_changed.emit(9, image, image)  # the sketch rebuilt by the run's network, as a run with networks shows it
+    assert view.sketch_row.image(1) is not None and view.val_plot.getPlotItem().getViewBox().viewRange()[0][1] > 5
+    empty = tmp_path / "second" / "progress"
+    empty.mkdir(parents=True)
+    window.watch_training_run(empty)
+    qtbot.waitUntil(lambda: "no run has written" in view.status.text(), timeout=SIGNAL_TIMEOUT_MS)
+    assert view.sketch_row.image(0) is None and view.sketch_row.image(1) is None
+    assert view.val_curve.getData()[0] is None or len(view.val_curve.getData()[0]) == 0
+    assert view.map_points.data.size == 0 and not view.epoch_slider.isEnabled() and view.epoch_label.text() == ""
+    for plot in (view.loss_plot, view.val_plot, view.map_plot):  # the axes of a plot with nothing to show, not the last run's
+        assert [[round(low, 6), round(high, 6)] for low, high in plot.getPlotItem().getViewBox().viewRange()] == [[0, 1], [0, 1]]
 
 
 def first_snapshot_written(progress_dir) -> bool:

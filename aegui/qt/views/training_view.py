@@ -71,23 +71,23 @@ class TrainingRunView(QWidget):
         self.resume_button.clicked.connect(self._on_resume_button_clicked)
         self.open_best_button.clicked.connect(self._on_open_best_button_clicked)
         self.compare_button.clicked.connect(self._on_compare_button_clicked)
-        controls = QHBoxLayout()
-        controls.addWidget(self.status, 1)
-        for button in (self.stop_button, self.resume_button, self.open_best_button, self.compare_button):
-            controls.addWidget(button)
+        # The status has the dock's whole width (a failed run's message is several sentences);
+        # the buttons sit with the epoch slider under the plots.
         plots = QHBoxLayout()
         plots.addWidget(self.loss_plot, 1)
         plots.addWidget(self.val_plot, 1)
         plots.addWidget(self.map_plot, 1)
         plots.addWidget(self.sketch_row)
-        replay = QHBoxLayout()
-        replay.addWidget(QLabel("Map at epoch"))
-        replay.addWidget(self.epoch_slider, 1)
-        replay.addWidget(self.epoch_label)
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("Map at epoch"))
+        controls.addWidget(self.epoch_slider, 1)
+        controls.addWidget(self.epoch_label)
+        for button in (self.stop_button, self.resume_button, self.open_best_button, self.compare_button):
+            controls.addWidget(button)
         layout = QVBoxLayout(self)
-        layout.addLayout(controls)
+        layout.addWidget(self.status)
         layout.addLayout(plots, 1)
-        layout.addLayout(replay)
+        layout.addLayout(controls)
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(run.poll)
@@ -102,6 +102,14 @@ class TrainingRunView(QWidget):
             process.run_started.connect(run.process_started)
             process.run_finished.connect(self._on_process_run_finished)
             process.start_failed.connect(self.status.setText)
+
+    def heightForWidth(self, width: int) -> int:
+        """The least height at which nothing is squeezed: the dock's scroll area gives the view
+        this, so a long status (several lines) scrolls the dock instead of the plots growing
+        to their preferred height or being drawn over."""
+        margins = self.layout().contentsMargins()
+        status_lines = self.status.heightForWidth(width - margins.left() - margins.right())
+        return self.minimumSizeHint().height() + max(0, status_lines - self.status.minimumSizeHint().height())
 
     def watch(self, folder: str | Path) -> None:
         """Show the run in ``folder`` (File ▸ Watch a training run…, ``aegui --watch DIR``)."""
@@ -139,6 +147,10 @@ class TrainingRunView(QWidget):
         self.loss_curve.setData([], [])
         self.val_curve.setData([], [])
         self.epoch_label.setText("")
+        self.sketch_row.set_images([None, None], ["loaded", "this epoch"])  # nothing of the run before stays on show
+        for plot in (self.loss_plot, self.val_plot, self.map_plot):
+            plot.getPlotItem().getViewBox().setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            plot.getPlotItem().enableAutoRange()
         self._on_run_state_changed(self.run)
         self._timer.start()
 
