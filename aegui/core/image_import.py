@@ -228,7 +228,7 @@ def prepare_photo(rgb: np.ndarray, canvas_side: int = 336) -> ImportedImage:
     levelled, background = level_background(ink)
     soft = soft_threshold(levelled)
     steps = [ImportStep("photo", photo), ImportStep("grey", grey_image), ImportStep("inverted" if inverted else "ink (already light)", ink),
-             ImportStep("paper's light", background), ImportStep("levelled", levelled), ImportStep("soft threshold", soft)]  # fmt: skip
+             ImportStep("shading to subtract", background), ImportStep("levelled", levelled), ImportStep("soft threshold", soft)]  # fmt: skip
     box = mass_box(np.where(soft < FAINT_INK, 0.0, soft))  # a shadow's faint band would widen the crop
     if box is None:
         canvas = np.zeros((canvas_side, canvas_side), dtype=np.uint8)

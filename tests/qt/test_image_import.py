@@ -37,6 +37,10 @@ def test_dropping_a_photo_puts_the_digit_on_the_canvas_and_the_probe_reads_it(qt
     dialog = window.image_importer.dialog
     assert dialog.isVisible() and dialog.step_titles[0] == "photo" and "inverted" in dialog.step_titles
     assert dialog.step_titles[-1].startswith("28 x 28")
+    from PySide6.QtWidgets import QLabel
+
+    shading = [label for label in dialog.findChildren(QLabel) if label.text().endswith("shading to subtract")]
+    assert shading and "black where the light is even" in shading[0].toolTip()  # a black square there is no fault
 
 
 def test_the_imported_digit_is_edited_with_the_pen_and_undone(qtbot, window, reference, tmp_path):

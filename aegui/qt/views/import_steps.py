@@ -66,11 +66,19 @@ class ImportStepsDialog(QDialog):
             picture.setPixmap(step_pixmap(step.image))
             picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
             title = QLabel(f"{index + 1}. {step.title}")
+            picture.setToolTip(STEP_NOTES.get(step.title, ""))
+            title.setToolTip(picture.toolTip())
             title.setAlignment(Qt.AlignmentFlag.AlignCenter)
             row, column = divmod(index, 4)
             self.grid.addWidget(picture, 2 * row, column)
             self.grid.addWidget(title, 2 * row + 1, column)
         self.caption.setText(f"{name}: now on the canvas as a sketch. Draw on it or erase (right button); Ctrl+Z brings back what was there.")
+
+
+STEP_NOTES = {  # a step whose picture can look like a fault says what it shows
+    "shading to subtract": "The paper's light, estimated where no ink is and subtracted from the ink: "
+    "black where the light is even (nothing to subtract), grey where a shadow or a gradient lay.",
+}
 
 
 class ImageImporter(QObject):
