@@ -13,7 +13,7 @@ from aegui.core.anomaly import NOT_A_DIGIT_ABOVE, TYPICAL_BELOW
 from aegui.qt.painting.live_text import LiveText
 from aegui.qt.painting.pixel_images import PixelImageRow
 from aegui.qt.views.anomaly_meter import VERDICT_COLOURS, AnomalyGauge, gauge_fraction
-from tests.qt.conftest import canvas_points, draw_stroke, send_mouse, wait_until_idle
+from tests.qt.conftest import SIGNAL_TIMEOUT_MS, canvas_points, draw_stroke, send_mouse, wait_until_idle
 
 
 def on_screen(widget) -> QImage:
@@ -413,3 +413,18 @@ def test_a_named_slider_row_says_what_its_name_and_sign_mean():
 
     assert label_meaning("loops-") == "tracks the stroke's loops most: it grows as this value falls"
     assert label_meaning("thickness") == "tracks the stroke's thickness most: it grows as this value rises"
+
+
+def test_a_bar_beyond_the_plots_range_ends_under_an_arrow_not_cut_off(qtbot, window):
+    """A code further out than mean ± 3 std (a k = 2 model's code of a letter reached -89
+    where the plot ended at -57) looked like a shorter bar."""
+    session, bars = window.explorer.session, window.latent_bars
+    with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
+        window.explorer.set_dimension(3, float(session.latent_mean[3] - 5 * (session.slider_high[3] - session.slider_low[3])))
+    assert bars.dimensions_beyond_the_plot() == [3]
+    bottom = bars.getPlotItem().getViewBox().viewRange()[1][0]
+    arrow = bars._beyond.path().boundingRect()
+    assert 2.5 < arrow.center().x() < 3.5 and abs(arrow.top() - bottom) < 1e-6  # at dimension 3, on the bottom edge
+    with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
+        window.explorer.reset_to_mean()
+    assert bars.dimensions_beyond_the_plot() == [] and bars._beyond.path().isEmpty()

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from aegui.core.session import Analysis, ModelSession
 
 BAR_COLOUR = (70, 140, 230)
+BEYOND_COLOUR = (170, 30, 30)  # the arrow on a bar that goes on past the plot's edge
 DISTRIBUTION_COLOUR = (200, 200, 200, 90)
 MEAN_COLOUR = (120, 120, 120)
 
@@ -44,6 +45,15 @@ class LatentBars(FixedPlot):
         for item in (self._distribution, self._zero, self._mean):
             plot.addItem(item, ignoreBounds=True)
         self._bars = RectBars(plot, width=0.55, brush=BAR_COLOUR, z_value=1)
+        # A code may lie further out than the plot's range (mean ± 3 std of the training codes):
+        # its bar ends at the edge under an arrow pointing on, not cut off with no sign.
+        self._beyond = QGraphicsPathItem()
+        self._beyond.setPen(QPen(Qt.PenStyle.NoPen))
+        self._beyond.setBrush(pg.mkBrush(BEYOND_COLOUR))
+        self._beyond.setZValue(3)
+        plot.addItem(self._beyond, ignoreBounds=True)
+        self._beyond_dimensions = np.zeros(0, dtype=np.int64)
+        self._y_range = (-np.inf, np.inf)
         cache_in_device_pixels(self._distribution, self._zero, self._mean)  # fixed per model
         self._hover = pg.TextItem(anchor=(0, 1), color=(20, 20, 20), fill=(255, 255, 255, 220))
         self._hover.setZValue(10)
@@ -72,7 +82,10 @@ class LatentBars(FixedPlot):
         self._labels = session.dimension_labels
         plot = self.getPlotItem()
         margin = 0.05 * float(high.max() - low.min())
-        plot.setYRange(float(low.min()) - margin, float(high.max()) + margin, padding=0)
+        self._y_range = (float(low.min()) - margin, float(high.max()) + margin)
+        plot.setYRange(*self._y_range, padding=0)
+        self._beyond_dimensions = np.zeros(0, dtype=np.int64)
+        self._beyond.setPath(QPainterPath())
         self._fit_ticks()
         self.show_code(session.latent_mean.astype(np.float32))
 
@@ -102,6 +115,27 @@ class LatentBars(FixedPlot):
     def show_code(self, code: np.ndarray) -> None:
         self._code = np.asarray(code, dtype=np.float32)
         self._bars.set_heights(self._code)
+        bottom, top = self._y_range
+        beyond = np.flatnonzero((self._code < bottom) | (self._code > top))
+        if len(beyond) or len(self._beyond_dimensions):  # nearly always neither: nothing to redraw
+            self._show_beyond(beyond)
+
+    def _show_beyond(self, dimensions: np.ndarray) -> None:
+        bottom, top = self._y_range
+        depth = 0.08 * (top - bottom)  # the arrow's height, in the plot's units
+        arrows = QPainterPath()
+        for index in dimensions.tolist():
+            edge, inward = (top, -depth) if self._code[index] > top else (bottom, depth)
+            arrows.moveTo(index - 0.35, edge + inward)
+            arrows.lineTo(index + 0.35, edge + inward)
+            arrows.lineTo(index, edge)
+            arrows.closeSubpath()
+        self._beyond.setPath(arrows)
+        self._beyond_dimensions = dimensions
+
+    def dimensions_beyond_the_plot(self) -> list[int]:
+        """The dimensions whose bars go on past the plot's edge (marked with an arrow)."""
+        return self._beyond_dimensions.tolist()
 
     def bar_heights(self) -> np.ndarray:
         return self._code.copy()
