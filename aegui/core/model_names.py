@@ -28,3 +28,17 @@ def distinguishing_names(paths: list[Path]) -> list[str]:
 def model_facts(model) -> str:
     """What a name leaves out: the bottleneck size, and the epoch when the file records one."""
     return f"k = {model.latent_dim}" + (f", epoch {model.epoch}" if getattr(model, "epoch", None) is not None else "")
+
+
+def other_dataset(model) -> str:
+    """The data the model learnt when it is not MNIST's digits, else "": the map's reference
+    digits, the probe's labels and the anomaly scale are MNIST digits, which such a model never saw."""
+    statistics = getattr(model, "statistics", None)
+    name = str((statistics.dataset or {}).get("name", "")) if statistics is not None else ""
+    return name if name and name.lower() != "mnist" else ""
+
+
+def unseen_digits_note(model) -> str:
+    """Said when such a model is loaded: "; it learnt NAME, not these MNIST digits", or ""."""
+    learnt = other_dataset(model)
+    return f"; it learnt {learnt}, not these MNIST digits" if learnt else ""

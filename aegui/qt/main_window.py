@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox
 
 from aegui.core.errors import CheckpointError
 from aegui.core.model_format import CHECKPOINT_SUFFIXES
+from aegui.core.model_names import unseen_digits_note
 from aegui.core.projection import PROJECTION_LABELS
 from aegui.core.resources import CHECKPOINTS_DIR, ICON
 from aegui.core.robustness import RobustnessComparison
@@ -117,11 +118,7 @@ class MainWindow(QMainWindow):
         self.training_process = TrainingProcess(self)
         self.training_run = TrainingRun(self.executor, explorer)  # a watched run: core state the dock shows
         self.training_view = TrainingRunView(self.training_run, self.training_process)
-        # A status of one line shows the whole view; a longer one (a failed run's message, in
-        # full) scrolls the dock instead of squeezing the plots under it.
-        training_area = window_layout.scrolled(self.training_view, around_controls=True)
-        training_area.setMinimumHeight(self.training_view.minimumSizeHint().height())
-        self.training_dock = self._add_dock("Training run", "training", training_area, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.training_dock = self._add_dock("Training run", "training", window_layout.scrolled(self.training_view, around_controls=True, as_tall_as_its_minimum=True), Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.explore_dock, self.training_dock)
         self.explore_dock.raise_()
         self.training_dock.hide()
@@ -273,7 +270,7 @@ class MainWindow(QMainWindow):
         self.settings.remember_recent(session.model.path)
         self._refresh_recent_menu()
         self.setWindowTitle(f"aegui — {session.model.path.name} (k = {session.latent_dim})")
-        self.statusBar().showMessage(f"Loaded {session.model.path.name}: k = {session.latent_dim}", 5000)
+        self.statusBar().showMessage(f"Loaded {session.model.path.name}: k = {session.latent_dim}{unseen_digits_note(session.model)}", 10000)
         self.model_shown.emit(session)
 
     def _on_explorer_model_load_failed(self, path: Path, message: str) -> None:

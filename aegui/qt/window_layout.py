@@ -179,18 +179,23 @@ def save_layout(window: QMainWindow, settings: Settings) -> None:
     settings.write(WINDOW_STATE, window.saveState())
 
 
-def scrolled(widget: QWidget, *, around_controls: bool = False) -> QScrollArea:
+def scrolled(widget: QWidget, *, around_controls: bool = False, as_tall_as_its_minimum: bool = False) -> QScrollArea:
     """Every row reachable however short its dock.
 
     ``around_controls``: the area is no Tab stop of its own (it shows no focus mark, so a Tab
     press would seem to go nowhere); Tab goes to the controls inside and the area scrolls to
-    them. An area around text keeps its stop, so the keyboard can scroll it."""
+    them. An area around text keeps its stop, so the keyboard can scroll it.
+    ``as_tall_as_its_minimum``: the dock never gives it less than the widget's minimum now, so
+    it shows the whole widget then; what the widget gains later (a status of several lines)
+    scrolls instead of squeezing the rest."""
     area = QScrollArea()
     area.setWidget(widget)
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
     if around_controls:
         area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    if as_tall_as_its_minimum:
+        area.setMinimumHeight(widget.minimumSizeHint().height())
     return area
 
 

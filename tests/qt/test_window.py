@@ -621,3 +621,21 @@ def test_the_canvas_shows_when_it_has_the_keys(qtbot, window):
     qtbot.waitUntil(canvas.hasFocus)
     focused = canvas.grab().toImage().pixelColor(*edge)
     assert focused == canvas.palette().highlight().color() and unfocused != focused
+
+
+def test_a_model_that_learnt_other_data_says_the_map_digits_are_new_to_it(qtbot, window, k2_checkpoint, tmp_path):
+    """A model trained on Fashion-MNIST placed MNIST digits on a map titled as if they were its
+    own; the map and the status bar now say what it learnt."""
+    import torch
+
+    from aegui.core.model_format import STATISTICS_KEY
+
+    checkpoint = torch.load(k2_checkpoint, weights_only=True)
+    checkpoint[STATISTICS_KEY]["dataset"] = {**checkpoint[STATISTICS_KEY]["dataset"], "name": "fashion-mnist"}
+    torch.save(checkpoint, tmp_path / "fashion.ckpt")
+    title = window.latent_map.getPlotItem().titleLabel
+    assert "learnt" not in title.text  # the bundled MNIST model
+    with qtbot.waitSignal(window.model_shown, timeout=SIGNAL_TIMEOUT_MS):
+        window.open_model(tmp_path / "fashion.ckpt")
+    assert "MNIST test digits (the model learnt fashion-mnist)" in title.text
+    assert window.statusBar().currentMessage().endswith("; it learnt fashion-mnist, not these MNIST digits")

@@ -11,6 +11,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainterPath, QTransform
 from PySide6.QtWidgets import QComboBox, QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem, QLabel
 
+from aegui.core.model_names import other_dataset
 from aegui.core.projection import MAP_LIMIT_WIDTHS, PROJECTION_LABELS, PROJECTION_METHODS, available_methods
 from aegui.qt.painting.fixed_plot import cache_axes, cache_in_device_pixels, repaint_one_rect
 
@@ -161,7 +162,8 @@ class LatentMap(pg.PlotWidget):
         self._references.setData(x=positions[:, 0], y=positions[:, 1], data=np.arange(len(labels)), brush=brushes)
         plot = self.getPlotItem()
         title = {"latent": f"the code itself (k = {session.latent_dim})", "pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
-        plot.setTitle(f"{len(labels):,} MNIST test digits · {title.get(session.projection.name, session.projection.name)}", size="9pt")
+        learnt = other_dataset(session.model)  # the digits are not what such a model learnt: said where they are shown
+        plot.setTitle(f"{len(labels):,} MNIST test digits{f' (the model learnt {learnt})' if learnt else ''} · {title.get(session.projection.name, session.projection.name)}", size="9pt")
         low, high = session.map_bounds
         span = high - low
         # Pan and zoom stay where the digits are: at most three map widths off them, no further
