@@ -324,7 +324,10 @@ class AnomalyScorer:
 def explain(outcome: str, parts: dict[str, float]) -> str:
     """Which part makes a sketch unusual, in words: the one furthest out among digits."""
     if outcome == VERDICTS[0]:
-        return ""
+        # typical, yet a part alone is beyond the 99th percentile (a k = 2 model's letter: inner
+        # 100, distance 99): said, or the line beneath reads as contradicting the verdict
+        name = max(parts, key=parts.get) if len(parts) > 1 else None
+        return f"overall, though {REASONS[name]}" if name is not None and parts[name] > NOT_A_DIGIT_ABOVE else ""
     name = max(parts, key=parts.get)
     if parts[name] <= TYPICAL_BELOW:
         return "each part is ordinary, together they are not"

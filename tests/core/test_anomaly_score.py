@@ -86,7 +86,10 @@ def test_the_meter_says_which_part_is_unusual():
     assert explain("unusual", {**parts, "reconstruction": 99.5}) == "its code is far from every digit's"
     assert explain("not a digit", {"reconstruction": 99.9, "code_distance": 50.0, "probe_doubt": 20.0}) == "the decoder cannot rebuild it"
     assert explain("unusual", {"reconstruction": 90.0, "code_distance": 94.0, "probe_doubt": 93.0}) == "each part is ordinary, together they are not"
-    assert explain("typical digit", parts) == ""
+    assert explain("typical digit", {**parts, "code_distance": 98.0}) == ""
+    # typical overall, yet one part alone is beyond the 99th: said, so the parts line beneath
+    # does not read as contradicting the verdict
+    assert explain("typical digit", parts) == "overall, though its code is far from every digit's"
 
 
 def test_a_checkpoint_without_the_combined_score_uses_reconstruction_and_says_so(tmp_path):

@@ -42,6 +42,7 @@ def longest_explanations(thresholds: str) -> list[str]:
     reasons = {explain(verdict, {name: 100.0, "reconstruction": low}) for verdict in VERDICTS[1:] for name in REASONS for low in (0.0, 100.0)}
     reasons.add(explain(VERDICTS[1], dict.fromkeys(REASONS, 0.0)))
     firsts = [thresholds] + [f"{verdict}: {reason}" for verdict in VERDICTS[1:] for reason in reasons]
+    firsts += [f"{VERDICTS[0]}: {explain(VERDICTS[0], {name: 100.0, 'reconstruction': 0.0})}" for name in REASONS if name != "reconstruction"]
     return [f"{first}\n{widest_parts}" for first in firsts]
 
 
