@@ -639,3 +639,20 @@ def test_a_model_that_learnt_other_data_says_the_map_digits_are_new_to_it(qtbot,
         window.open_model(tmp_path / "fashion.ckpt")
     assert "MNIST test digits (the model learnt fashion-mnist)" in title.text
     assert window.statusBar().currentMessage().endswith("; it learnt fashion-mnist, not these MNIST digits")
+
+
+def test_edit_by_meaning_marks_a_direction_the_code_barely_holds(qtbot, window, k2_checkpoint):
+    """On the k = 2 model "thicker" has R² 0.02: dragging it hardly thickens the digit, and
+    the panel said nothing of it."""
+    from PySide6.QtWidgets import QLabel
+
+    def quality(name: str) -> QLabel:
+        panel = window.direction_panel
+        row = panel._grid.getItemPosition(panel._grid.indexOf(panel.sliders[name]))[0]
+        return panel._grid.itemAtPosition(row, 3).widget()
+
+    assert "weak" not in quality("thickness").text()  # the default model: R² 0.87
+    with qtbot.waitSignal(window.model_shown, timeout=SIGNAL_TIMEOUT_MS):
+        window.open_model(k2_checkpoint)
+    assert quality("thickness").text() == "R² 0.02 (weak)" and "barely holds thickness" in quality("thickness").toolTip()
+    assert "weak" not in quality("width").text()  # R² 0.46

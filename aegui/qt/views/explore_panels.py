@@ -256,6 +256,9 @@ DIRECTION_RANGE = 3.0  # spreads of the training codes either way
 DIRECTION_STEPS = 60
 
 
+WEAK_DIRECTION_R2 = 0.3  # below it a direction explains under a third of the property (k = 2: 0.02-0.46; k = 32: 0.56-0.92)
+
+
 class DirectionPanel(QWidget):
     """Edit by meaning: one slider per stroke property, moving the code along the direction in
     which that property grows (fitted at the end of training), from the code on show."""
@@ -298,8 +301,11 @@ class DirectionPanel(QWidget):
             self._grid.addWidget(QLabel(low), row, 0, Qt.AlignmentFlag.AlignRight)
             self._grid.addWidget(slider, row, 1)
             self._grid.addWidget(QLabel(high), row, 2)
-            quality = QLabel(f"R² {r2:.2f}")
-            quality.setStyleSheet("color: #888")
+            weak = r2 < WEAK_DIRECTION_R2  # the code barely holds this property: the sweep changes little of it
+            quality = QLabel(f"R² {r2:.2f}" + (" (weak)" if weak else ""))
+            quality.setStyleSheet("color: #a05a00" if weak else "color: #888")
+            if weak:
+                quality.setToolTip(f"This model's code barely holds {name} (R² {r2:.2f} on held-out digits): moving along it changes the digit, but little of its {name}.")
             self._grid.addWidget(quality, row, 3)
             self.sliders[name] = slider
 
