@@ -72,7 +72,7 @@ class Hyperparameter:
             text = f"above {low}" if self.above_low else f"{low} or more"
         else:
             text = f"above {low} and at most {_number(self.high)}" if self.above_low else f"from {low} to {_number(self.high)}"
-        return text + "".join(f", or {value}" for value in self.also)
+        return text + "".join(f", or {value} for no limit" for value in self.also)
 
     def problem(self, value: Any) -> str | None:
         """Why ``value`` is not allowed (as a file's value: '<name> must be ..., got ...'), or None."""

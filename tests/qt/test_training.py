@@ -106,7 +106,7 @@ def test_the_dialog_marks_a_bad_value_with_the_command_lines_sentence_and_never_
     assert dialog.train_button.isEnabled()
     for edit, name, typed, sentence in (
         (dialog.learning_rate_edit, "learning_rate", "-0.01", "--model.learning_rate -0.01: must be above 0"),
-        (dialog.epochs_edit, "max_epochs", "0", "--trainer.max_epochs 0 (nothing to train): must be from 1 to 100000, or -1"),
+        (dialog.epochs_edit, "max_epochs", "0", "--trainer.max_epochs 0 (nothing to train): must be from 1 to 100000, or -1 for no limit"),
         (dialog.latent_edit, "latent_dim", "0", "--model.latent_dim 0: must be from 1 to 256"),
         (dialog.width_edit, "hidden_dim", "wide", "--model.hidden_dim wide: must be a whole number from 4 to 4096"),
     ):
