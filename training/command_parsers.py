@@ -113,8 +113,12 @@ def sweep_parser() -> CommandParser:
 PARSERS = {"evaluate": evaluate_parser, "export": export_parser, "annotate": annotate_parser, "sweep": sweep_parser}
 
 
-def check_output_folder(stem: Path) -> None:
-    """export's OUTPUT_STEM: its folder exists or can be made (before anything is read)."""
+def check_output_folder(stem: Path, source: Path | None = None) -> None:
+    """export's OUTPUT_STEM: its folder exists or can be made (before anything is read), and
+    none of the files it names is ``source`` (`export model.ckpt model` replaced its input)."""
+    for written in (stem.with_suffix(suffix) for suffix in (".ckpt", ".safetensors", ".json")):
+        if source is not None and _same_file(written, source):
+            raise UsageError(f"output_stem {stem}: would overwrite the checkpoint it exports ({written}); give another stem")
     ancestor = stem.expanduser().parent
     while not ancestor.exists() and ancestor != ancestor.parent:
         ancestor = ancestor.parent
@@ -122,6 +126,13 @@ def check_output_folder(stem: Path) -> None:
         raise UsageError(f"output_stem {stem}: {ancestor} is a file, not a folder; give a stem in a folder")
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise UsageError(f"output_stem {stem}: cannot write in {ancestor}; give a stem in a folder you can write to")
+
+
+def _same_file(path: Path, other: Path) -> bool:
+    try:
+        return path.exists() and path.samefile(other)
+    except OSError:
+        return False
 
 
 def check_command_arguments(command: str, args: list[str]) -> None:
@@ -145,7 +156,7 @@ def check_command_arguments(command: str, args: list[str]) -> None:
     if getattr(parsed, "checkpoint", None) is not None:
         sniff_model_file("checkpoint", parsed.checkpoint)
     if getattr(parsed, "output_stem", None) is not None:
-        check_output_folder(parsed.output_stem)
+        check_output_folder(parsed.output_stem, getattr(parsed, "checkpoint", None))
     for name in ("data_dir", "fashion_dir"):
         if getattr(parsed, name, None) is not None:
             check_data_folder("--" + name.replace("_", "-"), getattr(parsed, name))

@@ -4,12 +4,14 @@ on stderr naming the option, the value and what is allowed, exit status 2, no tr
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
 
 from aegui.core.hyperparameters import DEFAULTS, HYPERPARAMETERS, RUN_SETTINGS
+from aegui.core.resources import CHECKPOINTS_DIR
 from aegui.core.training_plan import PRESETS, TrainingPlan
 from tests.conftest import REPO
 from training.cli import main as cli_main
@@ -46,6 +48,7 @@ MISTAKES = [
     (["evaluate", "BUNDLED", "--data-dir", "empty"], "--data-dir empty: the folder has no train-images-idx3-ubyte"),
     (["sweep", "--data-dir", "nowhere"], "aegui-train sweep: --data-dir nowhere: no such folder"),
     (["evaluate", "BUNDLED", "--data-dir", "notes.ckpt"], "aegui-train evaluate: --data-dir notes.ckpt: a file, not a folder"),
+    (["export", "model.ckpt", "model"], "aegui-train export: output_stem model: would overwrite the checkpoint it exports (model.ckpt); give another stem"),
     (["export", "BUNDLED", "notes.ckpt/out"], "aegui-train export: output_stem notes.ckpt/out: notes.ckpt is a file, not a folder; give a stem in a folder"),
     (["evaluate", "--no-such-option"], "aegui-train evaluate: unknown option --no-such-option; aegui-train evaluate --help lists the options"),
     (["export", "--no-such-option"], "aegui-train export: unknown option --no-such-option; aegui-train export --help lists the options"),
@@ -73,6 +76,7 @@ def workspace(tmp_path_factory):
     (folder / "empty.safetensors").write_bytes(b"")
     (folder / "bad-rate.yaml").write_text("model:\n  learning_rate: -1\n")
     (folder / "page.ckpt").write_text("<!DOCTYPE html><html><body>Sign in to download</body></html>")
+    shutil.copy(CHECKPOINTS_DIR / "mnist-conv-k2.ckpt", folder / "model.ckpt")  # export must not write over what it reads
     os.mkfifo(folder / "pipe.ckpt")  # never opened: a reader would wait for a writer forever
     return folder
 
