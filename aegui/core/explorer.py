@@ -369,6 +369,7 @@ class Explorer:
             if compared:
                 image = analysis.input_image if analysis.input_image is not None else analysis.reconstruction
                 analysis.extras["comparison"] = _kernel("comparison").compare_reconstructions(compared, image)
+                analysis.extras["comparison_input"] = "sketch" if analysis.input_image is not None else "decoded"
             if sweep is not None:  # Edit by meaning: the sweep along the direction moved last, live
                 analysis.extras["direction_sweep"] = (moved, sweep())
             return analysis

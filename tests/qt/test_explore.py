@@ -80,6 +80,13 @@ def test_compare_view_reconstructs_the_sketch_with_a_family(qtbot, window, tmp_p
     assert errors[2] > errors[32]  # the 2-number bottleneck loses more of the sketch
     assert np.allclose(window.compare_panel.strip.images[1], rows[1].reconstruction)
     assert np.isclose(errors[32], np.mean((image - rows[1].reconstruction) ** 2), rtol=1e-5)
+    assert window.compare_panel.status.text().endswith("Each was given your sketch.")
+    # a generated code on show: the models get the digit on show, and the panel says it is not the sketch
+    with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
+        window.explorer.sample_random()
+    wait_until_idle(qtbot, window)
+    assert "the digit on show, decoded from a generated code, not your sketch" in window.compare_panel.status.text()
+    assert np.isclose(window.compare_panel.rows[1].reconstruction_error, np.mean((window.explorer.analysis.reconstruction - window.compare_panel.rows[1].reconstruction) ** 2), rtol=1e-5)
     QTest.mouseClick(window.compare_panel.clear_button, Qt.MouseButton.LeftButton)
     wait_until_idle(qtbot, window)
     assert window.compare_panel.rows == [] and window.explorer.compared_models == []

@@ -218,6 +218,7 @@ class ComparePanel(QWidget):
         layout.addLayout(body, 1)
         self.rows = []
         self.model_names: list[str] = []
+        self._status_text, self._input_note = self.status.text(), ""
         explorer.comparison_changed.connect(self.show_models)
         explorer.analysis_changed.connect(self.show_analysis)
         self.clear_requested.connect(explorer.clear_comparison)
@@ -229,7 +230,8 @@ class ComparePanel(QWidget):
         text = f"Comparing {'; '.join(self.model_names)}; under each reconstruction, its error (MSE)." if models else "No models to compare."
         if problems:
             text += " Could not load: " + "; ".join(problems)
-        self.status.setText(text)
+        self._status_text = text
+        self.status.setText(text + self._input_note)
         if not models:
             self.rows = []
             self.strip.clear_strip()
@@ -239,11 +241,21 @@ class ComparePanel(QWidget):
         if rows is None:
             return
         self.rows = rows
+        # what the models were given: the sketch, or (a slider, the map, A → B) the digit on show
+        note = INPUT_NOTES.get(analysis.extras.get("comparison_input", "sketch"), "")
+        if note != self._input_note:
+            self._input_note = note
+            self.status.setText(self._status_text + note)
         names = self.model_names if len(self.model_names) == len(rows) else [f"{chr(ord('A') + index)}: k = {row.latent_dim}" for index, row in enumerate(rows)]
         # short enough for a cell of a 768-pixel screen's strip: the status line says the number is the MSE
         captions = [f"{name.split(':')[0]}: k={row.latent_dim}\n{row.reconstruction_error:.4f}" for name, row in zip(names, rows)]
         self.strip.set_images(np.array([row.reconstruction for row in rows]), captions, [f"{name}, reconstruction error {row.reconstruction_error:.4f}" for name, row in zip(names, rows)])
 
+
+INPUT_NOTES = {
+    "sketch": " Each was given your sketch.",
+    "decoded": " Each was given the digit on show, decoded from a generated code, not your sketch (Back to sketch gives them your sketch).",
+}
 
 DIRECTION_WORDS = {
     "thickness": ("thinner", "thicker"),
