@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 MIN_PLOT_HEIGHT = 60
 MIN_SLIDER_TRACK = 60
 MIN_POINT_SIZE = 9.0
+MIN_STRIP_IMAGE_SIDE = 28  # px: an Explore strip's digits at MNIST's own size or larger
 FRAME_ALLOWANCE = (8, 32, 8, 8)  # left, top, right, bottom: borders and a title bar
 
 # --- painted text, recorded as it is painted ------------------------------------------------------
@@ -324,6 +325,10 @@ def check_window(window) -> list[str]:
                 found += slider_problems(widget)
             elif isinstance(widget, pg.PlotWidget):
                 found += plot_problems(widget) + graphics_text_problems(widget)
+            if type(widget).__name__ == "ImageStrip" and len(widget.images):
+                side = min(widget.image_rect(0).width(), widget.image_rect(0).height())
+                if side < MIN_STRIP_IMAGE_SIDE:
+                    found.append(f"strip images {side:.0f} px, less than MNIST's own {MIN_STRIP_IMAGE_SIDE}")
             if type(widget).__module__.startswith("aegui") or isinstance(widget, pg.GraphicsView):
                 _painting_device.append(widget)
                 widget.grab()  # paints it: painted text is checked as it is drawn
@@ -450,6 +455,7 @@ class Probe:
             ("k=64, training run watched", lambda: self.open(64)),
             *([("k=32, noise on, two models compared beside the run", lambda: self.compare(docks))] if self.maps else []),  # the maps extra changes nothing there
             ("restart, training run watched", self.restart),
+            ("restart, the Interpolate strip filled", self.restart_and_interpolate),
         ]
         for name, step in steps:
             step()
@@ -458,7 +464,18 @@ class Probe:
         return self.results
 
     def each_tab(self) -> None:
-        tabs = self.window.explore_tabs
+        """Every Explore tab with its strip filled, as a user fills it: a dimension swept, A and
+        B kept and morphed, a direction moved (Compare is filled by its own step)."""
+        tabs, explorer = self.window.explore_tabs, self.window.explorer
+        explorer.keep_current("A")
+        explorer.sample_random()
+        self.idle()
+        explorer.keep_current("B")
+        explorer.interpolate(0.5)
+        self.idle()
+        explorer.set_direction(next(iter(explorer.session.property_directions)), 1.0)
+        explorer.select_dimension(3)
+        self.idle()
         for index in range(tabs.count()):
             tabs.setCurrentIndex(index)
             self.record(f"k=64, Explore tab {tabs.tabText(index)!r}")
@@ -508,6 +525,28 @@ class Probe:
         self.window.watch_training_run(folder)
         self.wait(lambda: len(self.window.training_run.maps) >= 10)
         self.draw()
+
+    def restart_and_interpolate(self) -> None:
+        """Closed with the Interpolate tab on show and no run, opened again (its strip empty: the dock
+        restored as short as a hint), then A and B kept and morphed: the strip's digits stay
+        readable (they were squeezed to 6 px)."""
+        tabs = self.window.explore_tabs
+        self.window.training_dock.hide()  # as a user who never trained has it
+        self.window.explore_dock.raise_()
+        tabs.setCurrentWidget(self.window.interpolation_panel)
+        self.window.close()
+        self.window.executor.shutdown()
+        self.window = self.new_window()
+        self.open(32)
+        self.draw()
+        self.window.explore_tabs.setCurrentWidget(self.window.interpolation_panel)
+        explorer = self.window.explorer
+        explorer.keep_current("A")
+        explorer.sample_random()
+        self.idle()
+        explorer.keep_current("B")
+        explorer.interpolate(0.5)
+        self.idle()
 
     def close(self) -> None:
         self.window.close()

@@ -30,7 +30,7 @@ from tests.qt.layout_probe import make_tiny_checkpoints
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENS = [(1366, 768), (1280, 720)]
-EXPECTED_CONFIGURATIONS = 42  # 20 with and without the maps extra, and noise on and two models compared with it only
+EXPECTED_CONFIGURATIONS = 44  # 21 with and without the maps extra, and noise on and two models compared with it only
 
 
 @pytest.fixture(scope="session")

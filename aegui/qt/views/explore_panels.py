@@ -27,6 +27,9 @@ STEPS = 9
 
 
 
+MIN_STRIP_IMAGE = IMAGE_SIZE + 4  # px: a strip's digits at least at MNIST's own size (they were squeezed to 6 px)
+
+
 class ImageStrip(PixelImageRow):
     """``STEPS`` small 28x28 images side by side, each with a caption (up to two lines).
 
@@ -48,8 +51,17 @@ class ImageStrip(PixelImageRow):
 
     def set_images(self, images, captions=None, tooltips=None) -> None:
         was_empty = len(self.images) == 0
+        # two caption lines only for captions of two (a model and its error): one-line captions
+        # leave that line to the images, which a short dock squeezes first
+        lines = 2 if any("\n" in caption for caption in captions or []) else 1
+        if lines != self._caption_lines:
+            self._caption_lines = lines
+            self.update()
         super().set_images(images, captions, tooltips)
         self.images = self.shown_images()
+        minimum = self._hint_height() if len(self.images) == 0 else self._caption_height() + MIN_STRIP_IMAGE
+        if minimum != self.minimumHeight():  # a filled strip never squeezes its digits below MNIST's own size
+            self.setMinimumHeight(minimum)
         if was_empty != (len(self.images) == 0):
             self.update()  # the placeholder spans every cell
             self.updateGeometry()
