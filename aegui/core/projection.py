@@ -2,7 +2,7 @@
 
 For k <= 2 the code is the map. For larger k a projection is fitted on the reference codes:
 PCA (linear, instant, exact inverse onto its plane), or UMAP / t-SNE when installed
-(``pip install aegui[maps]``), fitted once per model and cached.
+(the ``maps`` extra: ``MAPS_INSTALL``), fitted once per model and cached.
 """
 
 from __future__ import annotations
@@ -191,6 +191,7 @@ _OPTIONAL_MODULES = {"umap": "umap", "tsne": "openTSNE"}
 PROJECTION_METHODS = ("pca", "umap", "tsne")
 # Map points (clicks, the view's pan) are held within this many map widths of the reference digits.
 MAP_LIMIT_WIDTHS = 3.0
+MAPS_INSTALL = "pip install umap-learn openTSNE"  # the maps extra's packages: works from any folder, unlike -e ".[maps]"
 PROJECTION_LABELS = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
-from aegui.core.projection import PROJECTION_LABELS, PROJECTION_METHODS, available_methods
+from aegui.core.projection import MAPS_INSTALL, PROJECTION_LABELS, PROJECTION_METHODS, available_methods
 from aegui.core.resources import bundled_checkpoints
 
 
@@ -49,7 +49,7 @@ def build_menus(window) -> None:
     window.projection_actions = {}
     for method in PROJECTION_METHODS:
         installed = method in available_methods()
-        action = QAction(PROJECTION_LABELS[method] + ("" if installed else " (pip install aegui[maps])"), window, checkable=True)
+        action = QAction(PROJECTION_LABELS[method] + ("" if installed else f" (not installed: {MAPS_INSTALL})"), window, checkable=True)
         action.setEnabled(installed)
         action.setChecked(method == window.explorer.projection_method)
         action.triggered.connect(lambda checked, m=method: window.explorer.set_projection_method(m))

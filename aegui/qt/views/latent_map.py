@@ -12,7 +12,7 @@ from PySide6.QtGui import QPainterPath, QTransform
 from PySide6.QtWidgets import QComboBox, QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem, QLabel
 
 from aegui.core.model_names import other_dataset
-from aegui.core.projection import MAP_LIMIT_WIDTHS, PROJECTION_LABELS, PROJECTION_METHODS, available_methods
+from aegui.core.projection import MAP_LIMIT_WIDTHS, MAPS_INSTALL, PROJECTION_LABELS, PROJECTION_METHODS, available_methods
 from aegui.qt.painting.fixed_plot import cache_axes, cache_in_device_pixels, repaint_one_rect
 
 if TYPE_CHECKING:
@@ -298,7 +298,7 @@ class ProjectionChoice(QComboBox):
                 self.addItem(f"{PROJECTION_LABELS[method]} (not installed)", method)
                 index = self.count() - 1
                 self.model().item(index).setEnabled(False)
-                self.setItemData(index, f"{PROJECTION_LABELS[method]} needs the optional packages: pip install aegui[maps]", Qt.ItemDataRole.ToolTipRole)
+                self.setItemData(index, f"{PROJECTION_LABELS[method]} needs the optional packages; install them with {MAPS_INSTALL} and restart aegui", Qt.ItemDataRole.ToolTipRole)
         self.addItem("the code itself", "latent")  # a code of two numbers is its own map (k ≤ 2)
         self.model().item(self.count() - 1).setEnabled(False)
         self._explorer = explorer
