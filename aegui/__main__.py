@@ -17,6 +17,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from aegui import __version__
 from aegui.core.paths import state_dir
 from aegui.core.resources import DEFAULT_CHECKPOINT
 
@@ -70,6 +71,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("checkpoint", nargs="?", type=Path, default=DEFAULT_CHECKPOINT, help="model file (.ckpt or .safetensors); default: the bundled k = 32 model")
     parser.add_argument("--settings", type=Path, help="use this INI file for settings instead of the user's")
     parser.add_argument("--watch", type=run_folder_argument, metavar="DIR", help="follow the training run in DIR (a run folder, or what aegui-train fit --progress-dir wrote), as File > Watch does")
+    parser.add_argument("--version", action="version", version=f"aegui {__version__}")
     parser.add_argument("--install-desktop-entry", action="store_true", help="add aegui and its icon to this user's desktop application menu (Linux, XDG) and exit")
     return parser.parse_args(argv)
 

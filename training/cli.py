@@ -46,6 +46,7 @@ aegui commands:
   annotate   recompute the statistics the app reads from a checkpoint
 
 Any command: --verbose shows the full traceback when a command stops with an error.
+aegui-train --version prints the version.
 `aegui-train fit --help` lists the options people change; --help-all every Lightning option.
 """
 
@@ -121,6 +122,11 @@ def main(argv: list[str] | None = None) -> None:
     if not args or args[0] in ("-h", "--help"):
         print(HELP, end="")
         raise SystemExit(0 if args else 2)
+    if args[0] == "--version":
+        from aegui import __version__
+
+        print(f"aegui-train {__version__}")
+        raise SystemExit(0)
     command, rest = args[0], args[1:]
     try:
         status = run_command(command, rest)

@@ -166,3 +166,12 @@ def test_the_module_the_plan_and_the_presets_read_one_table():
                 continue
             entry = HYPERPARAMETERS.get(field) or RUN_SETTINGS[field]
             assert entry.refusal(value) is None, (name, field)
+
+
+def test_both_commands_print_their_version(workspace):
+    from aegui import __version__
+
+    for command in (["-m", "training"], ["-m", "aegui"]):
+        result = subprocess.run([sys.executable, *command, "--version"], capture_output=True, text=True, timeout=60, cwd=workspace, env={**os.environ, "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen"})
+        name = "aegui-train" if command[1] == "training" else "aegui"
+        assert (result.returncode, result.stdout.strip()) == (0, f"{name} {__version__}"), result.stderr[-500:]
