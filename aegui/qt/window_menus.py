@@ -38,6 +38,9 @@ def build_menus(window) -> None:
     window.undo_action = QAction("&Undo stroke", window, shortcut=QKeySequence("Ctrl+Z"), triggered=canvas.undo, enabled=False)
     window.redo_action = QAction("&Redo stroke", window, shortcut=QKeySequence("Ctrl+Shift+Z"), triggered=canvas.redo, enabled=False)
     window.clear_action = QAction("&Clear", window, shortcut=QKeySequence(Qt.Key.Key_Escape), triggered=canvas.clear)
+    # Esc clears only in the canvas (its own key handling): from a combo box or a slider it
+    # closes or cancels there, and a press meant for a popup that already closed wiped the sketch
+    window.clear_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
     window.paste_image_action = QAction("&Paste an image", window, shortcut=QKeySequence.StandardKey.Paste, triggered=window._on_paste_image_triggered)
     edit_menu.addAction(window.paste_image_action)
     for action in (window.undo_action, window.redo_action, window.clear_action):

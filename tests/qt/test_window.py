@@ -657,3 +657,17 @@ def test_edit_by_meaning_marks_a_direction_the_code_barely_holds(qtbot, window, 
         window.open_model(k2_checkpoint)
     assert quality("thickness").text() == "R² 0.02 (weak)" and "barely holds thickness" in quality("thickness").toolTip()
     assert "weak" not in quality("width").text()  # R² 0.46
+
+
+def test_esc_clears_in_the_canvas_only_not_from_another_control(qtbot, window):
+    """Esc meant to close a combo box's popup (already closed) wiped the sketch."""
+    draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
+    wait_until_idle(qtbot, window)
+    for control in (window.projection_combo, window.sliders.rows):
+        control.setFocus()
+        QTest.keyClick(control, Qt.Key.Key_Escape)
+        QApplication.processEvents()
+        assert window.canvas.has_ink(), type(control).__name__
+    window.canvas.setFocus()
+    QTest.keyClick(window.canvas, Qt.Key.Key_Escape)
+    assert not window.canvas.has_ink()
