@@ -367,9 +367,8 @@ class Explorer:
             if "A" in kept and "B" in kept:
                 analysis.extras["interpolation"] = session.interpolation(kept["A"], kept["B"])
             if compared:
-                image = analysis.input_image if analysis.input_image is not None else analysis.reconstruction
-                analysis.extras["comparison"] = _kernel("comparison").compare_reconstructions(compared, image)
-                analysis.extras["comparison_input"] = "sketch" if analysis.input_image is not None else "decoded"
+                given, image = ("sketch", analysis.input_image) if analysis.input_image is not None else ("decoded", analysis.reconstruction)
+                analysis.extras["comparison"], analysis.extras["comparison_input"] = _kernel("comparison").compare_reconstructions(compared, image), given
             if sweep is not None:  # Edit by meaning: the sweep along the direction moved last, live
                 analysis.extras["direction_sweep"] = (moved, sweep())
             return analysis

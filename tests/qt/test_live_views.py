@@ -297,7 +297,7 @@ def test_slider_rows_at_every_step_and_value_show_what_drawing_them_paints(qtbot
     from PySide6.QtCore import QRectF
     from PySide6.QtGui import QPainter, QStaticText
 
-    from aegui.qt.views.latent_sliders import HANDLE_COLOUR, HANDLE_WIDTH, MARGIN, ROW_HEIGHT, STEPS, SliderRows
+    from aegui.qt.painting.slider_rows import HANDLE_COLOUR, HANDLE_WIDTH, MARGIN, ROW_HEIGHT, STEPS, SliderRows
 
     rows = SliderRows()
     qtbot.addWidget(rows)

@@ -22,7 +22,7 @@ import numpy as np
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from aegui.qt.views.latent_sliders import MARGIN, ROW_HEIGHT, SliderRows
+from aegui.qt.painting.slider_rows import MARGIN, ROW_HEIGHT, SliderRows
 rows = SliderRows()
 rows.set_rows([f"{i} dim" for i in range(12)])
 rows.resize(300, 12 * ROW_HEIGHT + 2 * MARGIN)

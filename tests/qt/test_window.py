@@ -16,7 +16,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from tests.core.code_files import load_code
-from aegui.qt.views.latent_sliders import STEPS
+from aegui.qt.painting.slider_rows import STEPS
 from tests.qt.conftest import SIGNAL_TIMEOUT_MS, canvas_points, draw_stroke, send_mouse, wait_until_idle
 
 
@@ -173,6 +173,24 @@ def test_sliders_scroll_for_large_k_and_keep_the_chosen_row_in_view(qtbot, windo
     assert rows.current_row == 31
     bar = window.sliders.verticalScrollBar()
     assert bar.value() > 0 and rows.row_rect(31).bottom() - bar.value() <= window.sliders.viewport().height()
+
+
+def test_tabbing_back_into_the_sliders_shows_the_row_the_keys_move(qtbot, window):
+    """Tab into the rows scrolled the list to its top, so Right moved a chosen row further down
+    with no outline or value in view."""
+    window.sliders_dock.show()
+    window.sliders_dock.resize(300, 200)
+    QApplication.processEvents()
+    rows, bar = window.sliders.rows, window.sliders.verticalScrollBar()
+    rows.setFocus()
+    for _ in range(20):
+        QTest.keyClick(rows, Qt.Key.Key_Down)
+    window.canvas.setFocus()
+    bar.setValue(0)  # where the area's own scroll to the rows on Tab leaves it
+    rows.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(lambda: bar.value() > 0)
+    shown = rows.row_rect(20).translated(0, -bar.value())
+    assert rows.current_row == 20 and 0 <= shown.top() and shown.bottom() <= window.sliders.viewport().height()
 
 
 def test_clicking_the_map_decodes_that_point(qtbot, window):
