@@ -170,7 +170,7 @@ class RunWatcher:
 
     def poll(self) -> bool:
         """Read (a bounded slice of) what was appended since the last poll; True if anything
-        new was read."""
+        new was read or the stream's state changed (found missing, or unreadable)."""
         self.more = False
         try:
             with self.boundary.open_regular(self.folder / PROGRESS_FILE) as handle:

@@ -14,7 +14,8 @@ from aegui.core.training_run import RunWatcher, snapshot_map
 def test_the_watcher_reads_lines_as_they_are_completed_and_skips_damage(tmp_path):
     log = tmp_path / "progress.jsonl"
     watcher = RunWatcher(tmp_path)
-    assert not watcher.poll()  # nothing yet
+    assert watcher.poll() and watcher.state.no_stream  # no stream yet: said once (the status says so)
+    assert not watcher.poll()  # and not again while nothing changes
     with open(log, "w") as handle:
         handle.write(json.dumps({"event": "start", "max_epochs": 3, "config": {"model": {"latent_dim": 2}}}) + "\n")
         handle.write(json.dumps({"event": "step", "step": 10, "train_loss": 0.5, "elapsed": 1.0, "eta": 9.0}) + "\n")
