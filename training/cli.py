@@ -66,8 +66,9 @@ def user_message(command: str, error: BaseException) -> tuple[str, int] | None:
         return error.sentence, 2
     if isinstance(error, CheckpointError):  # already one sentence naming the problem
         return str(error), 2
-    if isinstance(error, DatasetNotFoundError):
-        return f"{error}. Pass the folder that holds the four IDX files with {flag}.", 2
+    if isinstance(error, DatasetNotFoundError):  # only fit downloads (in prepare_data): the others say how to get the files
+        fetch = "" if command in LIGHTNING_COMMANDS else " (aegui-train fit --trainer.fast_dev_run true downloads them there, training one batch)"
+        return f"{error}. Pass the folder that holds the four IDX files with {flag}{fetch}.", 2
     if isinstance(error, DownloadError):
         return f"{error}. Pass the folder that holds the four IDX files with {flag}.", 1
     if isinstance(error, FloatingPointError):

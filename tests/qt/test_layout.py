@@ -22,6 +22,7 @@ import torch
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from aegui.core.model_names import distinguishing_names
 from aegui.qt.painting.math_text import X_HAT, draws_hat_over_x, rendered
@@ -126,6 +127,16 @@ def test_edit_by_meaning_previews_the_sweep_while_its_slider_moves(qtbot, window
     widths = thickness(np.array(images))
     assert widths[-1] > widths[0]  # thinner to thicker, before any export
     assert np.allclose(images, window.explorer.direction_sweep("thickness"), atol=1e-5)
+    # in a dock as short as a 768-pixel screen leaves it, the sweep is in view beside the
+    # slider being moved (under the five sliders it was scrolled out of view)
+    window.resizeDocks([window.explore_dock], [150], Qt.Orientation.Vertical)
+    QApplication.processEvents()
+    slider.setFocus()
+    QTest.keyClick(slider, Qt.Key.Key_Right)
+    wait_until_idle(qtbot, window)
+    shown = panel.strip.visibleRegion().boundingRect()
+    assert slider.visibleRegion().boundingRect().height() > 0
+    assert shown.top() <= panel.strip.image_rect(0).top() and shown.bottom() >= panel.strip.image_rect(0).bottom()
     draw_stroke(window.canvas, canvas_points(window.canvas, "one"))
     wait_until_idle(qtbot, window)
     assert len(panel.strip.images) == 0  # a new sketch: a new starting point, no stale sweep

@@ -175,3 +175,12 @@ def test_both_commands_print_their_version(workspace):
         result = subprocess.run([sys.executable, *command, "--version"], capture_output=True, text=True, timeout=60, cwd=workspace, env={**os.environ, "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen"})
         name = "aegui-train" if command[1] == "training" else "aegui"
         assert (result.returncode, result.stdout.strip()) == (0, f"{name} {__version__}"), result.stderr[-500:]
+
+
+def test_evaluate_without_the_data_says_how_to_get_it(workspace, default_checkpoint, tmp_path):
+    """Only fit downloads: evaluate named the empty cache and stopped there."""
+    environment = {**os.environ, "PYTHONPATH": str(REPO), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    result = subprocess.run([sys.executable, "-m", "training", "evaluate", str(default_checkpoint)], capture_output=True, text=True, timeout=120, cwd=workspace, env=environment)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr[-1000:]
+    assert f"are not in {tmp_path / 'cache' / 'aegui' / 'datasets' / 'mnist'}" in result.stderr
+    assert result.stderr.strip().endswith("with --data-dir DIR (aegui-train fit --trainer.fast_dev_run true downloads them there, training one batch).")

@@ -277,6 +277,7 @@ DIRECTION_WORDS = {
     "loops": ("fewer loops", "more loops"),
 }
 DIRECTION_RANGE = 3.0  # spreads of the training codes either way
+DIRECTION_STRIP_IMAGE = 56  # px: the sweep's digits, in view at the top of a short dock
 DIRECTION_STEPS = 60
 
 
@@ -296,11 +297,16 @@ class DirectionPanel(QWidget):
         self.status.setStyleSheet("color: #666")
         self.status.setWordWrap(True)
         self.strip = ImageStrip("Move a slider: the digit on show along that direction, from −3 to +3 spreads, appears here as you move it.")
+        # the strip beside the sliders, not under them: in a short dock (which scrolls) the
+        # sweep of the slider being moved is in view with it
+        self.strip.setMaximumHeight(self.strip.fontMetrics().height() + 2 + DIRECTION_STRIP_IMAGE)  # one caption line over the digits
+        body = QHBoxLayout()
+        body.addLayout(self._grid)
+        body.addWidget(self.strip, 1, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addWidget(self.status)
-        layout.addLayout(self._grid)
-        layout.addWidget(self.strip, 1)
+        layout.addLayout(body, 1)
         explorer.model_changed.connect(self.set_session)
         explorer.analysis_changed.connect(self._on_explorer_analysis_changed)
 
