@@ -68,7 +68,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = OneLineParser(prog="aegui", description="Draw a digit and watch an autoencoder's latent code.")
-    parser.add_argument("checkpoint", nargs="?", type=Path, default=DEFAULT_CHECKPOINT, help="model file (.ckpt or .safetensors); default: the bundled k = 32 model")
+    parser.add_argument("checkpoint", nargs="?", type=Path, help="model file (.ckpt or .safetensors); default: the model open when aegui last closed, else the bundled k = 32 model")
     parser.add_argument("--settings", type=Path, help="use this INI file for settings instead of the user's")
     parser.add_argument("--watch", type=run_folder_argument, metavar="DIR", help="follow the training run in DIR (a run folder, or what aegui-train fit --progress-dir wrote), as File > Watch does")
     parser.add_argument("--version", action="version", version=f"aegui {__version__}")
@@ -224,6 +224,13 @@ def create_window(settings_store, reference=None):
     return window
 
 
+def first_model_path(window, checkpoint: Path | None) -> Path:
+    """The model named on the command line, else the one shown when aegui last closed (the
+    newest recent file that still exists), else the bundled default."""
+    recent = window.settings.recent_files()
+    return Path(checkpoint) if checkpoint else Path(recent[0]) if recent else DEFAULT_CHECKPOINT
+
+
 def open_first_model(window, path: Path) -> None:
     """Open the model named on the command line; if it is refused, say why (the window's dialog,
     and a line on stderr) and open the bundled default instead, so there is always a model to
@@ -296,7 +303,7 @@ def open_start_up_files(window, args: argparse.Namespace) -> None:
 
     def torch_imported(_result) -> None:
         window.model_shown.connect(first_model_shown)
-        open_first_model(window, args.checkpoint)  # a torch that failed to import is reported by the model's job
+        open_first_model(window, first_model_path(window, args.checkpoint))  # a torch that failed to import is reported by the model's job
 
     window.executor.submit(STARTUP_CHANNEL, configure_torch_for_live_drawing, torch_imported, torch_imported)
     if args.watch is not None:
