@@ -467,12 +467,7 @@ class Probe:
         """Every Explore tab with its strip filled, as a user fills it: a dimension swept, A and
         B kept and morphed, a direction moved (Compare is filled by its own step)."""
         tabs, explorer = self.window.explore_tabs, self.window.explorer
-        explorer.keep_current("A")
-        explorer.sample_random()
-        self.idle()
-        explorer.keep_current("B")
-        explorer.interpolate(0.5)
-        self.idle()
+        self.interpolate()
         explorer.set_direction(next(iter(explorer.session.property_directions)), 1.0)
         explorer.select_dimension(3)
         self.idle()
@@ -540,6 +535,10 @@ class Probe:
         self.open(32)
         self.draw()
         self.window.explore_tabs.setCurrentWidget(self.window.interpolation_panel)
+        self.interpolate()
+
+    def interpolate(self) -> None:
+        """The sketch kept as A, a random sample as B, and the code halfway between on show."""
         explorer = self.window.explorer
         explorer.keep_current("A")
         explorer.sample_random()
