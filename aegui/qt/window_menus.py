@@ -19,9 +19,12 @@ def build_menus(window) -> None:
     window.recent_menu = file_menu.addMenu("Open &recent")
     window.bundled_menu = file_menu.addMenu("&Bundled models")
     window.bundled_actions = {}  # path -> its action, checked while that model is the one loaded
+    bundled_group = QActionGroup(window)  # one model at a time: radio items; none while another file is open
+    bundled_group.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
     for path in bundled_checkpoints():
         action = window.bundled_menu.addAction(path.stem, lambda p=path: window.open_bundled_model(p))
         action.setCheckable(True)
+        bundled_group.addAction(action)
         window.bundled_actions[path] = action
     file_menu.addAction(QAction("&Import a digit image…", window, shortcut=QKeySequence("Ctrl+I"), triggered=window._on_import_image_triggered))
     file_menu.addAction("Compare a sweep &family…", window._on_compare_panel_family_requested)

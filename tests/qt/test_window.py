@@ -560,6 +560,7 @@ def test_the_bundled_model_loaded_is_checked_in_its_menu(qtbot, window, k2_check
         window.open_model(default_checkpoint)
     assert checked() == [default_checkpoint.stem]
     wait_until_idle(qtbot, window)
+    assert all(action.actionGroup() is not None and action.actionGroup().isExclusive() for action in window.bundled_actions.values())  # radio items: one model at a time
 
 
 def test_model_file_dialogs_open_in_the_bundled_models_folder_until_a_model_is_opened_from_elsewhere(window, tmp_path):
