@@ -242,3 +242,17 @@ def test_a_short_runs_few_logged_steps_are_drawn_as_points(qtbot, window, tmp_pa
         qtbot.waitUntil(lambda steps=steps: len(view.loss_curve.getData()[0] if view.loss_curve.getData()[0] is not None else ()) == len(steps), timeout=SIGNAL_TIMEOUT_MS)
         assert view.loss_curve.opts["symbol"] == ("o" if name == "short" else None)
     wait_until_idle(qtbot, window)
+
+
+def test_keeping_an_end_with_nothing_drawn_says_it_is_the_average_code(qtbot, window):
+    """Keep as A on an empty canvas kept the average code without a word: a morph from a
+    blurred 8 the user never drew."""
+    panel = window.interpolation_panel
+    QTest.mouseClick(panel.keep_a_button, Qt.MouseButton.LeftButton)
+    assert "A is the average code: nothing was drawn when it was kept." in panel.status.text()
+    draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
+    wait_until_idle(qtbot, window)
+    QTest.mouseClick(panel.keep_b_button, Qt.MouseButton.LeftButton)
+    assert panel.status.text() == "Drag the slider to morph from A to B. A is the average code: nothing was drawn when it was kept."
+    QTest.mouseClick(panel.keep_a_button, Qt.MouseButton.LeftButton)  # the sketch now
+    assert panel.status.text() == "Drag the slider to morph from A to B."

@@ -159,6 +159,7 @@ class InterpolationPanel(QWidget):
         self.slider.valueChanged.connect(lambda value: self.fraction_changed.emit(value / 100.0))
         self.status = QLabel("Draw a digit and keep it as A, then another as B.")
         self.status.setStyleSheet("color: #666")
+        self._kept: dict = {}
         self.strip = ImageStrip("The straight line from code A to code B, decoded: does the path pass through other digits?")
         row = QHBoxLayout()
         row.addWidget(self.keep_a_button)
@@ -171,18 +172,25 @@ class InterpolationPanel(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.status)
         layout.addWidget(self.strip, 1)
+        self._explorer = explorer
+        self._averaged: set[str] = set()  # ends kept while nothing was drawn: the training codes' mean
         explorer.kept_changed.connect(self.show_kept)
         explorer.analysis_changed.connect(self.show_analysis)
         self.keep_requested.connect(explorer.keep_current)
         self.fraction_changed.connect(explorer.interpolate)
 
     def show_kept(self, kept: dict) -> None:
+        # told as the end is kept, so the explorer's origin is still that of the kept code
+        new = {slot for slot in kept if slot not in self._kept or kept[slot] is not self._kept[slot]}
+        self._averaged = {slot for slot in self._averaged if slot in kept and slot not in new} | ({slot for slot in new if self._explorer.origin == "mean"})
+        self._kept = dict(kept)
+        averaged = "".join(f" {slot} is the average code: nothing was drawn when it was kept." for slot in sorted(self._averaged))
         ready = "A" in kept and "B" in kept
         self.slider.setEnabled(ready)
         if ready:
-            self.status.setText("Drag the slider to morph from A to B.")
+            self.status.setText("Drag the slider to morph from A to B." + averaged)
         elif kept:
-            self.status.setText(f"Kept {', '.join(sorted(kept))}; keep the other end too.")
+            self.status.setText(f"Kept {', '.join(sorted(kept))}; keep the other end too." + averaged)
         else:
             self.status.setText("Draw a digit and keep it as A, then another as B.")
             self.strip.clear_strip()
