@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu
 
-from aegui.core.export import CODE_FORMATS, save_code, save_image_png, save_strip, strip_images
+from aegui.core.export import CODE_FORMATS, direction_text, save_code, save_image_png, save_strip, strip_images, strip_text
 from aegui.qt.settings import EXPORT_DIR, Settings
 
 if TYPE_CHECKING:
@@ -107,13 +107,21 @@ class WindowExports(QObject):
         """The Explore strip on show: ``.gif`` as an animation that plays forward and back,
         anything else as one PNG strip. False (and why, in the status bar) when it is empty."""
         kind, tab = self._strip_kind()
-        images = strip_images(self._explorer.analysis, kind)
-        if kind == "direction_sweep" and images is None:
-            sweep = self._explorer.direction_sweep_job()
-            self._write("the Explore strip", path, lambda: save_strip(path, sweep()))
+        analysis = self._explorer.analysis
+        images = strip_images(analysis, kind)
+        if kind == "direction_sweep" and images is None:  # the sweep of the direction moved last, computed for the file
+            directions = self._explorer.session.property_directions if self._explorer.session is not None else {}
+            sweep, name = self._explorer.direction_sweep_job(), next(reversed(self._explorer.direction_amounts), None) or next(iter(directions), "")
+
+            def write_sweep():
+                images = sweep()
+                return save_strip(path, images, *direction_text(name, len(images)))
+
+            self._write("the Explore strip", path, write_sweep)
             return True
         if images is None or len(images) == 0:
             self.nothing_to_export.emit(f"Nothing to export: the {tab} strip is empty.")
             return False
-        self._write("the Explore strip", path, lambda: save_strip(path, images))
+        title, captions = strip_text(analysis, kind)  # what each image is, written with it
+        self._write("the Explore strip", path, lambda: save_strip(path, images, title, captions))
         return True

@@ -53,3 +53,19 @@ def test_strips_save_as_png_and_as_a_gif_that_plays_there_and_back(tmp_path):
     assert Image.open(save_strip_png(tmp_path / "s.png", images[:2])).size == (2 * 112 + 4, 112)
     with pytest.raises(ValueError, match="no strip to save"):
         save_animation_gif(tmp_path / "empty.gif", np.zeros((0, 28, 28)))
+
+
+def test_a_saved_strip_says_what_it_shows_and_a_long_title_is_never_cut(tmp_path):
+    from PIL import Image
+
+    from aegui.core.export import CAPTION_SIZE, save_strip_png
+
+    images = np.zeros((2, 28, 28), np.float32)
+    plain = np.asarray(Image.open(save_strip_png(tmp_path / "plain.png", images)))
+    assert plain.shape == (112, 2 * 112 + 4)  # no text asked for: the digits alone, as before
+    title = "one input rebuilt by mnist-conv-k2 (k = 2), mnist-conv-k32 (k = 32); the MSE under each"
+    labelled = np.asarray(Image.open(save_strip_png(tmp_path / "labelled.png", images, title, ["k=2\n0.0145", "k=32\n0.0014"])))
+    band = CAPTION_SIZE + 8
+    assert labelled.shape[0] == band + 112 + 2 * (CAPTION_SIZE + 4) + 4  # a title line above, two caption lines below
+    assert labelled.shape[1] > 2 * 112 + 4 and labelled[:band, -40:].min() < 128  # widened: the title's end is written
+    assert (labelled[band : band + 112, : 2 * 112 + 4] == plain).all()  # the digits untouched

@@ -104,14 +104,21 @@ def test_a_traversal_exports_as_an_animated_gif_and_a_png_strip(qtbot, window, t
     wait_until_idle(qtbot, window)  # written off the GUI thread
     assert window.exports.export_strip(tmp_path / "traversal.png")
     wait_until_idle(qtbot, window)
+    from aegui.core.export import CAPTION_SIZE
+
+    band = CAPTION_SIZE + 8  # a line of text and its margins: the title above, one caption line below
     animation = Image.open(tmp_path / "traversal.gif")
-    assert animation.n_frames == 16 and animation.size == (224, 224) and animation.info["loop"] == 0  # 9 steps there and back
+    assert animation.n_frames == 16 and animation.size == (224, 224 + 2 * band) and animation.info["loop"] == 0  # 9 steps there and back
     frames = []
     for index in range(9):
         animation.seek(index)
-        frames.append(np.asarray(animation.convert("L"), dtype=np.float32)[::8, ::8] / 255)
+        frames.append(np.asarray(animation.convert("L"), dtype=np.float32)[band : band + 224 : 8, ::8] / 255)
     assert np.abs(np.array(frames) - window.traversal_panel.strip.images).max() < 0.01  # the frames are the strip's images
-    assert Image.open(tmp_path / "traversal.png").size == (9 * 112 + 8 * 4, 112)
+    strip = np.asarray(Image.open(tmp_path / "traversal.png"))
+    assert strip.shape == (112 + 2 * band, 9 * 112 + 8 * 4)
+    assert strip[:band].min() < 128  # a title: which dimension was swept
+    captions = strip[band + 112 :]  # each image's value written under it, within its own column
+    assert all(captions[:, column * 116 : column * 116 + 112].min() < 128 for column in range(9))
     assert window.statusBar().currentMessage() == f"Saved the Explore strip to {tmp_path / 'traversal.png'}"
 
 
