@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import logging
 import os
 import sys
@@ -63,7 +64,11 @@ class OneLineParser(argparse.ArgumentParser):
     """A mistake on the command line is one line on stderr (no usage block), exit status 2."""
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: {message} (aegui --help lists the options)\n")
+        unknown = message.partition("unrecognized arguments: ")[2].split()
+        options = [option for action in self._actions for option in action.option_strings if option.startswith("--")]
+        close = difflib.get_close_matches(unknown[0].split("=")[0], options, n=1) if unknown and unknown[0].startswith("--") else []
+        hint = f"did you mean {close[0]}?" if close else "aegui --help lists the options"  # as aegui-train says it
+        self.exit(2, f"{self.prog}: {message} ({hint})\n")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

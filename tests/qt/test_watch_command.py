@@ -29,6 +29,13 @@ def test_watch_takes_a_folder_and_refuses_anything_else_in_one_line(tmp_path, ca
         assert lines == [f"aegui: argument --watch: {wrong} is not a folder (aegui --help lists the options)"]
 
 
+def test_a_misspelt_option_gets_the_closest_one_suggested(capsys):
+    with pytest.raises(SystemExit) as exited:
+        entry.parse_args(["--setings", "x.ini"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines() == ["aegui: unrecognized arguments: --setings (did you mean --settings?)"]
+
+
 def test_aegui_watch_opens_the_window_following_the_run(qtbot, tmp_path, monkeypatch):
     """The whole start-up path (main), with the event loop run by the test until the run shows."""
     progress = tmp_path / "run" / "progress"
