@@ -30,6 +30,7 @@ class Setting:
 
 
 PROJECTION = Setting("map/projection", str, "pca", PROJECTION_METHODS)
+DECODED_MAP = Setting("map/decoded_digits", str, "false", ("true", "false"))  # the map's decoded digits shown
 RECENT_FILES = Setting("files/recent", list, [])
 LAST_MODEL_DIR = Setting("files/last_dir", str, "")  # empty until a model is opened from a file
 EXPORT_DIR = Setting("files/export_dir", str, str(Path.home()))

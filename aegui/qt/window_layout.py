@@ -13,7 +13,7 @@ from PySide6.QtCore import QEvent, QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QCheckBox, QDockWidget, QFrame, QHBoxLayout, QLabel, QMainWindow, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
-from aegui.qt.settings import WINDOW_GEOMETRY, WINDOW_STATE, Settings
+from aegui.qt.settings import DECODED_MAP, WINDOW_GEOMETRY, WINDOW_STATE, Settings
 
 PREFERRED_SIZE = QSize(1400, 860)
 QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum" (PySide6 does not export the constant)
@@ -222,6 +222,8 @@ def map_controls(window) -> QHBoxLayout:
     window.decoded_map_box = QCheckBox("decoded digits")
     window.decoded_map_box.setToolTip("Show what lives where: digits decoded on a grid over the map, behind its points (computed in the background once per model and map)")
     window.decoded_map_box.toggled.connect(window.explorer.show_decoded_map)
+    window.decoded_map_box.toggled.connect(lambda shown: window.settings.write(DECODED_MAP, "true" if shown else "false"))
+    window.decoded_map_box.setChecked(window.settings.read(DECODED_MAP) == "true")  # as the last session left it
     row.addWidget(window.decoded_map_box)
     window.map_reset_button = QPushButton("Reset view")
     window.map_reset_button.setToolTip("Show every reference digit again (or double-click the map). Drag to pan, wheel to zoom.")

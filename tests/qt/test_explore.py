@@ -152,6 +152,22 @@ def test_the_decoded_digits_checkbox_shows_and_hides_the_decoded_map(qtbot, wind
     assert not window.latent_map.decoded_grid_shown()
 
 
+def test_the_decoded_digits_come_back_on_after_a_restart(qtbot, window, reference, settings, default_checkpoint):
+    """The map's decoded digits came back unticked on every start."""
+    from aegui.__main__ import create_window
+
+    with qtbot.waitSignal(window.explorer.decoded_map_changed, timeout=SIGNAL_TIMEOUT_MS):
+        window.decoded_map_box.click()
+    again = create_window(settings, reference)  # the next start, with the same settings
+    qtbot.addWidget(again)
+    again.show()
+    with qtbot.waitSignal(again.model_shown, timeout=SIGNAL_TIMEOUT_MS):
+        again.open_model(default_checkpoint)
+    assert again.decoded_map_box.isChecked()
+    qtbot.waitUntil(again.latent_map.decoded_grid_shown, timeout=SIGNAL_TIMEOUT_MS)
+    again.executor.shutdown()
+
+
 def test_selecting_a_dimension_shows_where_it_looks_in_the_sketch(qtbot, window):
     assert window.decoded_view.saliency() is None
     assert window.decoded_view.images.caption(3) == "where h looks\n(click a bar)"  # the empty cell says how to fill it
