@@ -62,10 +62,9 @@ def build_menus(window) -> None:
         group.addAction(action)
         projection_menu.addAction(action)
         window.projection_actions[method] = action
-    view_menu.addAction(window.sliders_dock.toggleViewAction())
-    view_menu.addAction(window.model_dock.toggleViewAction())
-    view_menu.addAction(window.explore_dock.toggleViewAction())
-    view_menu.addAction(window.training_dock.toggleViewAction())
+    for dock, text in ((window.sliders_dock, "Latent &sliders"), (window.model_dock, "&Model"), (window.explore_dock, "&Explore the code"), (window.training_dock, "&Training run")):
+        dock.toggleViewAction().setText(text)  # Alt letters, as every other menu item has (the dock's title is unchanged)
+        view_menu.addAction(dock.toggleViewAction())
 
     help_menu = window.menuBar().addMenu("&Help")
     window.shortcuts_action = QAction("&Keyboard and mouse", window, shortcut=QKeySequence.StandardKey.HelpContents, triggered=window.show_shortcuts)

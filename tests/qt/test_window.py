@@ -690,3 +690,16 @@ def test_esc_clears_in_the_canvas_only_not_from_another_control(qtbot, window):
     window.canvas.setFocus()
     QTest.keyClick(window.canvas, Qt.Key.Key_Escape)
     assert not window.canvas.has_ink()
+
+
+def test_every_menu_item_has_its_own_alt_letter(window):
+    """The View menu's dock items had none, so a keyboard user could not reach them by letter."""
+    for menu_action in window.menuBar().actions():
+        items = [action for action in menu_action.menu().actions() if not action.isSeparator()]
+        letters = []
+        for action in items:
+            text = action.text().replace("&&", "")
+            assert "&" in text, f"{menu_action.text()}: {text!r} has no Alt letter"
+            letters.append(text[text.index("&") + 1].lower())
+        assert len(letters) == len(set(letters)), f"{menu_action.text()}: Alt letters repeat: {letters}"
+    assert window.sliders_dock.windowTitle() == "Latent sliders"  # the dock's own title has no marker
