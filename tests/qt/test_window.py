@@ -659,6 +659,7 @@ def test_a_model_that_learnt_other_data_says_the_map_digits_are_new_to_it(qtbot,
         window.open_model(tmp_path / "fashion.ckpt")
     assert "MNIST test digits (the model learnt fashion-mnist)" in title.text
     assert window.statusBar().currentMessage().endswith("; it learnt fashion-mnist, not these MNIST digits")
+    assert "fashion-mnist: " in window.model_panel.text() and " validation images" in window.model_panel.text()  # clothes, not digits
 
 
 def test_edit_by_meaning_marks_a_direction_the_code_barely_holds(qtbot, window, k2_checkpoint):

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from aegui.core.model_format import TEST_METRICS, format_metric
+from aegui.core.model_names import other_dataset
 from aegui.core.noise import KIND_LABELS, parse_noise_spec
 
 if TYPE_CHECKING:
@@ -54,7 +55,8 @@ def describe_session(session: ModelSession) -> str:
     if statistics is not None:
         dataset = statistics.dataset
         if dataset:
-            rows.append(("trained on", html.escape(f"{dataset.get('name', '?')}: {dataset.get('n_train', '?')} train / {dataset.get('n_val', '?')} validation digits")))
+            things = "images" if other_dataset(model) else "digits"  # Fashion-MNIST's are clothes
+            rows.append(("trained on", html.escape(f"{dataset.get('name', '?')}: {dataset.get('n_train', '?')} train / {dataset.get('n_val', '?')} validation {things}")))
         for key, (label, _) in TEST_METRICS.items():
             value = statistics.test_metrics.get(key)
             if isinstance(value, (int, float)):
