@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 from pathlib import Path
 
@@ -13,6 +14,19 @@ from PySide6.QtWidgets import QApplication
 from aegui.__main__ import create_window
 
 SIGNAL_TIMEOUT_MS = 20000
+
+
+@pytest.fixture(autouse=True)
+def collect_qt_garbage_after_each_test(request):
+    """Python's cyclic collector frees Qt objects whose wrappers it collects. Left to run at any
+    moment, it once ran inside a Qt call that held a signal-connection mutex (pyqtgraph's
+    ``disconnect`` while the next test built its window) and destroyed a closed window's menu,
+    whose destructor waited on that same mutex: the worker hung. Torn down last (an autouse
+    fixture is set up first), this collects the test's windows, closed by qtbot, while Qt holds
+    nothing."""
+    yield
+    if "qtbot" in request.fixturenames:
+        gc.collect()
 
 
 @pytest.fixture
