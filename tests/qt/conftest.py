@@ -27,6 +27,7 @@ def collect_qt_garbage_after_each_test(request):
     yield
     if "qtbot" in request.fixturenames:
         gc.collect()
+        gc.freeze()  # what survived lives on (modules, shared sessions): the next collection skips it
 
 
 @pytest.fixture
