@@ -146,6 +146,18 @@ def freeze_start_up_objects() -> None:
     gc.freeze()
 
 
+def collect_garbage_on_the_gui_thread(interval_s: float = 1.0):
+    """Python's cyclic collector runs wherever an allocation crosses its threshold: in a worker
+    thread, where freeing a Qt object's wrapper deletes the object off its own thread, or inside
+    a Qt call that holds a lock the freed object's destructor needs (a signal's disconnect: a
+    window's closed menu, freed there, waited on that lock for ever). Automatic collection is
+    switched off and the GUI thread collects between events, on a timer (pyqtgraph's
+    ``GarbageCollector``). Keep the returned object as long as the app runs."""
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    return GarbageCollector(interval=interval_s)
+
+
 @contextlib.contextmanager
 def past_pysides_import_hook():
     """Imports made meanwhile skip PySide6's import hook.
@@ -284,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    garbage_collector = collect_garbage_on_the_gui_thread()  # noqa: F841 (its timer runs while app.exec() does)
     app.setApplicationName("aegui")
     app.setOrganizationName("aegui")
     install_exception_dialog(log_file_path())

@@ -47,6 +47,11 @@ except ImportError:
     pass
 app = QApplication([])
 try:
+    from aegui.__main__ import collect_garbage_on_the_gui_thread
+    garbage_collector = collect_garbage_on_the_gui_thread()  # as aegui's main does
+except ImportError:
+    pass
+try:
     from aegui.__main__ import create_window  # noqa: F401
     window = bench.open_window()
 except ImportError:
@@ -60,6 +65,11 @@ except ImportError:
     while not loaded:
         QApplication.processEvents()
     bench.wait_idle(window)
+try:
+    from aegui.__main__ import freeze_start_up_objects
+    freeze_start_up_objects()  # as aegui's main does once the first model is shown
+except ImportError:
+    pass
 bench.measure_latency(window)  # warm up
 print("READY", flush=True)
 import time

@@ -288,14 +288,16 @@ def main() -> None:
     args = parser.parse_args()
     reference = machine_reference()
     print(f"machine reference: batch-1 forward of the default network {reference['forward_ms']:.3f} ms, pure-Python loop {reference['python_loop_ms']:.1f} ms (medians)")
-    from aegui.__main__ import configure_process_for_live_drawing, configure_torch_for_live_drawing
+    from aegui.__main__ import collect_garbage_on_the_gui_thread, configure_process_for_live_drawing, configure_torch_for_live_drawing, freeze_start_up_objects
 
     configure_process_for_live_drawing()
     configure_torch_for_live_drawing()
     app = QApplication.instance() or QApplication([])
+    garbage_collector = collect_garbage_on_the_gui_thread()  # noqa: F841 (as aegui's main does)
     import torch
 
     window = open_window()
+    freeze_start_up_objects()  # as aegui's main does once the first model is shown
     print(f"torch {torch.__version__}, {torch.get_num_threads()} intra-op thread(s) in the app, platform {app.platformName()}")
     latencies = np.array(measure_latency(window))
     p50, p99 = np.percentile(latencies, 50), np.percentile(latencies, 99)

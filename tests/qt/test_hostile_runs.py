@@ -22,7 +22,7 @@ import torch
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from aegui.__main__ import configure_process_for_live_drawing, freeze_start_up_objects
+from aegui.__main__ import collect_garbage_on_the_gui_thread, configure_process_for_live_drawing, freeze_start_up_objects
 from tests.hostile_corpus import OpenedFiles, build_run_folders
 from tests.qt.conftest import SIGNAL_TIMEOUT_MS
 
@@ -119,6 +119,7 @@ def test_a_hostile_run_folder_opens_nothing_outside_and_the_window_stays_respons
     QApplication.processEvents()
     switch_interval = sys.getswitchinterval()
     configure_process_for_live_drawing()  # as aegui's main does: the GIL handed over quickly
+    garbage_collector = collect_garbage_on_the_gui_thread()  # as aegui's main does: collections on the GUI thread's timer
     freeze_start_up_objects()  # as aegui's main does once the first model is shown
     opened = OpenedFiles(root / "outside")
     reset_peak_resident()
@@ -139,6 +140,8 @@ def test_a_hostile_run_folder_opens_nothing_outside_and_the_window_stays_respons
         heartbeat.stop()
         view.stop_watching()
         sys.setswitchinterval(switch_interval)
+        garbage_collector.timer.stop()
+        gc.enable()
         gc.unfreeze()  # the next test's windows are collected as usual
     peak = peak_resident_bytes()
     text = view.status.text()
