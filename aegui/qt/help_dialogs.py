@@ -16,6 +16,8 @@ VIEW_GESTURES = [
     ("right button drag", "erase on the canvas"),
     ("click on a latent bar", "traverse that dimension (Explore dock)"),
     ("click on the map", "decode that point of the map"),
+    ("arrows (Shift: farther)", "map: move the star and decode where it lands"),
+    ("Home", "map: show every reference digit again"),
     ("Up / Down", "latent sliders: choose the slider"),
     ("Left / Right", "latent sliders: move by 1 % of the range"),
     ("Page Up / Page Down", "latent sliders: move by 10 % of the range"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import shiboken6
 from PySide6.QtCore import QEvent, QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QCheckBox, QDockWidget, QFrame, QHBoxLayout, QLabel, QMainWindow, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QCheckBox, QDockWidget, QFrame, QHBoxLayout, QLabel, QMainWindow, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from aegui.qt.settings import DECODED_MAP, WINDOW_GEOMETRY, WINDOW_STATE, Settings
 
@@ -168,8 +168,10 @@ class ViewsArea(QScrollArea):
 
 def on_show(window: QWidget, widget: QWidget) -> bool:
     """Whether the user can see ``widget``: a dock behind another dock's tab, or a tab bar Qt
-    parks off the window, is not (Tab should not land there)."""
-    if not widget.isVisible() or widget.visibleRegion().isEmpty():
+    parks off the window, is not (Tab should not land there). A frameless scroll area or
+    plot is all viewport: what shows of it is what shows of its viewport."""
+    shown = widget.viewport() if isinstance(widget, QAbstractScrollArea) else widget
+    if not widget.isVisible() or shown.visibleRegion().isEmpty():
         return False
     return window.rect().intersects(QRect(widget.mapTo(window, widget.rect().topLeft()), widget.size()))
 

@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.graphicsItems.ScatterPlotItem import Symbols
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QPainterPath, QTransform
+from PySide6.QtGui import QPainter, QPainterPath, QPalette, QPen, QTransform
 from PySide6.QtWidgets import QComboBox, QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem, QLabel
 
 from aegui.core.model_names import other_dataset
@@ -26,6 +26,10 @@ DIGIT_COLOURS = [
 
 
 MARKER_SIZE = 22  # pixels
+KEY_STEP = 0.02  # an arrow key moves the star this share of the view's width or height
+KEY_STEP_LARGE = 0.10  # with Shift
+FOCUS_FRAME = 2  # pixels: the map's focus mark, drawn inside its edge while the arrows move the star
+_ARROWS = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, 1), Qt.Key.Key_Down: (0, -1)}
 FRESH_TRAIL_POINTS = 8  # the trail's last points, repainted with each pen event
 
 
@@ -60,8 +64,8 @@ class LatentMap(pg.PlotWidget):
 
     def __init__(self, explorer: Explorer, parent=None):
         super().__init__(parent, background="w", enableMenu=False)  # no context menu: not even built
-        for widget in (self, self.viewport()):  # no keys of its own: not a Tab stop without a focus mark
-            widget.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the arrows move the star: a Tab stop, with a focus mark
+        self._keyed: tuple | None = None  # (session, code, point) of the last point the keys chose
         self.setMinimumSize(200, 150)  # grows with the window; 150 leaves room for a watched run on a 720-pixel screen
         plot = self.getPlotItem()
         plot.hideButtons()
@@ -195,6 +199,50 @@ class LatentMap(pg.PlotWidget):
     def mouseDoubleClickEvent(self, event) -> None:
         self.reset_view()
         event.accept()
+
+    def keyPressEvent(self, event) -> None:
+        """The arrows move the star across the map (Shift: five times farther) and decode where
+        it lands, as a click there does; Home shows every reference digit again."""
+        key, explorer = event.key(), self._explorer
+        if key == Qt.Key.Key_Home:
+            self.reset_view()
+        elif key in _ARROWS and explorer.session is not None:
+            (x0, x1), (y0, y1) = self.view_range()
+            session, code = explorer.session, explorer.code
+            if self._keyed is not None and self._keyed[0] is session and self._keyed[1] is code:
+                start = self._keyed[2]  # the point the keys chose, while its result may still be on the way
+            elif self._marker.isVisible() and np.all(np.isfinite(self._marker_xy)):
+                start = self._marker_xy
+            else:
+                start = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+            step = KEY_STEP_LARGE if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else KEY_STEP
+            (dx, dy), margin = _ARROWS[key], 0.02
+            x = float(np.clip(start[0] + dx * step * (x1 - x0), x0 + margin * (x1 - x0), x1 - margin * (x1 - x0)))  # the star stays in view
+            y = float(np.clip(start[1] + dy * step * (y1 - y0), y0 + margin * (y1 - y0), y1 - margin * (y1 - y0)))
+            self.point_clicked.emit(x, y)
+            self._keyed = (explorer.session, explorer.code, np.array([x, y]))
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self.hasFocus():  # the focus mark: a frame inside the edge, in the palette's highlight
+            painter = QPainter(self.viewport())
+            pen = QPen(self.palette().color(QPalette.ColorRole.Highlight), FOCUS_FRAME)
+            pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+            painter.setPen(pen)
+            painter.drawRect(QRectF(self.viewport().rect()).adjusted(FOCUS_FRAME / 2, FOCUS_FRAME / 2, -FOCUS_FRAME / 2, -FOCUS_FRAME / 2))
+            painter.end()
+
+    def focusInEvent(self, event) -> None:
+        super().focusInEvent(event)
+        self.viewport().update()
+
+    def focusOutEvent(self, event) -> None:
+        super().focusOutEvent(event)
+        self.viewport().update()
 
     def _on_explorer_analysis_changed(self, analysis: Analysis) -> None:
         self.show_position(analysis.map_position, self._explorer.trail if analysis.origin == "sketch" else None)
