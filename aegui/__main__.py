@@ -119,7 +119,27 @@ def display_problem(environ=os.environ, platform: str = sys.platform) -> str | N
     missing = missing_system_libraries()
     if missing:
         return f"aegui cannot open a window: Qt needs system libraries that are missing; install them with: sudo apt-get install {' '.join(missing)}"
+    if not x_server_answers(environ["DISPLAY"]):
+        return f"aegui cannot open a window: no X server answers on DISPLAY={environ['DISPLAY']} (is that desktop session still running? For a virtual one, start aegui under xvfb-run)."
     return None
+
+
+def x_server_answers(display: str) -> bool:
+    """Whether an X server accepts a connection on ``display`` (libxcb, as Qt connects): Qt
+    itself aborts when none does, naming a library that is installed."""
+    import ctypes
+
+    try:
+        xcb = ctypes.CDLL("libxcb.so.1")
+    except OSError:
+        return True  # the missing libraries are named instead
+    xcb.xcb_connect.restype, xcb.xcb_connect.argtypes = ctypes.c_void_p, [ctypes.c_char_p, ctypes.c_void_p]
+    xcb.xcb_connection_has_error.argtypes = xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    connection = xcb.xcb_connect(display.encode(), None)  # never NULL: an error connection at worst
+    try:
+        return xcb.xcb_connection_has_error(connection) == 0
+    finally:
+        xcb.xcb_disconnect(connection)
 
 
 def configure_process_for_live_drawing() -> None:

@@ -21,6 +21,25 @@ def test_without_any_display_the_app_says_so_and_exits():
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+def xcb_loads() -> bool:
+    import ctypes
+
+    try:
+        ctypes.CDLL("libxcb.so.1")
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not xcb_loads(), reason="asks libxcb whether an X server answers")
+def test_a_display_no_x_server_answers_on_is_said_in_one_line_not_a_qt_abort(tmp_path):
+    environment = {key: value for key, value in os.environ.items() if key not in ("WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    environment["DISPLAY"] = ":97"  # no server there (its socket would be /tmp/.X11-unix/X97)
+    assert not Path("/tmp/.X11-unix/X97").exists()
+    result = subprocess.run([sys.executable, "-m", "aegui"], capture_output=True, text=True, timeout=60, env=environment, cwd=tmp_path)
+    assert (result.returncode, result.stderr.strip()) == (1, "aegui cannot open a window: no X server answers on DISPLAY=:97 (is that desktop session still running? For a virtual one, start aegui under xvfb-run).")
+
+
 def test_missing_x11_libraries_are_named_by_package(monkeypatch):
     monkeypatch.setattr("aegui.__main__.missing_system_libraries", lambda: [p for lib, p in XCB_LIBRARIES.items() if lib in ("libxcb-shape.so.0", "libEGL.so.1")])
     problem = display_problem({"DISPLAY": ":0"}, "linux")
