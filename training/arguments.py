@@ -196,6 +196,28 @@ def check_lightning_arguments(command: str, args: list[str]) -> None:
         locate_without_download(str(data.get("dataset", "mnist")))
     elif data.get("data_dir") not in (None, "", "null") and Path(str(data["data_dir"])).expanduser().is_file():
         raise UsageError(f"--data.data_dir {data['data_dir']}: a file, not a folder")
+    elif command in ("fit", "validate", "test", "predict") and str(data.get("dataset", "mnist")) in DATASET_NAMES:
+        check_download_possible(str(data.get("dataset", "mnist")), data.get("data_dir"))
+
+
+def check_download_possible(dataset: str, data_dir) -> None:
+    """Downloading is on: when the files are in none of the folders fit looks in, refuse at
+    once if no mirror can be reached (offline), instead of after Lightning's import and the
+    download's attempts."""
+    from training.datasets import DATASETS, locate_dataset
+    from training.download import mirrors_unreachable
+    from training.errors import DatasetNotFoundError
+
+    folder = None if data_dir in (None, "", "null") else str(data_dir)
+    try:
+        locate_dataset(dataset, folder)
+        return
+    except DatasetNotFoundError:
+        pass
+    unreachable = mirrors_unreachable(DATASETS[dataset].mirrors)
+    if unreachable:
+        where = f"--data.data_dir {folder}: no {dataset} IDX files there" if folder else f"the {dataset} IDX files are not in the cache"
+        raise UsageError(f"{where}, and they cannot be downloaded ({unreachable}); put train-images-idx3-ubyte.gz and the other three there, or name the folder that holds them with --data.data_dir")
 
 
 class CommandParser(argparse.ArgumentParser):

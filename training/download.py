@@ -45,6 +45,23 @@ def download_file(file_name: str, md5: str, mirrors: Sequence[str], target_dir: 
     raise DownloadError(f"could not download {file_name} ({'; '.join(failures)})")
 
 
+def mirrors_unreachable(mirrors: Sequence[str], timeout: float = 5.0) -> str | None:
+    """Why no mirror can be reached (each host's answer, as the system words it), or None when
+    one accepts a connection. Nothing is downloaded: a refusal in a second, before Lightning is
+    imported and long before a download would fail."""
+    import socket
+
+    failures = []
+    for mirror in mirrors:
+        parts = urllib.parse.urlsplit(mirror)
+        try:
+            with socket.create_connection((parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)), timeout=timeout):
+                return None
+        except OSError as error:
+            failures.append(f"{parts.hostname}: {_reason(error)}")
+    return "; ".join(failures)
+
+
 def _reason(error: BaseException) -> str:
     """Why a transfer failed, in the words of the system: 'Name or service not known', not '<urlopen error [Errno -2] ...>'."""
     reason = getattr(error, "reason", None) if isinstance(error, urllib.error.URLError) else error

@@ -84,6 +84,19 @@ class RunFolder:
             raise OutsideRunFolder("it changed while it was opened")
         return os.fdopen(descriptor, "rb")
 
+    def last_line(self, name: str | os.PathLike, limit: int = 4096) -> str:
+        """The last non-empty line of a text file inside the boundary, from at most its last
+        ``limit`` bytes, cleaned for showing ("" when it cannot be read)."""
+        try:
+            with self.open_regular(name) as handle:
+                size = os.fstat(handle.fileno()).st_size
+                handle.seek(max(0, size - limit))
+                tail = handle.read(limit)
+        except OSError:
+            return ""
+        lines = [line for line in tail.decode("utf-8", "replace").splitlines() if line.strip()]
+        return clean_text(lines[-1], 600) if lines else ""
+
     def read_plan(self) -> TrainingPlan | None:
         """The plan the app saved in the run folder (None for runs started elsewhere or a plan
         that is not one), read through the boundary with a size cap."""

@@ -38,10 +38,12 @@ SKETCH = "training-sketch"  # the sketch rebuilt by the network of the epoch sho
 CATCH_UP_PAUSE = 0.03  # seconds between full slices of a long backlog, for the GUI to paint (a frame or two)
 
 
-def _read_stream(watcher: RunWatcher, plan: TrainingPlan | None, catching_up: bool = False) -> tuple:
+def _read_stream(watcher: RunWatcher, plan: TrainingPlan | None, catching_up: bool = False, ended: bool = False) -> tuple:
     """The job of one poll: a bounded slice of the stream, the plan while there is none, and
-    whether the checkpoints the run names exist (stat only). Runs in the executor; a slice that
-    follows a full one first leaves the GUI thread a moment to show the one before."""
+    whether the checkpoints the run names exist (stat only); once the app's process has ended,
+    the last line it wrote to its log (its one-line refusal, when it refused to start). Runs in
+    the executor; a slice that follows a full one first leaves the GUI thread a moment to show
+    the one before."""
     if catching_up:
         time.sleep(CATCH_UP_PAUSE)
     read_plan = watcher.boundary.read_plan() if plan is None else None
@@ -51,7 +53,8 @@ def _read_stream(watcher: RunWatcher, plan: TrainingPlan | None, catching_up: bo
     best = state.checkpoints.get("best")
     best_exists = best is not None and os.path.isfile(best)
     last_exists = plan is not None and os.path.isfile(plan.last_checkpoint)
-    return changed, watcher.more, state, read_plan, best_exists, last_exists
+    log_line = watcher.boundary.last_line(plan.run_dir / OUTPUT_LOG) if ended and plan is not None else ""
+    return changed, watcher.more, state, read_plan, best_exists, last_exists, log_line
 
 
 class TrainingRun:
@@ -72,6 +75,7 @@ class TrainingRun:
         self.stop_requested = False
         self.map_problem = ""  # why mapping failed unexpectedly (a snapshot's own problem is in unreadable)
         self.process_note = ""  # how the app's own process ended, when it ended early
+        self._log_line = ""  # the last line the app's process wrote to its log, once it ended
         self.previous_model: Path | None = None  # the model loaded before the run's best was opened
         self._process_run_dir: Path | None = None  # the run the app's own process is running
         self._open_best_when_done = False
@@ -111,7 +115,7 @@ class TrainingRun:
         self.maps, self.labels, self.unreadable, self._failures = {}, None, {}, {}
         self.best_checkpoint, self.last_checkpoint_exists = None, False
         self.selected_epoch, self.following, self.stop_requested = None, True, False
-        self.process_note, self._ended_process, self.map_problem = "", None, ""
+        self.process_note, self._ended_process, self.map_problem, self._log_line = "", None, "", ""
         self._reading, self._read_again, self._mapping = False, False, False
         self._networks = SnapshotNetworks()
         self.opened.emit(self.boundary.progress_dir)
@@ -155,7 +159,8 @@ class TrainingRun:
             if watcher is not self._watcher:  # another run is watched now
                 return
             self._reading = False
-            changed, more, state, read_plan, best_exists, last_exists = result
+            changed, more, state, read_plan, best_exists, last_exists, log_line = result
+            self._log_line = log_line or self._log_line
             if read_plan is not None:
                 self.plan = read_plan
             self.state = state
@@ -177,7 +182,8 @@ class TrainingRun:
                 self.state = replace(self.state, unreadable_stream=f"{PROGRESS_FILE} could not be read: {type(error).__name__}")
                 self.state_changed.emit(self)
 
-        self.executor.submit(READ, lambda: _read_stream(watcher, plan, catching_up), done, failed)
+        ended = self._ended_process is not None
+        self.executor.submit(READ, lambda: _read_stream(watcher, plan, catching_up, ended), done, failed)
 
     def _submit_maps(self) -> None:
         """Map the snapshots not mapped yet, in epoch order, a few per job."""
@@ -296,7 +302,8 @@ class TrainingRun:
             self.process_note = ""
         else:
             how = "was killed" if crashed else f"ended with exit status {exit_code}"
-            self.process_note = f"The run {how} before it finished; see {OUTPUT_LOG} in {self.run_dir}."
+            said = f" It said: {_as_sentence(self._log_line)}" if self._log_line and not crashed and state.starts == 0 else ""  # refused before it began: its one line
+            self.process_note = f"The run {how} before it finished; see {OUTPUT_LOG} in {self.run_dir}.{said}"
         self.state_changed.emit(self)
         if state.finished and not state.stopped and self._open_best_when_done and self.best_checkpoint is not None:
             self._open_best_when_done = False
@@ -323,6 +330,8 @@ def status_text(run: TrainingRun) -> str:
     if state.unreadable_stream and not state.lines:
         return f"Nothing to show from {run.folder}: {state.unreadable_stream}."
     if state.starts == 0 and not state.lines:
+        if run.process_note:  # the app's run ended before it wrote a line: how, and what it said
+            return run.process_note + failure_advice(run.plan, run.process_note)
         if run.running_here:
             return "Starting the run (its first seconds load PyTorch Lightning)…"
         if state.no_stream:  # said at once, not after a wait that looks like a hang

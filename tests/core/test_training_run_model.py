@@ -202,6 +202,21 @@ def test_the_apps_run_is_read_to_its_end_before_it_says_how_it_ended_and_opens_t
     assert compared == [[Path("before.ckpt"), best]] and events.names()[-1] == "comparison_opened"
 
 
+def test_an_apps_run_refused_before_it_began_shows_the_line_it_gave_with_advice_in_the_dialogs_terms(tmp_path):
+    plan = TrainingPlan(output_dir=str(tmp_path / "run"), data_source="download", latent_dim=3)
+    plan.run_dir.mkdir(parents=True)
+    (plan.run_dir / "plan.json").write_text(json.dumps(plan.to_dict()))
+    refusal = "aegui-train fit: the mnist IDX files are not in the cache, and they cannot be downloaded (ossci-datasets.s3.amazonaws.com: Name or service not known); put them there"
+    (plan.run_dir / "output.log").write_text("$ aegui-train fit ...\n" + "x" * 9000 + "\n" + refusal + "\n\n")  # a long log: only its end is read
+    run = TrainingRun(ImmediateExecutor())
+    events = Recorder(run)
+    run.process_started(plan)  # no progress folder: the process refused before it wrote one
+    run.process_ended(plan, 2, False)
+    said = events.events[-1][1]
+    assert said.startswith(f"The run ended with exit status 2 before it finished; see output.log in {plan.run_dir}. It said: {refusal}.")
+    assert "set Digits to “an MNIST-format folder" in said and status_text(run) == said
+
+
 def test_a_killed_run_says_so_and_can_be_resumed_from_its_last_checkpoint(tmp_path):
     plan = TrainingPlan(output_dir=str(tmp_path / "run"), data_dir=str(tmp_path), latent_dim=3)
     (plan.run_dir / "checkpoints").mkdir(parents=True)

@@ -113,11 +113,11 @@ def test_verbose_shows_the_traceback_instead(workspace):
     assert result.returncode != 0 and "Traceback" in result.stderr and "--model.latent_dim 0: must be from 1 to 256" in result.stderr
 
 
-def test_a_mistake_only_lightning_knows_is_one_line_too(capsys):
+def test_a_mistake_only_lightning_knows_is_one_line_too(capsys, tiny_mnist_dir):
     # in this process (Lightning is imported once per test process): the same main a user's command runs
     capsys.readouterr()
     with pytest.raises(SystemExit) as exit_info:
-        cli_main(["fit", "--trainer.accelerator", "abacus"])
+        cli_main(["fit", "--data.data_dir", str(tiny_mnist_dir), "--trainer.accelerator", "abacus"])
     stderr = capsys.readouterr().err
     assert exit_info.value.code == 2 and stderr.splitlines()[-1].startswith("aegui-train fit: the trainer refused its options: ")
     assert "Traceback" not in stderr and "abacus" in stderr

@@ -185,22 +185,54 @@ def test_fit_without_data_offline_is_one_message_naming_the_flag(tmp_path):
 
 def test_failed_download_is_one_message_and_verbose_shows_the_traceback(tmp_path, monkeypatch, capsys):
     import dataclasses
-    import socket
+    import http.server
+    import threading
 
     import training.datasets
     from training.errors import DownloadError
 
-    with socket.socket() as closed:  # a port on 127.0.0.1 that nothing listens on
+    class NoFiles(http.server.BaseHTTPRequestHandler):  # a mirror that answers, without the files
+        def do_GET(self):
+            self.send_error(404)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NoFiles)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+        monkeypatch.setitem(training.datasets.DATASETS, "mnist", dataclasses.replace(training.datasets.DATASETS["mnist"], mirrors=(f"http://127.0.0.1:{port}/",)))
+        args = ["fit", "--trainer.default_root_dir", str(tmp_path / "run"), "--trainer.max_epochs", "1", "--trainer.enable_progress_bar", "false"]
+        status, message = refusal(capsys, args)
+        assert status == 1 and message.startswith("aegui-train fit: the mnist IDX files") and "downloading them failed" in message and f"127.0.0.1:{port}: Not Found" in message
+        assert message.endswith("--data.data_dir DIR. (--verbose shows the traceback)")
+        with pytest.raises(DownloadError):
+            cli_main([*args, "--verbose"])
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_with_no_mirror_to_reach_a_folder_without_the_files_is_refused_before_lightning_loads(tmp_path, monkeypatch, capsys):
+    import dataclasses
+    import socket
+
+    import training.datasets
+
+    with socket.socket() as closed:  # a port on 127.0.0.1 that nothing listens on: offline, as far as fit can tell
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setitem(training.datasets.DATASETS, "mnist", dataclasses.replace(training.datasets.DATASETS["mnist"], mirrors=(f"http://127.0.0.1:{port}/",)))
-    args = ["fit", "--trainer.default_root_dir", str(tmp_path / "run"), "--trainer.max_epochs", "1", "--trainer.enable_progress_bar", "false"]
-    status, message = refusal(capsys, args)
-    assert status == 1 and message.startswith("aegui-train fit: the mnist IDX files") and "downloading them failed" in message and f"127.0.0.1:{port}: Connection refused" in message
-    assert message.endswith("--data.data_dir DIR. (--verbose shows the traceback)")
-    with pytest.raises(DownloadError):
-        cli_main([*args, "--verbose"])
+    monkeypatch.setattr("training.lightning_cli.run_lightning_cli", lambda args: pytest.fail("Lightning was reached"))
+    (tmp_path / "empty").mkdir()
+    status, message = refusal(capsys, ["fit", "--data.data_dir", str(tmp_path / "empty")])
+    assert status == 2
+    assert message == f"aegui-train fit: --data.data_dir {tmp_path / 'empty'}: no mnist IDX files there, and they cannot be downloaded (127.0.0.1: Connection refused); put train-images-idx3-ubyte.gz and the other three there, or name the folder that holds them with --data.data_dir"
+    status, message = refusal(capsys, ["fit"])  # the cache, empty too
+    assert status == 2 and message.startswith("aegui-train fit: the mnist IDX files are not in the cache, and they cannot be downloaded")
 
 
 def test_every_aegui_command_documents_each_option(capsys):
