@@ -48,10 +48,11 @@ def known_options() -> list[str]:
 
 def unknown_option(option: str, candidates: list[str], command: str) -> UsageError:
     """The refusal of an option nobody knows, with the closest one that exists."""
-    close = difflib.get_close_matches(option, candidates, n=1, cutoff=0.6)
+    tails = {candidate.rsplit(".", 1)[-1].lstrip("-").replace("-", "_"): candidate for candidate in candidates}
+    tail = option.rsplit(".", 1)[-1].lstrip("-").replace("-", "_")
+    close = [tails[tail]] if tail in tails else difflib.get_close_matches(option, candidates, n=1, cutoff=0.6)  # --data-dir: --data.data_dir
     if not close:  # --epochs: the last part of --trainer.max_epochs
-        tails = {candidate.rsplit(".", 1)[-1].lstrip("-"): candidate for candidate in candidates}
-        close = [tails[tail] for tail in difflib.get_close_matches(option.rsplit(".", 1)[-1].lstrip("-"), list(tails), n=1, cutoff=0.7)]
+        close = [tails[name] for name in difflib.get_close_matches(tail, list(tails), n=1, cutoff=0.7)]
     hint = f"did you mean {close[0]}?" if close else f"aegui-train {command} --help lists the options"
     return UsageError(f"unknown option {option}; {hint}")
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 ERROR_LEVELS = (0.0, 0.5)  # per-pixel squared error range of the heatmap
 BLANK = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
-ORIGIN_NAMES = {"sliders": "the sliders", "map": "a click on the map", "random": "a random sample", "interpolation": "the A → B interpolation", "direction": "the named directions (Edit by meaning)"}
+ORIGIN_NAMES = {"sliders": "the sliders", "map": "a point picked on the map", "random": "a random sample", "interpolation": "the A → B interpolation", "direction": "the named directions (Edit by meaning)"}
 NOTHING_DRAWN = "Nothing drawn yet: this is the average code of the training digits, decoded. Draw a digit on the left."
 SALIENCY_COLOURS = pg.colormap.get("CET-D1").getLookupTable(nPts=256)  # blue, white, red
 ERROR_COLOURS = pg.colormap.get("inferno").getLookupTable(nPts=256)
