@@ -18,15 +18,29 @@ from aegui.core.model_format import IMAGE_SIZE
 MAX_FAMILY_SIZE = 12
 
 
+MAX_FAMILY_BYTES = 1 << 20  # a family lists a dozen file names
+
+
 def read_family(family_file: Path) -> list[Path]:
     """Checkpoint paths listed in a sweep's family.json (relative to that file)."""
     family_file = Path(family_file)
+    needs = "it needs a \"checkpoints\" list of model files, as aegui-train sweep writes in its output folder"
     try:
-        listing = json.loads(family_file.read_text())
-        paths = [family_file.parent / str(item) for item in listing["checkpoints"]][:MAX_FAMILY_SIZE]
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise CheckpointError(f"{family_file.name} is not a sweep family list ({error}).") from None
-    return paths
+        with family_file.open("rb") as handle:
+            text = handle.read(MAX_FAMILY_BYTES + 1)
+    except OSError as error:
+        raise CheckpointError(f"{family_file.name} could not be read: {error.strerror or error}.") from None
+    if len(text) > MAX_FAMILY_BYTES:
+        raise CheckpointError(f"{family_file.name} is not a sweep family: over 1 MB, where a family lists a few file names.")
+    try:
+        listing = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        where = f" ({error.msg}, line {error.lineno})" if isinstance(error, json.JSONDecodeError) else ""
+        raise CheckpointError(f"{family_file.name} is not a sweep family: not JSON{where}; {needs}.") from None
+    listed = listing.get("checkpoints") if isinstance(listing, dict) else None
+    if not isinstance(listed, list) or not listed or not all(isinstance(item, str) for item in listed):
+        raise CheckpointError(f"{family_file.name} is not a sweep family: {needs}.")
+    return [family_file.parent / item for item in listed][:MAX_FAMILY_SIZE]
 
 
 def load_models(paths: list[Path]) -> tuple[list[LoadedModel], list[str]]:

@@ -203,7 +203,7 @@ def _preset(**values) -> dict:
     return {name: DEFAULTS[name] for name in network} | {"init_from": ""} | values
 
 
-QUICK_PRESET = "Quick look (about a minute on 2 CPU cores)"
+QUICK_PRESET = "Quick look (a minute or two on 2 CPU cores)"
 DENOISING_PRESET = "Denoising: the bundled default fine-tuned against noise (a few minutes)"
 DENOISING_NOISE = "gaussian=0.5,salt_and_pepper=0.3,erased_blocks=0.3,stroke_across=0.5"  # training/configs/mnist-conv-k32-denoising.yaml
 PRESETS: dict[str, dict] = {

@@ -85,3 +85,22 @@ def test_a_weights_only_file_that_would_run_code_is_refused_by_name(tmp_path):
     with pytest.raises(CheckpointError, match=r"refers to posix\.system"):
         read_weights_only_file(tmp_path / "evil.pt")
     assert not marker.exists()
+
+
+def test_a_file_that_is_not_a_sweep_family_says_what_one_needs(tmp_path):
+    from aegui.core.comparison import read_family
+
+    needs = 'it needs a "checkpoints" list of model files, as aegui-train sweep writes in its output folder.'
+    cases = {
+        "wrong-key.json": ('{"not": "a family"}', f"wrong-key.json is not a sweep family: {needs}"),
+        "not-json.json": ("checkpoints: a, b", f"not-json.json is not a sweep family: not JSON (Expecting value, line 1); {needs}"),
+        "numbers.json": ('{"checkpoints": [1, 2]}', f"numbers.json is not a sweep family: {needs}"),
+        "deep.json": ("[" * 100_000 + "]" * 100_000, f"deep.json is not a sweep family: not JSON; {needs}"),
+    }
+    for name, (content, message) in cases.items():
+        (tmp_path / name).write_text(content)
+        with pytest.raises(CheckpointError) as refused:
+            read_family(tmp_path / name)
+        assert str(refused.value) == message
+    (tmp_path / "family.json").write_text('{"checkpoints": ["k2/best.ckpt", "k4/best.ckpt"]}')
+    assert read_family(tmp_path / "family.json") == [tmp_path / "k2" / "best.ckpt", tmp_path / "k4" / "best.ckpt"]
