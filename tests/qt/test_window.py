@@ -13,7 +13,7 @@ import numpy as np
 from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QColor, QDropEvent, QKeySequence
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QStyle, QStyleOptionGroupBox
 
 from tests.core.code_files import load_code
 from aegui.qt.painting.slider_rows import STEPS
@@ -691,6 +691,25 @@ def test_esc_clears_in_the_canvas_only_not_from_another_control(qtbot, window):
         assert window.canvas.has_ink(), type(control).__name__
     window.canvas.setFocus()
     QTest.keyClick(window.canvas, Qt.Key.Key_Escape)
+    assert not window.canvas.has_ink()
+
+
+def test_a_click_on_the_canvass_own_controls_leaves_esc_to_the_canvas(qtbot, window):
+    """Drawn, then the noise ticked off or the brush changed with the mouse: Esc still clears
+    (the canvas had lost the keys to the control clicked, and the next sketch was drawn over)."""
+    draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))  # the press gives the canvas the keys
+    wait_until_idle(qtbot, window)
+    assert window.focusWidget() is window.canvas
+    noise = window.sketch_panel.noise_control
+    option = QStyleOptionGroupBox()
+    noise.initStyleOption(option)
+    was_on = noise.isChecked()
+    QTest.mouseClick(noise, Qt.MouseButton.LeftButton, pos=noise.style().subControlRect(QStyle.ComplexControl.CC_GroupBox, option, QStyle.SubControl.SC_GroupBoxCheckBox, noise).center())
+    assert noise.isChecked() != was_on  # the click hit its check box
+    QTest.mouseClick(window.sketch_panel.brush_slider, Qt.MouseButton.LeftButton)
+    wait_until_idle(qtbot, window)
+    assert window.focusWidget() is window.canvas
+    QTest.keyClick(window.focusWidget(), Qt.Key.Key_Escape)
     assert not window.canvas.has_ink()
 
 

@@ -342,6 +342,10 @@ class SketchPanel(QWidget):
         layout.addLayout(buttons)
         self.noise_control = NoiseControl(explorer)
         layout.addWidget(self.noise_control)
+        # the canvas's own controls keep the keys with the canvas when clicked (Esc still clears
+        # after a click on Clear, the brush or the noise); Tab still reaches each of them
+        for control in (self.brush_slider, self.clear_button, self.undo_button, self.redo_button, self.noise_control, *self.noise_control.sliders.values()):
+            control.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.brush_slider.valueChanged.connect(self.canvas.set_brush_width)
         self.clear_button.clicked.connect(self.canvas.clear)
         self.undo_button.clicked.connect(self.canvas.undo)
