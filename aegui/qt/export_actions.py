@@ -98,10 +98,16 @@ class WindowExports(QObject):
         """Something to export (said before asking where): a strip on show, or a direction's sweep to compute."""
         kind, tab = self._strip_kind()
         images = strip_images(self._explorer.analysis, kind)
-        if (images is None or len(images) == 0) and not (kind == "direction_sweep" and images is None):
-            self.nothing_to_export.emit(f"Nothing to export: the {tab} strip is empty.")
+        if (images is None or len(images) == 0) and not self._direction_to_sweep(kind, images):
+            self.nothing_to_export.emit(f"Nothing to export: the {tab} strip is empty" + (" (move one of its sliders first)." if kind == "direction_sweep" else "."))
             return False
         return True
+
+    def _direction_to_sweep(self, kind: str, images) -> bool:
+        """Edit by meaning with no sweep in the analysis, but a direction moved (its sweep is on
+        show beside the sliders): computed for the file. With none moved, the tab shows only its
+        hint, and so does the file: nothing."""
+        return kind == "direction_sweep" and images is None and bool(self._explorer.direction_amounts)
 
     def export_strip(self, path: Path) -> bool:
         """The Explore strip on show: ``.gif`` as an animation that plays forward and back,
@@ -109,7 +115,7 @@ class WindowExports(QObject):
         kind, tab = self._strip_kind()
         analysis = self._explorer.analysis
         images = strip_images(analysis, kind)
-        if kind == "direction_sweep" and images is None:  # the sweep of the direction moved last, computed for the file
+        if self._direction_to_sweep(kind, images):  # the sweep of the direction moved last, computed for the file
             directions = self._explorer.session.property_directions if self._explorer.session is not None else {}
             sweep, name = self._explorer.direction_sweep_job(), next(reversed(self._explorer.direction_amounts), None) or next(iter(directions), "")
 
@@ -120,7 +126,7 @@ class WindowExports(QObject):
             self._write("the Explore strip", path, write_sweep)
             return True
         if images is None or len(images) == 0:
-            self.nothing_to_export.emit(f"Nothing to export: the {tab} strip is empty.")
+            self.nothing_to_export.emit(f"Nothing to export: the {tab} strip is empty" + (" (move one of its sliders first)." if kind == "direction_sweep" else "."))
             return False
         title, captions = strip_text(analysis, kind)  # what each image is, written with it
         self._write("the Explore strip", path, lambda: save_strip(path, images, title, captions))

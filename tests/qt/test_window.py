@@ -628,6 +628,10 @@ def test_an_empty_strip_is_refused_before_the_file_dialog_opens(qtbot, window, m
     with qtbot.waitSignal(window.exports.nothing_to_export, timeout=SIGNAL_TIMEOUT_MS) as said:
         actions["Export Explore strip (PNG strip or animated GIF)…"].trigger()
     assert asked == [] and said.args == ["Nothing to export: the Traverse a dimension strip is empty."]
+    window.explore_tabs.setCurrentIndex(window.explore_tabs.count() - 1)  # Edit by meaning, no slider moved: only its hint on show
+    with qtbot.waitSignal(window.exports.nothing_to_export, timeout=SIGNAL_TIMEOUT_MS) as said:
+        actions["Export Explore strip (PNG strip or animated GIF)…"].trigger()
+    assert asked == [] and said.args == ["Nothing to export: the Edit by meaning strip is empty (move one of its sliders first)."]
 
 
 def test_the_canvas_shows_when_it_has_the_keys(qtbot, window):
