@@ -13,6 +13,13 @@ def run_name(path: Path) -> str:
     return (parent.parent.name if parent.name == CHECKPOINT_FOLDER else parent.name) or str(parent)
 
 
+def shown_name(path: Path) -> str:
+    """A model's name in the window's title and status bar: a run's checkpoint with its run
+    (``run-20261207-1530/best.ckpt``: every run's best is best.ckpt), any other file by its name."""
+    path = Path(path)
+    return f"{run_name(path)}/{path.name}" if path.parent.name == CHECKPOINT_FOLDER else path.name
+
+
 def distinguishing_names(paths: list[Path]) -> list[str]:
     """Each file's stem, with its run's name where stems repeat, and more of its path where
     even that repeats; the bundled and single files keep their short name."""

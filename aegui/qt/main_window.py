@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox
 
 from aegui.core.errors import CheckpointError
 from aegui.core.model_format import CHECKPOINT_SUFFIXES
-from aegui.core.model_names import unseen_digits_note
+from aegui.core.model_names import shown_name, unseen_digits_note
 from aegui.core.projection import PROJECTION_LABELS
 from aegui.core.resources import CHECKPOINTS_DIR, ICON
 from aegui.core.robustness import RobustnessComparison
@@ -269,8 +269,8 @@ class MainWindow(QMainWindow):
         self.check_bundled_model()
         self.settings.remember_recent(session.model.path)
         self._refresh_recent_menu()
-        self.setWindowTitle(f"aegui — {session.model.path.name} (k = {session.latent_dim})")
-        self.statusBar().showMessage(f"Loaded {session.model.path.name}: k = {session.latent_dim}{unseen_digits_note(session.model)}", 10000)
+        self.setWindowTitle(f"aegui — {shown_name(session.model.path)} (k = {session.latent_dim})")
+        self.statusBar().showMessage(f"Loaded {shown_name(session.model.path)}: k = {session.latent_dim}{unseen_digits_note(session.model)}", 10000)
         self.model_shown.emit(session)
 
     def _on_explorer_model_load_failed(self, path: Path, message: str) -> None:

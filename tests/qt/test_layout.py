@@ -107,6 +107,10 @@ def test_models_in_compare_are_told_apart_by_their_run(qtbot, window, default_ch
     status = window.compare_panel.status.text()
     assert "A: run-b/best (k = 2, epoch 8)" in status and "B: run-a/best (k = 32)" in status
     assert window.compare_panel.strip.tooltips[0].startswith("A: run-b/best (k = 2, epoch 8)")
+    with qtbot.waitSignal(window.model_shown, timeout=SIGNAL_TIMEOUT_MS):
+        window.open_model(paths[1])
+    assert window.windowTitle() == "aegui — run-b/best.ckpt (k = 2)"  # every run's best is best.ckpt: its run tells it apart
+    assert window.statusBar().currentMessage().startswith("Loaded run-b/best.ckpt: k = 2")
 
 
 def test_edit_by_meaning_previews_the_sweep_while_its_slider_moves(qtbot, window):
