@@ -73,12 +73,28 @@ def restore_layout(window: QMainWindow, settings: Settings, available: QRect | N
     resolution, docks whose minimum height needs more than the screen has), gets the preferred
     size shrunk to the available screen area.
     """
+    place_window(window, settings.read(WINDOW_GEOMETRY), settings.read(WINDOW_STATE), available)
+
+
+def reset_layout(window: QMainWindow, available: QRect | None = None) -> None:
+    """View ▸ Reset layout: the docks where a first start puts them, the window at its
+    preferred size on the screen it is on (a layout kept from another screen or scale goes)."""
+    watching = window.training_dock.isVisible()  # a run on show stays on show
+    window.showNormal()
+    window.centralWidget().set_scrolls(False)
+    place_window(window, None, None, available)
+    if watching:
+        window.training_dock.show()
+
+
+def place_window(window: QMainWindow, geometry, state, available: QRect | None = None) -> None:
+    """Restore ``state`` (the docks) and ``geometry`` if given and they fit the screen, else the default layout."""
     if available is None:
         screen = window.screen() or QGuiApplication.primaryScreen()
         available = screen.availableGeometry()
-    geometry = settings.read(WINDOW_GEOMETRY)
-    state = settings.read(WINDOW_STATE)
-    if state is not None:
+    if state is None:
+        window.restoreState(window.default_state)
+    else:
         window.restoreState(state)
     if not fits(full_minimum(window), available):
         if state is not None and window.dockWidgetArea(window.sliders_dock) == Qt.DockWidgetArea.BottomDockWidgetArea:

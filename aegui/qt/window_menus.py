@@ -8,6 +8,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
 from aegui.core.projection import MAPS_INSTALL, PROJECTION_LABELS, PROJECTION_METHODS, available_methods
 from aegui.core.resources import bundled_checkpoints
+from aegui.qt import window_layout
 
 
 def build_menus(window) -> None:
@@ -65,6 +66,10 @@ def build_menus(window) -> None:
     for dock, text in ((window.sliders_dock, "Latent &sliders"), (window.model_dock, "&Model"), (window.explore_dock, "&Explore the code"), (window.training_dock, "&Training run")):
         dock.toggleViewAction().setText(text)  # Alt letters, as every other menu item has (the dock's title is unchanged)
         view_menu.addAction(dock.toggleViewAction())
+    view_menu.addSeparator()
+    window.reset_layout_action = QAction("&Reset layout", window, triggered=lambda: window_layout.reset_layout(window))
+    window.reset_layout_action.setToolTip("The docks where a first start puts them, the window at its preferred size on this screen")
+    view_menu.addAction(window.reset_layout_action)
 
     help_menu = window.menuBar().addMenu("&Help")
     window.shortcuts_action = QAction("&Keyboard and mouse", window, shortcut=QKeySequence.StandardKey.HelpContents, triggered=window.show_shortcuts)

@@ -728,3 +728,26 @@ def test_every_menu_item_has_its_own_alt_letter(window):
             letters.append(text[text.index("&") + 1].lower())
         assert len(letters) == len(set(letters)), f"{menu_action.text()}: Alt letters repeat: {letters}"
     assert window.sliders_dock.windowTitle() == "Latent sliders"  # the dock's own title has no marker
+
+
+def test_view_reset_layout_puts_the_docks_back_where_a_first_start_has_them(qtbot, window, monkeypatch):
+    """A layout kept from another screen or scale (every dock under the views) stayed, even
+    maximised, until each dock was dragged back by hand."""
+    from PySide6.QtCore import QRect
+
+    from aegui.qt import window_layout
+
+    right, laptop = Qt.DockWidgetArea.RightDockWidgetArea, QRect(0, 0, 1366, 740)
+    window_layout.bring_docks_below(window)
+    window.training_dock.show()  # a run on show
+    assert window.dockWidgetArea(window.sliders_dock) == Qt.DockWidgetArea.BottomDockWidgetArea
+    window_layout.reset_layout(window, laptop)
+    QApplication.processEvents()
+    assert window.dockWidgetArea(window.sliders_dock) == right and window.dockWidgetArea(window.model_dock) == right
+    assert window.sliders_dock.isVisible() and window.training_dock.isVisible()
+    assert laptop.contains(window.geometry())
+    called = []
+    monkeypatch.setattr(window_layout, "reset_layout", lambda *args: called.append(args))
+    actions = {action.text().replace("&", ""): action for action in window.menuBar().actions()[2].menu().actions()}
+    actions["Reset layout"].trigger()
+    assert called == [(window,)]
