@@ -115,3 +115,15 @@ def _seven() -> np.ndarray:
         col = 21 - (row - 9) // 2
         digit[row, col - 1 : col + 2] = 1.0
     return digit
+
+
+def test_one_small_digit_on_a_page_lying_on_a_lighter_desk_is_dark_ink():
+    """A quarter of the picture brighter than the paper (the desk), the digit under 1 % of it:
+    the tails at 1 % read the desk as the ink's side."""
+    from aegui.core.image_import import ink_is_dark
+
+    picture = np.ones((300, 400), dtype=np.float32)  # the desk
+    picture[40:260, 50:350] = 0.72  # the page
+    picture[140:170, 195:199] = 0.19  # one dark stroke, 0.1 % of the picture
+    picture[140:143, 185:215] = 0.19
+    assert ink_is_dark(picture)
