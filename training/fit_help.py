@@ -18,15 +18,15 @@ RUN_OPTIONS = (
     ("--init_from CKPT", "start from this checkpoint's network (fine-tuning; same network)"),
     ("--ckpt_path last", "resume an interrupted run from its last.ckpt"),
     ("--config FILE.yaml", "read options from a file (training/configs/ has the bundled recipes)"),
-    ("--print_config", "print the whole configuration these options make, and exit"),
-    ("--verbose", "show the traceback when the command stops with an error"),
-    ("--help-all", "every option of Lightning's trainer, the model and the data"),
+    ("--trainer.max_time D:H:M:S", "stop after this long (e.g. 00:00:10:00)"),
+    ("--verbose", "show the traceback of an error, not one line"),
+    ("--help-all", "every option (Lightning's trainer, --print_config, ...)"),
 )
 
 EXAMPLES = (
     "aegui-train fit --data.data_dir ~/data/mnist --model.latent_dim 16 \\\n      --trainer.max_epochs 15 --progress-dir runs/k16/progress",
     "aegui-train fit --config training/configs/mnist-conv-k32.yaml \\\n      --data.data_dir ~/data/mnist",
-    "aegui-train fit --config training/configs/mnist-conv-k32.yaml --ckpt_path last",
+    "aegui-train fit --config training/configs/mnist-conv-k32.yaml \\\n      --data.data_dir ~/data/mnist --ckpt_path last",
 )
 
 

@@ -138,7 +138,7 @@ def test_fit_help_fits_a_screen_with_the_options_people_change_and_examples(work
     result = run(["fit", "--help"], workspace)
     lines = result.stdout.splitlines()
     assert result.returncode == 0 and len(lines) <= 80 and max(map(len, lines)) <= 80
-    for option in ("--model.latent_dim", "--model.architecture", "--data.data_dir", "--trainer.max_epochs", "--progress-dir", "--init_from", "--ckpt_path last", "--config", "--verbose", "--help-all"):
+    for option in ("--model.latent_dim", "--model.architecture", "--data.data_dir", "--trainer.max_epochs", "--trainer.max_time", "--progress-dir", "--init_from", "--ckpt_path last", "--config", "--verbose", "--help-all"):
         assert option in result.stdout
     assert sum(line.startswith("  aegui-train fit ") for line in lines) >= 2
     capsys.readouterr()  # the full list in this process (Lightning is imported once per test process)
