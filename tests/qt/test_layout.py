@@ -166,7 +166,9 @@ def test_exports_and_the_sweep_they_need_run_off_the_gui_thread(qtbot, window, t
     session = window.explorer.session
     original_decode = type(session).decode_many
     monkeypatch.setattr(type(session), "decode_many", lambda self, codes: (decode_threads.append(threading.current_thread()), original_decode(self, codes))[1])
-    window.explore_tabs.setCurrentIndex(window.explore_tabs.count() - 1)  # Edit by meaning, no slider moved: the sweep is computed for the export
+    window.explore_tabs.setCurrentIndex(window.explore_tabs.count() - 1)  # Edit by meaning: the sweep of the direction moved is computed for the export
+    window.direction_panel.sliders["thickness"].setValue(20)
+    wait_until_idle(qtbot, window)
     with qtbot.waitSignal(window.exports.saved, timeout=SIGNAL_TIMEOUT_MS):
         assert window.exports.export_strip(tmp_path / "sweep.gif")
     with qtbot.waitSignal(window.exports.saved, timeout=SIGNAL_TIMEOUT_MS):
@@ -174,3 +176,18 @@ def test_exports_and_the_sweep_they_need_run_off_the_gui_thread(qtbot, window, t
     assert (tmp_path / "sweep.gif").is_file() and (tmp_path / "sketch.png").is_file()
     assert len(threads) == 2 and decode_threads
     assert all(thread is not threading.main_thread() for thread in threads + decode_threads)
+
+
+def test_at_the_windows_smallest_the_decoded_views_captions_keep_every_word_whole(qtbot, window):
+    """Shrunk as far as it goes, "reconstruction" was cut to "econstructio" and "where h looks
+    (click a bar)" lost its top and bottom: the row never gets narrower than its captions need."""
+    images = window.decoded_view.images
+    window.showNormal()
+    window.resize(1, 1)  # the window's minimum
+    QApplication.processEvents()
+    metrics = images.fontMetrics()
+    cell = images.width() / images.count
+    assert cell >= metrics.horizontalAdvance("reconstruction") + 2
+    room = metrics.height() * 2 + 2
+    for caption in (images.caption(index) for index in range(images.count)):
+        assert metrics.boundingRect(0, 0, int(cell), 10 * room, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, caption).height() <= room, caption

@@ -48,9 +48,12 @@ def rgb32_table(lookup_table: np.ndarray | None = None) -> np.ndarray:
 class PixelImageRow(QWidget):
     """``count`` square cells in a row; each shows an image (or nothing) under its caption."""
 
-    def __init__(self, count: int, captions: list[str] | None = None, lookup_tables: list[np.ndarray | None] | None = None, levels: list[tuple[float, float]] | None = None, caption_lines: int = 1, parent: QWidget | None = None):
+    def __init__(self, count: int, captions: list[str] | None = None, lookup_tables: list[np.ndarray | None] | None = None, levels: list[tuple[float, float]] | None = None, caption_lines: int = 1, whole_captions: bool = False, parent: QWidget | None = None):
         super().__init__(parent)
         self.count = count
+        self._whole_captions = whole_captions  # never narrower than its captions need to wrap into their lines, no word cut
+        self._caption_width_key: tuple | None = None
+        self._caption_width = 0
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._lookup_tables = lookup_tables or [None] * count
@@ -84,7 +87,10 @@ class PixelImageRow(QWidget):
                 self._converted[key, index] = self._qimages[index]
         caption_changed = caption is not None and caption != self._captions[index]
         if caption_changed:
+            needed = self.caption_width_needed()
             self._captions[index] = caption
+            if self.caption_width_needed() > needed:  # rare (a caption that needs more room): the layout gives it
+                self.updateGeometry()
         self.tooltips[index] = tooltip
         # an unchanged caption is not repainted: laying out its text costs more than the image
         cell, _, image_pixels = self._geometry()[index]
@@ -157,7 +163,24 @@ class PixelImageRow(QWidget):
         return QSize(60 * self.count, 60 + self._caption_height())
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(20 * self.count, 28 + self._caption_height())
+        return QSize(max(20, self.caption_width_needed()) * self.count, 28 + self._caption_height())
+
+    def caption_width_needed(self) -> int:
+        """With ``whole_captions``: the narrowest cell in which every caption wraps into its lines
+        with no word cut ("reconstruction" cut to "econstructio" in a narrow window); else 0."""
+        if not self._whole_captions:
+            return 0
+        metrics = self.fontMetrics()
+        key = (tuple(self._captions), metrics.height())
+        if key != self._caption_width_key:
+            needed, room = 0, metrics.height() * self._caption_lines + CAPTION_GAP
+            for caption in filter(None, self._captions):
+                width = max(metrics.horizontalAdvance(word) for word in caption.split()) + 4
+                while metrics.boundingRect(QRect(0, 0, width, 10 * room), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, caption).height() > room and width < 400:
+                    width += 2
+                needed = max(needed, width)
+            self._caption_width_key, self._caption_width = key, needed
+        return self._caption_width
 
     # --- Qt events -------------------------------------------------------------------------
     def paintEvent(self, event) -> None:

@@ -47,6 +47,7 @@ class DecodedView(QWidget):
             4,
             captions=["model input", "reconstruction", self.error_caption, "where h looks"],
             caption_lines=2,
+            whole_captions=True,
             lookup_tables=[None, None, ERROR_COLOURS, SALIENCY_COLOURS],
             levels=[(0.0, 1.0), (0.0, 1.0), ERROR_LEVELS, (-1.0, 1.0)],
         )
