@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from tests.qt.conftest import SIGNAL_TIMEOUT_MS, canvas_points, draw_stroke, wait_until_idle
 
@@ -35,8 +36,13 @@ def test_clicking_a_bar_shows_the_traversal_of_that_dimension(qtbot, window):
 
 def test_interpolating_between_two_kept_sketches(qtbot, window):
     panel = window.interpolation_panel
+    window.explore_tabs.setCurrentWidget(panel)
+    window.resize(1366, 740)
+    window.resizeDocks([window.explore_dock], [1], Qt.Orientation.Vertical)  # as short as it goes: a small screen's layout
+    QApplication.processEvents()
     draw_stroke(window.canvas, canvas_points(window.canvas, "one"))
     wait_until_idle(qtbot, window)
+    canvas_at = (window.canvas.mapTo(window, window.canvas.rect().topLeft()), window.canvas.size())  # the pen's target, before the strip fills
     code_a = window.explorer.analysis.code.copy()
     QTest.mouseClick(panel.keep_a_button, Qt.MouseButton.LeftButton)
     assert not panel.slider.isEnabled()
@@ -47,6 +53,8 @@ def test_interpolating_between_two_kept_sketches(qtbot, window):
     QTest.mouseClick(panel.keep_b_button, Qt.MouseButton.LeftButton)
     wait_until_idle(qtbot, window)
     assert panel.slider.isEnabled()
+    QApplication.processEvents()
+    assert len(panel.strip.images) and (window.canvas.mapTo(window, window.canvas.rect().topLeft()), window.canvas.size()) == canvas_at  # nothing moved or shrank under the pen
     with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
         panel.slider.setValue(50)
     wait_until_idle(qtbot, window)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPush
 from aegui.core.explorer import DIRECTION
 from aegui.core.model_format import IMAGE_SIZE
 from aegui.core.model_names import distinguishing_names, model_facts
-from aegui.qt.painting.pixel_images import PixelImageRow
+from aegui.qt.painting.pixel_images import CAPTION_GAP, PixelImageRow
 from aegui.qt.window_layout import QWIDGETSIZE_MAX, scrolled
 from aegui.qt.views.robustness_view import RobustnessView
 
@@ -68,7 +68,9 @@ class ImageStrip(PixelImageRow):
             self.filled_changed.emit(len(self.images) > 0)
 
     def _hint_height(self) -> int:
-        return 2 * self.fontMetrics().lineSpacing() + 8
+        """Two lines of hint, or the height a filled strip of one-line captions needs if that is
+        more: filling it (Keep as B) then moves nothing above it (it moved the views up 9 px)."""
+        return max(2 * self.fontMetrics().lineSpacing() + 8, self.fontMetrics().height() + CAPTION_GAP + MIN_STRIP_IMAGE)
 
     def sizeHint(self) -> QSize:
         if len(getattr(self, "images", ())) == 0:
