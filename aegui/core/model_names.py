@@ -16,8 +16,11 @@ def run_name(path: Path) -> str:
 def shown_name(path: Path) -> str:
     """A model's name in the window's title and status bar: a run's checkpoint with its run
     (``run-20261207-1530/best.ckpt``: every run's best is best.ckpt), any other file by its name."""
+    from aegui.core.resources import CHECKPOINTS_DIR  # the bundled models sit in a folder of that name too
+
     path = Path(path)
-    return f"{run_name(path)}/{path.name}" if path.parent.name == CHECKPOINT_FOLDER else path.name
+    in_a_run = path.parent.name == CHECKPOINT_FOLDER and path.parent.resolve() != CHECKPOINTS_DIR.resolve()
+    return f"{run_name(path)}/{path.name}" if in_a_run else path.name
 
 
 def distinguishing_names(paths: list[Path]) -> list[str]:

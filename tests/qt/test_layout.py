@@ -107,6 +107,7 @@ def test_models_in_compare_are_told_apart_by_their_run(qtbot, window, default_ch
     status = window.compare_panel.status.text()
     assert "A: run-b/best (k = 2, epoch 8)" in status and "B: run-a/best (k = 32)" in status
     assert window.compare_panel.strip.tooltips[0].startswith("A: run-b/best (k = 2, epoch 8)")
+    assert window.windowTitle() == "aegui — mnist-conv-k32.ckpt (k = 32)"  # a bundled model: its name alone
     with qtbot.waitSignal(window.model_shown, timeout=SIGNAL_TIMEOUT_MS):
         window.open_model(paths[1])
     assert window.windowTitle() == "aegui — run-b/best.ckpt (k = 2)"  # every run's best is best.ckpt: its run tells it apart
