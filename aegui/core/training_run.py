@@ -302,8 +302,10 @@ class TrainingRun:
             self.process_note = ""
         else:
             how = "was killed" if crashed else f"ended with exit status {exit_code}"
-            said = f" It said: {_as_sentence(self._log_line)}" if self._log_line and not crashed and state.starts == 0 else ""  # refused before it began: its one line
-            self.process_note = f"The run {how} before it finished; see {OUTPUT_LOG} in {self.run_dir}.{said}"
+            if self._log_line and not crashed and state.starts == 0:  # refused before it began: its one line
+                self.process_note = f"The run did not start (exit status {exit_code}). It said: {_as_sentence(self._log_line)} ({OUTPUT_LOG} in {self.run_dir} has its whole output.)"
+            else:
+                self.process_note = f"The run {how} before it finished; see {OUTPUT_LOG} in {self.run_dir}."
         self.state_changed.emit(self)
         if state.finished and not state.stopped and self._open_best_when_done and self.best_checkpoint is not None:
             self._open_best_when_done = False

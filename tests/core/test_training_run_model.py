@@ -213,7 +213,7 @@ def test_an_apps_run_refused_before_it_began_shows_the_line_it_gave_with_advice_
     run.process_started(plan)  # no progress folder: the process refused before it wrote one
     run.process_ended(plan, 2, False)
     said = events.events[-1][1]
-    assert said.startswith(f"The run ended with exit status 2 before it finished; see output.log in {plan.run_dir}. It said: {refusal}.")
+    assert said.startswith(f"The run did not start (exit status 2). It said: {refusal}. (output.log in {plan.run_dir} has its whole output.)")
     assert "set Digits to “an MNIST-format folder" in said and status_text(run) == said
 
 
