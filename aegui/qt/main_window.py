@@ -270,7 +270,7 @@ class MainWindow(QMainWindow):
         self.settings.remember_recent(session.model.path)
         self._refresh_recent_menu()
         self.setWindowTitle(f"aegui — {shown_name(session.model.path)} (k = {session.latent_dim})")
-        self.statusBar().showMessage(f"Loaded {shown_name(session.model.path)}: k = {session.latent_dim}{unseen_digits_note(session.model)}", 10000)
+        self.statusBar().showMessage(("Opened the run's best model, " if session.model.path == self.training_run.best_checkpoint else "Loaded ") + f"{shown_name(session.model.path)}: k = {session.latent_dim}{unseen_digits_note(session.model)}", 10000)
         self.model_shown.emit(session)
 
     def _on_explorer_model_load_failed(self, path: Path, message: str) -> None:

@@ -229,6 +229,7 @@ def test_train_stop_resume_and_the_result_opens_and_compares(qtbot, window, tiny
         assert [epoch for epoch, _ in state.epochs] == list(range(3)) and stopped_epoch in run.maps
         best = run_dir / "checkpoints" / "best.ckpt"
         assert window.explorer.session.model.path == best and str(best.resolve()) in window.settings.read(RECENT_FILES)
+        assert window.statusBar().currentMessage().startswith(f"Opened the run's best model, {run_dir.name}/best.ckpt: k = 4")  # not a silent swap
         assert "Finished after" in view.status.text() and "best.ckpt" in view.status.text()
 
         # "Compare with the previous model" puts both in the Compare view
