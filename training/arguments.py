@@ -197,7 +197,7 @@ def check_lightning_arguments(command: str, args: list[str]) -> None:
         locate_without_download(str(data.get("dataset", "mnist")))
     elif data.get("data_dir") not in (None, "", "null") and Path(str(data["data_dir"])).expanduser().is_file():
         raise UsageError(f"--data.data_dir {data['data_dir']}: a file, not a folder")
-    elif command in ("fit", "validate", "test", "predict") and str(data.get("dataset", "mnist")) in DATASET_NAMES:
+    elif command in ("fit", "validate", "test", "predict") and "--print_config" not in args and str(data.get("dataset", "mnist")) in DATASET_NAMES:  # printing the configuration needs no data
         check_download_possible(str(data.get("dataset", "mnist")), data.get("data_dir"))
 
 
