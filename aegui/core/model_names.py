@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from aegui.core.resources import CHECKPOINTS_DIR
+
 CHECKPOINT_FOLDER = "checkpoints"  # a run folder's checkpoints live here; the run is its parent
 
 
@@ -16,10 +18,8 @@ def run_name(path: Path) -> str:
 def shown_name(path: Path) -> str:
     """A model's name in the window's title and status bar: a run's checkpoint with its run
     (``run-20261207-1530/best.ckpt``: every run's best is best.ckpt), any other file by its name."""
-    from aegui.core.resources import CHECKPOINTS_DIR  # the bundled models sit in a folder of that name too
-
     path = Path(path)
-    in_a_run = path.parent.name == CHECKPOINT_FOLDER and path.parent.resolve() != CHECKPOINTS_DIR.resolve()
+    in_a_run = path.parent.name == CHECKPOINT_FOLDER and path.parent.resolve() != CHECKPOINTS_DIR.resolve()  # the bundled models sit in a folder of that name too
     return f"{run_name(path)}/{path.name}" if in_a_run else path.name
 
 

@@ -99,9 +99,12 @@ class WindowExports(QObject):
         kind, tab = self._strip_kind()
         images = strip_images(self._explorer.analysis, kind)
         if (images is None or len(images) == 0) and not self._direction_to_sweep(kind, images):
-            self.nothing_to_export.emit(f"Nothing to export: the {tab} strip is empty" + (" (move one of its sliders first)." if kind == "direction_sweep" else "."))
+            self._say_empty(kind, tab)
             return False
         return True
+
+    def _say_empty(self, kind: str, tab: str) -> None:
+        self.nothing_to_export.emit(f"Nothing to export: the {tab} strip is empty" + (" (move one of its sliders first)." if kind == "direction_sweep" else "."))
 
     def _direction_to_sweep(self, kind: str, images) -> bool:
         """Edit by meaning with no sweep in the analysis, but a direction moved (its sweep is on
@@ -126,7 +129,7 @@ class WindowExports(QObject):
             self._write("the Explore strip", path, write_sweep)
             return True
         if images is None or len(images) == 0:
-            self.nothing_to_export.emit(f"Nothing to export: the {tab} strip is empty" + (" (move one of its sliders first)." if kind == "direction_sweep" else "."))
+            self._say_empty(kind, tab)
             return False
         title, captions = strip_text(analysis, kind)  # what each image is, written with it
         self._write("the Explore strip", path, lambda: save_strip(path, images, title, captions))
