@@ -9,9 +9,11 @@ next one. Another map is another value (``with_projection``), never an edit of t
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +39,34 @@ FINITE_CHECK_SAMPLE = 256  # reference digits decoded to check a model with stor
 # CPU's caches (3,000 digits in batches of 256 took 0.36-0.42 s of CPU here, in batches of
 # 1,000 0.61-0.68 s, with the same codes).
 REFERENCE_BATCH = 256
+# Intra-op threads for encoding the reference digits when a model opens (the live pen uses
+# one): the slowest step of a model load, done while the GUI thread waits for it.
+REFERENCE_THREADS = 2
 _model_numbers = itertools.count(1)  # one per model loaded: keys caches by value, never by id()
+
+
+def _thread_limit() -> int:
+    """OMP_NUM_THREADS, when set, is the most threads a process may use (the test suite runs
+    one worker per core on one thread each)."""
+    value = os.environ.get("OMP_NUM_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else 1 << 16
+
+
+@contextlib.contextmanager
+def torch_threads(count: int):
+    """Up to ``count`` intra-op threads for the torch work inside, then back to as many as
+    before. Torch applies the count to the calling thread (and to threads that first use torch
+    meanwhile): the live worker, already running on one, keeps it."""
+    before = torch.get_num_threads()
+    count = min(count, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, _thread_limit())
+    if count <= before:
+        yield
+        return
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _image_tensor(image: np.ndarray) -> torch.Tensor:
@@ -117,7 +146,7 @@ class ModelSession:
         self.model_number = next(_model_numbers)  # shared by every map of this model
         self.reference = reference
         autoencoder = model.autoencoder
-        with torch.inference_mode():
+        with torch.inference_mode(), torch_threads(REFERENCE_THREADS):
             images = torch.from_numpy(reference.images).reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
             codes = torch.cat([autoencoder.encode(images[i : i + REFERENCE_BATCH]) for i in range(0, len(images), REFERENCE_BATCH)])
             statistics = model.statistics

@@ -148,3 +148,72 @@ def test_random_sampling_without_labelled_digits_falls_back_to_the_training_spre
 
     means, factors = class_gaussians(session.reference_codes, np.full(len(session.reference_codes), 255))
     assert means.shape == (0, session.latent_dim) and factors.shape == (0, session.latent_dim, session.latent_dim)
+
+
+def test_a_model_opens_on_two_threads_and_the_pen_keeps_one(session, reference, monkeypatch):
+    """As aegui runs: torch on one thread (the live pen's), set at start-up. Encoding the
+    reference digits, the slowest step of opening a model, uses two where there are two cores
+    (and OMP_NUM_THREADS, which the suite sets to 1, allows them); the loading thread and
+    threads started after it are back on one."""
+    import os
+    import threading
+
+    import torch
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one core: nothing to share")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    model, seen = session.model, {}
+    encode = type(model.autoencoder).encode
+
+    def counting_encode(self, images):
+        seen.setdefault("threads", torch.get_num_threads())
+        return encode(self, images)
+
+    def open_and_start_another() -> None:
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)  # as aegui's start-up does
+        try:
+            ModelSession(model, reference)
+            seen["after"] = torch.get_num_threads()
+            later = threading.Thread(target=lambda: seen.setdefault("later", torch.get_num_threads()))
+            later.start()
+            later.join()
+        finally:
+            torch.set_num_threads(before)  # the test process's own setting
+
+    type(model.autoencoder).encode = counting_encode
+    try:
+        loading = threading.Thread(target=open_and_start_another)
+        loading.start()
+        loading.join()
+    finally:
+        type(model.autoencoder).encode = encode
+    assert seen == {"threads": 2, "after": 1, "later": 1}
+
+
+def test_omp_num_threads_caps_the_threads_a_model_opens_on(monkeypatch):
+    """The suite's workers (one per core) run on OMP_NUM_THREADS=1: opening a model there
+    must not start a second thread that spins beside the other worker."""
+    import threading
+
+    import torch
+
+    from aegui.core.session import torch_threads
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    seen = {}
+
+    def open_a_model() -> None:
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            with torch_threads(2):
+                seen["inside"] = torch.get_num_threads()
+        finally:
+            torch.set_num_threads(before)
+
+    thread = threading.Thread(target=open_a_model)
+    thread.start()
+    thread.join()
+    assert seen == {"inside": 1}
