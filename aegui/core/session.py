@@ -9,11 +9,9 @@ next one. Another map is another value (``with_projection``), never an edit of t
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import itertools
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from aegui.core.live_pass import build_live_pass
 from aegui.core.model_format import ERROR_QUANTILE_COUNT, IMAGE_SIZE
 from aegui.core.projection import MAP_LIMIT_WIDTHS, Projection, fit_projection
 from aegui.core.resources import LabelledImages
+from aegui.core.torch_threads import torch_threads
 
 SLIDER_STD_RANGE = 3.0
 # Codes are held within this many training standard deviations of the mean: far beyond the
@@ -43,30 +42,6 @@ REFERENCE_BATCH = 256
 # one): the slowest step of a model load, done while the GUI thread waits for it.
 REFERENCE_THREADS = 2
 _model_numbers = itertools.count(1)  # one per model loaded: keys caches by value, never by id()
-
-
-def _thread_limit() -> int:
-    """OMP_NUM_THREADS, when set, is the most threads a process may use (the test suite runs
-    one worker per core on one thread each)."""
-    value = os.environ.get("OMP_NUM_THREADS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else 1 << 16
-
-
-@contextlib.contextmanager
-def torch_threads(count: int):
-    """Up to ``count`` intra-op threads for the torch work inside, then back to as many as
-    before. Torch applies the count to the calling thread (and to threads that first use torch
-    meanwhile): the live worker, already running on one, keeps it."""
-    before = torch.get_num_threads()
-    count = min(count, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, _thread_limit())
-    if count <= before:
-        yield
-        return
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _image_tensor(image: np.ndarray) -> torch.Tensor:

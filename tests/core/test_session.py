@@ -199,7 +199,7 @@ def test_omp_num_threads_caps_the_threads_a_model_opens_on(monkeypatch):
 
     import torch
 
-    from aegui.core.session import torch_threads
+    from aegui.core.torch_threads import torch_threads
 
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     seen = {}
