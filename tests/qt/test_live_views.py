@@ -93,6 +93,37 @@ def test_hovering_a_reference_point_on_the_map_names_its_digit(qtbot, window):
     assert latent_map.hovered_digit in candidates and hovered[-1] == latent_map.hovered_digit
 
 
+def test_the_maps_reference_digits_keep_true_bounds_through_zoom_resize_hover_and_another_model(qtbot, window, k2_checkpoint):
+    """The map keeps its reference digits' bounding rectangle between changes (Qt asks for it
+    on every pen event); whatever changes, the kept one is the one pyqtgraph computes now, so
+    no digit at the edge is cut off or left behind when the map repaints."""
+    import pyqtgraph as pg
+
+    latent_map = window.latent_map
+    references = latent_map._references
+
+    def kept_is_true() -> bool:
+        kept = references.boundingRect()
+        return kept == pg.ScatterPlotItem.boundingRect(references) and kept.width() > 0
+
+    assert kept_is_true()
+    latent_map.getPlotItem().vb.scaleBy((0.5, 0.5))  # zoomed in
+    QApplication.processEvents()
+    assert kept_is_true()
+    window.resize(window.width() - 120, window.height() - 60)
+    qtbot.waitUntil(lambda: QApplication.processEvents() or kept_is_true(), timeout=5000)
+    x, y = window.explorer.session.reference_positions[7]
+    point = latent_map.mapFromScene(latent_map.getPlotItem().vb.mapViewToScene(QPointF(float(x), float(y))))
+    viewport = latent_map.viewport()
+    QApplication.sendEvent(viewport, QMouseEvent(QEvent.Type.MouseMove, QPointF(point), viewport.mapToGlobal(QPointF(point)), Qt.MouseButton.NoButton, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
+    qtbot.waitUntil(lambda: latent_map.hovered_digit is not None, timeout=5000)  # a hovered spot is drawn larger
+    assert kept_is_true()
+    with qtbot.waitSignal(window.model_shown, timeout=SIGNAL_TIMEOUT_MS):
+        window.open_model(k2_checkpoint)  # other digits' positions
+    wait_until_idle(qtbot, window)
+    assert kept_is_true()
+
+
 def test_gauge_places_the_thresholds_apart_and_fills_in_the_verdict_colour(qtbot):
     assert gauge_fraction(0) == 0 and gauge_fraction(100) == 1
     assert gauge_fraction(TYPICAL_BELOW) == 0.6 and gauge_fraction(NOT_A_DIGIT_ABOVE) == 0.8

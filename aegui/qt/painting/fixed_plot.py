@@ -97,3 +97,29 @@ class RectBars:
     def _padded(self, count: int) -> list[float]:
         old = self.heights.tolist()
         return old[:count] + [float("nan")] * (count - len(old))
+
+
+class ScatterWithKeptBounds(pg.ScatterPlotItem):
+    """A scatter that works out its bounding rectangle once per change, not on every repaint.
+
+    Qt asks each item in a repainted area for its bounding rectangle, three times per pen
+    event for the map's reference digits under the moving marker, and pyqtgraph computes it in
+    Python each time (data bounds and pixel padding, about 80 µs). The rectangle is kept with
+    what it was computed from: the item's scene transform (zoom, pan, resize), its data
+    bounds (pyqtgraph replaces that list when the data change) and its widest spot in pixels
+    (a hovered spot is larger); ``prepareGeometryChange`` drops it too, as Qt's contract says.
+    """
+
+    def __init__(self, *args, **kwargs):
+        self._kept_bounds: tuple | None = None
+        super().__init__(*args, **kwargs)
+
+    def prepareGeometryChange(self) -> None:
+        self._kept_bounds = None
+        super().prepareGeometryChange()
+
+    def boundingRect(self) -> QRectF:
+        transform, kept = self.sceneTransform(), self._kept_bounds
+        if kept is None or kept[1] is not self.bounds or kept[2] != self._maxSpotPxWidth or kept[0] != transform:
+            kept = self._kept_bounds = (transform, self.bounds, self._maxSpotPxWidth, super().boundingRect())
+        return QRectF(kept[3])

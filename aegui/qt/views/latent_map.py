@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QComboBox, QGraphicsEllipseItem, QGraphicsItem, QG
 
 from aegui.core.model_names import other_dataset
 from aegui.core.projection import MAP_LIMIT_WIDTHS, MAPS_INSTALL, PROJECTION_LABELS, PROJECTION_METHODS, available_methods
-from aegui.qt.painting.fixed_plot import cache_axes, cache_in_device_pixels, repaint_one_rect
+from aegui.qt.painting.fixed_plot import ScatterWithKeptBounds, cache_axes, cache_in_device_pixels, repaint_one_rect
 
 if TYPE_CHECKING:
     from aegui.core.explorer import Explorer
@@ -74,7 +74,7 @@ class LatentMap(pg.PlotWidget):
         # All reference digits in one item, kept as one pixmap: when the marker moves, Qt
         # copies the pixels under it instead of drawing 3,000 points again (no grid either:
         # a grid spans the whole plot and would be redrawn with every move).
-        self._references = pg.ScatterPlotItem(size=5, pen=None, hoverable=True, hoverSize=9, hoverPen=pg.mkPen("k"), tip=None)
+        self._references = ScatterWithKeptBounds(size=5, pen=None, hoverable=True, hoverSize=9, hoverPen=pg.mkPen("k"), tip=None)
         self._references.sigHovered.connect(self._on_references_hovered)
         cache_in_device_pixels(self._references)
         plot.addItem(self._references)
