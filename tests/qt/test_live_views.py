@@ -124,6 +124,28 @@ def test_the_maps_reference_digits_keep_true_bounds_through_zoom_resize_hover_an
     assert kept_is_true()
 
 
+def test_the_plots_axes_keep_true_bounds_through_resizes_and_another_model(qtbot, window, k2_checkpoint):
+    """The bars', probabilities' and map's axes keep their bounding rectangles between changes
+    (with a grid an axis spans its plot: Qt asks for it on every pen event); after a resize in
+    either direction and a model with other ranges, each kept one is the one pyqtgraph
+    computes now."""
+    import pyqtgraph as pg
+
+    axes = [view.getPlotItem().getAxis(name) for view in (window.latent_bars, window.probabilities, window.latent_map) for name in ("left", "bottom")]
+
+    def kept_are_true() -> bool:
+        return all(axis.boundingRect() == pg.AxisItem.boundingRect(axis) for axis in axes)
+
+    assert kept_are_true()
+    for width, height in ((-140, 0), (0, -70), (140, 70)):  # narrower only: the left axes keep their geometry, their grids do not
+        window.resize(window.width() + width, window.height() + height)
+        qtbot.waitUntil(lambda: QApplication.processEvents() or kept_are_true(), timeout=5000)
+    with qtbot.waitSignal(window.model_shown, timeout=SIGNAL_TIMEOUT_MS):
+        window.open_model(k2_checkpoint)
+    wait_until_idle(qtbot, window)
+    assert kept_are_true()
+
+
 def test_gauge_places_the_thresholds_apart_and_fills_in_the_verdict_colour(qtbot):
     assert gauge_fraction(0) == 0 and gauge_fraction(100) == 1
     assert gauge_fraction(TYPICAL_BELOW) == 0.6 and gauge_fraction(NOT_A_DIGIT_ABOVE) == 0.8

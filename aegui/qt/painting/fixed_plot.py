@@ -49,7 +49,7 @@ def cache_axes(plot: pg.PlotItem) -> None:
 
 class FixedPlot(pg.PlotWidget):
     def __init__(self, parent=None, minimum_height: int = 100):
-        super().__init__(parent, background="w", enableMenu=False)  # no context menu: not even built
+        super().__init__(parent, background="w", enableMenu=False, axisItems=axes_with_kept_bounds())  # no context menu: not even built
         for widget in (self, self.viewport()):  # no keys of its own: not a Tab stop without a focus mark
             widget.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setMinimumHeight(minimum_height)
@@ -123,3 +123,33 @@ class ScatterWithKeptBounds(pg.ScatterPlotItem):
         if kept is None or kept[1] is not self.bounds or kept[2] != self._maxSpotPxWidth or kept[0] != transform:
             kept = self._kept_bounds = (transform, self.bounds, self._maxSpotPxWidth, super().boundingRect())
         return QRectF(kept[3])
+
+
+class AxisWithKeptBounds(pg.AxisItem):
+    """An axis that works out its bounding rectangle once per change, not on every repaint.
+
+    With a grid an axis spans its plot, so Qt asks it for its rectangle whenever anything in
+    the plot repaints (four to six times per pen event for the bars' and the probabilities'
+    axes), and pyqtgraph computes it in Python each time. It follows from the axis's geometry,
+    its linked view's (the grid's extent), the grid and the tick length: kept with those.
+    """
+
+    def __init__(self, *args, **kwargs):
+        self._kept_bounds: tuple | None = None
+        super().__init__(*args, **kwargs)
+
+    def prepareGeometryChange(self) -> None:
+        self._kept_bounds = None
+        super().prepareGeometryChange()
+
+    def boundingRect(self) -> QRectF:
+        view = self.linkedView()
+        key = (self.geometry(), None if view is None else view.geometry(), self.grid, self.style["tickLength"], self.style["hideOverlappingLabels"])
+        kept = self._kept_bounds
+        if kept is None or kept[0] != key:
+            kept = self._kept_bounds = (key, super().boundingRect())
+        return QRectF(kept[1])
+
+
+def axes_with_kept_bounds() -> dict[str, AxisWithKeptBounds]:
+    return {name: AxisWithKeptBounds(name) for name in ("left", "bottom", "right", "top")}

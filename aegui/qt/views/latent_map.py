@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QComboBox, QGraphicsEllipseItem, QGraphicsItem, QG
 
 from aegui.core.model_names import other_dataset
 from aegui.core.projection import MAP_LIMIT_WIDTHS, MAPS_INSTALL, PROJECTION_LABELS, PROJECTION_METHODS, available_methods
-from aegui.qt.painting.fixed_plot import ScatterWithKeptBounds, cache_axes, cache_in_device_pixels, repaint_one_rect
+from aegui.qt.painting.fixed_plot import ScatterWithKeptBounds, axes_with_kept_bounds, cache_axes, cache_in_device_pixels, repaint_one_rect
 
 if TYPE_CHECKING:
     from aegui.core.explorer import Explorer
@@ -63,7 +63,7 @@ class LatentMap(pg.PlotWidget):
     reference_hovered = Signal(int, int)  # (reference index, digit); (-1, -1) when none
 
     def __init__(self, explorer: Explorer, parent=None):
-        super().__init__(parent, background="w", enableMenu=False)  # no context menu: not even built
+        super().__init__(parent, background="w", enableMenu=False, axisItems=axes_with_kept_bounds())  # no context menu: not even built
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the arrows move the star: a Tab stop, with a focus mark
         self._keyed: tuple | None = None  # (session, code, point) of the last point the keys chose
         self.setMinimumSize(200, 150)  # grows with the window; 150 leaves room for a watched run on a 720-pixel screen
