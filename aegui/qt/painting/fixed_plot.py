@@ -129,26 +129,37 @@ class AxisWithKeptBounds(pg.AxisItem):
     """An axis that works out its bounding rectangle once per change, not on every repaint.
 
     With a grid an axis spans its plot, so Qt asks it for its rectangle whenever anything in
-    the plot repaints (four to six times per pen event for the bars' and the probabilities'
+    the plot repaints (about 24 times per pen event over the bars', probabilities' and map's
     axes), and pyqtgraph computes it in Python each time. It follows from the axis's geometry,
-    its linked view's (the grid's extent), the grid and the tick length: kept with those.
+    its linked view's (the grid's extent) and its style: the kept one is dropped when either
+    geometry changes or the style or grid is set.
     """
 
     def __init__(self, *args, **kwargs):
-        self._kept_bounds: tuple | None = None
+        self._kept_bounds: QRectF | None = None
         super().__init__(*args, **kwargs)
+        self.geometryChanged.connect(self._on_geometry_changed)
 
-    def prepareGeometryChange(self) -> None:
+    def _on_geometry_changed(self) -> None:
+        self._kept_bounds = None
+
+    def prepareGeometryChange(self) -> None:  # pyqtgraph calls it when the grid or font is set
         self._kept_bounds = None
         super().prepareGeometryChange()
 
+    def setStyle(self, **kwargs):
+        self._kept_bounds = None
+        return super().setStyle(**kwargs)
+
+    def linkToView(self, view) -> None:
+        super().linkToView(view)
+        view.geometryChanged.connect(self._on_geometry_changed)
+        self._kept_bounds = None
+
     def boundingRect(self) -> QRectF:
-        view = self.linkedView()
-        key = (self.geometry(), None if view is None else view.geometry(), self.grid, self.style["tickLength"], self.style["hideOverlappingLabels"])
-        kept = self._kept_bounds
-        if kept is None or kept[0] != key:
-            kept = self._kept_bounds = (key, super().boundingRect())
-        return QRectF(kept[1])
+        if self._kept_bounds is None:
+            self._kept_bounds = super().boundingRect()
+        return QRectF(self._kept_bounds)
 
 
 def axes_with_kept_bounds() -> dict[str, AxisWithKeptBounds]:
