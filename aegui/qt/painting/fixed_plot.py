@@ -163,4 +163,6 @@ class AxisWithKeptBounds(pg.AxisItem):
 
 
 def axes_with_kept_bounds() -> dict[str, AxisWithKeptBounds]:
-    return {name: AxisWithKeptBounds(name) for name in ("left", "bottom", "right", "top")}
+    """The two axes a plot shows (pyqtgraph shows every axis it is given; top and right stay
+    its own, hidden)."""
+    return {name: AxisWithKeptBounds(name) for name in ("left", "bottom")}
