@@ -146,6 +146,50 @@ def test_the_plots_axes_keep_true_bounds_through_resizes_and_another_model(qtbot
     assert kept_are_true()
 
 
+def test_the_gauge_and_a_live_text_repaint_only_what_a_new_value_changes_yet_show_a_full_repaint(qtbot):
+    """On a pen event the gauge's fill end and number move and a live text's numbers change:
+    only those parts are repainted, and after every step both show what a full repaint would."""
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    host = QWidget()
+    layout = QVBoxLayout(host)
+    gauge, text = AnomalyGauge(), LiveText("", lines=2)
+    layout.addWidget(gauge)
+    layout.addWidget(text)
+    qtbot.addWidget(host)
+    host.resize(420, 90)
+    host.show()
+    qtbot.waitExposed(host)
+    painted: dict[object, list[int]] = {gauge: [], text: []}  # pixels per paint
+
+    class PaintRecorder(QObject):
+        recording = False  # not while grab() renders a widget afresh to compare
+
+        def eventFilter(self, watched, event):
+            if self.recording and event.type() == QEvent.Type.Paint and watched in painted:
+                painted[watched].append(sum(rect.width() * rect.height() for rect in event.region()))
+            return False
+
+    recorder = PaintRecorder()
+    for widget in painted:
+        widget.installEventFilter(recorder)
+    steps = [(12.0, "typical digit"), (12.04, "typical digit"), (13.7, "typical digit"), (55.5, "typical digit"), (94.9, "typical digit"), (95.3, "unusual"), (96.1, "unusual"), (40.0, "typical digit"), (99.6, "not a digit")]
+    for percentile, verdict in steps:
+        for rects in painted.values():
+            rects.clear()
+        gauge.set_percentile(percentile, verdict)
+        text.setText(f"reconstruction error = {percentile / 1000:.4f}\nrebuild {percentile:.0f} · distance 12 (percentiles)")
+        recorder.recording = True
+        QApplication.processEvents()
+        recorder.recording = False
+        for widget in painted:
+            shown, fresh = pixels(on_screen(widget)), pixels(rendered(widget))
+            assert np.abs(shown - fresh).max() <= 2, (type(widget).__name__, percentile)
+        if percentile == 13.7:  # same verdict, another number: a part of each repainted
+            for widget in painted:
+                assert 0 < sum(painted[widget]) < widget.width() * widget.height() / 2, (type(widget).__name__, painted[widget])
+
+
 def test_gauge_places_the_thresholds_apart_and_fills_in_the_verdict_colour(qtbot):
     assert gauge_fraction(0) == 0 and gauge_fraction(100) == 1
     assert gauge_fraction(TYPICAL_BELOW) == 0.6 and gauge_fraction(NOT_A_DIGIT_ABOVE) == 0.8

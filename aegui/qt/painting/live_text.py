@@ -51,8 +51,39 @@ class LiveText(QWidget):
 
     def setText(self, text: str) -> None:
         if text != self._text:
+            changed = self._changed_rects(self._text, text)
             self._text = text
-            self.update()
+            for rect in changed:
+                self.update(rect)
+
+    def _changed_rects(self, old: str, new: str) -> list[QRect]:
+        """The parts of the box a new text changes: on a pen event most of it is the same words
+        with other numbers, so each changed line is repainted from its first changed character
+        to the end of the longer of its two versions and the rest stays on screen. The whole
+        box when the lines differ in number or any line wraps (then words move)."""
+        whole = self.rect()
+        old_lines, new_lines = old.split("\n"), new.split("\n")
+        width = self.width() - 4
+        metrics = self.fontMetrics()
+        if len(old_lines) != len(new_lines) or any(metrics.horizontalAdvance(line) > width for line in old_lines + new_lines):
+            return [whole]
+        block = metrics.boundingRect(self.rect().adjusted(2, 0, -2, 0), self.FLAGS, new)
+        line_height = block.height() / len(new_lines)
+        changed = []
+        for index, (before, after) in enumerate(zip(old_lines, new_lines)):
+            if before == after:
+                continue
+            common = 0
+            for a, b in zip(before, after):
+                if a != b:
+                    break
+                common += 1
+            # a glyph may reach a little left of its advance (kerning, italics): two pixels spare
+            left = max(0, block.left() + metrics.horizontalAdvance(after[:common]) - 2)
+            top = int(block.top() + index * line_height) - 2
+            right = block.left() + max(metrics.horizontalAdvance(before), metrics.horizontalAdvance(after)) + 3
+            changed.append(QRect(left, top, right - left, int(line_height + 0.999) + 4).intersected(whole))
+        return changed
 
     def sizeHint(self) -> QSize:
         return QSize(self.fontMetrics().horizontalAdvance(self._text) + 8, self.height())

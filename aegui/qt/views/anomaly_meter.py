@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -79,8 +79,32 @@ class AnomalyGauge(QWidget):
         self.unjudged = UNJUDGED_BLANK  # what the bar says when there is nothing to judge
 
     def set_percentile(self, percentile: float | None, verdict: str | None, unjudged: tuple[str, str] = UNJUDGED_BLANK) -> None:
+        before = self.percentile
+        same_kind = (verdict, unjudged) == (self.verdict, self.unjudged) and before is not None and percentile is not None
         self.percentile, self.verdict, self.unjudged = percentile, verdict, unjudged
-        self.update()
+        if not same_kind:
+            self.update()
+        elif percentile != before:  # on a pen event: the fill's end moved, the number changed
+            for rect in self._changed_rects(before, percentile):
+                self.update(rect)
+
+    def _changed_rects(self, before: float, after: float) -> list[QRect]:
+        """The fill between its old and new ends (two pixels spare for antialiasing) and the
+        text from its number on: the zones, their lines and the words stay on screen."""
+        width = self.width() - 1.0
+        ends = sorted(0.5 + gauge_fraction(value) * width for value in (before, after))
+        bar = QRect(int(ends[0]) - 2, 0, int(ends[1] - ends[0]) + 6, BAR_HEIGHT)
+        if f"{before:.1f}" == f"{after:.1f}":
+            return [bar]
+        metrics = self.fontMetrics()
+        number_at = metrics.horizontalAdvance("percentile ") - 2
+        end = max(metrics.horizontalAdvance(self._text(value)) for value in (before, after)) + 3
+        return [bar, QRect(number_at, BAR_HEIGHT, end - number_at, self.height() - BAR_HEIGHT)]
+
+    def _text(self, percentile: float | None) -> str:
+        """The words beneath the bar: the longest wording that fits, never an elided one."""
+        texts = list(self.unjudged) if percentile is None else [f"percentile {percentile:.1f} of held-out digits", f"percentile {percentile:.1f}"]
+        return next((text for text in texts if self.fontMetrics().horizontalAdvance(text) <= self.width()), texts[-1])
 
     def sizeHint(self) -> QSize:
         return QSize(240, BAR_HEIGHT + self.fontMetrics().height() + 2)
@@ -105,15 +129,8 @@ class AnomalyGauge(QWidget):
             painter.drawLine(QPointF(x, area.top()), QPointF(x, area.bottom()))
         painter.drawRect(area)
         text_area = QRectF(0, BAR_HEIGHT + 1, self.width(), self.height() - BAR_HEIGHT - 1)
-        if self.percentile is None:
-            painter.setPen(QColor(110, 110, 110))
-            texts = list(self.unjudged)
-        else:
-            painter.setPen(QColor(20, 20, 20))
-            texts = [f"percentile {self.percentile:.1f} of held-out digits", f"percentile {self.percentile:.1f}"]
-        # the longest wording that fits, never an elided one
-        text = next((text for text in texts if painter.fontMetrics().horizontalAdvance(text) <= self.width()), texts[-1])
-        painter.drawText(text_area, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+        painter.setPen(QColor(110, 110, 110) if self.percentile is None else QColor(20, 20, 20))
+        painter.drawText(text_area, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self._text(self.percentile))
         painter.end()
 
 
