@@ -20,7 +20,8 @@ A file named ``stop-requested`` in ``DIR`` asks the run to stop after the step i
 validates, keeps ``last.ckpt`` (resume with ``--ckpt_path last``), computes the app's statistics
 and ends with ``"stopped": true`` in its end line. Any rank that sees the file stops them all.
 
-``elapsed`` and ``eta`` are seconds; ``eta`` is the remaining steps at the mean pace so far.
+``elapsed`` and ``eta`` are seconds; ``eta`` is the remaining steps at the mean pace of the steps
+this process trained (a resumed run's earlier steps are not counted).
 At each validation ``DIR/snapshots/epoch-NNNN.pt`` holds, for ``torch.load(weights_only=True)``:
 ``codes`` (the app's reference digits encoded by the current encoder, (n, k)), ``labels`` (n,),
 ``state_dict`` (the autoencoder's weights) and ``hyper_parameters``; each is written to a
@@ -49,7 +50,8 @@ SNAPSHOT_DIGITS = 1000  # reference digits encoded per snapshot (the app's map s
 class ProgressStream(pl.Callback):
     def __init__(self, progress_dir: str):
         self.folder = Path(progress_dir)
-        self._started = 0.0
+        self._started = self._training_started = 0.0
+        self._first_step = 0
         self._digits = None
         self._created = time.time()
         self.stop_requested = False
@@ -65,11 +67,15 @@ class ProgressStream(pl.Callback):
             handle.flush()
 
     def _timing(self, trainer: pl.Trainer) -> dict:
-        elapsed = time.perf_counter() - self._started
+        """Seconds since this process began fitting, and the remaining steps at the pace of the
+        steps it has trained itself (a resumed run starts at the step it stopped at: counting
+        those would make the pace look several times faster than it is)."""
+        now = time.perf_counter()
         total = trainer.estimated_stepping_batches
-        done = max(trainer.global_step, 1)
-        eta = elapsed / done * max(total - trainer.global_step, 0) if isinstance(total, (int, float)) and math.isfinite(total) else None
-        return {"elapsed": elapsed, "eta": eta}
+        done = max(trainer.global_step - self._first_step, 1)
+        pace = (now - self._training_started) / done
+        eta = pace * max(total - trainer.global_step, 0) if isinstance(total, (int, float)) and math.isfinite(total) else None
+        return {"elapsed": now - self._started, "eta": eta}
 
     # --- Lightning hooks -----------------------------------------------------------------------
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -84,6 +90,11 @@ class ProgressStream(pl.Callback):
         config = {"model": dict(pl_module.hparams), "data": dict(datamodule.hparams) if datamodule is not None else {}}
         steps = trainer.num_training_batches if isinstance(trainer.num_training_batches, int) else None
         self._write(trainer, "start", config=config, device=str(pl_module.device), max_epochs=trainer.max_epochs, steps_per_epoch=steps)
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """The pace is measured from here: a resumed run's step count is restored by now."""
+        self._training_started = time.perf_counter()
+        self._first_step = trainer.global_step
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs, batch, batch_idx: int) -> None:
         self._check_stop_request(trainer)

@@ -68,3 +68,22 @@ def test_a_stop_request_ends_the_run_resumably_and_resume_finishes_it(tiny_mnist
     assert [event["event"] for event in events].count("start") == 2 and events[-1]["event"] == "end" and events[-1]["stopped"] is False
     final = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)
     assert final["epoch"] == 3 and final["global_step"] > last["global_step"]
+
+
+def test_a_resumed_runs_time_to_go_counts_only_the_steps_it_trained(monkeypatch, tmp_path):
+    """Resumed at step 60 of 150 and 30 steps on in 30 s: 60 steps to go take 60 s more. The
+    run's earlier 60 steps were trained by another process; counting them made the remaining
+    time look a third as long (the Training dock said "about 7 s to go" with 24 s left)."""
+    from types import SimpleNamespace
+
+    from training import progress
+
+    clock = [100.0]
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: clock[0])
+    stream = progress.ProgressStream(str(tmp_path))
+    stream._started = clock[0]  # as on_fit_start sets it
+    trainer = SimpleNamespace(global_step=60, estimated_stepping_batches=150)
+    clock[0] = 102.0  # set-up and the checkpoint restored
+    stream.on_train_start(trainer, None)
+    trainer.global_step, clock[0] = 90, 132.0
+    assert stream._timing(trainer) == {"elapsed": 32.0, "eta": 60.0}
