@@ -3,12 +3,14 @@ explorer. Kept apart from the window so the window file only composes."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QAbstractSlider, QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QPlainTextEdit, QTextEdit
 
 from aegui.core.projection import MAPS_INSTALL, PROJECTION_LABELS, PROJECTION_METHODS, available_methods
 from aegui.core.resources import bundled_checkpoints
 from aegui.qt import window_layout
+from aegui.qt.painting.slider_rows import SliderRows
 
 
 def build_menus(window) -> None:
@@ -42,9 +44,12 @@ def build_menus(window) -> None:
     window.undo_action = QAction("&Undo stroke", window, shortcut=QKeySequence("Ctrl+Z"), triggered=canvas.undo, enabled=False)
     window.redo_action = QAction("&Redo stroke", window, shortcut=QKeySequence("Ctrl+Shift+Z"), triggered=canvas.redo, enabled=False)
     window.clear_action = QAction("&Clear", window, shortcut=QKeySequence(Qt.Key.Key_Escape), triggered=canvas.clear)
-    # Esc clears only in the canvas (its own key handling): from a combo box or a slider it
-    # closes or cancels there, and a press meant for a popup that already closed wiped the sketch
+    # Esc clears in the canvas (its own key handling) and wherever no control used it (a
+    # button, the map, a tab: see EscapeClears); from a combo box or a slider it closes or
+    # cancels there, and a press meant for a popup that already closed wiped the sketch
     window.clear_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+    window.escape_clears = EscapeClears(canvas, window)
+    window.installEventFilter(window.escape_clears)
     window.paste_image_action = QAction("&Paste an image", window, shortcut=QKeySequence.StandardKey.Paste, triggered=window._on_paste_image_triggered)
     edit_menu.addAction(window.paste_image_action)
     for action in (window.undo_action, window.redo_action, window.clear_action):
@@ -76,3 +81,27 @@ def build_menus(window) -> None:
     window.about_action = QAction("&About aegui", window, triggered=window.show_about)
     help_menu.addAction(window.shortcuts_action)
     help_menu.addAction(window.about_action)
+
+
+# controls where Esc means "close" or "cancel", or a second press after a popup closed lands
+KEEP_ESCAPE = (QComboBox, QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit, QAbstractSlider, SliderRows)
+
+
+class EscapeClears(QObject):
+    """Esc that no control used clears the canvas, as the help says: after a click on a
+    button (Keep as A, Back to sketch), on the map or a tab, the next sketch should not be
+    drawn over the last. A key no control used travels up to the window, where this sees it;
+    a control that takes typed text or values, or the latent sliders, keeps Esc to itself."""
+
+    def __init__(self, canvas, parent: QObject):
+        super().__init__(parent)
+        self._canvas = canvas
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() != QEvent.Type.KeyPress or event.key() != Qt.Key.Key_Escape or event.modifiers() != Qt.KeyboardModifier.NoModifier:
+            return False
+        focus = QApplication.focusWidget()
+        if focus is None or isinstance(focus, KEEP_ESCAPE) or focus.window() is not watched:
+            return False
+        self._canvas.clear()
+        return True

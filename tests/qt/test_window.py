@@ -13,7 +13,7 @@ import numpy as np
 from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QColor, QDropEvent, QKeySequence
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QStyle, QStyleOptionGroupBox
+from PySide6.QtWidgets import QApplication, QPushButton, QStyle, QStyleOptionGroupBox
 
 from tests.core.code_files import load_code
 from aegui.qt.painting.slider_rows import STEPS
@@ -696,6 +696,25 @@ def test_esc_clears_in_the_canvas_only_not_from_another_control(qtbot, window):
     window.canvas.setFocus()
     QTest.keyClick(window.canvas, Qt.Key.Key_Escape)
     assert not window.canvas.has_ink()
+
+
+def test_esc_after_a_click_on_a_button_the_map_or_a_tab_clears_the_sketch(qtbot, window):
+    """Drawn, then Keep as A clicked (or the map, or a tab): Esc cleared nothing and the next
+    digit was drawn over the last, though the help says Esc clears."""
+    explore = window.interpolation_panel
+    keep_a = next(button for button in explore.findChildren(QPushButton) if "Keep as A" in button.text())
+    clicks = [(keep_a, None), (window.latent_map.viewport(), None), (window.explore_tabs.tabBar(), window.explore_tabs.tabBar().tabRect(1).center())]
+    window.explore_tabs.setCurrentWidget(explore)
+    for widget, position in clicks:
+        draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
+        wait_until_idle(qtbot, window)
+        window.explore_tabs.setCurrentWidget(explore)
+        QApplication.processEvents()
+        QTest.mouseClick(widget, Qt.MouseButton.LeftButton, pos=position or widget.rect().center())
+        wait_until_idle(qtbot, window)
+        assert window.focusWidget() is not window.canvas, type(widget).__name__  # the click took the keys
+        QTest.keyClick(window.focusWidget(), Qt.Key.Key_Escape)
+        assert not window.canvas.has_ink(), type(widget).__name__
 
 
 def test_a_click_on_the_canvass_own_controls_leaves_esc_to_the_canvas(qtbot, window):
