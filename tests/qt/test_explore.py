@@ -288,3 +288,31 @@ def test_keeping_an_end_with_nothing_drawn_says_it_is_the_average_code(qtbot, wi
     assert panel.status.text() == "Drag the slider to morph from A to B. A is the average code: nothing was drawn when it was kept."
     QTest.mouseClick(panel.keep_a_button, Qt.MouseButton.LeftButton)  # the sketch now
     assert panel.status.text() == "Drag the slider to morph from A to B."
+
+
+def test_filling_or_emptying_a_strip_moves_nothing_above_it(qtbot, window, k2_checkpoint):
+    """A latent bar clicked filled the Traverse strip and the Explore dock grew by its
+    preferred height, moving the views and the tabs up under the pointer (a click meant for
+    Compare models opened Interpolate); a model that emptied it moved them back down."""
+    from PySide6.QtCore import QPoint, QRect
+
+    from aegui.qt import window_layout
+
+    window_layout.reset_layout(window, QRect(0, 0, 1366, 740))  # as a first start on a 1366 x 768 laptop lays it out
+    window.explore_tabs.setCurrentWidget(window.traversal_panel)
+    QApplication.processEvents()
+
+    def where() -> tuple[int, int, int]:
+        QApplication.processEvents()
+        return window.explore_tabs.tabBar().mapTo(window, QPoint(0, 0)).y(), window.explore_dock.height(), window.canvas.height()
+
+    draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
+    wait_until_idle(qtbot, window)
+    before = where()
+    window.explorer.select_dimension(3)  # as a click on bar 3
+    wait_until_idle(qtbot, window)
+    assert len(window.traversal_panel.strip.images) > 0 and where() == before
+    with qtbot.waitSignal(window.model_shown, timeout=SIGNAL_TIMEOUT_MS):
+        window.open_model(k2_checkpoint)  # no dimension chosen in the new model: the strip empties
+    wait_until_idle(qtbot, window)
+    assert len(window.traversal_panel.strip.images) == 0 and where() == before

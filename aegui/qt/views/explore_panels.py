@@ -73,9 +73,11 @@ class ImageStrip(PixelImageRow):
         return max(2 * self.fontMetrics().lineSpacing() + 8, self.fontMetrics().height() + CAPTION_GAP + MIN_STRIP_IMAGE)
 
     def sizeHint(self) -> QSize:
-        if len(getattr(self, "images", ())) == 0:
-            return QSize(super().sizeHint().width(), self._hint_height())
-        return QSize(super().sizeHint().width(), 100)
+        """The same height empty or filled: the window gives its docks their preferred heights,
+        so a strip that asked for more once filled (a latent bar clicked) moved the views and
+        the tabs above it up under the pointer, and back down when a model emptied it."""
+        metrics = self.fontMetrics()
+        return QSize(super().sizeHint().width(), max(self._hint_height(), 2 * metrics.height() + CAPTION_GAP + MIN_STRIP_IMAGE + 12))
 
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
