@@ -28,7 +28,7 @@ ERROR_COLOURS = pg.colormap.get("inferno").getLookupTable(nPts=256)
 
 def describe_noise_effect(noise: NoiseEffect) -> str:
     """One line: how far the noise moved the code, and whether the probe's digit changed."""
-    text = f"noise moved the code {noise.drift:.2f} digit spreads from the clean sketch's"
+    text = f"noise moved the code {noise.drift:.2f} digit spreads from the clean sketch's code"
     if noise.clean_digit is not None:
         text += f" (reads {noise.noisy_digit}, clean {noise.clean_digit})"
     return text
@@ -55,7 +55,7 @@ class DecodedView(QWidget):
         self.images.setToolTip("model input: the sketch prepared the MNIST way (28 × 28, centred); reconstruction: decoded from its code; error: " + self.error_caption.removeprefix("error ") + " per pixel")
         self.error_label = LiveText("Draw a digit on the left.", lines=2)
         self.error_formula, _ = math_text(f"‖x − {X_HAT}‖² / 784", font)
-        noisy = f"reconstruction error {self.error_formula} = 0.0000\nnoise moved the code 10.00 digit spreads from the clean sketch's (reads 8, clean 8)"
+        noisy = f"reconstruction error {self.error_formula} = 0.0000\nnoise moved the code 10.00 digit spreads from the clean sketch's code (reads 8, clean 8)"
         self.error_label.fit_height_to([NOTHING_DRAWN, noisy, f"Decoded from a code set by {max(ORIGIN_NAMES.values(), key=len)}; no input to compare with."])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
