@@ -176,7 +176,7 @@ HYPERPARAMETERS: dict[str, Hyperparameter] = _table(
 # The run's other settings a user changes: the data module's and the trainer's.
 RUN_SETTINGS: dict[str, Hyperparameter] = _table(
     Hyperparameter("batch_size", int, 128, 1, 65536, group="data", help="digits per step"),
-    Hyperparameter("limit_train", int, 0, 0, 10_000_000, group="data", help="train on the first N digits of the training file (0: all)"),
+    Hyperparameter("limit_train", int, 0, 0, 10_000_000, group="data", help="use the first N digits of the training file, a tenth of them held out for validation (0: all)"),
     Hyperparameter("val_fraction", float, 0.1, 0.0, 0.9, above_low=True, group="data", help="part of the training file held out for validation"),
     Hyperparameter("num_workers", int, 0, 0, 256, group="data", help="data-loading worker processes"),
     Hyperparameter("max_epochs", int, 20, 1, 100_000, group="trainer", also=(-1,), help="epochs to train (-1: until max_steps or stopped)"),

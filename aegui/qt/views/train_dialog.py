@@ -147,7 +147,7 @@ class TrainDialog(QDialog):
         folder_row.addWidget(self.data_dir_edit, 1)
         folder_row.addWidget(self.data_dir_button)
         data_form.addRow("Folder", self._marked("data_dir", folder_row))
-        data_form.addRow("Training digits", self._marked("limit_train", self.limit_edit))
+        data_form.addRow("Digits used", self._marked("limit_train", self.limit_edit))  # a tenth of them validates (the tooltip says so)
         network_box = QGroupBox("Network")
         network_form = QFormLayout(network_box)
         network_form.addRow("Architecture", self.architecture_combo)
