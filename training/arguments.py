@@ -50,7 +50,7 @@ def unknown_option(option: str, candidates: list[str], command: str) -> UsageErr
     """The refusal of an option nobody knows, with the closest one that exists."""
     tails = {candidate.rsplit(".", 1)[-1].lstrip("-").replace("-", "_"): candidate for candidate in candidates}
     tail = option.rsplit(".", 1)[-1].lstrip("-").replace("-", "_")
-    close = [tails[tail]] if tail in tails else difflib.get_close_matches(option, candidates, n=1, cutoff=0.6)  # --data-dir: --data.data_dir
+    close = [tails[tail]] if tail in tails else difflib.get_close_matches(option, candidates, n=1, cutoff=0.7)  # --model.latent_dm: --model.latent_dim (--bogus is not --verbose)
     if not close:  # --epochs: the last part of --trainer.max_epochs
         close = [tails[name] for name in difflib.get_close_matches(tail, list(tails), n=1, cutoff=0.7)]
     hint = f"did you mean {close[0]}?" if close else f"aegui-train {command} --help lists the options"

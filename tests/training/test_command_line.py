@@ -30,6 +30,7 @@ MISTAKES = [
     (["fit", "--epochs", "3"], "unknown option --epochs; did you mean --trainer.max_epochs?"),
     (["fit", "--data.data_dri", "x"], "did you mean --data.data_dir?"),
     (["fit", "--data-dir", "x"], "unknown option --data-dir; did you mean --data.data_dir?"),  # evaluate's spelling, not --data
+    (["fit", "--bogus", "3"], "unknown option --bogus; aegui-train fit --help lists the options"),  # not "did you mean --verbose?"
     (["fit", "--data.data_dir", "empty", "--data.download", "false"], "--data.data_dir empty: the folder has no train-images-idx3-ubyte[.gz] (nor 3 more"),
     (["fit", "--data.data_dir", "nowhere", "--data.download", "false"], "--data.data_dir nowhere: no such folder"),
     (["fit", "--data.dataset", "kmnist"], "--data.dataset kmnist: must be one of mnist, fashion-mnist"),
