@@ -217,8 +217,11 @@ def check_download_possible(dataset: str, data_dir) -> None:
         pass
     unreachable = mirrors_unreachable(DATASETS[dataset].mirrors)
     if unreachable:
-        where = f"--data.data_dir {folder}: no {dataset} IDX files there" if folder else f"the {dataset} IDX files are not in the cache"
-        raise UsageError(f"{where}, and they cannot be downloaded ({unreachable}); put train-images-idx3-ubyte.gz and the other three there, or name the folder that holds them with --data.data_dir")
+        if folder and not Path(folder).expanduser().exists():
+            where = f"--data.data_dir {folder}: no such folder, and the {dataset} IDX files cannot be downloaded into it"
+        else:
+            where = (f"--data.data_dir {folder}: no {dataset} IDX files there" if folder else f"the {dataset} IDX files are not in the cache") + ", and they cannot be downloaded"
+        raise UsageError(f"{where} ({unreachable}); put train-images-idx3-ubyte.gz and the other three there, or name the folder that holds them with --data.data_dir")
 
 
 class CommandParser(argparse.ArgumentParser):
