@@ -61,6 +61,16 @@ def stray_word(word: str, command: str) -> str:
     return f"unexpected {word[:40]!r}: {command}'s options start with -- (aegui-train {command} --help lists them)"
 
 
+def as_clause(message: str) -> str:
+    """A refusal written as a sentence for a dialog ("x.ckpt: This is not ... file.") in the
+    style of every other command-line line: the part after the colon in lower case, no full
+    stop ("x.ckpt: this is not ... file")."""
+    head, colon, rest = message.rpartition(": ")
+    if colon and rest[:1].isupper() and rest[1:2].islower():
+        rest = rest[0].lower() + rest[1:]
+    return (head + colon + rest).rstrip(".")
+
+
 def sniff_model_file(option: str, path: str | Path) -> None:
     """Refuse a path that cannot be a model file from its first bytes, before torch is imported
     (``aegui.core.file_sniff``, in the reader's words). What may be a model (a zip archive, a
@@ -81,7 +91,7 @@ def sniff_model_file(option: str, path: str | Path) -> None:
         raise UsageError(f"{option} {path}: cannot be read ({error.strerror or error})") from None
     problem = sniff_problem(head)
     if problem:
-        raise UsageError(f"{option} {path}: {problem}")
+        raise UsageError(as_clause(f"{option} {path}: {problem}"))
 
 
 def check_data_folder(option: str, folder: str | Path) -> None:

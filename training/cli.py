@@ -21,7 +21,7 @@ import difflib
 
 from aegui.core.errors import CheckpointError
 from aegui.core.hyperparameters import HyperparameterError
-from training.arguments import UsageError, check_lightning_arguments
+from training.arguments import UsageError, as_clause, check_lightning_arguments
 from training.command_parsers import check_command_arguments
 from training.errors import DatasetNotFoundError, DownloadError
 from training.fit_help import fit_help
@@ -65,7 +65,7 @@ def user_message(command: str, error: BaseException) -> tuple[str, int] | None:
     if isinstance(error, HyperparameterError):
         return error.sentence, 2
     if isinstance(error, CheckpointError):  # already one sentence naming the problem
-        return str(error), 2
+        return as_clause(str(error)), 2
     if isinstance(error, DatasetNotFoundError):  # only fit downloads (in prepare_data): the others say how to get the files
         fetch = "" if command in LIGHTNING_COMMANDS else " (aegui-train fit --trainer.fast_dev_run true downloads them there, training one batch)"
         return f"{error}. Pass the folder that holds the four IDX files with {flag}{fetch}.", 2
