@@ -9,10 +9,18 @@ from aegui.core.resources import CHECKPOINTS_DIR
 CHECKPOINT_FOLDER = "checkpoints"  # a run folder's checkpoints live here; the run is its parent
 
 
+LOG_FOLDERS = ("logs", "lightning_logs")  # a command-line run without --checkpoint.dirpath: ROOT/logs/version_N/checkpoints
+
+
 def run_name(path: Path) -> str:
-    """The run a checkpoint belongs to: the folder holding its checkpoints/ folder, else its own folder."""
+    """The run a checkpoint belongs to: the folder holding its checkpoints/ folder, else its own
+    folder; for Lightning's own layout its root with the version (``k16/version_0``: every
+    such run's folder is version_0)."""
     parent = path.parent
-    return (parent.parent.name if parent.name == CHECKPOINT_FOLDER else parent.name) or str(parent)
+    run = parent.parent if parent.name == CHECKPOINT_FOLDER else parent
+    if run.name.startswith("version_") and run.name[len("version_"):].isdigit() and run.parent.name in LOG_FOLDERS and run.parent.parent.name:
+        return f"{run.parent.parent.name}/{run.name}"
+    return run.name or str(parent)
 
 
 def shown_name(path: Path) -> str:
