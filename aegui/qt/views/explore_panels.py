@@ -24,9 +24,6 @@ if TYPE_CHECKING:
 
 STEPS = 9
 
-
-
-
 MIN_STRIP_IMAGE = IMAGE_SIZE + 4  # px: a strip's digits at least at MNIST's own size (they were squeezed to 6 px)
 
 
