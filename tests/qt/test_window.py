@@ -770,3 +770,18 @@ def test_view_reset_layout_puts_the_docks_back_where_a_first_start_has_them(qtbo
     actions = {action.text().replace("&", ""): action for action in window.menuBar().actions()[2].menu().actions()}
     actions["Reset layout"].trigger()
     assert called == [(window,)]
+
+
+def test_the_nearest_digits_line_up_with_the_canvas_above_them(qtbot, window):
+    """Maximised on a laptop, the nearest digits and their title sat 2-4 px from the window's
+    left edge, under a canvas 11 px in."""
+    from PySide6.QtCore import QPoint
+
+    window.resize(1366, 740)
+    QApplication.processEvents()
+
+    def span(widget) -> tuple[int, int]:
+        left = widget.mapTo(window, QPoint(0, 0)).x()
+        return left, left + widget.width()
+
+    assert span(window.nearest_digits.images) == span(window.canvas)

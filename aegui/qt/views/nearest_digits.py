@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QStyle, QVBoxLayout, QWidget
 
 from aegui.qt.painting.pixel_images import PixelImageRow
 
@@ -24,7 +24,8 @@ class NearestDigits(QWidget):
         self.images = PixelImageRow(count)
         self.images.setMinimumHeight(40)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        side = self.style().pixelMetric(QStyle.PixelMetric.PM_LayoutLeftMargin)  # in line with the canvas above (it sat 2 px from the window's edge)
+        layout.setContentsMargins(side, 0, side, 0)
         layout.setSpacing(0)
         layout.addWidget(title)
         layout.addWidget(self.images, 1)
