@@ -190,6 +190,25 @@ def test_the_gauge_and_a_live_text_repaint_only_what_a_new_value_changes_yet_sho
                 assert 0 < sum(painted[widget]) < widget.width() * widget.height() / 2, (type(widget).__name__, painted[widget])
 
 
+def test_a_cell_already_showing_a_keyed_image_is_left_alone_and_a_moved_one_is_redrawn(qtbot):
+    """The nearest digits come with their reference index as a key: a neighbour still in its
+    place costs nothing on a pen event, one that moved shows its new digit."""
+    row = PixelImageRow(3)
+    qtbot.addWidget(row)
+    row.resize(300, 80)
+    row.show()
+    qtbot.waitExposed(row)
+    first, second = np.zeros((28, 28), np.float32), np.ones((28, 28), np.float32)
+    row.set_images([first, second], tooltips=["digit 0", "digit 1"], keys=[10, 11])
+    QApplication.processEvents()
+    updates = []
+    row.update = lambda *area: updates.append(area)  # what each call asks to repaint
+    row.set_images([first, second], tooltips=["digit 0", "digit 1"], keys=[10, 11])
+    assert updates == []  # the same digits in the same cells: nothing to repaint
+    row.set_images([second, first], tooltips=["digit 1", "digit 0"], keys=[11, 10])
+    assert len(updates) == 2 and row.image(0).max() == 1 and row.image(1).max() == 0 and row.tooltips == ["digit 1", "digit 0", ""]
+
+
 def test_gauge_places_the_thresholds_apart_and_fills_in_the_verdict_colour(qtbot):
     assert gauge_fraction(0) == 0 and gauge_fraction(100) == 1
     assert gauge_fraction(TYPICAL_BELOW) == 0.6 and gauge_fraction(NOT_A_DIGIT_ABOVE) == 0.8

@@ -91,7 +91,7 @@ class RectBars:
         half = self._width / 2
         for index, (item, height, old) in enumerate(zip(self._items, heights.tolist(), self._padded(len(heights)))):
             if height != old:
-                item.setRect(QRectF(index - half, min(0.0, height), self._width, abs(height)))
+                item.setRect(index - half, min(0.0, height), self._width, abs(height))  # four numbers: no QRectF made per bar
         self.heights = heights
 
     def _padded(self, count: int) -> list[float]:

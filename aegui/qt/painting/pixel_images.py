@@ -64,6 +64,7 @@ class PixelImageRow(QWidget):
         # 32-bit pixels are what Qt scales fastest (faster than 8-bit grey or RGB888)
         self._tables = [rgb32_table(table) for table in self._lookup_tables]
         self._cell_images: list[np.ndarray | None] = [None] * count
+        self._cell_keys: list = [None] * count  # the key of the image each cell shows, if it came with one
         self.tooltips: list[str] = [""] * count
         self._geometry_key: tuple[int, int, int] | None = None
         self._converted: dict[tuple, QImage] = {}  # (key, cell) -> pixels, for images that recur
@@ -71,7 +72,11 @@ class PixelImageRow(QWidget):
 
     def set_image(self, index: int, image: np.ndarray | None, caption: str | None = None, tooltip: str = "", key=None) -> None:
         """Show ``image`` in cell ``index``. An image that comes back often (a reference digit)
-        can pass a ``key``: its pixels are then converted once and reused."""
+        can pass a ``key``: its pixels are then converted once and reused, and a cell that
+        shows that key already is left as it is (most neighbours stay when the sketch changes)."""
+        if key is not None and self._cell_keys[index] == key and (caption is None or caption == self._captions[index]) and tooltip == self.tooltips[index]:
+            return
+        self._cell_keys[index] = key if image is not None else None
         self._cell_images[index] = None if image is None else np.array(image, dtype=np.float32)
         if image is None:
             self._qimages[index] = None
@@ -99,6 +104,7 @@ class PixelImageRow(QWidget):
     def forget_converted(self) -> None:
         """Drop the pixels kept for keyed images (their keys may mean other images now)."""
         self._converted.clear()
+        self._cell_keys = [None] * self.count
 
     def set_images(self, images, captions: list[str] | None = None, tooltips: list[str] | None = None, keys: list | None = None) -> None:
         """Show up to ``count`` images from the left; the remaining cells are left empty."""
