@@ -261,9 +261,9 @@ class MainWindow(QMainWindow):
     def check_bundled_model(self) -> None:
         """The bundled model loaded now is the one checked in File > Bundled models (a click
         toggles the check before the model is loaded, or refused)."""
-        current = self.explorer.session.model.path if self.explorer.session is not None else None
+        current = Path(self.explorer.session.model.path).resolve() if self.explorer.session is not None else None
         for path, action in self.bundled_actions.items():
-            action.setChecked(path == current)
+            action.setChecked(path.resolve() == current)  # aegui resources/checkpoints/X.ckpt names it relatively
 
     def _on_explorer_model_changed(self, session: ModelSession) -> None:
         self.check_bundled_model()

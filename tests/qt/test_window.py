@@ -546,7 +546,7 @@ def test_the_meter_explains_which_part_says_not_a_digit(qtbot, window):
     assert meter.verdict == "typical digit" and first.startswith("typical ≤ 95th percentile") and second.startswith("rebuild ")
 
 
-def test_the_bundled_model_loaded_is_checked_in_its_menu(qtbot, window, k2_checkpoint, default_checkpoint):
+def test_the_bundled_model_loaded_is_checked_in_its_menu(qtbot, window, k2_checkpoint, default_checkpoint, monkeypatch):
     checked = lambda: [path.stem for path, action in window.bundled_actions.items() if action.isChecked()]  # noqa: E731
     assert checked() == [default_checkpoint.stem]
     k2_action = window.bundled_actions[k2_checkpoint]
@@ -559,6 +559,11 @@ def test_the_bundled_model_loaded_is_checked_in_its_menu(qtbot, window, k2_check
     with qtbot.waitSignal(window.model_shown, timeout=SIGNAL_TIMEOUT_MS):
         window.open_model(default_checkpoint)
     assert checked() == [default_checkpoint.stem]
+    monkeypatch.undo()  # each model read afresh, not shared by absolute path between tests
+    monkeypatch.chdir(k2_checkpoint.parent.parent)
+    with qtbot.waitSignal(window.model_shown, timeout=SIGNAL_TIMEOUT_MS):
+        window.open_model(Path(k2_checkpoint.parent.name) / k2_checkpoint.name)  # as `aegui resources/checkpoints/...` names it
+    assert not window.explorer.session.model.path.is_absolute() and checked() == [k2_checkpoint.stem]
     wait_until_idle(qtbot, window)
     assert all(action.actionGroup() is not None and action.actionGroup().isExclusive() for action in window.bundled_actions.values())  # radio items: one model at a time
 
