@@ -316,3 +316,17 @@ def test_filling_or_emptying_a_strip_moves_nothing_above_it(qtbot, window, k2_ch
         window.open_model(k2_checkpoint)  # no dimension chosen in the new model: the strip empties
     wait_until_idle(qtbot, window)
     assert len(window.traversal_panel.strip.images) == 0 and where() == before
+
+
+def test_edit_by_meaning_sliders_have_about_a_pixel_per_step_on_a_laptop(qtbot, window):
+    """At 1366 x 768 the sliders were 75 px long for 121 steps, beside a strip with room to spare."""
+    from PySide6.QtCore import QRect
+
+    from aegui.qt import window_layout
+    from aegui.qt.views.explore_panels import DIRECTION_STEPS
+
+    window_layout.reset_layout(window, QRect(0, 0, 1366, 740))
+    window.explore_tabs.setCurrentIndex(window.explore_tabs.count() - 1)  # Edit by meaning
+    QApplication.processEvents()
+    sliders = list(window.direction_panel.sliders.values())
+    assert sliders and all(slider.isVisible() and slider.width() >= 2 * DIRECTION_STEPS for slider in sliders), [slider.width() for slider in sliders]

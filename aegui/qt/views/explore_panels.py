@@ -288,8 +288,7 @@ DIRECTION_WORDS = {
 DIRECTION_RANGE = 3.0  # spreads of the training codes either way
 DIRECTION_STRIP_IMAGE = 56  # px: the sweep's digits, in view at the top of a short dock
 DIRECTION_STEPS = 60
-
-
+DIRECTION_SLIDER_WIDTH = 150  # px: about a pixel per step (they were 75 px at 1366 x 768, beside a strip with room to spare)
 WEAK_DIRECTION_R2 = 0.3  # below it a direction explains under a third of the property (k = 2: 0.02-0.46; k = 32: 0.56-0.92)
 
 
@@ -334,6 +333,7 @@ class DirectionPanel(QWidget):
             low, high = DIRECTION_WORDS.get(name, (f"less {name}", f"more {name}"))
             slider = QSlider(Qt.Orientation.Horizontal)
             slider.setRange(-DIRECTION_STEPS, DIRECTION_STEPS)
+            slider.setMinimumWidth(DIRECTION_SLIDER_WIDTH)
             slider.setAccessibleName(f"{low} or {high}")
             slider.setToolTip(f"{name}: R² {r2:.2f} on held-out digits; the ends are {DIRECTION_RANGE:g} spreads of the training codes ({spread:.2f}) away")
             slider.valueChanged.connect(lambda value, name=name: self._explorer.set_direction(name, value * DIRECTION_RANGE / DIRECTION_STEPS))
