@@ -491,6 +491,12 @@ def test_status_messages_clear_when_the_work_is_done(qtbot, window, k2_checkpoin
         window.explorer.open_comparison([k2_checkpoint, default_checkpoint])
     wait_until_idle(qtbot, window)
     assert window.statusBar().currentMessage() == "" and window.busy_bar.isHidden()
+    draw_stroke(window.canvas, canvas_points(window.canvas, "seven"))
+    wait_until_idle(qtbot, window)
+    assert window.compare_panel.status.text().endswith("Each was given your sketch.")
+    with qtbot.waitSignal(window.explorer.comparison_changed, timeout=SIGNAL_TIMEOUT_MS):
+        window.explorer.clear_comparison()
+    assert window.compare_panel.status.text() == "No models to compare."  # not "... Each was given your sketch."
 
 
 def test_the_explore_panels_say_what_they_will_show_before_there_is_anything(qtbot, window):

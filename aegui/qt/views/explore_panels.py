@@ -252,10 +252,10 @@ class ComparePanel(QWidget):
         if problems:
             text += " Could not load: " + "; ".join(problems)
         self._status_text = text
-        self.status.setText(text + self._input_note)
-        if not models:
-            self.rows = []
+        if not models:  # what models were given means nothing without models
+            self._input_note, self.rows = "", []
             self.strip.clear_strip()
+        self.status.setText(text + self._input_note)
 
     def show_analysis(self, analysis: Analysis) -> None:
         rows = analysis.extras.get("comparison")
