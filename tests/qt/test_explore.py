@@ -319,7 +319,8 @@ def test_filling_or_emptying_a_strip_moves_nothing_above_it(qtbot, window, k2_ch
 
 
 def test_edit_by_meaning_sliders_have_about_a_pixel_per_step_on_a_laptop(qtbot, window):
-    """At 1366 x 768 the sliders were 75 px long for 121 steps, beside a strip with room to spare."""
+    """At 1366 x 768 the sliders were 75 px long for 121 steps, beside a strip with room to spare,
+    and the last of the five rows was cut in half behind a scroll bar."""
     from PySide6.QtCore import QRect
 
     from aegui.qt import window_layout
@@ -330,3 +331,5 @@ def test_edit_by_meaning_sliders_have_about_a_pixel_per_step_on_a_laptop(qtbot, 
     QApplication.processEvents()
     sliders = list(window.direction_panel.sliders.values())
     assert sliders and all(slider.isVisible() and slider.width() >= 2 * DIRECTION_STEPS for slider in sliders), [slider.width() for slider in sliders]
+    # and all five rows with the sentence above them, unscrolled (the fifth was cut in half behind a scroll bar)
+    assert window.explore_tabs.currentWidget().verticalScrollBar().maximum() == 0

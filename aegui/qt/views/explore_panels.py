@@ -301,6 +301,7 @@ class DirectionPanel(QWidget):
         self._explorer = explorer
         self.sliders: dict[str, QSlider] = {}
         self._grid = QGridLayout()
+        self._grid.setVerticalSpacing(2)  # five rows and the sentence above them in a laptop's dock, unscrolled
         self.status = QLabel("")
         self.status.setStyleSheet("color: #666")
         self.status.setWordWrap(True)
@@ -312,7 +313,7 @@ class DirectionPanel(QWidget):
         body.addLayout(self._grid)
         body.addWidget(self.strip, 1, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setContentsMargins(6, 2, 6, 2)
         layout.addWidget(self.status)
         layout.addLayout(body, 1)
         explorer.model_changed.connect(self.set_session)
