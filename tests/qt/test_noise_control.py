@@ -62,6 +62,6 @@ def test_the_model_panel_says_whether_the_model_was_trained_against_noise(window
 def test_the_model_panel_says_whether_the_model_was_trained_on_other_hands(window):
     from aegui.qt.views.model_panel import describe_input_restyle
 
-    assert "other hands" in window.model_panel.text() and describe_input_restyle(0.0) == "no"
+    assert "other hands" in window.model_panel.text() and describe_input_restyle(0.0) == "no: only MNIST's own pen, no thick, blurred or low-resolution digits"  # a bare "no" explained nothing
     assert describe_input_restyle(0.5) == "yes, 50% of training digits thick, blurred, low resolution or an even pen, rebuilt as clean digits"
     assert describe_input_restyle(0.25, "restyled").endswith("25% of training digits thick, blurred, low resolution or an even pen, rebuilt as written")

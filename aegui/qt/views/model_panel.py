@@ -33,7 +33,7 @@ def describe_input_restyle(share: float, target: str = "clean") -> str:
     """The training's restyled inputs in words: "no", or the share of digits written otherwise
     and what they were rebuilt into."""
     if not share:
-        return "no"
+        return "no: only MNIST's own pen, no thick, blurred or low-resolution digits"
     rebuilt = "rebuilt as written" if target == "restyled" else "rebuilt as clean digits"
     return f"yes, {share:.0%} of training digits thick, blurred, low resolution or an even pen, {rebuilt}"
 
