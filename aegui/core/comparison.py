@@ -16,8 +16,6 @@ from aegui.core.errors import CheckpointError
 from aegui.core.model_format import IMAGE_SIZE
 
 MAX_FAMILY_SIZE = 12
-
-
 MAX_FAMILY_BYTES = 1 << 20  # a family lists a dozen file names
 
 

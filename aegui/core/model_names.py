@@ -7,8 +7,6 @@ from pathlib import Path
 from aegui.core.resources import CHECKPOINTS_DIR
 
 CHECKPOINT_FOLDER = "checkpoints"  # a run folder's checkpoints live here; the run is its parent
-
-
 LOG_FOLDERS = ("logs", "lightning_logs")  # a command-line run without --checkpoint.dirpath: ROOT/logs/version_N/checkpoints
 
 

@@ -120,8 +120,9 @@ class ScatterWithKeptBounds(pg.ScatterPlotItem):
 
     def boundingRect(self) -> QRectF:
         transform, kept = self.sceneTransform(), self._kept_bounds
-        if kept is None or kept[1] is not self.bounds or kept[2] != self._maxSpotPxWidth or kept[0] != transform:
-            kept = self._kept_bounds = (transform, self.bounds, self._maxSpotPxWidth, super().boundingRect())
+        padding = self.pixelPadding()  # pyqtgraph's public measure of the widest spot
+        if kept is None or kept[1] is not self.bounds or kept[2] != padding or kept[0] != transform:
+            kept = self._kept_bounds = (transform, self.bounds, padding, super().boundingRect())
         return QRectF(kept[3])
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -73,11 +75,7 @@ class LiveText(QWidget):
         for index, (before, after) in enumerate(zip(old_lines, new_lines)):
             if before == after:
                 continue
-            common = 0
-            for a, b in zip(before, after):
-                if a != b:
-                    break
-                common += 1
+            common = len(os.path.commonprefix((before, after)))
             # a glyph may reach a little left of its advance (kerning, italics): two pixels spare
             left = max(0, block.left() + metrics.horizontalAdvance(after[:common]) - 2)
             top = int(block.top() + index * line_height) - 2
