@@ -17,7 +17,7 @@ from aegui.core.model_files import load_model
 from aegui.core.model_format import STATISTICS_KEY
 from aegui.core.resources import load_reference_digits
 from training.cli import main as cli_main
-from tests.training.fitting import REPO, fit_args, refusal
+from tests.training.fitting import REPO, TINY_MODEL, fit_args, refusal
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +53,22 @@ def test_short_fit_lowers_the_loss(fitted_run):
         val_losses = [float(row["val/loss"]) for row in csv.DictReader(handle) if row.get("val/loss")]
     assert len(val_losses) == 6
     assert val_losses[-1] < 0.85 * val_losses[0]
+
+
+def test_a_runs_checkpoint_validates_and_tests_and_an_exported_model_is_refused_in_one_line(fitted_run, tiny_mnist_dir, tmp_path, capsys, default_checkpoint):
+    """Each Lightning command builds only its own parser; the others still run. An exported
+    model (a bundled one) holds no training state: one line pointing at evaluate and
+    --init_from, where Lightning alone failed inside with a KeyError traceback."""
+    data = ["--data.data_dir", str(tiny_mnist_dir), "--data.download", "false", "--trainer.default_root_dir", str(tmp_path), *TINY_MODEL]
+    for command, metric in (("validate", "val/mse"), ("test", "test/mse")):
+        capsys.readouterr()
+        cli_main([command, *data, "--ckpt_path", str(fitted_run / "checkpoints" / "best.ckpt")])
+        assert metric in capsys.readouterr().out
+        status, line = refusal(capsys, [command, *data, "--ckpt_path", str(default_checkpoint)])
+        assert status == 2 and line == (
+            f"aegui-train {command}: --ckpt_path {default_checkpoint}: an exported model, without the training state a run writes; "
+            f"measure it with aegui-train evaluate {default_checkpoint}, or train on from it with --init_from {default_checkpoint}"
+        )
 
 
 def test_checkpoints_reload_weights_only_with_identical_outputs(fitted_run, tiny_mnist_dir):
