@@ -2,7 +2,7 @@
 TorchScript call, ``aegui.core.live_pass``), alone and while a second thread keeps the
 interpreter busy as the GUI thread does while it paints, at the app's GIL switch interval.
 
-    python tests/benchmarks/bench_live_pass.py [--calls 300]
+    python tests/benchmarks/bench_live_pass.py [--calls 300] [--variants]
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import statistics
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,6 +40,7 @@ def median_ms(call, count: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--variants", action="store_true", help="also torch.jit.freeze and optimize_for_inference of the traced pass")
     args = parser.parse_args()
     torch.set_num_threads(1)
     configure_process_for_live_drawing()
@@ -55,8 +57,15 @@ def main() -> None:
         while busy.is_set():
             sum(value * value for value in range(200))
 
+    passes = [("eager", eager), ("traced", traced)]
+    if args.variants:  # what else was tried for the traced graph (neither kept: docs/benchmarks.md)
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            frozen = torch.jit.freeze(torch.jit.trace(eager, image.float(), check_trace=False).eval())
+            optimised = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(eager, image.float(), check_trace=False).eval()))
+        passes += [("frozen", frozen), ("optimize_for_inference", optimised)]
     with torch.inference_mode():
-        for name, live_pass in (("eager", eager), ("traced", traced)):
+        for name, live_pass in passes:
             for _ in range(30):
                 live_pass(image)
             alone = median_ms(lambda: live_pass(image), args.calls)
@@ -68,7 +77,7 @@ def main() -> None:
             finally:
                 busy.clear()
                 thread.join()
-            print(f"{name:<7} alone p50 {alone:6.2f} ms   with a busy Python thread p50 {contended:6.2f} ms")
+            print(f"{name:<22} alone p50 {alone:6.2f} ms   with a busy Python thread p50 {contended:6.2f} ms")
     assert np.isfinite(alone)
 
 
