@@ -13,7 +13,7 @@ RUN_OPTIONS = (
     ("--data.data_dir DIR", "folder with the four MNIST IDX files (default: downloaded once into the cache)"),
     ("--data.download false", "never download: use only --data.data_dir"),
     ("--data.dataset NAME", "mnist or fashion-mnist [mnist]"),
-    ("--trainer.default_root_dir DIR", "where logs and checkpoints go [the current folder]"),
+    ("--trainer.default_root_dir DIR", "where logs and checkpoints go (DIR/checkpoints) [the current folder]"),
     ("--progress-dir DIR", "stream progress as JSON lines and snapshots (the app's Watch a run)"),
     ("--init_from CKPT", "start from this checkpoint's network (fine-tuning; same network)"),
     ("--ckpt_path last", "resume an interrupted run from its last.ckpt"),

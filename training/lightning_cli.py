@@ -72,13 +72,30 @@ def lightning_mistake(message: str, parser, command: str) -> str:
     return first[:300]
 
 
-def check_something_to_resume(checkpoint_callbacks) -> None:
+def check_something_to_resume(checkpoint_callbacks, root: str | None = None) -> None:
     """``--ckpt_path last`` where no run left a last.ckpt: Lightning would warn and train from
-    scratch, which is not what asking to resume means."""
+    scratch, which is not what asking to resume means. A run from before checkpoints had their
+    own folder (ROOT/logs/version_N/checkpoints) is named, with the option that resumes it."""
     folders = [Path(callback.dirpath) for callback in checkpoint_callbacks if getattr(callback, "dirpath", None)]
     if not folders or any(folder.is_dir() and any(folder.glob("last*.ckpt")) for folder in folders):
         return  # resolved by Lightning (no folder of its own), or there is a last.ckpt to resume from
+    older = sorted(Path(root).glob("*/version_*/checkpoints/last.ckpt")) if root else []
+    if older:
+        raise UsageError(f"--ckpt_path last: no last.ckpt in {folders[0]}; the run's last.ckpt is in {older[-1].parent}: resume it with --checkpoint.dirpath {older[-1].parent}")
     raise UsageError(f"--ckpt_path last: no last.ckpt in {folders[0]} to resume from; leave --ckpt_path out to start a new run, or name the interrupted run's folder with --checkpoint.dirpath")
+
+
+def use_run_checkpoint_folder(trainer) -> None:
+    """Without ``--checkpoint.dirpath`` a run keeps its checkpoints in ROOT/checkpoints (ROOT:
+    ``--trainer.default_root_dir``), as the configs and the app's runs do. Lightning's own
+    default is the logger's new version folder (ROOT/logs/version_N/checkpoints), which
+    ``--ckpt_path last`` then looked for in the *next* version's folder: it found nothing and
+    trained from scratch."""
+    from pytorch_lightning.callbacks import ModelCheckpoint
+
+    for callback in trainer.checkpoint_callbacks:
+        if isinstance(callback, ModelCheckpoint) and callback.dirpath is None:
+            callback.dirpath = os.path.realpath(os.path.join(trainer.default_root_dir, "checkpoints"))
 
 
 def end_process_group(trainer) -> None:
@@ -180,9 +197,11 @@ def run_lightning_cli(args: list[str]) -> None:
             if not trainer_config.get("plugins") and "plugins" not in kwargs:
                 kwargs["plugins"] = [GuardedCheckpointIO()]  # --ckpt_path goes through the app's guarded reader
             try:
-                return super().instantiate_trainer(**kwargs)
+                trainer = super().instantiate_trainer(**kwargs)
             except (ValueError, TypeError, MisconfigurationException) as error:  # e.g. an accelerator that does not exist
                 raise UsageError("the trainer refused its options: " + " ".join(str(error).split())[:300]) from None
+            use_run_checkpoint_folder(trainer)
+            return trainer
 
         def before_fit(self) -> None:
             check_writable(Path(self.trainer.default_root_dir))
@@ -190,7 +209,7 @@ def run_lightning_cli(args: list[str]) -> None:
                 if callback.dirpath:
                     check_writable(Path(callback.dirpath))
             if self.config[self.subcommand].get("ckpt_path") == "last":
-                check_something_to_resume(self.trainer.checkpoint_callbacks)
+                check_something_to_resume(self.trainer.checkpoint_callbacks, self.trainer.default_root_dir)
             init_from = self.config[self.subcommand].get("init_from")
             if init_from:
                 try:

@@ -14,13 +14,34 @@ from training.cli import main as cli_main
 from tests.training.fitting import REPO, fit_args
 
 
+def without_checkpoint_folder(args: list[str]) -> list[str]:
+    at = args.index("--checkpoint.dirpath")
+    return args[:at] + args[at + 2 :]
+
+
 def test_resume_from_last_continues_where_it_stopped(tiny_mnist_dir, tmp_path):
-    cli_main(fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "2"))
+    """As the README's command runs: --trainer.default_root_dir alone. The checkpoints are in
+    ROOT/checkpoints; in Lightning's default folder (ROOT/logs/version_N/checkpoints) the
+    resumed run looked in version_1, found no last.ckpt and trained from scratch."""
+    cli_main(without_checkpoint_folder(fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "2")))
     first = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
-    cli_main(fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "3", "--ckpt_path", "last"))
+    cli_main(without_checkpoint_folder(fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "3", "--ckpt_path", "last")))
     resumed = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
     assert first["epoch"] == 1 and resumed["epoch"] == 2
     assert resumed["global_step"] == first["global_step"] * 3 // 2
+    assert sorted(path.name for path in (tmp_path / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]
+
+
+def test_resuming_a_run_from_before_checkpoints_had_their_folder_names_where_its_last_checkpoint_is(tmp_path, capsys):
+    from training.lightning_cli import check_something_to_resume
+    from training.arguments import UsageError
+    from types import SimpleNamespace
+
+    older = tmp_path / "logs" / "version_0" / "checkpoints"
+    older.mkdir(parents=True)
+    (older / "last.ckpt").write_bytes(b"")
+    with pytest.raises(UsageError, match=rf"the run's last.ckpt is in {older}: resume it with --checkpoint.dirpath {older}$"):
+        check_something_to_resume([SimpleNamespace(dirpath=str(tmp_path / "checkpoints"))], str(tmp_path))
 
 
 @pytest.mark.slow
