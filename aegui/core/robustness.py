@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from aegui.core.events import Signal
+from aegui.core.model_names import distinguishing_names
 from aegui.core.noise import NOISE_KINDS, ROBUSTNESS_STRENGTHS, add_noise, kind_generator
 
 if TYPE_CHECKING:
@@ -160,14 +161,16 @@ class RobustnessComparison:
         reference, digits, seed, known = self.explorer.reference, self.digits, self.seed, dict(_measured)
         description = f"Measuring the noise robustness of {len(models)} models"
 
+        names = distinguishing_names([model.path for model in models])  # two runs' best.ckpt: "run-a/best", "run-b/best"
+
         def measure() -> list[tuple[str, tuple, Robustness]]:
             rows = []
             images, labels = reference.images[:digits], reference.labels[:digits]
             measured_on = fingerprint(images, labels)
-            for model in models:
+            for name, model in zip(names, models):
                 key = (weights_fingerprint(model.autoencoder), measured_on, seed)
                 figures = known.get(key) or model_robustness(model, images, labels, seed)
-                rows.append((model.name, key, figures))
+                rows.append((name, key, figures))
             return rows
 
         def done(rows) -> None:

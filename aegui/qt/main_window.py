@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox
 
 from aegui.core.errors import CheckpointError
 from aegui.core.model_format import CHECKPOINT_SUFFIXES
-from aegui.core.model_names import shown_name, unseen_digits_note
+from aegui.core.model_names import distinguishing_names, shown_name, unseen_digits_note
 from aegui.core.projection import PROJECTION_LABELS
 from aegui.core.resources import CHECKPOINTS_DIR, ICON
 from aegui.core.robustness import RobustnessComparison
@@ -275,7 +275,7 @@ class MainWindow(QMainWindow):
 
     def _on_explorer_model_load_failed(self, path: Path, message: str) -> None:
         current = self.explorer.session
-        kept = f"\n\nStill using {current.model.path.name}." if current is not None else ""
+        kept = f"\n\nStill using {shown_name(current.model.path)}." if current is not None else ""
         self.statusBar().showMessage(f"Could not open {Path(path).name}", 8000)
         self._show_error("Cannot open model", f"Could not open {Path(path).name}:\n\n{message}{kept}")
         self.model_refused.emit(message)
@@ -342,8 +342,8 @@ class MainWindow(QMainWindow):
     def _refresh_recent_menu(self) -> None:
         self.recent_menu.clear()
         recent = self.settings.recent_files()
-        for path in recent:
-            self.recent_menu.addAction(Path(path).name, lambda p=path: self.open_model(p)).setToolTip(path)
+        for path, name in zip(recent, distinguishing_names(recent)):  # two runs' best.ckpt: "run-a/best.ckpt", "run-b/best.ckpt"
+            self.recent_menu.addAction(name + Path(path).suffix, lambda p=path: self.open_model(p)).setToolTip(path)
         self.recent_menu.setEnabled(bool(recent))
 
     def _on_exports_saved(self, what: str, path: Path) -> None:

@@ -20,6 +20,7 @@ def build_menus(window) -> None:
     window.open_action = QAction("&Open model…", window, shortcut=QKeySequence.StandardKey.Open, triggered=window._on_open_action_triggered)
     file_menu.addAction(window.open_action)
     window.recent_menu = file_menu.addMenu("Open &recent")
+    window.recent_menu.setToolTipsVisible(True)  # each entry's whole path
     window.bundled_menu = file_menu.addMenu("&Bundled models")
     window.bundled_actions = {}  # path -> its action, checked while that model is the one loaded
     bundled_group = QActionGroup(window)  # one model at a time: radio items; none while another file is open

@@ -112,6 +112,18 @@ def test_models_in_compare_are_told_apart_by_their_run(qtbot, window, default_ch
         window.open_model(paths[1])
     assert window.windowTitle() == "aegui — run-b/best.ckpt (k = 2)"  # every run's best is best.ckpt: its run tells it apart
     assert window.statusBar().currentMessage().startswith("Loaded run-b/best.ckpt: k = 2")
+    # and so does every other place that names a model: the noise robustness rows, the recent
+    # files, the refusal that says which model stays loaded (each said "best" or "best.ckpt")
+    qtbot.waitUntil(lambda: len(window.robustness.results) == 2, timeout=SIGNAL_TIMEOUT_MS)
+    assert [name for name, _ in window.robustness.results] == ["run-b/best", "run-a/best"]
+    with qtbot.waitSignal(window.model_shown, timeout=SIGNAL_TIMEOUT_MS):
+        window.open_model(paths[0])
+    recent = [action.text() for action in window.recent_menu.actions()]
+    assert recent[:2] == ["run-a/best.ckpt", "run-b/best.ckpt"] and window.recent_menu.toolTipsVisible()
+    (tmp_path / "notes.ckpt").write_text("meeting notes")
+    with qtbot.waitSignal(window.model_refused, timeout=SIGNAL_TIMEOUT_MS):
+        window.open_model(tmp_path / "notes.ckpt")
+    assert "Still using run-a/best.ckpt." in window._error_box.text()
 
 
 def test_edit_by_meaning_previews_the_sweep_while_its_slider_moves(qtbot, window):
