@@ -84,6 +84,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def run_folder_argument(text: str) -> Path:
     """--watch DIR: a folder that exists (a run synced from elsewhere, or one being written)."""
     folder = Path(text).expanduser()
+    if not folder.exists():
+        raise argparse.ArgumentTypeError(f"{text} does not exist (yet): start the run first (aegui-train fit makes its --progress-dir as it starts)")
     if not folder.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is not a folder")
     return folder

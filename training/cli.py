@@ -15,13 +15,13 @@ the traceback instead.
 
 from __future__ import annotations
 
-import sys
-
 import difflib
+import sys
+from pathlib import Path
 
 from aegui.core.errors import CheckpointError
 from aegui.core.hyperparameters import HyperparameterError
-from training.arguments import UsageError, as_clause, check_lightning_arguments
+from training.arguments import UsageError, as_clause, check_lightning_arguments, option_pairs
 from training.command_parsers import check_command_arguments
 from training.errors import DatasetNotFoundError, DownloadError
 from training.fit_help import fit_help
@@ -106,10 +106,23 @@ def run_command(command: str, args: list[str]) -> int | None:
     args = ["--help" if arg == "--help-all" else arg for arg in args]
     if "--help" not in args:
         check_lightning_arguments(command, args)
+        if command == "fit":
+            make_progress_dir(args)
     from training.lightning_cli import run_lightning_cli
 
     run_lightning_cli([command, *args])
     return 0
+
+
+def make_progress_dir(args: list[str]) -> None:
+    """Make ``--progress-dir`` at once, before Lightning loads (several seconds): ``aegui
+    --watch`` of the run started beside it then finds the folder and its layout."""
+    for option, value in option_pairs(args):
+        if option == "--progress-dir" and value:
+            try:
+                Path(value).expanduser().mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise UsageError(f"--progress-dir {value}: cannot make the folder: {error.strerror or error}") from None
 
 
 def one_line(text: str) -> str:

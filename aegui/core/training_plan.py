@@ -264,6 +264,6 @@ def run_folder_of(folder: str | Path) -> tuple[Path, Path]:
     """(run folder, progress folder) for a folder a user picked: the run folder the app made
     (its progress is in ``progress/``) or a progress folder itself."""
     folder = Path(folder)
-    if (folder / PROGRESS_SUBDIR / "progress.jsonl").exists() or (folder / PLAN_FILE).exists():
+    if (folder / PROGRESS_SUBDIR).is_dir() or (folder / PLAN_FILE).exists():  # the progress folder may be there before its first line
         return folder, folder / PROGRESS_SUBDIR
     return folder.parent, folder

@@ -107,6 +107,20 @@ def test_a_folder_without_a_run_says_so_at_once_and_shows_the_run_when_one_start
     assert status_text(run) == "Started; waiting for the first epoch…"
 
 
+def test_a_run_folder_watched_before_its_first_line_is_read_as_the_run_folder(tmp_path):
+    """``aegui-train fit --progress-dir RUN/progress`` makes that folder as it starts, and
+    ``aegui --watch RUN`` given a second later must follow RUN/progress: the empty RUN was taken
+    for the progress folder itself, and the run's lines were never found."""
+    run_dir = tmp_path / "live"
+    (run_dir / "progress").mkdir(parents=True)
+    run = TrainingRun(ImmediateExecutor())
+    run.watch(run_dir)
+    assert run.boundary.progress_dir == run_dir / "progress"
+    append(run_dir / "progress", {"event": "start", "max_epochs": 5}, epoch_lines(run_dir / "progress", 0)[0])
+    run.poll()
+    assert run.state.epoch == 0 and status_text(run).startswith("Epoch 1 of 5 done")
+
+
 def test_after_the_last_epoch_the_status_says_the_apps_statistics_are_being_computed(tmp_path):
     """On small data the statistics at the end of fit take as long as training: "about 0 s to
     go" for all that time read as a hang."""

@@ -21,12 +21,12 @@ def test_watch_takes_a_folder_and_refuses_anything_else_in_one_line(tmp_path, ca
     assert entry.parse_args(["--watch", str(tmp_path)]).watch == tmp_path
     assert entry.parse_args([]).watch is None
     (tmp_path / "file.txt").write_text("not a folder")
-    for wrong in (tmp_path / "missing", tmp_path / "file.txt"):
+    for wrong, problem in ((tmp_path / "missing", "does not exist (yet): start the run first (aegui-train fit makes its --progress-dir as it starts)"), (tmp_path / "file.txt", "is not a folder")):
         with pytest.raises(SystemExit) as exited:
             entry.parse_args(["--watch", str(wrong)])
         assert exited.value.code == 2
         lines = capsys.readouterr().err.strip().splitlines()
-        assert lines == [f"aegui: argument --watch: {wrong} is not a folder (aegui --help lists the options)"]
+        assert lines == [f"aegui: argument --watch: {wrong} {problem} (aegui --help lists the options)"]
 
 
 def test_a_misspelt_option_gets_the_closest_one_suggested(capsys):

@@ -110,6 +110,18 @@ def test_the_mistakes_are_refused_before_torch_or_lightning_is_imported(workspac
     assert result.stdout.strip() == f"{[2] * len(mistakes)} []", result.stderr[-2000:]
 
 
+def test_fit_makes_its_progress_folder_before_lightning_loads(tmp_path, monkeypatch, tiny_mnist_dir):
+    """So that ``aegui --watch`` started beside it finds the run's folder within a second, not
+    after the several seconds Lightning takes to load."""
+    import training.lightning_cli
+
+    progress = tmp_path / "run" / "progress"
+    seen = []
+    monkeypatch.setattr(training.lightning_cli, "run_lightning_cli", lambda args: seen.append(progress.is_dir()))
+    cli_main(["fit", "--data.data_dir", str(tiny_mnist_dir), "--progress-dir", str(progress)])
+    assert seen == [True]
+
+
 def test_verbose_shows_the_traceback_instead(workspace):
     result = run(["fit", "--model.latent_dim", "0", "--verbose"], workspace)
     assert result.returncode != 0 and "Traceback" in result.stderr and "--model.latent_dim 0: must be from 1 to 256" in result.stderr
