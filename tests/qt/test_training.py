@@ -113,7 +113,7 @@ def test_the_dialog_marks_a_bad_value_with_the_command_lines_sentence_and_never_
         before, tip, base = edit.text(), edit.toolTip(), edit.palette().color(QPalette.ColorRole.Base)
         type_into(edit, typed)
         assert edit.text() == typed and dialog.shown_problems == {name: sentence} and edit.toolTip() == sentence and edit.palette().color(QPalette.ColorRole.Base) != base
-        assert not dialog.train_button.isEnabled() and dialog.problem_label.text() == f"Fix before Train:\n{sentence}"
+        assert not dialog.train_button.isEnabled() and dialog.problem_title.text() == "Fix before Train:" and dialog.problem_label.text() == sentence
         flag = sentence.split(" ")[0]
         words = shlex.split(dialog.command_view.toPlainText())
         assert words[words.index(flag) + 1] == typed and not dialog.command_view.isEnabled()  # the preview shows what was typed, greyed
@@ -127,6 +127,13 @@ def test_the_dialog_marks_a_bad_value_with_the_command_lines_sentence_and_never_
         type_into(edit, typed)
         assert {field: (widget.mapTo(dialog, widget.rect().topLeft()), widget.size()) for field, widget in dialog.field_edits.items()} == places
     assert list(dialog.shown_problems) == [name for name in dialog.field_edits if name in dialog.shown_problems]
+    # three refusals are read whole without scrolling (with the title above them, the third was cut)
+    for edit, typed in ((dialog.channels_edit, "8"), (dialog.width_edit, "64")):
+        type_into(edit, typed)
+    QApplication.processEvents()
+    assert len(dialog.shown_problems) == 3
+    viewport = dialog.problem_area.viewport()
+    assert dialog.problem_label.heightForWidth(viewport.width()) <= viewport.height()
     dialog.reject()
 
 

@@ -39,6 +39,7 @@ from aegui.core.training_plan import DATA_SOURCES, PRESETS, TrainingPlan, apply_
 CUSTOM = "Custom (as set below)"
 PROBLEM_COLOUR = "#b00020"
 PROBLEM_TINT = "#fde8ec"  # a refused field's background
+PROBLEM_TITLE = "Fix before Train:"
 
 
 def as_typed(command: str, typed: dict[str, str]) -> str:
@@ -131,7 +132,12 @@ class TrainDialog(QDialog):
         self.problem_label.setStyleSheet(f"color: {PROBLEM_COLOUR}")
         self.problem_label.setWordWrap(True)
         self.problem_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        # a box of fixed height: however many values are refused, no field above it moves
+        # a box of fixed height: however many values are refused, no field above it moves. Its
+        # title stands beside the list, not above it, so three refusals show in three lines.
+        self.problem_title = QLabel("")
+        self.problem_title.setStyleSheet(f"color: {PROBLEM_COLOUR}; font-weight: bold")
+        self.problem_title.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.problem_title.setFixedWidth(self.problem_title.fontMetrics().horizontalAdvance(PROBLEM_TITLE) + 12)  # bold: a little wider
         self.problem_area = QScrollArea()
         self.problem_area.setWidget(self.problem_label)
         self.problem_area.setWidgetResizable(True)
@@ -201,7 +207,10 @@ class TrainDialog(QDialog):
         layout.addWidget(self.form_area, 1)
         layout.addLayout(command_row)
         layout.addWidget(self.command_view)
-        layout.addWidget(self.problem_area)
+        problem_row = QHBoxLayout()
+        problem_row.addWidget(self.problem_title, 0, Qt.AlignmentFlag.AlignTop)
+        problem_row.addWidget(self.problem_area, 1)
+        layout.addLayout(problem_row)
         layout.addWidget(self.buttons)
 
         self._field_palette = QPalette(self.latent_edit.palette())
@@ -324,7 +333,8 @@ class TrainDialog(QDialog):
         for name, edit in self.field_edits.items():
             edit.setPalette(self._problem_palette if name in problems else self._field_palette)  # colour only: the field keeps its size
             edit.setToolTip(problems.get(name, self._field_tips[name]))
-        self.problem_label.setText(("Fix before Train:\n" + "\n".join(problems.values())) if problems else "")
+        self.problem_title.setText(PROBLEM_TITLE if problems else "")
+        self.problem_label.setText("\n".join(problems.values()))
         self.train_button.setEnabled(not problems)
         self.command_view.setEnabled(not problems)  # greyed: the command of the values last accepted
         self.copy_button.setEnabled(not problems)
