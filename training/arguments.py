@@ -215,7 +215,7 @@ def check_download_possible(dataset: str, data_dir) -> None:
     """Downloading is on: when the files are in none of the folders fit looks in, refuse at
     once if no mirror can be reached (offline), instead of after Lightning's import and the
     download's attempts."""
-    from training.datasets import DATASETS, locate_dataset
+    from training.datasets import DATASETS, default_cache_dir, locate_dataset
     from training.download import mirrors_unreachable
     from training.errors import DatasetNotFoundError
 
@@ -230,7 +230,7 @@ def check_download_possible(dataset: str, data_dir) -> None:
         if folder and not Path(folder).expanduser().exists():
             where = f"--data.data_dir {folder}: no such folder, and the {dataset} IDX files cannot be downloaded into it"
         else:
-            where = (f"--data.data_dir {folder}: no {dataset} IDX files there" if folder else f"the {dataset} IDX files are not in the cache") + ", and they cannot be downloaded"
+            where = (f"--data.data_dir {folder}: no {dataset} IDX files there" if folder else f"the {dataset} IDX files are not in the cache ({default_cache_dir(dataset)})") + ", and they cannot be downloaded"
         raise UsageError(f"{where} ({unreachable}); put train-images-idx3-ubyte.gz and the other three there, or name the folder that holds them with --data.data_dir")
 
 

@@ -250,7 +250,7 @@ def test_with_no_mirror_to_reach_a_folder_without_the_files_is_refused_before_li
     status, message = refusal(capsys, ["fit", "--data.data_dir", str(tmp_path / "nowhere")])
     assert status == 2 and message.startswith(f"aegui-train fit: --data.data_dir {tmp_path / 'nowhere'}: no such folder, and the mnist IDX files cannot be downloaded into it (127.0.0.1")
     status, message = refusal(capsys, ["fit"])  # the cache, empty too
-    assert status == 2 and message.startswith("aegui-train fit: the mnist IDX files are not in the cache, and they cannot be downloaded")
+    assert status == 2 and message.startswith(f"aegui-train fit: the mnist IDX files are not in the cache ({tmp_path / 'cache' / 'aegui' / 'datasets' / 'mnist'}), and they cannot be downloaded")  # "there": named
     from training.arguments import check_lightning_arguments
 
     check_lightning_arguments("fit", ["--print_config"])  # printing the configuration needs no data: not refused
