@@ -6,7 +6,8 @@ version (for example to add dimension labels) using the same seeded split it was
 
 from __future__ import annotations
 
-from aegui.core.model_files import load_model, read_weights_only_file
+from aegui.core.model_files import read_weights_only_file
+from training.arguments import load_named_model
 from aegui.core.model_format import STATISTICS_KEY
 from training.anomaly_fitting import use_style_aware_tables
 from training.command_parsers import annotate_parser
@@ -18,7 +19,7 @@ def main(argv: list[str]) -> int:
 
     parser = annotate_parser()
     args = parser.parse_args(argv)
-    load_model(args.checkpoint)  # refuse what the app refuses, with its message, before touching the file
+    load_named_model(args.checkpoint)  # refuse what the app refuses, with its message, before touching the file
     checkpoint = read_weights_only_file(args.checkpoint)
     dataset = (checkpoint.get(STATISTICS_KEY) or {}).get("dataset") or {}
     data_hparams = checkpoint.get("datamodule_hyper_parameters") or {}

@@ -71,6 +71,22 @@ def as_clause(message: str) -> str:
     return (head + colon + rest).rstrip(".")
 
 
+def load_named_model(path: str | Path):
+    """``load_model`` for a command: a refusal names the file, as every other refusal of a
+    command's checkpoint does ("checkpoint x.ckpt: ..."); the loader's sentences that say "the
+    checkpoint" do not."""
+    from aegui.core.errors import CheckpointError
+    from aegui.core.model_files import load_model
+
+    try:
+        return load_model(path)
+    except CheckpointError as error:
+        text = str(error)
+        if Path(path).name in text:
+            raise
+        raise CheckpointError(f"checkpoint {path}: {as_clause(text)}") from None
+
+
 def sniff_model_file(option: str, path: str | Path) -> None:
     """Refuse a path that cannot be a model file from its first bytes, before torch is imported
     (``aegui.core.file_sniff``, in the reader's words). What may be a model (a zip archive, a

@@ -15,11 +15,11 @@ import numpy as np
 import torch
 
 from aegui.core.anomaly import NOT_A_DIGIT_ABOVE, AnomalyScorer, percentiles
-from aegui.core.model_files import load_model
 from aegui.core.model_format import TEST_METRICS, format_metric
 from aegui.core.noise import NOISE_KINDS
 from aegui.core.resources import load_near_ood
 from aegui.core.robustness import measure_robustness
+from training.arguments import load_named_model
 from training.command_parsers import ROBUSTNESS_DIGITS, evaluate_parser
 from training.datasets import load_split, locate_dataset
 from training.digit_tensors import images_to_tensor, split_indices
@@ -45,7 +45,7 @@ def reference_split(images, labels, dataset: dict | None):
 
 
 def evaluate(checkpoint: Path, data_dir: Path | None = None, fashion_dir: Path | None = None, robustness_digits: int = ROBUSTNESS_DIGITS) -> dict:
-    model = load_model(checkpoint)
+    model = load_named_model(checkpoint)
     folder = locate_dataset("mnist", data_dir)
     train_images, train_labels, _ = load_split(folder, "train")
     test_images, test_labels, _ = load_split(folder, "test")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import torch
 
-from aegui.core.model_files import export_safetensors, load_model, slim_checkpoint
-from training.arguments import UsageError
+from aegui.core.model_files import export_safetensors, slim_checkpoint
+from training.arguments import UsageError, load_named_model
 from training.atomic_save import save_atomically
 from training.command_parsers import export_parser
 
@@ -20,7 +20,7 @@ from training.command_parsers import export_parser
 def main(argv: list[str]) -> int:
     parser = export_parser()
     args = parser.parse_args(argv)
-    model = load_model(args.checkpoint)  # a refused file: the CLI prints the loader's message and exits 1
+    model = load_named_model(args.checkpoint)  # a refused file: the CLI prints the loader's message and exits 2
     try:
         args.output_stem.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:  # a folder the checks could not foresee (a read-only or virtual file system)

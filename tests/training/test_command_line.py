@@ -198,3 +198,15 @@ def test_evaluate_without_the_data_says_how_to_get_it(workspace, default_checkpo
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr[-1000:]
     assert f"are not in {tmp_path / 'cache' / 'aegui' / 'datasets' / 'mnist'}" in result.stderr
     assert result.stderr.strip().endswith("with --data-dir DIR (aegui-train fit --trainer.fast_dev_run true downloads them there, training one batch).")
+
+
+def test_a_file_the_loader_refuses_after_reading_it_is_named_in_the_line(workspace, tmp_path):
+    """The loader's own sentences say "the checkpoint": evaluate, export and annotate put the
+    file's name in front, as for every other refusal of their checkpoint."""
+    import torch
+
+    torch.save({"a": 1}, tmp_path / "table.ckpt")
+    for command in (["evaluate", "table.ckpt"], ["export", "table.ckpt", "out"], ["annotate", "table.ckpt"]):
+        result = run(command, tmp_path)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
+        assert result.stderr == f"aegui-train {command[0]}: checkpoint table.ckpt: the checkpoint has no hyper_parameters table, so aegui cannot tell which network it holds\n"
