@@ -280,6 +280,17 @@ def format_test_metrics(metrics: dict) -> str:
     )
 
 
+def interrupted_note(trainer: pl.Trainer) -> str:
+    lasts = [Path(callback.last_model_path) for callback in trainer.checkpoint_callbacks if isinstance(callback, ModelCheckpoint) and callback.last_model_path]
+    last = next((path for path in lasts if path.is_file()), None)
+    if last is None:
+        return "Interrupted before the first epoch ended: nothing was kept to resume from."
+    return (
+        f"Interrupted. The last finished epoch is kept in {last}: the same command with --ckpt_path last resumes the run; "
+        f"aegui-train annotate {last} adds what the app needs to open it now."
+    )
+
+
 class CheckpointStatistics(pl.Callback):
     """At the end of fitting, store latent statistics, error percentiles, the linear probe,
     dataset provenance and test metrics in the best and last checkpoints.
@@ -291,6 +302,11 @@ class CheckpointStatistics(pl.Callback):
     def __init__(self) -> None:
         self.summary: list[str] = []
         self.annotated: dict[Path, dict] = {}  # each annotated checkpoint's statistics (read by the progress stream)
+
+    def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
+        """Ctrl+C: say what is kept and how to go on (Lightning alone says it shuts down)."""
+        if isinstance(exception, KeyboardInterrupt) and trainer.is_global_zero:
+            print(interrupted_note(trainer), file=sys.stderr, flush=True)
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not trainer.is_global_zero or trainer.datamodule is None:

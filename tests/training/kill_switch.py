@@ -29,3 +29,15 @@ class RequestStop(pl.Callback):
             from aegui.core.training_plan import request_stop
 
             request_stop(self.progress_dir)
+
+
+class InterruptMidEpoch(pl.Callback):
+    """Ctrl+C mid-epoch, as Python delivers it: a KeyboardInterrupt inside the training loop."""
+
+    def __init__(self, epoch: int = 1, batch: int = 2):
+        self.epoch = epoch
+        self.batch = batch
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if trainer.current_epoch == self.epoch and batch_idx == self.batch:
+            raise KeyboardInterrupt

@@ -44,6 +44,24 @@ def test_resuming_a_run_from_before_checkpoints_had_their_folder_names_where_its
         check_something_to_resume([SimpleNamespace(dirpath=str(tmp_path / "checkpoints"))], str(tmp_path))
 
 
+def test_ctrl_c_says_where_the_last_epoch_is_kept_and_how_to_go_on(tiny_mnist_dir, tmp_path, capsys):
+    """Lightning alone says "Detected KeyboardInterrupt, attempting graceful shutdown" and exits."""
+    import signal
+
+    handler = signal.getsignal(signal.SIGINT)  # Lightning ignores further Ctrl+C while it shuts down
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            cli_main([*fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "3"), "--trainer.callbacks+=tests.training.kill_switch.InterruptMidEpoch"])
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    last = tmp_path / "checkpoints" / "last.ckpt"
+    assert exit_info.value.code == 1 and last.is_file()
+    assert (
+        f"Interrupted. The last finished epoch is kept in {last}: the same command with --ckpt_path last resumes the run; "
+        f"aegui-train annotate {last} adds what the app needs to open it now."
+    ) in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_ddp_on_cpu_with_two_processes_streams_progress_once_and_stops_on_request(tiny_mnist_dir, tmp_path):
     progress = tmp_path / "progress"
