@@ -31,6 +31,27 @@ def label_dimensions(correlations: dict[str, np.ndarray], latent_dim: int, thres
     return labels
 
 
+# each stroke property's two directions: as its value falls, as it rises (Edit by meaning's
+# slider ends, and the latent sliders' names)
+DIRECTION_WORDS = {
+    "thickness": ("thinner", "thicker"),
+    "slant": ("leans left", "leans right"),
+    "width": ("narrower", "wider"),
+    "height": ("shorter", "taller"),
+    "loops": ("fewer loops", "more loops"),
+}
+
+
+def label_shown(label: str) -> str:
+    """A dimension's name in words, for where its slider goes up: "loops-" (loops grow as the
+    value falls) is "fewer loops"; a trailing sign read as a cut-off name."""
+    name = label.rstrip("-")
+    words = DIRECTION_WORDS.get(name)
+    if words is None:
+        return label
+    return words[0] if label.endswith("-") else words[1]
+
+
 def label_meaning(label: str) -> str:
     """What a dimension's name says ("loops-": the stroke's loops grow as its value falls)."""
     return f"tracks the stroke's {label.rstrip('-')} most: it grows as this value {'falls' if label.endswith('-') else 'rises'}"

@@ -524,11 +524,27 @@ def test_the_gauge_says_a_generated_code_is_not_judged_rather_than_asking_for_a_
     assert gauge.percentile is None and gauge.unjudged == UNJUDGED_BLANK
 
 
-def test_a_named_slider_row_says_what_its_name_and_sign_mean():
-    from aegui.core.dimension_labels import label_meaning
+def test_a_named_slider_row_says_what_its_name_and_sign_mean(qtbot, window):
+    """A row is named in words for where its slider goes up ("17 fewer loops"), as Edit by
+    meaning names its sliders' ends: "17 loops-" read as a name cut off. Its tooltip says it."""
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QToolTip
+
+    from aegui.core.dimension_labels import label_meaning, label_shown
+    from aegui.qt.painting.slider_rows import MARGIN, ROW_HEIGHT
 
     assert label_meaning("loops-") == "tracks the stroke's loops most: it grows as this value falls"
     assert label_meaning("thickness") == "tracks the stroke's thickness most: it grows as this value rises"
+    assert (label_shown("loops-"), label_shown("loops"), label_shown("slant-"), label_shown("thickness")) == ("fewer loops", "more loops", "leans left", "thicker")
+    labels, rows = window.explorer.session.dimension_labels, window.sliders.rows
+    falling = next(index for index, label in enumerate(labels) if label.endswith("-"))
+    assert rows.names[falling] == f"{falling} {label_shown(labels[falling])}" and not any(name.endswith("-") for name in rows.names)
+    centre = QPoint(MARGIN + 10, MARGIN + falling * ROW_HEIGHT + ROW_HEIGHT // 2)
+    window.sliders.ensureVisible(centre.x(), centre.y())
+    QApplication.sendEvent(rows, QHelpEvent(QEvent.Type.ToolTip, centre, rows.mapToGlobal(centre)))
+    qtbot.waitUntil(QToolTip.isVisible, timeout=5000)
+    assert QToolTip.text().endswith(label_meaning(labels[falling]))
+    QToolTip.hideText()
 
 
 def test_a_bar_beyond_the_plots_range_ends_under_an_arrow_not_cut_off(qtbot, window):

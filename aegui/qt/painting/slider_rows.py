@@ -18,7 +18,6 @@ from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, QTimer, Si
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QStaticText
 from PySide6.QtWidgets import QScrollArea, QToolTip, QWidget
 
-from aegui.core.dimension_labels import label_meaning
 
 STEPS = 1000
 ROW_HEIGHT = 22
@@ -40,6 +39,7 @@ class SliderRows(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paints every pixel it is asked for
         self.setAccessibleName("latent sliders")
         self.names: list[str] = []
+        self.meanings: list[str] = []
         self.steps = np.zeros(0, dtype=np.int64)
         self.values = np.zeros(0, dtype=np.float32)
         self.value_texts: list[str] = []
@@ -55,8 +55,10 @@ class SliderRows(QWidget):
         self._value_tiles: dict[str, QPixmap] = {}
 
     # --- content ---------------------------------------------------------------------------
-    def set_rows(self, names: list[str]) -> None:
+    def set_rows(self, names: list[str], meanings: list[str] | None = None) -> None:
+        """One row per name; ``meanings``: what each name says, in its tooltip."""
         self.names = list(names)
+        self.meanings = list(meanings) if meanings is not None else [""] * len(self.names)
         count = len(self.names)
         self.steps = np.full(count, STEPS // 2, dtype=np.int64)
         self.values = np.zeros(count, dtype=np.float32)
@@ -310,8 +312,8 @@ class SliderRows(QWidget):
         if event.type() == QEvent.Type.ToolTip:
             row = self.row_at(event.pos().y())
             if row is not None:
-                number, _, label = self.names[row].partition(" ")
-                QToolTip.showText(event.globalPos(), f"dimension {number}: {self.value_texts[row]}" + (f"\n{label_meaning(label)}" if label else ""), self)
+                number = self.names[row].partition(" ")[0]
+                QToolTip.showText(event.globalPos(), f"dimension {number}: {self.value_texts[row]}" + (f"\n{self.meanings[row]}" if self.meanings[row] else ""), self)
             else:
                 QToolTip.hideText()
                 event.ignore()

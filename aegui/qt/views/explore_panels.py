@@ -10,6 +10,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QTabWidget, QVBoxLayout, QWidget
 
+from aegui.core.dimension_labels import DIRECTION_WORDS
 from aegui.core.explorer import DIRECTION
 from aegui.core.model_format import IMAGE_SIZE
 from aegui.core.model_names import distinguishing_names, model_facts
@@ -278,13 +279,6 @@ INPUT_NOTES = {
     "decoded": " Each was given the digit on show, decoded from a generated code, not your sketch (Back to sketch gives them your sketch).",
 }
 
-DIRECTION_WORDS = {
-    "thickness": ("thinner", "thicker"),
-    "slant": ("leans left", "leans right"),
-    "width": ("narrower", "wider"),
-    "height": ("shorter", "taller"),
-    "loops": ("fewer loops", "more loops"),
-}
 DIRECTION_RANGE = 3.0  # spreads of the training codes either way
 DIRECTION_STRIP_IMAGE = 56  # px: the sweep's digits, in view at the top of a short dock
 DIRECTION_STEPS = 60

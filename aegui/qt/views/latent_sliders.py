@@ -10,6 +10,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
+from aegui.core.dimension_labels import label_meaning, label_shown
 from aegui.qt.painting.slider_rows import STEPS, SliderRows
 
 if TYPE_CHECKING:
@@ -36,7 +37,10 @@ class LatentSliders(QScrollArea):
     def set_session(self, session: ModelSession) -> None:
         self._low, self._high = session.slider_low.astype(np.float32), session.slider_high.astype(np.float32)
         labels = session.dimension_labels
-        self.rows.set_rows([f"{index}" + (f" {labels[index]}" if labels[index] else "") for index in range(session.latent_dim)])
+        self.rows.set_rows(
+            [f"{index}" + (f" {label_shown(labels[index])}" if labels[index] else "") for index in range(session.latent_dim)],
+            [label_meaning(label) if label else "" for label in labels],
+        )
         self.show_code(session.latent_mean)
 
     def step(self, index: int) -> int:
