@@ -55,7 +55,7 @@ def evaluate_parser() -> CommandParser:
         "aegui-train evaluate runs/mnist-conv-k32/checkpoints/best.ckpt --data-dir ~/data/mnist --json",
     )
     parser.add_argument("checkpoint", type=Path, help="a .ckpt or .safetensors model file")
-    parser.add_argument("--data-dir", type=Path, metavar="DIR", help="folder with the MNIST IDX files (default: the download cache)")
+    parser.add_argument("--data-dir", type=Path, metavar="DIR", help="folder with the MNIST IDX files (default: the folder the checkpoint's run read, else the download cache)")
     parser.add_argument("--fashion-dir", type=Path, metavar="DIR", help="folder with Fashion-MNIST (default: /usr/share/datasets/fashion-mnist or the cache)")
     parser.add_argument("--robustness-digits", type=whole_number("of 0 or more"), default=ROBUSTNESS_DIGITS, metavar="N", help=f"test digits for the noise robustness figures (default {ROBUSTNESS_DIGITS}; 0: skip them)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")

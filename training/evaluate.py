@@ -15,6 +15,8 @@ import numpy as np
 import torch
 
 from aegui.core.anomaly import NOT_A_DIGIT_ABOVE, AnomalyScorer, percentiles
+from aegui.core.errors import CheckpointError
+from aegui.core.model_files import read_weights_only_file
 from aegui.core.model_format import TEST_METRICS, format_metric
 from aegui.core.noise import NOISE_KINDS
 from aegui.core.resources import load_near_ood
@@ -44,9 +46,28 @@ def reference_split(images, labels, dataset: dict | None):
     return images[train_index], labels[train_index], "the checkpoint's training split"
 
 
+def recorded_data_dir(checkpoint: Path) -> str | None:
+    """The folder the checkpoint's run read its digits from (a run's checkpoint records it;
+    an exported one does not), when it still holds them: evaluate then needs no --data-dir,
+    as annotate does not."""
+    try:
+        stored = read_weights_only_file(checkpoint)
+    except CheckpointError:
+        return None
+    hparams = stored.get("datamodule_hyper_parameters") if type(stored) is dict else None
+    folder = hparams.get("data_dir") if type(hparams) is dict else None
+    if type(folder) is not str or not folder:
+        return None
+    try:
+        locate_dataset("mnist", folder)
+    except (DatasetNotFoundError, OSError, ValueError):
+        return None
+    return folder
+
+
 def evaluate(checkpoint: Path, data_dir: Path | None = None, fashion_dir: Path | None = None, robustness_digits: int = ROBUSTNESS_DIGITS) -> dict:
     model = load_named_model(checkpoint)
-    folder = locate_dataset("mnist", data_dir)
+    folder = locate_dataset("mnist", data_dir if data_dir is not None else recorded_data_dir(checkpoint))
     train_images, train_labels, _ = load_split(folder, "train")
     test_images, test_labels, _ = load_split(folder, "test")
     statistics = model.statistics

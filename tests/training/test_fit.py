@@ -175,12 +175,14 @@ def test_fit_ends_with_the_checkpoint_paths_and_test_figures_computed_once(tiny_
     assert len(computed) == 1  # one epoch: best and last hold the same weights
 
 
-def test_evaluate_reports_the_5nn_accuracy_fit_stored(fitted_run, tiny_mnist_dir):
+def test_evaluate_reports_the_5nn_accuracy_fit_stored(fitted_run, tiny_mnist_dir, tmp_path, monkeypatch):
     from training.evaluate import evaluate
 
     path = fitted_run / "checkpoints" / "best.ckpt"
     stored = torch.load(path, weights_only=True)[STATISTICS_KEY]["test_metrics"]
-    result = evaluate(path, tiny_mnist_dir)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
+    result = evaluate(path)  # no data folder given: the one the run read (it was "not in the cache ... pass --data-dir")
+    assert result["n_test"] == stored["n_test"]  # the run's own (small) test set, not a full MNIST found elsewhere
     assert result["reference"] == "the checkpoint's training split" and result["n_reference"] == 540
     # The app's loader keeps convolutions channels-last: codes agree to ~1e-6, which can flip one
     # near-tie of this barely trained 4-D model (the bundled models agree exactly).
