@@ -73,6 +73,7 @@ def export_parser() -> CommandParser:
     parser.add_argument("output_stem", type=Path, help="output path without suffix: writes STEM.ckpt, STEM.safetensors and STEM.json (folders are created)")
     parser.add_argument("--no-safetensors", action="store_true", help="write only the slim .ckpt")
     parser.add_argument("--half", action="store_true", help="store the slim .ckpt's weights as float16 (half the size)")
+    parser.add_argument("--force", action="store_true", help="replace files of that stem that are there already")
     return parser
 
 
@@ -113,12 +114,16 @@ def sweep_parser() -> CommandParser:
 PARSERS = {"evaluate": evaluate_parser, "export": export_parser, "annotate": annotate_parser, "sweep": sweep_parser}
 
 
-def check_output_folder(stem: Path, source: Path | None = None) -> None:
-    """export's OUTPUT_STEM: its folder exists or can be made (before anything is read), and
-    none of the files it names is ``source`` (`export model.ckpt model` replaced its input)."""
-    for written in (stem.with_suffix(suffix) for suffix in (".ckpt", ".safetensors", ".json")):
+def check_output_folder(stem: Path, source: Path | None = None, suffixes=(".ckpt", ".safetensors", ".json"), replace: bool = False) -> None:
+    """export's OUTPUT_STEM: its folder exists or can be made (before anything is read), none
+    of the files it names is ``source`` (`export model.ckpt model` replaced its input), and none
+    is there already unless ``replace`` (--force): a model shared before was silently replaced."""
+    for written in (stem.with_suffix(suffix) for suffix in suffixes):
         if source is not None and _same_file(written, source):
             raise UsageError(f"output_stem {stem}: would overwrite the checkpoint it exports ({written}); give another stem")
+    there = [stem.with_suffix(suffix) for suffix in suffixes if stem.with_suffix(suffix).exists()]
+    if there and not replace:
+        raise UsageError(f"output_stem {stem}: {there[0]} is there already; give another stem, or --force to replace it")
     ancestor = stem.expanduser().parent
     while not ancestor.exists() and ancestor != ancestor.parent:
         ancestor = ancestor.parent
@@ -156,7 +161,8 @@ def check_command_arguments(command: str, args: list[str]) -> None:
     if getattr(parsed, "checkpoint", None) is not None:
         sniff_model_file("checkpoint", parsed.checkpoint)
     if getattr(parsed, "output_stem", None) is not None:
-        check_output_folder(parsed.output_stem, getattr(parsed, "checkpoint", None))
+        suffixes = (".ckpt",) if parsed.no_safetensors else (".ckpt", ".safetensors", ".json")
+        check_output_folder(parsed.output_stem, getattr(parsed, "checkpoint", None), suffixes, replace=parsed.force)
     for name in ("data_dir", "fashion_dir"):
         if getattr(parsed, name, None) is not None:
             check_data_folder("--" + name.replace("_", "-"), getattr(parsed, name))

@@ -51,6 +51,7 @@ MISTAKES = [
     (["sweep", "--data-dir", "nowhere"], "aegui-train sweep: --data-dir nowhere: no such folder"),
     (["evaluate", "BUNDLED", "--data-dir", "notes.ckpt"], "aegui-train evaluate: --data-dir notes.ckpt: a file, not a folder"),
     (["export", "model.ckpt", "model"], "aegui-train export: output_stem model: would overwrite the checkpoint it exports (model.ckpt); give another stem"),
+    (["export", "BUNDLED", "notes"], "aegui-train export: output_stem notes: notes.ckpt is there already; give another stem, or --force to replace it"),
     (["export", "BUNDLED", "notes.ckpt/out"], "aegui-train export: output_stem notes.ckpt/out: notes.ckpt is a file, not a folder; give a stem in a folder"),
     (["evaluate", "--no-such-option"], "aegui-train evaluate: unknown option --no-such-option; aegui-train evaluate --help lists the options"),
     (["export", "--no-such-option"], "aegui-train export: unknown option --no-such-option; aegui-train export --help lists the options"),

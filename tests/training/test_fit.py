@@ -130,6 +130,16 @@ def test_export_writes_slim_checkpoint_and_safetensors_that_load_identically(fit
     original = load_model(source)
     assert (tmp_path / "model.ckpt").stat().st_size < source.stat().st_size / 2
     images = torch.rand(4, 1, 28, 28)
+    written = (tmp_path / "model.ckpt").read_bytes()
+    with pytest.raises(SystemExit) as exit_info:  # the same stem again: replaced only when asked
+        cli_main(["export", str(source), str(tmp_path / "model"), "--half"])
+    assert exit_info.value.code == 2 and (tmp_path / "model.ckpt").read_bytes() == written
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["export", str(source), str(tmp_path / "model"), "--half", "--force"])
+    assert exit_info.value.code == 0 and len((tmp_path / "model.ckpt").read_bytes()) < len(written)  # float16: replaced
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["export", str(source), str(tmp_path / "model"), "--force"])
+    assert exit_info.value.code == 0
     for path, file_format in ((tmp_path / "model.ckpt", "Lightning checkpoint"), (tmp_path / "model.safetensors", "safetensors")):
         exported = load_model(path)  # the file named, never its sibling
         assert exported.file_format == file_format and exported.path == path
