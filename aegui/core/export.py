@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from aegui.core.dimension_labels import label_shown
+
 CODE_FORMATS = {".json": "JSON", ".csv": "CSV", ".npy": "NumPy array"}
 
 
@@ -139,7 +141,7 @@ def strip_text(analysis, kind: str) -> tuple[str, list[str]]:
     if kind == "traversal":
         dimension, values, _ = entry
         labels = getattr(analysis.session, "dimension_labels", [])
-        label = labels[dimension] if dimension < len(labels) and labels[dimension] else ""
+        label = label_shown(labels[dimension]) if dimension < len(labels) and labels[dimension] else ""
         return f"dimension {dimension}{f' ({label})' if label else ''} swept over mean ± 3 std", [f"{float(value):+.2f}" for value in values]
     if kind == "interpolation":
         fractions, _ = entry

@@ -111,6 +111,7 @@ def test_models_in_compare_are_told_apart_by_their_run(qtbot, window, default_ch
     with qtbot.waitSignal(window.model_shown, timeout=SIGNAL_TIMEOUT_MS):
         window.open_model(paths[1])
     assert window.windowTitle() == "aegui — run-b/best.ckpt (k = 2)"  # every run's best is best.ckpt: its run tells it apart
+    assert "run-b/best.ckpt" in window.model_panel.text()  # the Model panel too (it said "best.ckpt")
     assert window.statusBar().currentMessage().startswith("Loaded run-b/best.ckpt: k = 2")
     # and so does every other place that names a model: the noise robustness rows, the recent
     # files, the refusal that says which model stays loaded (each said "best" or "best.ckpt")

@@ -545,6 +545,8 @@ def test_a_named_slider_row_says_what_its_name_and_sign_mean(qtbot, window):
     qtbot.waitUntil(QToolTip.isVisible, timeout=5000)
     assert QToolTip.text().endswith(label_meaning(labels[falling]))
     QToolTip.hideText()
+    combo = window.traversal_panel.dimension_combo  # the same words wherever a dimension is named
+    assert combo.itemText(combo.findData(falling)) == f"{falling} ({label_shown(labels[falling])})"
 
 
 def test_a_bar_beyond_the_plots_range_ends_under_an_arrow_not_cut_off(qtbot, window):

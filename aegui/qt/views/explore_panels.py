@@ -10,7 +10,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QTabWidget, QVBoxLayout, QWidget
 
-from aegui.core.dimension_labels import DIRECTION_WORDS
+from aegui.core.dimension_labels import DIRECTION_WORDS, label_shown
 from aegui.core.explorer import DIRECTION
 from aegui.core.model_format import IMAGE_SIZE
 from aegui.core.model_names import distinguishing_names, model_facts
@@ -123,7 +123,7 @@ class TraversalPanel(QWidget):
         self.dimension_combo.clear()
         self.dimension_combo.addItem("none", -1)
         for index, label in enumerate(session.dimension_labels):
-            self.dimension_combo.addItem(f"{index}" + (f" ({label})" if label else ""), index)
+            self.dimension_combo.addItem(f"{index}" + (f" ({label_shown(label)})" if label else ""), index)  # the sliders' words
         self.strip.clear_strip()
         self.select(self._explorer.selected_dimension)
 

@@ -10,6 +10,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsPathItem
 
+from aegui.core.dimension_labels import label_shown
 from aegui.qt.painting.fixed_plot import FixedPlot, RectBars, cache_in_device_pixels
 
 if TYPE_CHECKING:
@@ -153,7 +154,7 @@ class LatentBars(FixedPlot):
         if index is None:
             self._hover.hide()
             return
-        label = f" ({self._labels[index]})" if self._labels[index] else ""
+        label = f" ({label_shown(self._labels[index])})" if self._labels[index] else ""
         self._hover.setText(f"dimension {index}{label}: {self._code[index]:+.3f}")
         point = self.getPlotItem().vb.mapSceneToView(scene_pos)
         # over the right half the text reads leftwards from the pointer, so it stays in the plot

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from aegui.core.model_format import TEST_METRICS, format_metric
-from aegui.core.model_names import other_dataset
+from aegui.core.model_names import other_dataset, shown_name
 from aegui.core.noise import KIND_LABELS, parse_noise_spec
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def describe_session(session: ModelSession) -> str:
     model = session.model
     hp = model.hparams
     rows = [
-        ("file", html.escape(model.path.name)),
+        ("file", html.escape(shown_name(model.path))),  # two runs' best.ckpt: their run tells them apart
         ("format", model.file_format),
         ("architecture", f"{hp['architecture']}{' VAE (β = ' + str(hp.get('beta', 1.0)) + ')' if hp['variational'] else ' autoencoder'}"),
         ("latent size k", str(model.latent_dim)),
