@@ -81,3 +81,19 @@ def test_a_damaged_image_shows_one_line_and_keeps_the_sketch(qtbot, window, tmp_
     assert "broken.png" in blocker.args[0] and "\n" not in blocker.args[0]
     assert window._error_box is not None and "broken.png" in window._error_box.text()
     np.testing.assert_array_equal(window.canvas.ink(), before)
+
+
+def test_an_image_without_ink_is_refused_and_the_sketch_stays(qtbot, window, tmp_path):
+    """A blank page was "now on the canvas as a sketch": the sketch was wiped for nothing."""
+    from PIL import Image
+
+    draw_stroke(window.canvas, canvas_points(window.canvas, "one"))
+    wait_until_idle(qtbot, window)
+    before = window.canvas.ink()
+    path = tmp_path / "blank.png"
+    Image.new("RGB", (200, 200), "white").save(path)
+    with qtbot.waitSignal(window.image_importer.failed, timeout=SIGNAL_TIMEOUT_MS) as blocker:
+        drop(window, path)
+    assert blocker.args[0] == "blank.png: no ink found (nothing in it stands out from its paper); the canvas keeps its sketch."
+    np.testing.assert_array_equal(window.canvas.ink(), before)
+    assert not window.image_importer.dialog.isVisible()

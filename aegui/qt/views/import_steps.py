@@ -115,6 +115,9 @@ class ImageImporter(QObject):
 
     def _submit(self, name: str, job) -> None:
         def done(result: ImportedImage) -> None:
+            if not result.canvas.any():  # a blank page: wiping the sketch and calling it imported helps no one
+                self.failed.emit(f"{name}: no ink found (nothing in it stands out from its paper); the canvas keeps its sketch.")
+                return
             self.canvas.set_ink(result.canvas)
             self.dialog.show_steps(name, result)
             self.dialog.show()
