@@ -47,6 +47,14 @@ from training.atomic_save import save_atomically
 SNAPSHOT_DIGITS = 1000  # reference digits encoded per snapshot (the app's map shows these)
 
 
+def interrupted_message(trainer: pl.Trainer) -> str:
+    """What Ctrl+C left, for whoever watches the run."""
+    from pytorch_lightning.callbacks import ModelCheckpoint
+
+    kept = any(callback.last_model_path and Path(callback.last_model_path).is_file() for callback in trainer.checkpoint_callbacks if isinstance(callback, ModelCheckpoint))
+    return "Interrupted (Ctrl+C)" + ("; its last.ckpt is kept, and the same command with --ckpt_path last resumes the run" if kept else " before the first epoch ended; nothing was kept to resume from")
+
+
 class ProgressStream(pl.Callback):
     def __init__(self, progress_dir: str):
         self.folder = Path(progress_dir)
@@ -153,7 +161,11 @@ class ProgressStream(pl.Callback):
             self._write(trainer, "stopping", epoch=trainer.current_epoch, step=trainer.global_step)
 
     def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
-        self._write(trainer, "error", message=str(exception).splitlines()[0] if str(exception) else type(exception).__name__)
+        if isinstance(exception, KeyboardInterrupt):  # Ctrl+C: a watcher read "The run stopped: KeyboardInterrupt."
+            message = interrupted_message(trainer)
+        else:
+            message = str(exception).splitlines()[0] if str(exception) else type(exception).__name__
+        self._write(trainer, "error", message=message)
 
     # --- the snapshot ----------------------------------------------------------------------------
     @torch.no_grad()

@@ -48,10 +48,14 @@ def test_ctrl_c_says_where_the_last_epoch_is_kept_and_how_to_go_on(tiny_mnist_di
     """Lightning alone says "Detected KeyboardInterrupt, attempting graceful shutdown" and exits."""
     import signal
 
+    from aegui.core.executor import ImmediateExecutor
+    from aegui.core.training_run import TrainingRun, status_text
+
     handler = signal.getsignal(signal.SIGINT)  # Lightning ignores further Ctrl+C while it shuts down
+    progress = tmp_path / "progress"
     try:
         with pytest.raises(SystemExit) as exit_info:
-            cli_main([*fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "3"), "--trainer.callbacks+=tests.training.kill_switch.InterruptMidEpoch"])
+            cli_main([*fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "3"), "--progress-dir", str(progress), "--trainer.callbacks+=tests.training.kill_switch.InterruptMidEpoch"])
     finally:
         signal.signal(signal.SIGINT, handler)
     last = tmp_path / "checkpoints" / "last.ckpt"
@@ -60,6 +64,10 @@ def test_ctrl_c_says_where_the_last_epoch_is_kept_and_how_to_go_on(tiny_mnist_di
         f"Interrupted. The last finished epoch is kept in {last}: the same command with --ckpt_path last resumes the run; "
         f"aegui-train annotate {last} adds what the app needs to open it now."
     ) in capsys.readouterr().err
+    # and whoever watches the run reads the same, not "The run stopped: KeyboardInterrupt."
+    run = TrainingRun(ImmediateExecutor())
+    run.watch(tmp_path)
+    assert status_text(run) == "The run stopped: Interrupted (Ctrl+C); its last.ckpt is kept, and the same command with --ckpt_path last resumes the run."
 
 
 @pytest.mark.slow
