@@ -367,7 +367,7 @@ class Explorer:
             if "A" in kept and "B" in kept:
                 analysis.extras["interpolation"] = session.interpolation(kept["A"], kept["B"])
             if compared:
-                given, image = ("sketch", analysis.input_image) if analysis.input_image is not None else ("decoded", analysis.reconstruction)
+                given, image = ("sketch" if noise.is_off() else "noisy sketch", analysis.input_image) if analysis.input_image is not None else ("decoded", analysis.reconstruction)
                 analysis.extras["comparison"], analysis.extras["comparison_input"] = _kernel("comparison").compare_reconstructions(compared, image), given
             if sweep is not None:  # Edit by meaning: the sweep along the direction moved last, live
                 analysis.extras["direction_sweep"] = (moved, sweep())

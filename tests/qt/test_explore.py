@@ -89,6 +89,18 @@ def test_compare_view_reconstructs_the_sketch_with_a_family(qtbot, window, tmp_p
     assert np.allclose(window.compare_panel.strip.images[1], rows[1].reconstruction)
     assert np.isclose(errors[32], np.mean((image - rows[1].reconstruction) ** 2), rtol=1e-5)
     assert window.compare_panel.status.text().endswith("Each was given your sketch.")
+    # noise on the model's input: the models get the noisy sketch, and the panel says so ("your sketch" it said)
+    from aegui.core.noise import NoiseSettings
+
+    with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
+        window.explorer.set_noise(NoiseSettings(strengths=(("gaussian", 0.5),)))
+    wait_until_idle(qtbot, window)
+    assert window.compare_panel.status.text().endswith("Each was given your sketch with the noise on it (Noise on the model's input, under the canvas).")
+    assert np.isclose(window.compare_panel.rows[1].reconstruction_error, np.mean((window.explorer.analysis.input_image - window.compare_panel.rows[1].reconstruction) ** 2), rtol=1e-5)
+    with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
+        window.explorer.set_noise(NoiseSettings(strengths=(("gaussian", 0.5),), enabled=False))
+    wait_until_idle(qtbot, window)
+    assert window.compare_panel.status.text().endswith("Each was given your sketch.")
     # a generated code on show: the models get the digit on show, and the panel says it is not the sketch
     with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
         window.explorer.sample_random()

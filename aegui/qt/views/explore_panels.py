@@ -276,6 +276,7 @@ class ComparePanel(QWidget):
 
 INPUT_NOTES = {
     "sketch": " Each was given your sketch.",
+    "noisy sketch": " Each was given your sketch with the noise on it (Noise on the model's input, under the canvas).",
     "decoded": " Each was given the digit on show, decoded from a generated code, not your sketch (Back to sketch gives them your sketch).",
 }
 
