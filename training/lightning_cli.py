@@ -247,11 +247,16 @@ def run_lightning_cli(args: list[str]) -> None:
         # it is meant for notebooks. The pytree notice is Lightning's own deprecation.
         warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
         warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
-        AeguiCLI(
-            AutoencoderModule,
-            MNISTDataModule,
-            seed_everything_default=1234,
-            trainer_defaults={"callbacks": callbacks, "deterministic": False},
-            save_config_kwargs={"overwrite": True},
-            args=args,
-        )
+        try:
+            AeguiCLI(
+                AutoencoderModule,
+                MNISTDataModule,
+                seed_everything_default=1234,
+                trainer_defaults={"callbacks": callbacks, "deterministic": False},
+                save_config_kwargs={"overwrite": True},
+                args=args,
+            )
+        except SystemExit as exit:
+            if callbacks[0].interrupted:  # Ctrl+C: a shell's 128 + SIGINT, not Lightning's 1
+                raise SystemExit(130) from None
+            raise

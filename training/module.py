@@ -301,12 +301,15 @@ class CheckpointStatistics(pl.Callback):
 
     def __init__(self) -> None:
         self.summary: list[str] = []
+        self.interrupted = False  # Ctrl+C ended the fit
         self.annotated: dict[Path, dict] = {}  # each annotated checkpoint's statistics (read by the progress stream)
 
     def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
         """Ctrl+C: say what is kept and how to go on (Lightning alone says it shuts down)."""
-        if isinstance(exception, KeyboardInterrupt) and trainer.is_global_zero:
-            print(interrupted_note(trainer), file=sys.stderr, flush=True)
+        if isinstance(exception, KeyboardInterrupt):
+            self.interrupted = True  # the command then exits 130 (Lightning's own exit is 1)
+            if trainer.is_global_zero:
+                print(interrupted_note(trainer), file=sys.stderr, flush=True)
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not trainer.is_global_zero or trainer.datamodule is None:
