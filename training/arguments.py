@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import re
 import stat
 import textwrap
@@ -137,7 +138,7 @@ def option_pairs(args: list[str]) -> list[tuple[str, str | None]]:
     return pairs
 
 
-def _config_values(path_text: str) -> list[tuple[str, object]]:
+def _config_values(path_text: str, groups: tuple[str, ...] = ("model", "data", "trainer")) -> list[tuple[str, object]]:
     """(``--group.key``, value) from a YAML config file, in its order."""
     import yaml
 
@@ -155,7 +156,7 @@ def _config_values(path_text: str) -> list[tuple[str, object]]:
     if not isinstance(content, dict):
         raise UsageError(f"--config {path_text}: a config file is a YAML mapping (model:, data:, trainer:...)")
     values = []
-    for group in ("model", "data", "trainer"):
+    for group in groups:
         section = content.get(group)
         if isinstance(section, dict):
             values += [(f"--{group}.{key}", value) for key, value in section.items()]
@@ -214,6 +215,8 @@ def check_lightning_arguments(command: str, args: list[str]) -> None:
         check_model_arguments(model)
     except HyperparameterError as error:
         raise UsageError(error.sentence) from None
+    if command == "fit":
+        check_resume_target(args)
     download = str(data.get("download", True)).lower() in ("true", "1", "yes")
     if data.get("data_dir") not in (None, "", "null") and not download:
         check_data_folder("--data.data_dir", str(data["data_dir"]))
@@ -225,6 +228,27 @@ def check_lightning_arguments(command: str, args: list[str]) -> None:
         raise UsageError(f"--data.data_dir {data['data_dir']}: a file, not a folder")
     elif command in ("fit", "validate", "test", "predict") and "--print_config" not in args and str(data.get("dataset", "mnist")) in DATASET_NAMES:  # printing the configuration needs no data
         check_download_possible(str(data.get("dataset", "mnist")), data.get("data_dir"))
+
+
+def check_resume_target(args: list[str]) -> None:
+    """``--ckpt_path last`` where no run left a last.ckpt, refused before Lightning loads (it
+    was refused after Lightning's start-up lines): the folder is ``--checkpoint.dirpath``, else
+    ROOT/checkpoints, from the options and the config file in their order, as Lightning reads them."""
+    from types import SimpleNamespace
+
+    from training.lightning_cli import check_something_to_resume
+
+    given: dict[str, object] = {}
+    for option, value in option_pairs(args):
+        if option in ("--config", "-c") and value is not None:
+            given.update(_config_values(value, ("trainer", "checkpoint")))
+        elif option:
+            given[option] = value
+    if given.get("--ckpt_path") != "last":
+        return
+    root = str(given.get("--trainer.default_root_dir") or os.getcwd())
+    folder = str(given.get("--checkpoint.dirpath") or Path(root) / "checkpoints")
+    check_something_to_resume([SimpleNamespace(dirpath=folder)], root)
 
 
 def check_download_possible(dataset: str, data_dir) -> None:

@@ -40,6 +40,7 @@ MISTAKES = [
     (["fit", "--init_from", "missing.ckpt"], "--init_from missing.ckpt: no such file"),
     (["fit", "--ckpt_path", "notes.ckpt"], "--ckpt_path notes.ckpt: this is not a PyTorch checkpoint or a safetensors file"),
     (["fit", "stray"], "unexpected 'stray'"),
+    (["fit", "--trainer.default_root_dir", "empty", "--ckpt_path", "last"], "aegui-train fit: --ckpt_path last: no last.ckpt in empty/checkpoints to resume from; leave --ckpt_path out to start a new run"),
     (["evaluate", "page.ckpt"], "checkpoint page.ckpt: this is a web page (HTML), not a model file"),
     (["export", "pipe.ckpt", "out"], "checkpoint pipe.ckpt: not a regular file"),
     (["fitt"], "aegui-train: unknown command 'fitt'; did you mean fit?"),
