@@ -230,13 +230,24 @@ def check_lightning_arguments(command: str, args: list[str]) -> None:
         check_download_possible(str(data.get("dataset", "mnist")), data.get("data_dir"))
 
 
+def check_something_to_resume(checkpoint_callbacks, root: str | None = None) -> None:
+    """``--ckpt_path last`` where no run left a last.ckpt: Lightning would warn and train from
+    scratch, which is not what asking to resume means. A run from before checkpoints had their
+    own folder (ROOT/logs/version_N/checkpoints) is named, with the option that resumes it."""
+    folders = [Path(callback.dirpath) for callback in checkpoint_callbacks if getattr(callback, "dirpath", None)]
+    if not folders or any(folder.is_dir() and any(folder.glob("last*.ckpt")) for folder in folders):
+        return  # resolved by Lightning (no folder of its own), or there is a last.ckpt to resume from
+    older = sorted(Path(root).glob("*/version_*/checkpoints/last.ckpt")) if root else []
+    if older:
+        raise UsageError(f"--ckpt_path last: no last.ckpt in {folders[0]}; the run's last.ckpt is in {older[-1].parent}: resume it with --checkpoint.dirpath {older[-1].parent}")
+    raise UsageError(f"--ckpt_path last: no last.ckpt in {folders[0]} to resume from; leave --ckpt_path out to start a new run, or name the interrupted run's folder with --checkpoint.dirpath")
+
+
 def check_resume_target(args: list[str]) -> None:
     """``--ckpt_path last`` where no run left a last.ckpt, refused before Lightning loads (it
     was refused after Lightning's start-up lines): the folder is ``--checkpoint.dirpath``, else
     ROOT/checkpoints, from the options and the config file in their order, as Lightning reads them."""
     from types import SimpleNamespace
-
-    from training.lightning_cli import check_something_to_resume
 
     given: dict[str, object] = {}
     for option, value in option_pairs(args):

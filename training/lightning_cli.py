@@ -11,7 +11,7 @@ from argparse import ArgumentError
 from typing import Optional
 
 from aegui.core.hyperparameters import RUN_SETTINGS
-from training.arguments import UsageError, stray_word, unknown_option
+from training.arguments import UsageError, check_something_to_resume, stray_word, unknown_option
 
 
 def default_loggers(root: str):
@@ -70,19 +70,6 @@ def lightning_mistake(message: str, parser, command: str) -> str:
         options = [option for option in sorted((subparser or parser)._option_string_actions) if "." in option or "." not in unknown] + ["--progress-dir"]
         return str(unknown_option(unknown, options, command))
     return first[:300]
-
-
-def check_something_to_resume(checkpoint_callbacks, root: str | None = None) -> None:
-    """``--ckpt_path last`` where no run left a last.ckpt: Lightning would warn and train from
-    scratch, which is not what asking to resume means. A run from before checkpoints had their
-    own folder (ROOT/logs/version_N/checkpoints) is named, with the option that resumes it."""
-    folders = [Path(callback.dirpath) for callback in checkpoint_callbacks if getattr(callback, "dirpath", None)]
-    if not folders or any(folder.is_dir() and any(folder.glob("last*.ckpt")) for folder in folders):
-        return  # resolved by Lightning (no folder of its own), or there is a last.ckpt to resume from
-    older = sorted(Path(root).glob("*/version_*/checkpoints/last.ckpt")) if root else []
-    if older:
-        raise UsageError(f"--ckpt_path last: no last.ckpt in {folders[0]}; the run's last.ckpt is in {older[-1].parent}: resume it with --checkpoint.dirpath {older[-1].parent}")
-    raise UsageError(f"--ckpt_path last: no last.ckpt in {folders[0]} to resume from; leave --ckpt_path out to start a new run, or name the interrupted run's folder with --checkpoint.dirpath")
 
 
 def use_run_checkpoint_folder(trainer) -> None:

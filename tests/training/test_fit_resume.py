@@ -33,7 +33,7 @@ def test_resume_from_last_continues_where_it_stopped(tiny_mnist_dir, tmp_path):
 
 
 def test_resuming_a_run_from_before_checkpoints_had_their_folder_names_where_its_last_checkpoint_is(tmp_path, capsys):
-    from training.lightning_cli import check_something_to_resume
+    from training.arguments import check_something_to_resume
     from training.arguments import UsageError
     from types import SimpleNamespace
 
