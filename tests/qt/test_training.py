@@ -73,28 +73,28 @@ def test_the_dialog_shows_the_command_it_will_run_and_refuses_what_cannot_run(qt
         (tmp_path / "my digits" / name).write_bytes((tiny_mnist_dir / name).read_bytes())
     type_into(dialog.data_dir_edit, str(tmp_path / "my digits"))
     assert dialog.train_button.isEnabled() and dialog.problem_label.text() == ""
-    words = shlex.split(dialog.command_view.toPlainText())
+    words = shlex.split(dialog.command_view.command())
     flags = dict(zip(words[2::2], words[3::2]))
     assert words[:2] == ["aegui-train", "fit"] and flags["--model.latent_dim"] == "4" and flags["--trainer.max_epochs"] == "7"
     assert flags["--data.data_dir"] == str(tmp_path / "my digits") and flags["--progress-dir"] == str(tmp_path / "run" / "progress")
     QTest.mouseClick(dialog.copy_button, Qt.MouseButton.LeftButton)
-    assert QApplication.clipboard().text() == dialog.command_view.toPlainText()
+    assert QApplication.clipboard().text() == dialog.command_view.command()
     dialog.variational_box.setChecked(False)
     assert not dialog.beta_edit.isEnabled()
     QTest.mouseClick(dialog.variational_box, Qt.MouseButton.LeftButton, pos=dialog.variational_box.rect().center())
-    assert dialog.beta_edit.isEnabled() and "--model.variational true" in dialog.command_view.toPlainText()
+    assert dialog.beta_edit.isEnabled() and "--model.variational true" in dialog.command_view.command()
     dialog.preset_combo.setCurrentText("A 2-D code (k = 2: the code is the map)")
     assert dialog.latent_edit.text() == "2" and dialog.data_dir_edit.text() == str(tmp_path / "my digits")  # a preset keeps the data
     type_into(dialog.init_from_edit, str(tmp_path / "base.ckpt"))  # fine-tune: start from a checkpoint
     assert not dialog.train_button.isEnabled() and dialog.shown_problems["init_from"] == f"--init_from {tmp_path / 'base.ckpt'}: no such file"
     (tmp_path / "base.ckpt").write_bytes(b"read by aegui-train")
     type_into(dialog.init_from_edit, str(tmp_path / "base.ckpt"))
-    words = shlex.split(dialog.command_view.toPlainText())
+    words = shlex.split(dialog.command_view.command())
     assert dialog.train_button.isEnabled() and words[words.index("--init_from") + 1] == str(tmp_path / "base.ckpt")
     type_into(dialog.input_noise_edit, "snow=1")  # denoising: a kind the trainer does not know
     assert not dialog.train_button.isEnabled() and dialog.shown_problems["input_noise"].startswith("--model.input_noise snow=1: unknown kind 'snow'")
     dialog.preset_combo.setCurrentText(DENOISING_PRESET)
-    words = shlex.split(dialog.command_view.toPlainText())
+    words = shlex.split(dialog.command_view.command())
     assert dialog.train_button.isEnabled() and words[words.index("--model.input_noise") + 1] == dialog.input_noise_edit.text() != ""
     dialog.reject()
 
@@ -115,7 +115,7 @@ def test_the_dialog_marks_a_bad_value_with_the_command_lines_sentence_and_never_
         assert edit.text() == typed and dialog.shown_problems == {name: sentence} and edit.toolTip() == sentence and edit.palette().color(QPalette.ColorRole.Base) != base
         assert not dialog.train_button.isEnabled() and dialog.problem_title.text() == "Fix before Train:" and dialog.problem_label.text() == sentence
         flag = sentence.split(" ")[0]
-        words = shlex.split(dialog.command_view.toPlainText())
+        words = shlex.split(dialog.command_view.command())
         assert words[words.index(flag) + 1] == typed and not dialog.command_view.isEnabled()  # the preview shows what was typed, greyed
         type_into(edit, before)
         assert dialog.shown_problems == {} and edit.toolTip() == tip and edit.palette().color(QPalette.ColorRole.Base) == base and dialog.train_button.isEnabled()
@@ -134,6 +134,27 @@ def test_the_dialog_marks_a_bad_value_with_the_command_lines_sentence_and_never_
     assert len(dialog.shown_problems) == 3
     viewport = dialog.problem_area.viewport()
     assert dialog.problem_label.heightForWidth(viewport.width()) <= viewport.height()
+    dialog.reject()
+
+
+def test_the_command_shown_wraps_between_words_and_copies_clean(qtbot, window, tiny_mnist_dir, tmp_path):
+    """A line of the command ended in "--" and the option's name began the next (a hyphen is a
+    line break opportunity); a selection copied from it must still be the command itself."""
+    dialog = window.show_train_dialog()
+    qtbot.waitExposed(dialog)
+    fill_tiny_run(dialog, tiny_mnist_dir, tmp_path / "run", epochs=3)
+    view = dialog.command_view
+    QApplication.processEvents()
+    block, lines = view.document().firstBlock(), []
+    while block.isValid():
+        layout = block.layout()
+        lines += [block.text()[layout.lineAt(i).textStart() : layout.lineAt(i).textStart() + layout.lineAt(i).textLength()] for i in range(layout.lineCount())]
+        block = block.next()
+    assert len(lines) > 2  # wrapped: the test means something
+    assert not any(line.replace("\u2060", "").rstrip().endswith("-") for line in lines), lines
+    view.selectAll()
+    view.copy()
+    assert QApplication.clipboard().text() == view.command() == dialog.plan().shell_command()
     dialog.reject()
 
 

@@ -42,6 +42,26 @@ PROBLEM_TINT = "#fde8ec"  # a refused field's background
 PROBLEM_TITLE = "Fix before Train:"
 
 
+WORD_JOINER = "\u2060"  # invisible; no line break on either side of it
+
+
+class CommandView(QPlainTextEdit):
+    """The command, wrapped between words only: a line used to end in "--" with the option's
+    name on the next (a hyphen is a break opportunity). A word joiner after each hyphen keeps
+    an option whole; ``command()`` and a copied selection leave the joiners out."""
+
+    def set_command(self, command: str) -> None:
+        self.setPlainText(command.replace("-", "-" + WORD_JOINER))
+
+    def command(self) -> str:
+        return self.toPlainText().replace(WORD_JOINER, "")
+
+    def createMimeDataFromSelection(self):
+        data = super().createMimeDataFromSelection()
+        data.setText(data.text().replace(WORD_JOINER, ""))
+        return data
+
+
 def as_typed(command: str, typed: dict[str, str]) -> str:
     """The command with each option's value as typed: what is shown is what is in the fields
     (an option the plan left out, such as an unset --data.limit_train, is added)."""
@@ -122,7 +142,7 @@ class TrainDialog(QDialog):
         self.output_edit = QLineEdit()
         self.output_button = QPushButton("Browse…")
 
-        self.command_view = QPlainTextEdit()
+        self.command_view = CommandView()
         self.command_view.setReadOnly(True)
         self.command_view.setMaximumHeight(90)
         self.command_view.setAccessibleName("command")
@@ -329,7 +349,7 @@ class TrainDialog(QDialog):
         self.shown_problems = {name: problem for name, problem in problems.items() if name in self.field_edits}
         # a refused number falls back to its last accepted value in the plan: show it as typed
         refused_numbers = {(HYPERPARAMETERS.get(name) or RUN_SETTINGS[name]).option: edit.text() for name, edit in self.number_edits.items() if name in problems}
-        self.command_view.setPlainText(as_typed(plan.shell_command(), refused_numbers))
+        self.command_view.set_command(as_typed(plan.shell_command(), refused_numbers))
         for name, edit in self.field_edits.items():
             edit.setPalette(self._problem_palette if name in problems else self._field_palette)  # colour only: the field keeps its size
             edit.setToolTip(problems.get(name, self._field_tips[name]))
