@@ -9,7 +9,6 @@ and about boxes are help_dialogs'; File ▸ Export is export_actions' (written o
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,7 +26,7 @@ from aegui.core.training_plan import TrainingPlan
 from aegui.core.training_run import TrainingRun
 from aegui.qt import help_dialogs, window_layout, window_menus
 from aegui.qt.export_actions import WindowExports
-from aegui.qt.settings import LAST_MODEL_DIR, PROJECTION, RUNS_DIR, TRAINING_PLAN, Settings
+from aegui.qt.settings import LAST_MODEL_DIR, PROJECTION, Settings
 from aegui.qt.training_process import TrainingProcess
 from aegui.qt.views.anomaly_meter import AnomalyMeter
 from aegui.qt.views.canvas import SketchPanel
@@ -214,8 +213,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def start_training(self, plan: TrainingPlan) -> None:
-        self.settings.write(TRAINING_PLAN, json.dumps(plan.to_dict()))
-        self.settings.write(RUNS_DIR, str(plan.run_dir.parent))
+        self.settings.remember_run(plan)
         if self.training_process.start(plan):
             self._show_training_dock()
             self.statusBar().showMessage(f"Training in {plan.run_dir} (output in output.log there)", 8000)

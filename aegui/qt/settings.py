@@ -71,6 +71,14 @@ class Settings:
         recent = [item for item in self.recent_files() if item != path_text]
         self.write(RECENT_FILES, [path_text, *recent][:MAX_RECENT_FILES])
 
+    def remember_run(self, plan: TrainingPlan) -> None:
+        """The Train dialog's choices and where the run went, on disk at once: the next dialog
+        offers them (a run folder beside this one); a crash or a kill soon after the run
+        started lost them, QSettings writing only when it gets round to it."""
+        self.write(TRAINING_PLAN, json.dumps(plan.to_dict()))
+        self.write(RUNS_DIR, str(plan.run_dir.parent))
+        self.store.sync()
+
     def plan_for_new_run(self) -> TrainingPlan:
         """The Train dialog's last choices (a quick look at MNIST the first time), in a new
         run folder beside the last one."""

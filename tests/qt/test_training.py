@@ -11,6 +11,7 @@ import json
 import os
 import shlex
 import signal
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QPalette
@@ -375,3 +376,14 @@ def test_a_run_folder_the_app_made_can_be_resumed_after_a_restart(qtbot, window,
     qtbot.waitUntil(lambda: run.state.finished, timeout=SIGNAL_TIMEOUT_MS)
     assert run.plan is None and not view.resume_button.isEnabled()
     view.stop_watching()
+
+
+def test_the_plan_of_a_run_started_is_on_disk_at_once(qtbot, window, tiny_mnist_dir, tmp_path, monkeypatch):
+    """The next Train dialog offers a run folder beside this one, with these choices; a crash or
+    a kill soon after the run started left the settings file without them (QSettings writes
+    when it gets round to it), and the next dialog offered ~/aegui-runs again."""
+    monkeypatch.setattr(window.training_process, "start", lambda plan: False)  # the settings, not the run
+    plan = TrainingPlan(output_dir=str(tmp_path / "elsewhere" / "r1"), data_dir=str(tiny_mnist_dir), latent_dim=4)
+    window.start_training(plan)
+    on_disk = Path(window.settings.store.fileName()).read_text()  # the file, not the process's cache of it
+    assert f"runs_dir={tmp_path / 'elsewhere'}" in on_disk and "latent_dim" in on_disk
