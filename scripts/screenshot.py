@@ -71,7 +71,7 @@ def main(output: Path, before: bool = False) -> None:
         wait_for_strip()
 
     def wait_for_strip() -> None:  # the traversal decoded (slow machines take a while)
-        if len(window.traversal_panel.strip.images) and window.explorer.executor.is_idle():
+        if len(window.traversal_panel.strip.images) and window.executor.is_idle():
             QTimer.singleShot(300, save)
         else:
             QTimer.singleShot(100, wait_for_strip)
