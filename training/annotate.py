@@ -7,9 +7,9 @@ version (for example to add dimension labels) using the same seeded split it was
 from __future__ import annotations
 
 from aegui.core.model_files import read_weights_only_file
-from training.arguments import load_named_model
 from aegui.core.model_format import STATISTICS_KEY
 from training.anomaly_fitting import use_style_aware_tables
+from training.arguments import load_named_model
 from training.command_parsers import annotate_parser
 from training.module import annotate_checkpoint, format_test_metrics
 

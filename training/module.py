@@ -22,6 +22,7 @@ from aegui.core.noise import parse_noise_spec, random_noise
 from aegui.core.resources import load_near_ood
 from training.atomic_save import save_atomically
 from training.non_digits import non_digits_from, restyle_share, varied_drawings
+from training.progress import kept_last_checkpoint
 from training.statistics import compute_statistics
 from training.stroke_properties import measure
 
@@ -281,8 +282,8 @@ def format_test_metrics(metrics: dict) -> str:
 
 
 def interrupted_note(trainer: pl.Trainer) -> str:
-    lasts = [Path(callback.last_model_path) for callback in trainer.checkpoint_callbacks if isinstance(callback, ModelCheckpoint) and callback.last_model_path]
-    last = next((path for path in lasts if path.is_file()), None)
+    """What Ctrl+C left, on the terminal: where the last epoch is and how to go on."""
+    last = kept_last_checkpoint(trainer)
     if last is None:
         return "Interrupted before the first epoch ended: nothing was kept to resume from."
     return (

@@ -47,11 +47,17 @@ from training.atomic_save import save_atomically
 SNAPSHOT_DIGITS = 1000  # reference digits encoded per snapshot (the app's map shows these)
 
 
-def interrupted_message(trainer: pl.Trainer) -> str:
-    """What Ctrl+C left, for whoever watches the run."""
+def kept_last_checkpoint(trainer: pl.Trainer) -> Path | None:
+    """The run's last.ckpt when one is on disk (what an interrupted run can resume from)."""
     from pytorch_lightning.callbacks import ModelCheckpoint
 
-    kept = any(callback.last_model_path and Path(callback.last_model_path).is_file() for callback in trainer.checkpoint_callbacks if isinstance(callback, ModelCheckpoint))
+    lasts = [Path(callback.last_model_path) for callback in trainer.checkpoint_callbacks if isinstance(callback, ModelCheckpoint) and callback.last_model_path]
+    return next((path for path in lasts if path.is_file()), None)
+
+
+def interrupted_message(trainer: pl.Trainer) -> str:
+    """What Ctrl+C left, for whoever watches the run."""
+    kept = kept_last_checkpoint(trainer) is not None
     return "Interrupted (Ctrl+C)" + ("; its last.ckpt is kept, and the same command with --ckpt_path last resumes the run" if kept else " before the first epoch ended; nothing was kept to resume from")
 
 

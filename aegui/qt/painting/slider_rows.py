@@ -18,7 +18,6 @@ from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, QTimer, Si
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QStaticText
 from PySide6.QtWidgets import QScrollArea, QToolTip, QWidget
 
-
 STEPS = 1000
 ROW_HEIGHT = 22
 MARGIN = 4
