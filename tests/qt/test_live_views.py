@@ -562,3 +562,50 @@ def test_a_bar_beyond_the_plots_range_ends_under_an_arrow_not_cut_off(qtbot, win
     with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
         window.explorer.reset_to_mean()
     assert bars.dimensions_beyond_the_plot() == [] and bars._beyond.path().isEmpty()
+
+
+def test_each_latent_bar_and_probability_bar_is_drawn_from_zero_to_its_value(qtbot, window):
+    """The bars are one painted shape: at every dimension's place the bar colour must run from
+    the zero line to the code's value (up or down), and at every digit's from 0 to its
+    probability, as the user reads them."""
+    from aegui.qt.views.digit_probabilities import DigitProbabilities
+    from aegui.qt.views.latent_bars import BAR_COLOUR
+
+    draw_stroke(window.canvas, canvas_points(window.canvas, "zero"))
+    wait_until_idle(qtbot, window)
+    QApplication.processEvents()
+    analysis = window.explorer.analysis
+    code = analysis.code
+    assert (code > 0.3).any() and (code < -0.3).any()  # bars both ways
+
+    def drawn_extent(view, x: float, colour) -> tuple[float, float] | None:
+        """(top, bottom) in data units of the rows in the bar colour at data x, or None."""
+        image = pixels(view.grab().toImage())
+        view_box = view.getPlotItem().vb
+        column = int(round(view.mapFromScene(view_box.mapViewToScene(QPointF(x, 0))).x() * view.devicePixelRatioF()))
+        rows = np.flatnonzero(np.abs(image[:, column, :3].astype(int) - colour).max(axis=1) < 12)
+        if not len(rows):
+            return None
+        to_value = lambda row: view_box.mapSceneToView(view.mapToScene(QPoint(column, int(row)))).y()  # noqa: E731
+        return to_value(rows[0]), to_value(rows[-1])
+
+    bars = window.latent_bars
+    y_bottom, y_top = bars.getPlotItem().vb.viewRange()[1]
+    pixel = (y_top - y_bottom) / bars.getPlotItem().vb.height()
+    for dimension, value in enumerate(code.tolist()):
+        extent = drawn_extent(bars, dimension, BAR_COLOUR)
+        if abs(value) < 3 * pixel:
+            continue  # a bar a pixel or two tall may be hidden under the mean line
+        assert extent is not None, dimension
+        top, bottom = extent
+        assert abs(top - max(value, 0.0)) < 3 * pixel and abs(bottom - min(value, 0.0)) < 3 * pixel, (dimension, value, extent)
+    probabilities = window.probabilities
+    colour = np.array([90, 160, 90])
+    assert isinstance(probabilities, DigitProbabilities)
+    y_bottom, y_top = probabilities.getPlotItem().vb.viewRange()[1]
+    pixel = (y_top - y_bottom) / probabilities.getPlotItem().vb.height()
+    for digit, value in enumerate(analysis.digit_probabilities.tolist()):
+        extent = drawn_extent(probabilities, digit, colour)
+        if value < 3 * pixel:
+            continue
+        assert extent is not None and abs(extent[0] - value) < 3 * pixel and abs(extent[1]) < 5 * pixel, (digit, value, extent)  # the axis line covers its foot

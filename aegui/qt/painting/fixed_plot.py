@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QGraphicsView
+from PySide6.QtGui import QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsView
 
 
 def cache_in_device_pixels(*items: QGraphicsItem) -> None:
@@ -62,41 +62,34 @@ class FixedPlot(pg.PlotWidget):
 
 
 class RectBars:
-    """Bars as plain Qt rectangle items inside a pyqtgraph plot.
+    """Bars as one Qt path item inside a pyqtgraph plot.
 
-    Live values change on every pen event; a QGraphicsRectItem per bar is moved with one
-    setRect call and painted by Qt in C++, where pyqtgraph's BarGraphItem rebuilds and
-    replays a picture in Python each time.
+    Live values change on every pen event; the bars are rebuilt as one QPainterPath (one
+    rectangle each) and handed to one QGraphicsPathItem, which Qt paints in C++: one item
+    changes per pen event instead of one per bar, and pyqtgraph's BarGraphItem would rebuild
+    and replay a picture in Python each time.
     """
 
     def __init__(self, plot: pg.PlotItem, width: float, brush, z_value: float = 0.0):
-        self._plot = plot
         self._width = width
-        self._brush = pg.mkBrush(brush)
-        self._z_value = z_value
-        self._items: list[QGraphicsRectItem] = []
+        self._item = QGraphicsPathItem()
+        self._item.setPen(QPen(Qt.PenStyle.NoPen))
+        self._item.setBrush(pg.mkBrush(brush))
+        self._item.setZValue(z_value)
+        plot.addItem(self._item, ignoreBounds=True)
         self.heights = np.zeros(0, dtype=np.float64)
 
     def set_heights(self, heights) -> None:
         heights = np.asarray(heights, dtype=np.float64).reshape(-1)
-        while len(self._items) < len(heights):
-            item = QGraphicsRectItem()
-            item.setPen(QPen(Qt.PenStyle.NoPen))
-            item.setBrush(self._brush)
-            item.setZValue(self._z_value)
-            self._plot.addItem(item, ignoreBounds=True)
-            self._items.append(item)
-        while len(self._items) > len(heights):
-            self._plot.removeItem(self._items.pop())
-        half = self._width / 2
-        for index, (item, height, old) in enumerate(zip(self._items, heights.tolist(), self._padded(len(heights)))):
-            if height != old:
-                item.setRect(index - half, min(0.0, height), self._width, abs(height))  # four numbers: no QRectF made per bar
+        if np.array_equal(heights, self.heights):
+            return
+        path = QPainterPath()
+        half, width = self._width / 2, self._width
+        for index, height in enumerate(heights.tolist()):
+            if height:
+                path.addRect(index - half, min(0.0, height), width, abs(height))
+        self._item.setPath(path)
         self.heights = heights
-
-    def _padded(self, count: int) -> list[float]:
-        old = self.heights.tolist()
-        return old[:count] + [float("nan")] * (count - len(old))
 
 
 class ScatterWithKeptBounds(pg.ScatterPlotItem):
