@@ -2,18 +2,74 @@
 
 from __future__ import annotations
 
-import os
-
-from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QPainter
+from PySide6.QtCore import QEvent, QPointF, QRect, QSize, Qt
+from PySide6.QtGui import QFontMetricsF, QPainter, QStaticText
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+MAX_PIECES = 2048  # words kept laid out: a stroke shows a few hundred numbers
+
+
+class WordPieces:
+    """A line of text drawn word by word from words laid out once (``QStaticText``).
+
+    On a pen event the words stay and a few numbers change. Laying a whole line out again
+    costs most of a live text's paint (shaping, and font fallback for ‖, − and x̂); a word laid
+    out before is only copied, and the words left of a change are not drawn at all. A line's
+    words sit at the sum of the advances before them (Qt's own layout of the whole line
+    differs by kerning across spaces, which text fonts do not have).
+    """
+
+    def __init__(self) -> None:
+        self._static: dict[str, QStaticText] = {}
+        self._advances: dict[str, float] = {}
+
+    def forget(self) -> None:
+        """Drop every word laid out (the font changed)."""
+        self._static.clear()
+        self._advances.clear()
+
+    def spans(self, metrics: QFontMetricsF, line: str) -> list[tuple[float, float, str]]:
+        """(start, end, word) of each word of ``line``, in pixels from the line's start
+        (fractional, as Qt places glyphs: whole pixels per word would add up along a line)."""
+        if len(self._advances) > MAX_PIECES:
+            self._advances.clear()
+        spans, x = [], 0
+        space = self._advance(metrics, " ")
+        for index, word in enumerate(line.split(" ")):
+            if index:
+                x += space
+            end = x + self._advance(metrics, word)
+            spans.append((x, end, word))
+            x = end
+        return spans
+
+    def _advance(self, metrics: QFontMetricsF, word: str) -> float:
+        advance = self._advances.get(word)
+        if advance is None:
+            advance = self._advances[word] = metrics.horizontalAdvance(word)
+        return advance
+
+    def draw(self, painter: QPainter, left: float, top: float, spans: list[tuple[float, float, str]], exposed: QRect) -> None:
+        """The words of a line whose top-left is (left, top) that reach into ``exposed`` (two
+        pixels spare either side: a glyph may reach a little past its advance)."""
+        if len(self._static) > MAX_PIECES:
+            self._static.clear()
+        low, high = exposed.left() - left - 2, exposed.right() + 1 - left + 2
+        for start, end, word in spans:
+            if word and end >= low and start <= high:
+                static = self._static.get(word)
+                if static is None:
+                    static = self._static[word] = QStaticText(word)
+                    static.setTextFormat(Qt.TextFormat.PlainText)
+                painter.drawStaticText(QPointF(left + start, top), static)
 
 
 class LiveText(QWidget):
     """Text that changes with every pen event, in a box of fixed height (up to ``lines``).
 
     A QLabel asks its parent layout to recompute on every setText, which relayouts and
-    repaints the whole column; this widget only repaints itself.
+    repaints the whole column; this widget only repaints itself, and of itself only the words
+    that changed.
     """
 
     FLAGS = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextWordWrap
@@ -23,6 +79,10 @@ class LiveText(QWidget):
         self._text = text
         self._lines = lines
         self._longest: list[str] = []
+        self._pieces = WordPieces()
+        self._spans = self._line_spans(text)
+        self._block_key: tuple | None = None
+        self._block_value = (0, 0, 1.0)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # the panel behind needs no repaint
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFixedHeight(self.fontMetrics().lineSpacing() * lines + 4)
@@ -53,35 +113,48 @@ class LiveText(QWidget):
 
     def setText(self, text: str) -> None:
         if text != self._text:
-            changed = self._changed_rects(self._text, text)
-            self._text = text
+            spans = self._line_spans(text)
+            changed = self._changed_rects(self._spans, spans)
+            self._text, self._spans = text, spans
             for rect in changed:
                 self.update(rect)
 
-    def _changed_rects(self, old: str, new: str) -> list[QRect]:
+    def _line_spans(self, text: str) -> list[list[tuple[float, float, str]]]:
+        metrics = QFontMetricsF(self.font())
+        return [self._pieces.spans(metrics, line) for line in text.split("\n")]
+
+    def _wraps(self, spans: list[list[tuple[float, float, str]]]) -> bool:
+        return any(line and line[-1][1] > self.width() - 4 for line in spans)
+
+    def _changed_rects(self, old: list, new: list) -> list[QRect]:
         """The parts of the box a new text changes: on a pen event most of it is the same words
-        with other numbers, so each changed line is repainted from its first changed character
-        to the end of the longer of its two versions and the rest stays on screen. The whole
-        box when the lines differ in number or any line wraps (then words move)."""
+        with other numbers, so each changed line is repainted from its first changed word to
+        the end of the longer of its two versions and the rest stays on screen. The whole box
+        when the lines differ in number or any line wraps (then words move)."""
         whole = self.rect()
-        old_lines, new_lines = old.split("\n"), new.split("\n")
-        width = self.width() - 4
-        metrics = self.fontMetrics()
-        if len(old_lines) != len(new_lines) or any(metrics.horizontalAdvance(line) > width for line in old_lines + new_lines):
+        if len(old) != len(new) or self._wraps(old) or self._wraps(new):
             return [whole]
-        block = metrics.boundingRect(self.rect().adjusted(2, 0, -2, 0), self.FLAGS, new)
-        line_height = block.height() / len(new_lines)
+        left, top, line_height = self._block(len(new))
         changed = []
-        for index, (before, after) in enumerate(zip(old_lines, new_lines)):
+        for index, (before, after) in enumerate(zip(old, new)):
             if before == after:
                 continue
-            common = len(os.path.commonprefix((before, after)))
-            # a glyph may reach a little left of its advance (kerning, italics): two pixels spare
-            left = max(0, block.left() + metrics.horizontalAdvance(after[:common]) - 2)
-            top = int(block.top() + index * line_height) - 2
-            right = block.left() + max(metrics.horizontalAdvance(before), metrics.horizontalAdvance(after)) + 3
-            changed.append(QRect(left, top, right - left, int(line_height + 0.999) + 4).intersected(whole))
+            first = next((i for i, (a, b) in enumerate(zip(before, after)) if a != b), min(len(before), len(after)))
+            start = after[first][0] if first < len(after) else after[-1][1]
+            start = max(0, int(left + start) - 2)  # a glyph may reach a little left of its advance
+            line_top = int(top + index * line_height) - 2
+            right = int(left + max(before[-1][1] if before else 0, after[-1][1] if after else 0)) + 4
+            changed.append(QRect(start, line_top, right - start, int(line_height + 0.999) + 4).intersected(whole))
         return changed
+
+    def _block(self, count: int) -> tuple[int, int, float]:
+        """(left, top, line height) of ``count`` unwrapped lines laid out in the box: the same
+        for any such text of that many lines, so worked out once per size and line count."""
+        key = (count, self.width(), self.height())
+        if self._block_key != key:
+            block = self.fontMetrics().boundingRect(self.rect().adjusted(2, 0, -2, 0), self.FLAGS, "\n".join(["x"] * count))
+            self._block_key, self._block_value = key, (block.left(), block.top(), block.height() / count)
+        return self._block_value
 
     def sizeHint(self) -> QSize:
         return QSize(self.fontMetrics().horizontalAdvance(self._text) + 8, self.height())
@@ -89,9 +162,24 @@ class LiveText(QWidget):
     def minimumSizeHint(self) -> QSize:
         return QSize(40, self.height())
 
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # laid out again in the new font
+            self._pieces.forget()
+            self._block_key = None
+            self._spans = self._line_spans(self._text)
+
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
-        painter.fillRect(event.rect(), self.palette().window())
+        exposed = event.rect()
+        painter.fillRect(exposed, self.palette().window())
         painter.setPen(self.palette().windowText().color())
-        painter.drawText(self.rect().adjusted(2, 0, -2, 0), self.FLAGS, self._text)
+        if self._wraps(self._spans):  # words move to other lines: Qt lays the whole text out
+            painter.drawText(self.rect().adjusted(2, 0, -2, 0), self.FLAGS, self._text)
+        else:
+            left, top, line_height = self._block(len(self._spans))
+            for index, spans in enumerate(self._spans):
+                line_top = top + index * line_height
+                if line_top - 2 <= exposed.bottom() and line_top + line_height + 2 >= exposed.top():
+                    self._pieces.draw(painter, left, line_top, spans, exposed)
         painter.end()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QFontMetricsF, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from aegui.core.anomaly import FEATURE_LABELS, NOT_A_DIGIT_ABOVE, REASONS, TYPICAL_BELOW, VERDICTS, explain
-from aegui.qt.painting.live_text import LiveText
+from aegui.qt.painting.live_text import LiveText, WordPieces
 
 if TYPE_CHECKING:
     from aegui.core.explorer import Explorer
@@ -77,6 +77,9 @@ class AnomalyGauge(QWidget):
         self.percentile: float | None = None
         self.verdict: str | None = None
         self.unjudged = UNJUDGED_BLANK  # what the bar says when there is nothing to judge
+        self._pieces = WordPieces()  # the words beneath, laid out once each
+        self._background_key: tuple | None = None
+        self._background_pixmap = QPixmap()
 
     def set_percentile(self, percentile: float | None, verdict: str | None, unjudged: tuple[str, str] = UNJUDGED_BLANK) -> None:
         before = self.percentile
@@ -90,47 +93,79 @@ class AnomalyGauge(QWidget):
 
     def _changed_rects(self, before: float, after: float) -> list[QRect]:
         """The fill between its old and new ends (two pixels spare for antialiasing) and the
-        text from its number on: the zones, their lines and the words stay on screen."""
+        text from its first changed word on: the zones, their lines and the words stay on screen."""
         width = self.width() - 1.0
         ends = sorted(0.5 + gauge_fraction(value) * width for value in (before, after))
         bar = QRect(int(ends[0]) - 2, 0, int(ends[1] - ends[0]) + 6, BAR_HEIGHT)
         if f"{before:.1f}" == f"{after:.1f}":
             return [bar]
-        metrics = self.fontMetrics()
-        number_at = metrics.horizontalAdvance("percentile ") - 2
-        end = max(metrics.horizontalAdvance(self._text(value)) for value in (before, after)) + 3
+        old, new = self._spans(self._text(before)), self._spans(self._text(after))
+        first = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)) - 1)
+        number_at = int(min(old[first][0], new[first][0])) - 2
+        end = int(max(old[-1][1], new[-1][1])) + 4
         return [bar, QRect(number_at, BAR_HEIGHT, end - number_at, self.height() - BAR_HEIGHT)]
+
+    def _spans(self, text: str) -> list[tuple[float, float, str]]:
+        return self._pieces.spans(QFontMetricsF(self.font()), text)
 
     def _text(self, percentile: float | None) -> str:
         """The words beneath the bar: the longest wording that fits, never an elided one."""
         texts = list(self.unjudged) if percentile is None else [f"percentile {percentile:.1f} of held-out digits", f"percentile {percentile:.1f}"]
-        return next((text for text in texts if self.fontMetrics().horizontalAdvance(text) <= self.width()), texts[-1])
+        return next((text for text in texts if self._spans(text)[-1][1] <= self.width()), texts[-1])
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._pieces.forget()
 
     def sizeHint(self) -> QSize:
         return QSize(240, BAR_HEIGHT + self.fontMetrics().height() + 2)
 
+    def _background(self) -> QPixmap:
+        """The tinted zones, their lines and the frame, drawn once per size: on a pen event
+        only the fill and the number change."""
+        key = (self.width(), self.height(), self.devicePixelRatioF(), self.palette().window().color().rgba())
+        if self._background_key != key:
+            ratio = self.devicePixelRatioF()
+            pixmap = QPixmap(int(round(self.width() * ratio)), int(round(self.height() * ratio)))
+            pixmap.setDevicePixelRatio(ratio)
+            pixmap.fill(self.palette().window().color())
+            painter = QPainter(pixmap)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            area = self._bar_area()
+            start = 0.0
+            for (_, _, end), verdict in zip(ZONES, VERDICT_COLOURS):
+                tint = QColor(VERDICT_COLOURS[verdict])
+                tint.setAlpha(45)
+                painter.fillRect(QRectF(area.x() + start * area.width(), area.y(), (end - start) * area.width(), area.height()), tint)
+                start = end
+            painter.end()
+            self._background_key, self._background_pixmap = key, pixmap
+        return self._background_pixmap
+
+    def _bar_area(self) -> QRectF:
+        return QRectF(0.5, 0.5, self.width() - 1.0, BAR_HEIGHT - 1.0)  # the bar; its text goes beneath
+
     def paintEvent(self, event) -> None:
+        exposed = event.rect()
         painter = QPainter(self)
-        painter.fillRect(self.rect(), self.palette().window())
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        area = QRectF(0.5, 0.5, self.width() - 1.0, BAR_HEIGHT - 1.0)  # the bar; its text goes beneath
-        start = 0.0
-        for (_, _, end), verdict in zip(ZONES, VERDICT_COLOURS):
-            tint = QColor(VERDICT_COLOURS[verdict])
-            tint.setAlpha(45)
-            painter.fillRect(QRectF(area.x() + start * area.width(), area.y(), (end - start) * area.width(), area.height()), tint)
-            start = end
-        if self.percentile is not None and self.verdict is not None:
-            filled = QRectF(area.x(), area.y() + 3, gauge_fraction(self.percentile) * area.width(), area.height() - 6)
-            painter.fillRect(filled, QColor(VERDICT_COLOURS[self.verdict]))
-        painter.setPen(QColor(150, 150, 150))
-        for _, _, end in ZONES[:-1]:
-            x = area.x() + end * area.width()
-            painter.drawLine(QPointF(x, area.top()), QPointF(x, area.bottom()))
-        painter.drawRect(area)
-        text_area = QRectF(0, BAR_HEIGHT + 1, self.width(), self.height() - BAR_HEIGHT - 1)
-        painter.setPen(QColor(110, 110, 110) if self.percentile is None else QColor(20, 20, 20))
-        painter.drawText(text_area, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self._text(self.percentile))
+        painter.drawPixmap(0, 0, self._background())  # Qt clips it to the exposed part
+        area = self._bar_area()
+        if exposed.top() <= BAR_HEIGHT:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            if self.percentile is not None and self.verdict is not None:
+                filled = QRectF(area.x(), area.y() + 3, gauge_fraction(self.percentile) * area.width(), area.height() - 6)
+                painter.fillRect(filled, QColor(VERDICT_COLOURS[self.verdict]))
+            painter.setPen(QColor(150, 150, 150))
+            for _, _, end in ZONES[:-1]:
+                x = area.x() + end * area.width()
+                painter.drawLine(QPointF(x, area.top()), QPointF(x, area.bottom()))
+            painter.drawRect(area)
+        if exposed.bottom() > BAR_HEIGHT:
+            text_area = QRectF(0, BAR_HEIGHT + 1, self.width(), self.height() - BAR_HEIGHT - 1)
+            line = QFontMetricsF(self.font()).boundingRect(text_area, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, "x")
+            painter.setPen(QColor(110, 110, 110) if self.percentile is None else QColor(20, 20, 20))
+            self._pieces.draw(painter, 0.0, line.top(), self._spans(self._text(self.percentile)), exposed)
         painter.end()
 
 
