@@ -119,10 +119,12 @@ def display_problem(environ=os.environ, platform: str = sys.platform) -> str | N
     if not environ.get("DISPLAY"):
         return "aegui needs a desktop session: neither DISPLAY nor WAYLAND_DISPLAY is set (start it from your desktop, or under xvfb-run for a virtual one)."
     missing = missing_system_libraries()
-    if missing:
-        return f"aegui cannot open a window: Qt needs system libraries that are missing; install them with: sudo apt-get install {' '.join(missing)}"
+    libraries = f"Qt needs system libraries that are missing; install them with: sudo apt-get install {' '.join(missing)}"
     if not x_server_answers(environ["DISPLAY"]):
-        return f"aegui cannot open a window: no X server answers on DISPLAY={environ['DISPLAY']} (is that desktop session still running? For a virtual one, start aegui under xvfb-run)."
+        server = f"no X server answers on DISPLAY={environ['DISPLAY']} (is that desktop session still running? For a virtual one, start aegui under xvfb-run)"
+        return f"aegui cannot open a window: {server}" + (f"; and {libraries}" if missing else ".")
+    if missing:
+        return f"aegui cannot open a window: {libraries}"
     return None
 
 

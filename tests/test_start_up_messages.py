@@ -37,7 +37,20 @@ def test_a_display_no_x_server_answers_on_is_said_in_one_line_not_a_qt_abort(tmp
     environment["DISPLAY"] = ":97"  # no server there (its socket would be /tmp/.X11-unix/X97)
     assert not Path("/tmp/.X11-unix/X97").exists()
     result = subprocess.run([sys.executable, "-m", "aegui"], capture_output=True, text=True, timeout=60, env=environment, cwd=tmp_path)
-    assert (result.returncode, result.stderr.strip()) == (1, "aegui cannot open a window: no X server answers on DISPLAY=:97 (is that desktop session still running? For a virtual one, start aegui under xvfb-run).")
+    server = "aegui cannot open a window: no X server answers on DISPLAY=:97 (is that desktop session still running? For a virtual one, start aegui under xvfb-run)"
+    missing = missing_system_libraries()  # a machine without Qt's X libraries is told both
+    expected = server + (f"; and Qt needs system libraries that are missing; install them with: sudo apt-get install {' '.join(missing)}" if missing else ".")
+    assert (result.returncode, result.stderr.strip()) == (1, expected)
+
+
+def test_a_dead_display_and_missing_libraries_are_both_said_in_one_line(monkeypatch):
+    monkeypatch.setattr("aegui.__main__.missing_system_libraries", lambda: ["libxcb-icccm4"])
+    monkeypatch.setattr("aegui.__main__.x_server_answers", lambda display: False)
+    problem = display_problem({"DISPLAY": ":5"}, "linux")
+    assert problem.startswith("aegui cannot open a window: no X server answers on DISPLAY=:5")
+    assert problem.endswith("; and Qt needs system libraries that are missing; install them with: sudo apt-get install libxcb-icccm4")
+    monkeypatch.setattr("aegui.__main__.x_server_answers", lambda display: True)
+    assert display_problem({"DISPLAY": ":5"}, "linux") == "aegui cannot open a window: Qt needs system libraries that are missing; install them with: sudo apt-get install libxcb-icccm4"
 
 
 def test_missing_x11_libraries_are_named_by_package(monkeypatch):
