@@ -324,7 +324,7 @@ class DirectionPanel(QWidget):
         if not directions:
             self.status.setText("This checkpoint stores no property directions (retrain, or run aegui-train annotate on it).")
             return
-        self.status.setText("Move the digit on show along a direction in which one stroke property grows; the rest of its code moves with it only as far as the direction needs. Back to sketch is in the Latent sliders dock.")
+        self.status.setText("Each slider moves the digit on show along the direction in which one stroke property grows (Back to sketch: Latent sliders dock).")  # one line on a laptop
         for row, (name, (_, spread, r2)) in enumerate(directions.items()):
             low, high = DIRECTION_WORDS.get(name, (f"less {name}", f"more {name}"))
             slider = QSlider(Qt.Orientation.Horizontal)
