@@ -43,6 +43,21 @@ class WordPieces:
             x = end
         return spans
 
+    def wrapped(self, metrics: QFontMetricsF, text: str, width: float) -> list[list[tuple[float, float, str]]]:
+        """The lines of ``text`` wrapped at spaces to ``width`` (a word wider than that keeps a
+        line of its own), each as ``spans``."""
+        lines = []
+        for paragraph in text.split("\n"):
+            line: list[tuple[float, float, str]] = []
+            offset = 0.0  # where this visual line starts within the paragraph
+            for start, end, word in self.spans(metrics, paragraph):
+                if line and end - offset > width:
+                    lines.append(line)
+                    line, offset = [], start
+                line.append((start - offset, end - offset, word))
+            lines.append(line)
+        return lines
+
     def _advance(self, metrics: QFontMetricsF, word: str) -> float:
         advance = self._advances.get(word)
         if advance is None:
@@ -98,7 +113,9 @@ class LiveText(QWidget):
         if not self._longest:
             return
         box = QRect(0, 0, max(1, self.width() - 4), 100_000)
-        needed = max(self.fontMetrics().boundingRect(box, self.FLAGS, text).height() for text in self._longest)
+        metrics = QFontMetricsF(self.font())
+        lines = max(len(self._pieces.wrapped(metrics, text, self.width() - 4)) for text in self._longest)
+        needed = max([self.fontMetrics().boundingRect(box, self.FLAGS, text).height() for text in self._longest] + [self.fontMetrics().boundingRect(box, self.FLAGS, "\n".join(["x"] * lines)).height()])
         height = max(needed, self.fontMetrics().lineSpacing() * self._lines) + 4
         if height != self.height():
             self.setFixedHeight(height)
@@ -107,6 +124,7 @@ class LiveText(QWidget):
         super().resizeEvent(event)
         if event.size().width() != event.oldSize().width():
             self._fit_height()
+            self._spans = self._line_spans(self._text)  # wrapped again at the new width
 
     def text(self) -> str:
         return self._text
@@ -120,19 +138,15 @@ class LiveText(QWidget):
                 self.update(rect)
 
     def _line_spans(self, text: str) -> list[list[tuple[float, float, str]]]:
-        metrics = QFontMetricsF(self.font())
-        return [self._pieces.spans(metrics, line) for line in text.split("\n")]
-
-    def _wraps(self, spans: list[list[tuple[float, float, str]]]) -> bool:
-        return any(line and line[-1][1] > self.width() - 4 for line in spans)
+        return self._pieces.wrapped(QFontMetricsF(self.font()), text, self.width() - 4)
 
     def _changed_rects(self, old: list, new: list) -> list[QRect]:
         """The parts of the box a new text changes: on a pen event most of it is the same words
-        with other numbers, so each changed line is repainted from its first changed word to
-        the end of the longer of its two versions and the rest stays on screen. The whole box
-        when the lines differ in number or any line wraps (then words move)."""
+        with other numbers, so each changed line (as wrapped) is repainted from its first
+        changed word to the end of the longer of its two versions and the rest stays on
+        screen. The whole box when the lines differ in number."""
         whole = self.rect()
-        if len(old) != len(new) or self._wraps(old) or self._wraps(new):
+        if len(old) != len(new):
             return [whole]
         left, top, line_height = self._block(len(new))
         changed = []
@@ -174,12 +188,9 @@ class LiveText(QWidget):
         exposed = event.rect()
         painter.fillRect(exposed, self.palette().window())
         painter.setPen(self.palette().windowText().color())
-        if self._wraps(self._spans):  # words move to other lines: Qt lays the whole text out
-            painter.drawText(self.rect().adjusted(2, 0, -2, 0), self.FLAGS, self._text)
-        else:
-            left, top, line_height = self._block(len(self._spans))
-            for index, spans in enumerate(self._spans):
-                line_top = top + index * line_height
-                if line_top - 2 <= exposed.bottom() and line_top + line_height + 2 >= exposed.top():
-                    self._pieces.draw(painter, left, line_top, spans, exposed)
+        left, top, line_height = self._block(len(self._spans))
+        for index, spans in enumerate(self._spans):
+            line_top = top + index * line_height
+            if line_top - 2 <= exposed.bottom() and line_top + line_height + 2 >= exposed.top():
+                self._pieces.draw(painter, left, line_top, spans, exposed)
         painter.end()
