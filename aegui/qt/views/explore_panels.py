@@ -86,7 +86,9 @@ class ImageStrip(PixelImageRow):
             painter.end()
 
     def clear_strip(self) -> None:
-        self.set_images([])  # cells already empty are left alone, so this costs nothing when blank
+        """Empty the strip; an empty one is left as it is (asked on every pen event)."""
+        if len(self.images) or self._caption_lines != 1:
+            self.set_images([])
 
 
 class TraversalPanel(QWidget):
