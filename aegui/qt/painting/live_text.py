@@ -22,17 +22,25 @@ class WordPieces:
     def __init__(self) -> None:
         self._static: dict[str, QStaticText] = {}
         self._advances: dict[str, float] = {}
+        self._measured_lines: dict[str, list[tuple[float, float, str]]] = {}
 
     def forget(self) -> None:
         """Drop every word laid out (the font changed)."""
         self._static.clear()
         self._advances.clear()
+        self._measured_lines.clear()
 
     def spans(self, metrics: QFontMetricsF, line: str) -> list[tuple[float, float, str]]:
         """(start, end, word) of each word of ``line``, in pixels from the line's start
-        (fractional, as Qt places glyphs: whole pixels per word would add up along a line)."""
+        (fractional, as Qt places glyphs: whole pixels per word would add up along a line).
+        A line met before is not measured again."""
+        known = self._measured_lines.get(line)
+        if known is not None:
+            return known
         if len(self._advances) > MAX_PIECES:
             self._advances.clear()
+        if len(self._measured_lines) > MAX_PIECES:
+            self._measured_lines.clear()
         spans, x = [], 0
         space = self._advance(metrics, " ")
         for index, word in enumerate(line.split(" ")):
@@ -41,6 +49,7 @@ class WordPieces:
             end = x + self._advance(metrics, word)
             spans.append((x, end, word))
             x = end
+        self._measured_lines[line] = spans
         return spans
 
     def wrapped(self, metrics: QFontMetricsF, text: str, width: float) -> list[list[tuple[float, float, str]]]:
