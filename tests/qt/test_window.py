@@ -796,3 +796,20 @@ def test_the_nearest_digits_line_up_with_the_canvas_above_them(qtbot, window):
         return left, left + widget.width()
 
     assert span(window.nearest_digits.images) == span(window.canvas)
+
+
+def test_a_menu_closing_does_not_wipe_the_loaded_models_message(qtbot, window, k2_checkpoint):
+    """A menu sends an empty status tip as it closes, which cleared "Loaded …" as the menu that
+    loaded the model closed (a new user saw an empty status bar after every load)."""
+    from PySide6.QtGui import QStatusTipEvent
+
+    with qtbot.waitSignal(window.model_shown, timeout=SIGNAL_TIMEOUT_MS):
+        window.open_model(k2_checkpoint)
+    loaded = window.statusBar().currentMessage()
+    assert loaded.startswith("Loaded ") and "k = 2" in loaded
+    QApplication.sendEvent(window, QStatusTipEvent(""))  # the pointer leaves a menu
+    assert window.statusBar().currentMessage() == loaded
+    QApplication.sendEvent(window, QStatusTipEvent("Open a model file"))  # a hovered item's tip shows
+    assert window.statusBar().currentMessage() == "Open a model file"
+    QApplication.sendEvent(window, QStatusTipEvent(""))  # and the message it covered comes back
+    assert window.statusBar().currentMessage() == loaded
