@@ -387,3 +387,18 @@ def test_the_plan_of_a_run_started_is_on_disk_at_once(qtbot, window, tiny_mnist_
     window.start_training(plan)
     on_disk = Path(window.settings.store.fileName()).read_text()  # the file, not the process's cache of it
     assert f"runs_dir={tmp_path / 'elsewhere'}" in on_disk and "latent_dim" in on_disk
+
+
+def test_the_dialogs_command_shows_whole_lines_never_one_cut_through(qtbot, window):
+    """A new user saw the command's fifth line sliced through its middle: the box shows as many
+    whole lines as fit and scrolls to the rest."""
+    dialog = window.show_train_dialog()
+    qtbot.waitExposed(dialog)
+    view = dialog.command_view
+    for height in (dialog.height(), dialog.height() - 23, dialog.height() + 41):  # whatever height the layout gives it
+        dialog.resize(dialog.width(), height)
+        QApplication.processEvents()
+        line = view.fontMetrics().lineSpacing()
+        below_margin = view.viewport().height() - view.document().documentMargin()
+        assert below_margin % line == 0 and below_margin // line >= 3, (view.height(), view.viewport().height(), line)
+    dialog.close()
