@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QStyle,
@@ -33,61 +32,14 @@ from PySide6.QtWidgets import (
 )
 
 from aegui.core.hyperparameters import ARCHITECTURES, HYPERPARAMETERS, RUN_SETTINGS, HyperparameterError
-from aegui.qt.window_layout import FRAME_ALLOWANCE, fit_on_screen, scrolled
 from aegui.core.training_plan import DATA_SOURCES, PRESETS, TrainingPlan, apply_preset, fashion_mnist_installed, matching_preset
+from aegui.qt.views.command_view import CommandView
+from aegui.qt.window_layout import FRAME_ALLOWANCE, fit_on_screen, scrolled
 
 CUSTOM = "Custom (as set below)"
 PROBLEM_COLOUR = "#b00020"
 PROBLEM_TINT = "#fde8ec"  # a refused field's background
 PROBLEM_TITLE = "Fix before Train:"
-
-
-WORD_JOINER = "\u2060"  # invisible; no line break on either side of it
-
-
-class CommandView(QPlainTextEdit):
-    """The command, wrapped between words only: a line used to end in "--" with the option's
-    name on the next (a hyphen is a break opportunity). A word joiner after each hyphen keeps
-    an option whole; ``command()`` and a copied selection leave the joiners out."""
-
-    COMMAND_LINES = 5  # what the quick preset's command wraps to in the dialog's width
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setMaximumHeight(self.height_for_lines(self.COMMAND_LINES))
-
-    def height_for_lines(self, lines: int) -> int:
-        """The box's height for ``lines`` whole lines (a maximum of 90 px cut the fifth line
-        in half in DejaVu Sans): the frame, the document's margins and the lines."""
-        frame = self.contentsMargins().top() + self.contentsMargins().bottom()
-        return int(frame + self.document().documentMargin() + lines * self.fontMetrics().lineSpacing())
-
-    def changeEvent(self, event) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.FontChange:
-            self.setMaximumHeight(self.height_for_lines(self.COMMAND_LINES))
-
-    def resizeEvent(self, event) -> None:
-        """Whole lines only: the layout may give the box less than five lines' height, and the
-        line that did not fit showed cut through its middle. The part of the last line that
-        would not fit is left blank; the box scrolls to it."""
-        frame = self.contentsMargins().top() + self.contentsMargins().bottom()
-        below_margin = self.height() - frame - self.document().documentMargin()  # lines start under the document's margin
-        cut = int(below_margin) % self.fontMetrics().lineSpacing() if below_margin > 0 else 0
-        if self.viewportMargins().bottom() != cut:
-            self.setViewportMargins(0, 0, 0, cut)
-        super().resizeEvent(event)
-
-    def set_command(self, command: str) -> None:
-        self.setPlainText(command.replace("-", "-" + WORD_JOINER))
-
-    def command(self) -> str:
-        return self.toPlainText().replace(WORD_JOINER, "")
-
-    def createMimeDataFromSelection(self):
-        data = super().createMimeDataFromSelection()
-        data.setText(data.text().replace(WORD_JOINER, ""))
-        return data
 
 
 def as_typed(command: str, typed: dict[str, str]) -> str:
