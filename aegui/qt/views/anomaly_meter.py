@@ -78,6 +78,9 @@ class AnomalyGauge(QWidget):
         self.verdict: str | None = None
         self.unjudged = UNJUDGED_BLANK  # what the bar says when there is nothing to judge
         self._pieces = WordPieces()  # the words beneath, laid out once each
+        self._metrics = QFontMetricsF(self.font())
+        self._text_top_key: int | None = None
+        self._text_top_value = 0.0
         self._background_key: tuple | None = None
         self._background_pixmap = QPixmap()
 
@@ -106,7 +109,15 @@ class AnomalyGauge(QWidget):
         return [bar, QRect(number_at, BAR_HEIGHT, end - number_at, self.height() - BAR_HEIGHT)]
 
     def _spans(self, text: str) -> list[tuple[float, float, str]]:
-        return self._pieces.spans(QFontMetricsF(self.font()), text)
+        return self._pieces.spans(self._metrics, text)
+
+    def _text_top(self) -> float:
+        """Where the words' line starts, centred under the bar (worked out once per height)."""
+        if self._text_top_key != self.height():
+            text_area = QRectF(0, BAR_HEIGHT + 1, self.width(), self.height() - BAR_HEIGHT - 1)
+            self._text_top_value = self._metrics.boundingRect(text_area, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, "x").top()
+            self._text_top_key = self.height()
+        return self._text_top_value
 
     def _text(self, percentile: float | None) -> str:
         """The words beneath the bar: the longest wording that fits, never an elided one."""
@@ -117,6 +128,8 @@ class AnomalyGauge(QWidget):
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:
             self._pieces.forget()
+            self._metrics = QFontMetricsF(self.font())
+            self._text_top_key = None
 
     def sizeHint(self) -> QSize:
         return QSize(240, BAR_HEIGHT + self.fontMetrics().height() + 2)
@@ -162,10 +175,8 @@ class AnomalyGauge(QWidget):
                 painter.drawLine(QPointF(x, area.top()), QPointF(x, area.bottom()))
             painter.drawRect(area)
         if exposed.bottom() > BAR_HEIGHT:
-            text_area = QRectF(0, BAR_HEIGHT + 1, self.width(), self.height() - BAR_HEIGHT - 1)
-            line = QFontMetricsF(self.font()).boundingRect(text_area, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, "x")
             painter.setPen(QColor(110, 110, 110) if self.percentile is None else QColor(20, 20, 20))
-            self._pieces.draw(painter, 0.0, line.top(), self._spans(self._text(self.percentile)), exposed)
+            self._pieces.draw(painter, 0.0, self._text_top(), self._spans(self._text(self.percentile)), exposed)
         painter.end()
 
 
