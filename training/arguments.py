@@ -9,7 +9,10 @@ in a fraction of a second instead of after Lightning's and torch's import.
 from __future__ import annotations
 
 import argparse
+import ast
 import difflib
+import functools
+import importlib.util
 import os
 import re
 import stat
@@ -45,6 +48,24 @@ def known_options() -> list[str]:
         *(f"--data.{name}" for name in DATA_OPTIONS),
         *(f"--trainer.{name}" for name in COMMON_TRAINER_OPTIONS),
     ]
+
+
+@functools.lru_cache(maxsize=1)
+def trainer_option_names() -> tuple[str, ...] | None:
+    """The Trainer's keyword arguments, read from the installed Lightning's source without
+    importing it (an import takes seconds): ``--trainer.max_epoch`` was taken by Lightning's
+    parser as an abbreviation of ``--trainer.max_epochs``, and a misspelling took 3.6 s to be
+    refused. None when the source cannot be read; Lightning's parser checks them then."""
+    try:
+        spec = importlib.util.find_spec("pytorch_lightning")  # finds the package; runs nothing of it
+        source = Path(spec.origin).parent / "trainer" / "trainer.py"
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        trainer = next(node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == "Trainer")
+        init = next(node for node in trainer.body if isinstance(node, ast.FunctionDef) and node.name == "__init__")
+    except (AttributeError, OSError, SyntaxError, StopIteration, TypeError, ValueError):
+        return None
+    names = tuple(argument.arg for argument in (*init.args.args[1:], *init.args.kwonlyargs))
+    return names or None
 
 
 def unknown_option(option: str, candidates: list[str], command: str) -> UsageError:
@@ -184,6 +205,10 @@ def check_lightning_arguments(command: str, args: list[str]) -> None:
             continue
         if not option:
             raise UsageError(stray_word(str(value), command))
+        if option.startswith("--trainer.") and option not in entries and trainer_option_names() is not None:
+            name = re.split(r"[.+=]", option[len("--trainer."):], maxsplit=1)[0]  # --trainer.logger.init_args.x, --trainer.callbacks+=X
+            if name not in trainer_option_names():
+                raise unknown_option(option, [f"--trainer.{known}" for known in trainer_option_names()], command)
         if option.startswith(LIGHTNING_GROUPS) and option not in entries:
             continue  # Lightning's own options: its parser checks them
         if option not in TOP_LEVEL_OPTIONS and option not in entries and not (option.startswith("--data.") and option[len("--data."):] in DATA_OPTIONS):

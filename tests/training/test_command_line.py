@@ -28,6 +28,8 @@ MISTAKES = [
     (["fit", "--trainer.max_steps", "0"], "--trainer.max_steps 0 (nothing to train): must be from 1 to"),
     (["fit", "--model.learnin_rate", "0.1"], "unknown option --model.learnin_rate; did you mean --model.learning_rate?"),
     (["fit", "--epochs", "3"], "unknown option --epochs; did you mean --trainer.max_epochs?"),
+    (["fit", "--trainer.max_epoch", "1"], "unknown option --trainer.max_epoch; did you mean --trainer.max_epochs?"),  # not taken as an abbreviation
+    (["fit", "--trainer.max_epohcs", "1"], "unknown option --trainer.max_epohcs; did you mean --trainer.max_epochs?"),  # refused before Lightning loads
     (["fit", "--data.data_dri", "x"], "did you mean --data.data_dir?"),
     (["fit", "--data-dir", "x"], "unknown option --data-dir; did you mean --data.data_dir?"),  # evaluate's spelling, not --data
     (["fit", "--bogus", "3"], "unknown option --bogus; aegui-train fit --help lists the options"),  # not "did you mean --verbose?"
