@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent
+from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import QPlainTextEdit
 
 WORD_JOINER = "\u2060"  # invisible; no line break on either side of it
@@ -10,13 +11,15 @@ WORD_JOINER = "\u2060"  # invisible; no line break on either side of it
 
 class CommandView(QPlainTextEdit):
     """The command, wrapped between words only: a line used to end in "--" with the option's
-    name on the next (a hyphen is a break opportunity). A word joiner after each hyphen keeps
-    an option whole; ``command()`` and a copied selection leave the joiners out."""
+    name on the next (a hyphen is a break opportunity), or a path at a slash. A word joiner
+    after each hyphen and slash keeps an option or a path whole; ``command()`` and a copied
+    selection leave the joiners out."""
 
     COMMAND_LINES = 5  # what the quick preset's command wraps to in the dialog's width
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)  # between words; inside one only if it is longer than a line
         self.setMaximumHeight(self.height_for_lines(self.COMMAND_LINES))
 
     def height_for_lines(self, lines: int) -> int:
@@ -42,7 +45,9 @@ class CommandView(QPlainTextEdit):
         super().resizeEvent(event)
 
     def set_command(self, command: str) -> None:
-        self.setPlainText(command.replace("-", "-" + WORD_JOINER))
+        # after a hyphen and after a slash (a path was cut as "--checkpoint.dirpath /" with the
+        # rest on the next line); a word longer than a line still wraps (see __init__)
+        self.setPlainText(command.replace("-", "-" + WORD_JOINER).replace("/", "/" + WORD_JOINER))
 
     def command(self) -> str:
         return self.toPlainText().replace(WORD_JOINER, "")
