@@ -180,6 +180,7 @@ class RunWatcher:
         self._step_stride = 1  # one step kept of every this many
         self._since_kept = 0
         self._last_step: dict | None = None  # a step line whose timing waits: a later line may replace it
+        self._elapsed_before = 0.0  # the time of the run's earlier processes (it was resumed)
 
     def poll(self) -> bool:
         """Read (a bounded slice of) what was appended since the last poll; True if anything
@@ -254,6 +255,7 @@ class RunWatcher:
             mse = _finite_number(record.get("val_mse"))
             state.epochs.append((int(epoch), float(mse) if mse is not None else float("nan")))
         elif event == "start":  # a run, or the same run resumed: what ended it before is over
+            self._elapsed_before = state.elapsed or 0.0  # a resumed process counts from zero; the run's time goes on
             state.config = record.get("config") if isinstance(record.get("config"), dict) else {}
             state.max_epochs = _finite_number(record.get("max_epochs"))
             state.finished, state.error, state.stopping, state.stopped, state.statistics = False, None, False, False, False
@@ -287,7 +289,7 @@ class RunWatcher:
         self._last_step = None
         elapsed = _finite_number(record.get("elapsed"))
         if elapsed is not None:
-            self.state.elapsed = float(elapsed)
+            self.state.elapsed = self._elapsed_before + float(elapsed)
         if record.get("event") in ("step", "epoch"):
             eta = _finite_number(record.get("eta"))
             self.state.eta = float(eta) if eta is not None else None

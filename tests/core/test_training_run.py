@@ -60,6 +60,24 @@ def test_a_resumed_run_replaces_the_steps_it_repeats_and_clears_how_it_ended(tmp
     assert state.steps == [(10, 1.0), (20, 1.0), (30, 0.5)] and state.epochs == [(0, 0.05), (1, 0.03)]
 
 
+def test_a_resumed_runs_time_counts_from_its_first_start(tmp_path):
+    """The resumed process counts its seconds from zero; the run's "so far" and "Finished
+    after" did too ("Finished after 20 s" for a run of 45 s)."""
+    first = [{"event": "start", "max_epochs": 4}, {"event": "epoch", "epoch": 0, "val_mse": 0.05, "elapsed": 10.0, "eta": 30.0}, {"event": "end", "elapsed": 12.0, "stopped": True}]
+    resumed = [{"event": "start", "max_epochs": 4}, {"event": "step", "step": 30, "train_loss": 0.5, "elapsed": 3.0, "eta": 20.0}]
+    (tmp_path / "progress.jsonl").write_text("".join(json.dumps(line) + "\n" for line in first + resumed))
+    watcher = RunWatcher(tmp_path)
+    watcher.poll()
+    assert watcher.state.elapsed == 15.0 and watcher.state.eta == 20.0
+    with open(tmp_path / "progress.jsonl", "a") as handle:
+        handle.write(json.dumps({"event": "end", "elapsed": 33.0}) + "\n")
+    watcher.poll()
+    assert watcher.state.elapsed == 45.0 and watcher.state.finished
+    fresh = RunWatcher(tmp_path)  # read afresh, the same
+    fresh.poll()
+    assert fresh.state.elapsed == 45.0
+
+
 def test_malformed_lines_are_skipped_and_counted_never_a_crash(tmp_path):
     damaged = [
         b"[1, 2, 3]",  # JSON but not a record
