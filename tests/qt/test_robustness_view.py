@@ -20,3 +20,23 @@ def test_comparing_two_models_shows_their_robustness_side_by_side(qtbot, window,
     assert view.isVisible()
     ys = [curve.getData()[1] for curve in view.curves]
     assert all(len(y) == 4 and y[0] > y[-1] for y in ys)  # accuracy falls with the noise, for both
+
+
+def test_two_compared_models_captions_stand_apart(qtbot, window, default_checkpoint, k2_checkpoint):
+    """In nine cells for two models, "A: k=16" and "B: k=32" ran together; the strip shows as
+    many cells as models (at least four), each caption inside its own cell with room to spare."""
+    from PySide6.QtWidgets import QApplication
+
+    window.robustness.digits = 100
+    window.resize(1366, 740)
+    window.explore_tabs.setCurrentWidget(window.compare_panel)
+    window.explorer.open_comparison([default_checkpoint, k2_checkpoint])
+    strip = window.compare_panel.strip
+    qtbot.waitUntil(lambda: len(strip.images) == 2, timeout=3 * SIGNAL_TIMEOUT_MS)
+    wait_until_idle(qtbot, window)
+    QApplication.processEvents()
+    cell = strip.width() / strip.count
+    for index in range(2):
+        first_line = strip.caption(index).split("\n")[0]
+        assert first_line.startswith(("A: k=", "B: k="))
+        assert strip.fontMetrics().horizontalAdvance(first_line) + 12 <= cell, (first_line, cell)

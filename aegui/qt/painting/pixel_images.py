@@ -101,6 +101,23 @@ class PixelImageRow(QWidget):
         cell, _, image_pixels = self._geometry()[index]
         self.update(cell if caption_changed else image_pixels)
 
+    def set_count(self, count: int) -> None:
+        """Show ``count`` cells from now on (the images beyond them are dropped): a row of two
+        models' images needs wider cells than one of nine steps, or its captions run together."""
+        if count == self.count:
+            return
+        def fitted(values: list, fill) -> list:
+            return list(values[:count]) + [fill] * (count - len(values))
+        self._lookup_tables, self._levels = fitted(self._lookup_tables, None), fitted(self._levels, (0.0, 1.0))
+        self._tables = fitted(self._tables, rgb32_table(None))
+        self._captions, self.tooltips = fitted(self._captions, ""), fitted(self.tooltips, "")
+        self._qimages, self._cell_images, self._cell_keys = fitted(self._qimages, None), fitted(self._cell_images, None), fitted(self._cell_keys, None)
+        self._converted.clear()  # keyed by cell
+        self.count = count
+        self._geometry_key = self._caption_width_key = None
+        self.updateGeometry()
+        self.update()
+
     def forget_converted(self) -> None:
         """Drop the pixels kept for keyed images (their keys may mean other images now)."""
         self._converted.clear()

@@ -273,8 +273,11 @@ class ComparePanel(QWidget):
         names = self.model_names if len(self.model_names) == len(rows) else [f"{chr(ord('A') + index)}: k = {row.latent_dim}" for index, row in enumerate(rows)]
         # short enough for a cell of a 768-pixel screen's strip: the status line says the number is the MSE
         captions = [f"{name.split(':')[0]}: k={row.latent_dim}\n{row.reconstruction_error:.4f}" for name, row in zip(names, rows)]
+        self.strip.set_count(min(max(len(rows), MIN_COMPARE_CELLS), STEPS))  # two models' captions ran together in nine cells
         self.strip.set_images(np.array([row.reconstruction for row in rows]), captions, [f"{name}, reconstruction error {row.reconstruction_error:.4f}" for name, row in zip(names, rows)])
 
+
+MIN_COMPARE_CELLS = 4  # a strip of two models keeps its images small, beside room for more
 
 INPUT_NOTES = {
     "sketch": " Each was given your sketch.",
