@@ -40,3 +40,35 @@ def test_two_compared_models_captions_stand_apart(qtbot, window, default_checkpo
         first_line = strip.caption(index).split("\n")[0]
         assert first_line.startswith(("A: k=", "B: k="))
         assert strip.fontMetrics().horizontalAdvance(first_line) + 12 <= cell, (first_line, cell)
+
+
+def test_the_robustness_plots_tick_labels_are_not_cut_off_on_a_laptop(qtbot, window, default_checkpoint, k2_checkpoint):
+    """At a first start's 1366 x 740 layout the Compare panel squeezed the robustness view to 78
+    px of its plot's 90 and cut the x axis's numbers in half: the status now sits beside the
+    buttons."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtWidgets import QApplication
+
+    from aegui.qt import window_layout
+
+    window.robustness.digits = 100
+    window_layout.reset_layout(window, QRect(0, 0, 1366, 740))
+    window.explore_tabs.setCurrentWidget(window.compare_panel)
+    view = window.compare_panel.robustness_view
+    window.explorer.open_comparison([default_checkpoint, k2_checkpoint])
+    qtbot.waitUntil(lambda: len(view.curves) == 2, timeout=3 * SIGNAL_TIMEOUT_MS)
+    wait_until_idle(qtbot, window)
+    QApplication.processEvents()
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QFontMetrics
+
+    plot = view.plot
+    axis = plot.getPlotItem().getAxis("bottom")
+    axis_top = plot.mapFromScene(axis.sceneBoundingRect().topLeft()).y()
+    font = axis.style["tickFont"] or plot.font()
+    numbers_bottom = QPoint(plot.width() // 2, int(axis_top + max(0, axis.style["tickLength"]) + axis.style["tickTextOffset"][1] + QFontMetrics(font).height()))
+    widget = plot  # every widget up to the window shows that point: none clips the numbers
+    while widget is not window:
+        point = plot.mapTo(widget, numbers_bottom) if widget is not plot else numbers_bottom
+        assert widget.rect().contains(point), (type(widget).__name__, widget.rect(), point, view.height())
+        widget = widget.parentWidget()

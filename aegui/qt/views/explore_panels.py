@@ -226,14 +226,13 @@ class ComparePanel(QWidget):
         self.status.setStyleSheet("color: #666")
         self.status.setWordWrap(True)
         self.strip = ImageStrip("Your sketch reconstructed by each model, smallest bottleneck first: see what k costs.")
-        row = QHBoxLayout()
+        row = QHBoxLayout()  # the status beside the buttons, not under them: the robustness plot needs the height
         for button in (self.family_button, self.files_button, self.clear_button):
-            row.addWidget(button)
-        row.addStretch(1)
+            row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(self.status, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(row)
-        layout.addWidget(self.status)
         body = QHBoxLayout()  # the strip, and beside it how well each model ignores noise
         body.addWidget(self.strip, 1)
         self.robustness_view = RobustnessView(robustness) if robustness is not None else None
