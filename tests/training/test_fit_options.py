@@ -15,8 +15,11 @@ from training.cli import main as cli_main
 from tests.training.fitting import fit_args
 
 
-def test_mse_loss_and_deeper_layers_train_and_the_app_rebuilds_that_network(tiny_mnist_dir, tmp_path):
+def test_mse_loss_and_deeper_layers_train_and_the_app_rebuilds_that_network(tiny_mnist_dir, tmp_path, capsys):
     cli_main(fit_args(tiny_mnist_dir, tmp_path, "--trainer.max_epochs", "2", "--model.reconstruction_loss", "mse", "--model.hidden_layers", "2"))
+    printed = capsys.readouterr().out  # not a terminal (a log, the app's output.log): a line per epoch, no progress bar
+    assert "\r" not in printed and [line.split(":")[0] for line in printed.splitlines() if line.startswith("epoch ")] == ["epoch 1 of 2", "epoch 2 of 2"]
+    assert "val MSE" in next(line for line in printed.splitlines() if line.startswith("epoch 2 of 2"))
     with open(next(tmp_path.glob("logs/version_*/metrics.csv"))) as handle:
         rows = [row for row in csv.DictReader(handle) if row.get("val/loss")]
     assert rows and all(abs(float(row["val/loss"]) - float(row["val/mse"])) < 1e-6 for row in rows)  # the loss is the MSE
