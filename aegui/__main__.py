@@ -286,9 +286,14 @@ def open_first_model(window, path: Path) -> None:
         window.model_shown.disconnect(shown)
         if window.explorer.session is None:
             print(f"aegui: could not open {path}: {' '.join(message.split())} Opening the bundled default model instead.", file=sys.stderr, flush=True)
+            window.model_shown.connect(default_shown)
             window.open_model(DEFAULT_CHECKPOINT)
-            window.statusBar().showMessage(f"Could not open {path.name}; showing the bundled default model", 15000)
             window.add_to_error("The bundled default model opens instead.")
+
+    def default_shown(session) -> None:
+        """Said once the default is on show: said before, "Loaded …" replaced it at once."""
+        window.model_shown.disconnect(default_shown)
+        window.statusBar().showMessage(f"Could not open {path.name}; showing the bundled default model ({session.model.path.name}: k = {session.latent_dim})", 15000)
 
     def shown(_session) -> None:
         window.model_refused.disconnect(refused)

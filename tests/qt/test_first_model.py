@@ -20,6 +20,7 @@ def test_a_refused_file_on_the_command_line_says_why_and_opens_the_bundled_defau
     assert f"aegui: could not open {broken}: " in error and error.rstrip().endswith("Opening the bundled default model instead.")
     assert "broken.ckpt" in window._error_box.text()  # the window's message says why, too
     assert window._error_box.text().endswith("The bundled default model opens instead.")  # and what happens now
+    assert window.statusBar().currentMessage() == f"Could not open broken.ckpt; showing the bundled default model ({DEFAULT_CHECKPOINT.name}: k = 32)"  # not replaced by "Loaded …"
     window.executor.shutdown()
 
 
