@@ -35,4 +35,5 @@ class EpochLines(pl.Callback):
         figures = [f"{label} {float(metrics[name]):.4g}" for name, label in (("train/loss", "train loss"), ("val/mse", "val MSE"), ("val/loss", "val loss")) if name in metrics]
         total = f" of {trainer.max_epochs}" if trainer.max_epochs and trainer.max_epochs > 0 else ""
         seconds = time.perf_counter() - self._started
-        print(f"epoch {trainer.current_epoch + 1}{total}: {', '.join(figures)} ({seconds:.1f} s)" if seconds < 10 else f"epoch {trainer.current_epoch + 1}{total}: {', '.join(figures)} ({seconds:.0f} s)", flush=True)
+        took = f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+        print(f"epoch {trainer.current_epoch + 1}{total}: {', '.join(figures)} ({took})", flush=True)

@@ -107,16 +107,17 @@ def run_lightning_cli(args: list[str]) -> None:
     from aegui.core.hyperparameters import HYPERPARAMETERS
     from training.checkpoint_io import GuardedCheckpointIO, check_training_checkpoint
     from training.data import MNISTDataModule
-    from training.module import AutoencoderModule, CheckpointStatistics, start_from_checkpoint
     from training.epoch_lines import EpochLines, output_is_a_terminal
+    from training.module import AutoencoderModule, CheckpointStatistics, start_from_checkpoint
     from training.progress import ProgressStream
 
     args, progress_dir = take_progress_dir(args)
     callbacks = [CheckpointStatistics()] + ([ProgressStream(progress_dir)] if progress_dir else [])
     trainer_defaults = {"callbacks": callbacks, "deterministic": False}
-    if not output_is_a_terminal() and not any(arg.startswith("--trainer.enable_progress_bar") for arg in args):  # a log or a pipe: a line per epoch, not the bar's carriage returns
+    if not output_is_a_terminal() and not any(arg.startswith("--trainer.enable_progress_bar") for arg in args):  # a log or a pipe: no carriage returns
         trainer_defaults["enable_progress_bar"] = False
-        callbacks.append(EpochLines())
+        if args[:1] == ["fit"]:  # a line per epoch instead (validate and test print their table)
+            callbacks.append(EpochLines())
 
     every_subcommand = LightningCLI.subcommands()
     chosen = {args[0]: every_subcommand[args[0]]} if args and args[0] in every_subcommand else every_subcommand

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from aegui.core.session import Analysis, ModelSession
 
 STEPS = 9
+MIN_COMPARE_CELLS = 4  # Compare's strip: a cell per model, at least four (two models' captions ran together in nine)
 
 MIN_STRIP_IMAGE = IMAGE_SIZE + 4  # px: a strip's digits at least at MNIST's own size (they were squeezed to 6 px)
 
@@ -272,11 +273,9 @@ class ComparePanel(QWidget):
         names = self.model_names if len(self.model_names) == len(rows) else [f"{chr(ord('A') + index)}: k = {row.latent_dim}" for index, row in enumerate(rows)]
         # short enough for a cell of a 768-pixel screen's strip: the status line says the number is the MSE
         captions = [f"{name.split(':')[0]}: k={row.latent_dim}\n{row.reconstruction_error:.4f}" for name, row in zip(names, rows)]
-        self.strip.set_count(min(max(len(rows), MIN_COMPARE_CELLS), STEPS))  # two models' captions ran together in nine cells
+        self.strip.set_count(min(max(len(rows), MIN_COMPARE_CELLS), STEPS))
         self.strip.set_images(np.array([row.reconstruction for row in rows]), captions, [f"{name}, reconstruction error {row.reconstruction_error:.4f}" for name, row in zip(names, rows)])
 
-
-MIN_COMPARE_CELLS = 4  # a strip of two models keeps its images small, beside room for more
 
 INPUT_NOTES = {
     "sketch": " Each was given your sketch.",
