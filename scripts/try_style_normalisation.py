@@ -15,7 +15,11 @@ more than 65 % of the ink in grey pixels, each MNIST's 99th percentile. Columns:
 - ``every image redrawn``: every image redrawn (not only those unlike MNIST), bundled tables;
 - ``every image redrawn``: every image redrawn (not only those unlike MNIST), bundled tables;
 - ``redrawn, own threshold``: redrawn images flagged above the 99th percentile of 3,000 MNIST
-  training digits redrawn the same way (the tables otherwise unchanged).
+  training digits redrawn the same way (the tables otherwise unchanged);
+- ``style threshold``: no redrawing; an image unlike MNIST is flagged above the 99th
+  percentile of 3,000 other MNIST training digits restyled (``training.non_digits.restyled``:
+  thick, blurred, low resolution, even pen) that are unlike MNIST too, never below the
+  bundled threshold: a verdict that judges a style among digits written in it.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from aegui.core.resources import CHECKPOINTS_DIR, load_near_ood
 from training.datasets import load_split
 from training.digit_tensors import images_to_tensor
 from training.fairness import OTHER_HANDS_GROUPS, load_evaluation_set
+from training.non_digits import restyled
 from training.metrics import encode_dataset, encode_inner
 
 DEPTH_ABOVE, GREY_ABOVE = 1.6, 0.65  # MNIST's 99th percentiles (training digits)
@@ -121,13 +126,16 @@ def main() -> None:
 
     train, _, _ = load_split(args.data_dir, "train")
     own_threshold = np.quantile(scores(redrawn(images_to_tensor(train[:3000]))), 0.99)
+    styled = restyled(images_to_tensor(train[3000:6000]), seed=5)
+    styled_unlike = unlike_mnist(styled)
+    style_threshold = np.quantile(scores(styled)[styled_unlike], 0.99)
     test, _, _ = load_split(args.data_dir, "test")
     hands, hand_labels = load_evaluation_set("other-hands", "calibration")
     sets = {"MNIST test digits": images_to_tensor(test)}
     sets.update({f"other hands: {group}": hands[hand_labels // 10 == number] for number, group in enumerate(OTHER_HANDS_GROUPS)})
     sets["drawn shapes"] = load_evaluation_set("drawn-shapes", "calibration")[0]
     sets["near-OOD characters (trained on)"] = torch.from_numpy(load_near_ood("calibration").images).unsqueeze(1)
-    print(f"{'calibration part':40}{'images':>7}{'unlike MNIST':>14}{'as is':>8}{'redrawn, same tables':>22}{'every image redrawn':>21}{'redrawn, own threshold':>24}")
+    print(f"{'calibration part':40}{'images':>7}{'unlike MNIST':>14}{'as is':>8}{'redrawn, same tables':>22}{'every image redrawn':>21}{'redrawn, own threshold':>24}{'style threshold':>17}")
     for name, images in sets.items():
         as_is = percentiles(scores(images), scorer.verdict_quantiles) > NOT_A_DIGIT_ABOVE
         unlike = unlike_mnist(images)
@@ -136,7 +144,8 @@ def main() -> None:
         again_flagged = percentiles(again_scores, scorer.verdict_quantiles) > NOT_A_DIGIT_ABOVE
         same_tables = np.where(unlike, again_flagged, as_is)
         own = np.where(unlike, again_scores > own_threshold, as_is)
-        print(f"{name:40}{len(images):>7}{unlike.mean():>14.1%}{as_is.mean():>8.1%}{same_tables.mean():>22.1%}{again_flagged.mean():>21.1%}{own.mean():>24.1%}")
+        by_style = np.where(unlike, as_is & (scores(images) > style_threshold), as_is)  # never laxer than the bundled verdict
+        print(f"{name:40}{len(images):>7}{unlike.mean():>14.1%}{as_is.mean():>8.1%}{same_tables.mean():>22.1%}{again_flagged.mean():>21.1%}{own.mean():>24.1%}{by_style.mean():>17.1%}")
 
 
 if __name__ == "__main__":
