@@ -7,6 +7,8 @@ centre. A sketch prepared the same way looks to the model like the digits it lea
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from aegui.core.model_format import IMAGE_SIZE
@@ -36,6 +38,35 @@ def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
     return float(image.sum(axis=1) @ rows / total), float(image.sum(axis=0) @ cols / total)
 
 
+def resize_weights(size: int, new_size: int) -> np.ndarray:
+    """(new_size, size): antialiased bilinear resampling of one axis as torch's
+    ``interpolate(mode="bilinear", antialias=True, align_corners=False)`` weighs it: a triangle
+    filter widened by the scale when shrinking, each row normalised to 1."""
+    scale = size / new_size
+    support, inverse = (scale, 1.0 / scale) if scale >= 1.0 else (1.0, 1.0)
+    centres = scale * (np.arange(new_size) + 0.5)
+    low = np.maximum((centres - support + 0.5).astype(np.int64), 0)
+    high = np.minimum((centres + support + 0.5).astype(np.int64), size)
+    source = np.arange(size)
+    weights = np.maximum(0.0, 1.0 - np.abs((source[None, :] - centres[:, None] + 0.5) * inverse))
+    weights[(source[None, :] < low[:, None]) | (source[None, :] >= high[:, None])] = 0.0
+    totals = weights.sum(axis=1, keepdims=True)
+    return (weights / np.where(totals == 0, 1.0, totals)).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=256)
+def resize_matrix(size: int, new_size: int):
+    """``resize_weights`` as a torch tensor, kept: a stroke's ink box keeps its size over many
+    pen events. Two products with these cost a pen event 0.16-0.17 ms of the worker's CPU in
+    the app where ``interpolate`` itself cost 0.21-0.23 ms (``pen_event_costs.py``, to_mnist),
+    and they resample a one-pixel-wide axis too, where ``interpolate`` gives zeros. (numpy's
+    product is faster still, but its BLAS starts a thread per core for a box this size, which
+    then spins between pen events.)"""
+    import torch
+
+    return torch.from_numpy(resize_weights(size, new_size))
+
+
 def to_mnist(raster: np.ndarray) -> np.ndarray:
     """Crop to the ink, fit into 20x20, centre by mass in 28x28; float32 in [0, 1].
 
@@ -61,10 +92,9 @@ def to_mnist(raster: np.ndarray) -> np.ndarray:
         fitted = ink
     else:
         import torch  # here, not at the top: the window imports this module before torch is loaded
-        from torch.nn import functional as F
 
-        tensor = torch.from_numpy(np.ascontiguousarray(ink))[None, None]
-        fitted = F.interpolate(tensor, size=(new_height, new_width), mode="bilinear", antialias=True, align_corners=False)[0, 0].numpy()
+        rows, columns = resize_matrix(height, new_height), resize_matrix(width, new_width)
+        fitted = torch.mm(torch.mm(rows, torch.from_numpy(np.ascontiguousarray(ink))), columns.T).numpy()
     fitted = np.clip(fitted, 0.0, 1.0)
     com_row, com_col = centre_of_mass(fitted)
     centre = (MNIST_SIZE - 1) / 2 + 0.5  # MNIST centres the mass on pixel 14 (0-based)

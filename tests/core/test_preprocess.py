@@ -54,3 +54,35 @@ def test_output_is_anti_aliased_not_binary():
     image = to_mnist(_stroke_raster())
     grey = ((image > 0.05) & (image < 0.95)).sum()
     assert grey > 20
+
+
+@pytest.mark.parametrize("size", [2, 3, 7, 19, 20, 21, 28, 40, 99, 150, 233, 336, 500])
+def test_the_resampling_weighs_pixels_as_torchs_antialiased_bilinear_interpolate(size):
+    """``to_mnist`` resamples the ink with two matrix products; they give what torch's
+    ``interpolate(antialias=True)`` gives, shrinking and enlarging, to float rounding."""
+    import torch
+    from torch.nn import functional as F
+
+    from aegui.core.preprocess import resize_weights
+
+    rng = np.random.default_rng(size)
+    for new_size in sorted({1, 2, 5, 13, 19, 20, max(1, size // 3), size * 2}):
+        other = int(rng.integers(2, 60))
+        ink = (rng.random((size, other)) * (rng.random((size, other)) < 0.4)).astype(np.float32)
+        expected = F.interpolate(torch.from_numpy(ink)[None, None], size=(new_size, other), mode="bilinear", antialias=True, align_corners=False)[0, 0].numpy()
+        got = resize_weights(size, new_size) @ ink
+        assert np.abs(got - expected).max() < 1e-5, (size, new_size)  # float32 rounding (torch weighs in single precision)
+
+
+def test_a_line_one_pixel_wide_is_resampled_along_its_length():
+    """An ink box one pixel wide (a hairline stroke in an imported image) is resampled along its
+    height only; torch's interpolate filled such a column with its first pixel's ink, so a
+    line dark above and faint below reached the model dark from end to end."""
+    raster = np.zeros((336, 336), np.uint8)
+    raster[40:170, 170] = 255  # dark above
+    raster[170:300, 170] = 25  # faint below (still ink: above 2 % of full)
+    column = to_mnist(raster).max(axis=0)
+    assert np.count_nonzero(column) == 1  # one column of ink, 20 pixels tall
+    line = to_mnist(raster)[:, int(np.argmax(column))]
+    inked = line[line > 0]
+    assert len(inked) == 20 and inked[:9].min() > 0.95 and inked[-9:].max() < 0.15
