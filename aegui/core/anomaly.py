@@ -17,6 +17,7 @@ held-out digits like the reconstruction error.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -188,6 +189,15 @@ class CodeDetector:
                 values = gelu(values)
         return values[:, 0].astype(np.float64)
 
+    def logit(self, code: np.ndarray) -> float:
+        """``logits`` of one code (a pen event's): the same arithmetic on vectors, fewer calls."""
+        values = (code - self.code_mean) / self.code_std
+        for index, (weight, bias) in enumerate(self.layers):
+            values = weight @ values + bias
+            if index < len(self.layers) - 1:
+                values = gelu(values)
+        return float(values[0])
+
 
 @dataclass(frozen=True)
 class InnerDistance:
@@ -197,6 +207,10 @@ class InnerDistance:
 
     whitening: np.ndarray  # (d, d): rows scaled eigenvectors of the shared covariance
     class_means: np.ndarray  # (10, d), whitened
+    class_norms: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "class_norms", np.einsum("cd,cd->c", self.class_means, self.class_means))
 
     @classmethod
     def from_table(cls, table: dict) -> InnerDistance:
@@ -204,8 +218,13 @@ class InnerDistance:
 
     def distances(self, inner: np.ndarray) -> np.ndarray:
         whitened = np.atleast_2d(np.asarray(inner, dtype=np.float32)) @ self.whitening.T
-        squared = np.einsum("nd,nd->n", whitened, whitened)[:, None] - 2.0 * (whitened @ self.class_means.T) + np.einsum("cd,cd->c", self.class_means, self.class_means)[None, :]
+        squared = np.einsum("nd,nd->n", whitened, whitened)[:, None] - 2.0 * (whitened @ self.class_means.T) + self.class_norms[None, :]
         return np.maximum(squared.min(axis=1), 0.0).astype(np.float64)
+
+    def distance(self, inner: np.ndarray) -> float:
+        """``distances`` of one inner layer (a pen event's), with the class means' norms kept."""
+        whitened = inner @ self.whitening.T  # as ``distances`` multiplies (the same sums, the same rounding)
+        return max(float(((whitened @ whitened) - 2.0 * (whitened @ self.class_means.T) + self.class_norms).min()), 0.0)
 
 
 def anomaly_features(
@@ -313,8 +332,23 @@ class AnomalyScorer:
     def scores(self, features: np.ndarray) -> np.ndarray:
         return ((np.atleast_2d(np.asarray(features, dtype=np.float64)) - self.feature_mean) / self.feature_std) @ self.weight + self.bias
 
+    def features_of_one(self, error: float, code: np.ndarray, probabilities: np.ndarray, inner: np.ndarray | None = None) -> np.ndarray:
+        """``features`` of one image, as a pen event asks: the same measures with a third of the
+        numpy calls (each costs a pen event a few microseconds when the caches are cold; the
+        five-part score was 0.17-0.20 ms of the worker's 1.0 ms in the app)."""
+        code = np.asarray(code, dtype=np.float32)
+        squared = self.reference_norms - 2.0 * (self.reference_codes @ code)
+        nearest = (squared[smallest_indices(squared, NEIGHBOURS_FOR_DISTANCE)] + float(code @ code)).tolist()
+        distance = sum(math.sqrt(max(value, 0.0)) for value in nearest) / len(nearest) if nearest else math.nan
+        features = [math.log(error + 1e-8), math.log(distance + 1e-6), -math.log(float(probabilities.max()) + 1e-9)]
+        if self.inner_distance is not None and self.detector is not None:
+            if inner is None:
+                raise ValueError("the inner distance needs the encoder's last hidden layer")
+            features += [math.log(self.inner_distance.distance(np.asarray(inner, dtype=np.float32)) + 1e-6), self.detector.logit(code)]
+        return np.array(features)
+
     def assess(self, error: float, code: np.ndarray, probabilities: np.ndarray, inner: np.ndarray | None = None) -> AnomalyAssessment:
-        features = self.features(np.array([error]), code[None], probabilities[None], None if inner is None else inner[None])[0]
+        features = self.features_of_one(error, code, probabilities, inner)
         percentile = error_percentile(float(self.verdict_statistics(features)[0]), self.verdict_quantiles)
         parts = {name: error_percentile(float(value), quantiles) for name, value, quantiles in zip(self.feature_names, features, self.feature_quantiles)}
         outcome = verdict(percentile)
