@@ -149,7 +149,7 @@ class ProgressStream(pl.Callback):
             annotated = getattr(callback, "annotated", None)
             if annotated:
                 metrics = next(iter(annotated.values()))["test_metrics"]
-        self._write(trainer, "end", elapsed=time.perf_counter() - self._started, checkpoints=checkpoints, test_metrics=metrics, stopped=self.stop_requested)
+        self._write(trainer, "end", elapsed=time.perf_counter() - self._started, checkpoints=checkpoints, test_metrics=metrics, stopped=self.stop_requested and not _reached_max_epochs(trainer))
         if trainer.is_global_zero:
             (self.folder / STOP_FILE).unlink(missing_ok=True)
 
@@ -214,3 +214,9 @@ def _plain(value):
     if isinstance(value, (int, str, bool)) or value is None:
         return value
     return str(value)
+
+
+def _reached_max_epochs(trainer: pl.Trainer) -> bool:
+    """Whether the fit ran to its last epoch: a stop asked for during the last one ends that
+    epoch where it is, and nothing is left to resume (the run is finished, not stopped)."""
+    return trainer.max_epochs is not None and trainer.max_epochs > 0 and trainer.current_epoch >= trainer.max_epochs

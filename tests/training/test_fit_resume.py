@@ -117,6 +117,26 @@ def test_a_stop_request_ends_the_run_resumably_and_resume_finishes_it(tiny_mnist
     assert final["epoch"] == 3 and final["global_step"] > last["global_step"]
 
 
+def test_a_stop_request_in_the_last_epoch_ends_the_run_finished(tiny_mnist_dir, tmp_path):
+    """Stop pressed during the last epoch: Lightning ends that epoch where it is and the fit has
+    reached max_epochs, so nothing is left to resume. The run is finished (its best checkpoint
+    opens), not "stopped; Resume continues the run" with a Resume that only recomputed the
+    statistics."""
+    from aegui.core.executor import ImmediateExecutor
+    from aegui.core.training_run import TrainingRun, status_text
+
+    progress = tmp_path / "run"  # as the Train dialog lays a run out: progress and checkpoints in one folder
+    args = fit_args(tiny_mnist_dir, progress, "--trainer.max_epochs", "2", "--trainer.log_every_n_steps", "2", "--progress-dir", str(progress))
+    cli_main([*args, "--trainer.callbacks+=tests.training.kill_switch.RequestStop", "--trainer.callbacks.init_args.progress_dir", str(progress), "--trainer.callbacks.init_args.epoch", "1"])
+    events = [json.loads(line) for line in (progress / "progress.jsonl").read_text().splitlines()]
+    assert "stopping" in [event["event"] for event in events]  # the request was seen, in the last epoch
+    assert events[-1]["event"] == "end" and events[-1]["stopped"] is False
+    assert not (progress / "stop-requested").exists()
+    run = TrainingRun(ImmediateExecutor())
+    run.watch(progress)
+    assert status_text(run).startswith("Finished after") and run.best_checkpoint is not None
+
+
 def test_a_resumed_runs_time_to_go_counts_only_the_steps_it_trained(monkeypatch, tmp_path):
     """Resumed at step 60 of 150 and 30 steps on in 30 s: 60 steps to go take 60 s more. The
     run's earlier 60 steps were trained by another process; counting them made the remaining
