@@ -179,8 +179,13 @@ def test_a_failed_download_is_shown_whole_with_what_to_do_in_the_dialog(qtbot, w
     window.resizeDocks([window.training_dock], [200], Qt.Orientation.Vertical)
     QApplication.processEvents()
     assert view.status.heightForWidth(view.status.width()) <= view.status.height()
-    placed = [widget.geometry().translated(widget.parentWidget().mapTo(view, widget.parentWidget().rect().topLeft())) for widget in (view.status, view.loss_plot, view.epoch_slider, view.stop_button)]
+    placed = [widget.geometry().translated(widget.parentWidget().mapTo(view, widget.parentWidget().rect().topLeft())) for widget in (view.status, view.epoch_slider, view.stop_button)]
     assert not any(first.intersects(second) for index, first in enumerate(placed) for second in placed[index + 1 :])
+    # nothing was plotted: the empty plots give the message their room, and the buttons stay
+    # in view, not below the dock's edge behind a scroll bar
+    assert not view.loss_plot.isVisible() and not view.map_plot.isVisible()
+    for button in (view.resume_button, view.open_best_button):
+        assert button.visibleRegion().boundingRect() == button.rect()
 
 
 def test_watching_another_folder_leaves_nothing_of_the_run_before_on_show(qtbot, window, tmp_path):

@@ -168,6 +168,12 @@ class TrainingRunView(QWidget):
             epochs, values = zip(*state.epochs)
             self.val_curve.setData(np.array(epochs, float) + 1, np.array(values, float))  # epochs count from 1, as the slider and status do
         self.status.setText(status_text(run))
+        # A run that ended with nothing to plot (refused before its first step) leaves its
+        # message and the buttons the room: empty plots would push the buttons out of a
+        # laptop's dock. A run that is starting keeps them, so they do not jump in later.
+        nothing_to_plot = run.is_over and not (state.steps or state.epochs or run.maps)
+        for widget in (self.loss_plot, self.val_plot, self.map_plot, self.sketch_row):
+            widget.setVisible(not nothing_to_plot)
         watching = run.boundary is not None and (state.starts > 0 or state.lines > 0)
         self.stop_button.setEnabled(watching and not run.is_over and not (state.stopping or run.stop_requested))
         self.resume_button.setEnabled(self._process is not None and run.resumable)
