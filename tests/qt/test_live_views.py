@@ -609,3 +609,25 @@ def test_each_latent_bar_and_probability_bar_is_drawn_from_zero_to_its_value(qtb
         if value < 3 * pixel:
             continue
         assert extent is not None and abs(extent[0] - value) < 3 * pixel and abs(extent[1]) < 5 * pixel, (digit, value, extent)  # the axis line covers its foot
+
+
+def test_the_prediction_never_covers_the_predicted_digits_bar(qtbot, window):
+    """"8 (97%)" was drawn over the bar of 8 (the text sat top right whatever the digit): it now
+    sits over the half of the plot the predicted digit's bar is not in."""
+    from types import SimpleNamespace
+
+    from PySide6.QtCore import QRectF
+
+    view = window.probabilities
+    view_box = view.getPlotItem().getViewBox()
+    for digit in range(10):
+        probabilities = np.full(10, 0.03 / 9, np.float32)
+        probabilities[digit] = 0.97
+        view.show_analysis(SimpleNamespace(digit_probabilities=probabilities, origin="sketch"))
+        wait_until_idle(qtbot, window)
+        QApplication.processEvents()
+        bar = view.mapFromScene(view_box.mapViewToScene(QRectF(digit - 0.35, 0.0, 0.7, 0.97))).boundingRect()
+        text = view.prediction_device_rect().adjusted(2, 2, -2, -2)  # without the repaint margin
+        assert view.prediction_text == f"{digit} (97%)"
+        assert not text.intersects(bar), (digit, text, bar)
+        assert view.viewport().rect().contains(text), (digit, text)  # inside the plot, never cut

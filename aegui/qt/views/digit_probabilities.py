@@ -37,7 +37,7 @@ class DigitProbabilities(FixedPlot):
         self._prediction = QGraphicsSimpleTextItem()
         self._prediction.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         self._prediction.setBrush(QColor(30, 30, 30))
-        self._prediction.setPos(9.6, 1.0)  # top right, right-aligned: clear of the y-axis labels
+        self._prediction.setPos(9.6, 1.0)  # top right, right-aligned (top left for a digit above 4: clear of its bar)
         plot.addItem(self._prediction, ignoreBounds=True)
         self.prediction_text = ""
         self.probabilities = np.zeros(N_CLASSES, np.float32)
@@ -58,8 +58,14 @@ class DigitProbabilities(FixedPlot):
             before = self.prediction_device_rect()
             self.prediction_text = text
             self._prediction.setText(text)
-            width = self._prediction.boundingRect().width()
-            self._prediction.setTransform(QTransform.fromTranslate(-width - 4, 0))
+            # over the half the predicted digit's bar is not in: a bar reaching the top is the
+            # predicted one (the others sum to less than half), so the text never covers it
+            if probabilities is not None and int(np.argmax(probabilities)) > 4:
+                self._prediction.setPos(-0.6, 1.0)
+                self._prediction.setTransform(QTransform.fromTranslate(4, 0))
+            else:
+                self._prediction.setPos(9.6, 1.0)
+                self._prediction.setTransform(QTransform.fromTranslate(-self._prediction.boundingRect().width() - 4, 0))
             # An item drawn in pixels (ItemIgnoresTransformations) reports its change in scene
             # units, which the plot maps to pixels above its top: name the text's pixels itself,
             # through the scene, so they are painted in the same pass as the bars.
