@@ -200,7 +200,7 @@ class MainWindow(QMainWindow):
             self.explorer.open_comparison([Path(p) for p in paths] + list(self.explorer.compared_paths))
 
     def _on_watch_run_triggered(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Run folder (aegui-train fit --progress-dir DIR)", self._last_folder())
+        folder = QFileDialog.getExistingDirectory(self, "Run folder (aegui-train fit --progress-dir DIR)", self.settings.runs_folder(self.training_run.folder) or self._last_folder())
         if folder:
             self.watch_training_run(Path(folder))
 

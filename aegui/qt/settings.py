@@ -79,6 +79,14 @@ class Settings:
         self.write(RUNS_DIR, str(plan.run_dir.parent))
         self.store.sync()
 
+    def runs_folder(self, run_on_show: Path | None) -> str | None:
+        """Where File ▸ Watch opens: beside the run on show, else where the app's runs go once
+        a run has gone there (None: nowhere yet)."""
+        if run_on_show is not None:
+            return str(Path(run_on_show).parent)
+        runs = Path(self.read(RUNS_DIR))
+        return str(runs) if runs.is_dir() else None
+
     def plan_for_new_run(self) -> TrainingPlan:
         """The Train dialog's last choices (a quick look at MNIST the first time), in a new
         run folder beside the last one."""

@@ -407,3 +407,26 @@ def test_the_dialogs_command_shows_whole_lines_never_one_cut_through(qtbot, wind
         below_margin = view.viewport().height() - view.document().documentMargin()
         assert below_margin % line == 0 and below_margin // line >= 3, (view.height(), view.viewport().height(), line)
     dialog.close()
+
+
+def test_watch_opens_beside_the_run_on_show_or_where_the_apps_runs_go(qtbot, window, tmp_path, monkeypatch):
+    """File ▸ Watch a training run… opened in the last model's folder (the home folder, after a
+    bundled model) however many runs the app had made elsewhere."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from aegui.qt.settings import RUNS_DIR
+
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda parent, caption, folder: asked.append(folder) or "")
+    runs = tmp_path / "my-runs"
+    window.settings.write(RUNS_DIR, str(runs))
+    window._on_watch_run_triggered()
+    assert asked[-1] != str(runs)  # not made yet: nowhere to offer
+    runs.mkdir()
+    window._on_watch_run_triggered()
+    assert asked[-1] == str(runs)
+    shown = tmp_path / "elsewhere" / "run-1"
+    shown.mkdir(parents=True)
+    window.watch_training_run(shown)
+    window._on_watch_run_triggered()
+    assert asked[-1] == str(shown.parent)
