@@ -207,3 +207,29 @@ def test_at_the_windows_smallest_the_decoded_views_captions_keep_every_word_whol
     room = metrics.height() * 2 + 2
     for caption in (images.caption(index) for index in range(images.count)):
         assert metrics.boundingRect(0, 0, int(cell), 10 * room, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, caption).height() <= room, caption
+
+
+def test_the_model_panel_names_its_file_on_one_line_in_a_laptops_dock(qtbot, window):
+    """At a first start's 1366 x 740 layout the file's name sat in the value column and broke at
+    a hyphen ("mnist-conv-" / "k32.ckpt"): it now heads the panel across both columns."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QTextDocument
+
+    from aegui.qt import window_layout
+
+    window_layout.reset_layout(window, QRect(0, 0, 1366, 740))
+    window.model_dock.show()
+    window.model_dock.raise_()
+    wait_until_idle(qtbot, window)
+    QApplication.processEvents()
+    panel = window.model_panel
+    document = QTextDocument()
+    document.setDefaultFont(panel.font())
+    document.setHtml(panel.text())
+    document.setTextWidth(panel.contentsRect().width() - 2 * panel.margin())
+    document.documentLayout().documentSize()  # laid out now, not when first painted
+    block = document.begin()
+    while block.isValid() and "mnist-conv-k32.ckpt" not in block.text():
+        block = block.next()
+    assert block.isValid() and block.text() == "mnist-conv-k32.ckpt"
+    assert block.layout().lineCount() == 1, panel.contentsRect().width()

@@ -43,7 +43,6 @@ def describe_session(session: ModelSession) -> str:
     model = session.model
     hp = model.hparams
     rows = [
-        ("file", html.escape(shown_name(model.path))),  # two runs' best.ckpt: their run tells them apart
         ("format", model.file_format),
         ("architecture", f"{hp['architecture']}{' VAE (β = ' + str(hp.get('beta', 1.0)) + ')' if hp['variational'] else ' autoencoder'}"),
         ("latent size k", str(model.latent_dim)),
@@ -62,7 +61,11 @@ def describe_session(session: ModelSession) -> str:
             if isinstance(value, (int, float)):
                 rows.append((label, format_metric(key, value)))
     rows.append(("statistics from", session.statistics_source))
-    return "<table>" + "".join(f"<tr><td style='color:#555;padding-right:8px'>{name}</td><td>{value}</td></tr>" for name, value in rows) + "</table>"
+    # the file's name heads the table across both columns: in the value column of a laptop's
+    # dock it broke at a hyphen ("mnist-conv-" / "k32.ckpt"); two runs' best.ckpt are told
+    # apart by their run's folder
+    name = f"<tr><td colspan='2' style='padding-bottom:3px'><b>{html.escape(shown_name(model.path))}</b></td></tr>"
+    return "<table>" + name + "".join(f"<tr><td style='color:#555;padding-right:8px'>{label}</td><td>{value}</td></tr>" for label, value in rows) + "</table>"
 
 
 class ModelPanel(QLabel):
