@@ -1,6 +1,8 @@
 """How long a job waits between ``submit`` and its start on the live channel while the other
 channels' threads sleep (as in the app: model, projection, grid, saliency, ...), at the app's
-GIL switch interval. Pass another checkout to measure its executor the same way.
+GIL switch interval; then the same while the submitting thread goes on with 0.3 ms of Python
+right after ``submit``, as the GUI thread goes on to paint the canvas's ink after a pen event.
+Pass another checkout to measure its executor the same way.
 
     python tests/benchmarks/bench_executor_pickup.py [--checkout DIR] [--jobs 2000]
 """
@@ -36,18 +38,23 @@ def main() -> None:
         executor.submit(channel, lambda: None, lambda _: None, lambda _: None)
     time.sleep(0.2)
     application.processEvents()
-    waits = []
-    for number in range(args.jobs):
-        started, submitted = [], threading.Event()
-        before = time.perf_counter()
-        executor.submit("live", lambda started=started, submitted=submitted: (started.append(time.perf_counter()), submitted.set()), lambda _: None, lambda _: None)
-        submitted.wait()
-        waits.append(started[0] - before)
-        if number % 50 == 0:
-            application.processEvents()  # deliver the results waiting
+    for then_python in (0.0, 0.0003):
+        waits = []
+        for number in range(args.jobs):
+            started, submitted = [], threading.Event()
+            before = time.perf_counter()
+            executor.submit("live", lambda started=started, submitted=submitted: (started.append(time.perf_counter()), submitted.set()), lambda _: None, lambda _: None)
+            until = before + then_python
+            while time.perf_counter() < until:  # the submitting thread's own Python, holding the lock
+                pass
+            submitted.wait()
+            waits.append(started[0] - before)
+            if number % 50 == 0:
+                application.processEvents()  # deliver the results waiting
+        waits.sort()
+        after = f", then {then_python * 1e3:.1f} ms of Python on the submitting thread" if then_python else ""
+        print(f"{args.checkout}: submit to start on the live channel, {len(CHANNELS)} other channels asleep{after}: p50 {statistics.median(waits) * 1e6:.0f} us, p99 {waits[int(0.99 * len(waits))] * 1e6:.0f} us")
     executor.shutdown()
-    waits.sort()
-    print(f"{args.checkout}: submit to start on the live channel, {len(CHANNELS)} other channels asleep: p50 {statistics.median(waits) * 1e6:.0f} us, p99 {waits[int(0.99 * len(waits))] * 1e6:.0f} us")
 
 
 if __name__ == "__main__":
