@@ -59,7 +59,8 @@ def resize_matrix(size: int, new_size: int):
     """``resize_weights`` as a torch tensor, kept: a stroke's ink box keeps its size over many
     pen events. Two products with these cost a pen event 0.16-0.17 ms of the worker's CPU in
     the app where ``interpolate`` itself cost 0.21-0.23 ms (``pen_event_costs.py``, to_mnist),
-    and they resample a one-pixel-wide axis too, where ``interpolate`` gives zeros. (numpy's
+    and they resample a box one pixel wide too, which ``interpolate`` gets wrong (it filled
+    such a column with its first pixel's ink, or blanked a lone dot). (numpy's
     product is faster still, but its BLAS starts a thread per core for a box this size, which
     then spins between pen events.)"""
     import torch
