@@ -51,6 +51,50 @@ def test_slider_rows_are_painted_where_they_are_at_100_percent(scale):
     assert report["groove_centres"] == pytest.approx(expected, abs=1.5)
 
 
+FOCUS_RING = r"""
+import json, os, sys
+import numpy as np
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from aegui.qt.painting.slider_rows import MARGIN, ROW_HEIGHT, SliderRows
+rows = SliderRows()
+rows.set_rows([f"{i} dim" for i in range(12)])
+rows.resize(300, 12 * ROW_HEIGHT + 2 * MARGIN)
+rows.set_row_values(np.full(12, 500), np.zeros(12))
+rows.show()
+rows.activateWindow(); rows.setFocus()
+QTest.qWaitForWindowActive(rows)
+app.processEvents()
+left, right = rows.track_span()
+def on_screen():
+    app.processEvents()
+    return rows.screen().grabWindow(rows.winId()).toImage()
+for row, fraction in ((3, 0.3), (6, 0.7)):  # a click on each row's track: the handle jumps there, the row takes the keys
+    QTest.mouseClick(rows, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(int(left + fraction * (right - left)), MARGIN + row * ROW_HEIGHT + ROW_HEIGHT // 2))
+for key in (Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Left):
+    QTest.keyClick(rows, key)
+partial = on_screen()
+rows.update()
+whole = on_screen()
+print(json.dumps({"focus": rows.hasFocus(), "ratio": rows.devicePixelRatioF(), "same": partial == whole, "size": [whole.width(), whole.height()]}))
+"""
+
+
+@pytest.mark.parametrize("scale", ["1", "1.25"])
+def test_a_slider_rows_focus_ring_leaves_no_trace_where_it_was(scale):
+    """Clicks on two rows' tracks, then the arrow keys: what is on screen is what a whole
+    repaint draws. A click on a second row left the first row's focus ring drawn, and at
+    125 % the ring's antialiased edge left a line on the row above."""
+    environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_SCALE_FACTOR": scale, "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-c", FOCUS_RING], capture_output=True, text=True, timeout=120, env=environment, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["focus"] and report["ratio"] == float(scale)
+    assert report["same"]
+
+
 WINDOW_AND_DIALOG = r"""
 import json, sys, tempfile
 from PySide6.QtCore import QRect, QSettings

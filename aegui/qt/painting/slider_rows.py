@@ -105,17 +105,23 @@ class SliderRows(QWidget):
     # --- user intent -----------------------------------------------------------------------
     def _set_step(self, row: int, step: int) -> None:
         step = int(np.clip(step, 0, STEPS))
-        self.current_row = row
-        self.update(self.row_rect(row))  # the handle or at least the focus mark moves here
+        previous, self.current_row = self.current_row, row
+        self._update_row(previous)  # its focus ring goes (a click on another row's track)
+        self._update_row(row)  # the handle or at least the focus mark moves here
         if step != self.steps[row]:
             self.steps[row] = step
             self.step_changed.emit(row, step)
 
     def _select_row(self, row: int) -> None:
         previous, self.current_row = self.current_row, int(np.clip(row, 0, len(self.names) - 1))
-        self.update(self.row_rect(previous))
-        self.update(self.row_rect(self.current_row))
+        self._update_row(previous)
+        self._update_row(self.current_row)
         self._show_current_row()
+
+    def _update_row(self, row: int) -> None:
+        """Repaint a row and a pixel above and below it: the focus ring's antialiased edge
+        reaches that far at a fractional scale (125 %)."""
+        self.update(self.row_rect(row).adjusted(0, -1, 0, 1))
 
     def _show_current_row(self) -> None:
         scroll_area = self.parent().parent() if self.parent() is not None else None
@@ -299,12 +305,12 @@ class SliderRows(QWidget):
         super().changeEvent(event)
 
     def focusInEvent(self, event) -> None:
-        self.update(self.row_rect(self.current_row))
+        self._update_row(self.current_row)
         super().focusInEvent(event)
         QTimer.singleShot(0, self._show_current_row)  # after the area's own scroll to this widget's top on Tab, which hid the row the keys move
 
     def focusOutEvent(self, event) -> None:
-        self.update(self.row_rect(self.current_row))
+        self._update_row(self.current_row)
         super().focusOutEvent(event)
 
     def event(self, event) -> bool:
