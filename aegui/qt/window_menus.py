@@ -72,8 +72,7 @@ def build_menus(window) -> None:
         projection_menu.addAction(action)
         window.projection_actions[method] = action
     for dock, text in ((window.sliders_dock, "Latent &sliders"), (window.model_dock, "&Model"), (window.explore_dock, "&Explore the code"), (window.training_dock, "&Training run")):
-        dock.toggleViewAction().setText(text)  # Alt letters, as every other menu item has (the dock's title is unchanged)
-        view_menu.addAction(dock.toggleViewAction())
+        view_menu.addAction(dock_action(window, dock, text))  # Alt letters, as every other menu item has (the dock's title is unchanged)
     view_menu.addSeparator()
     window.reset_layout_action = QAction("&Reset layout", window, triggered=lambda: window_layout.reset_layout(window))
     window.reset_layout_action.setToolTip("The docks where a first start puts them, the window at its preferred size on this screen")
@@ -84,6 +83,27 @@ def build_menus(window) -> None:
     window.about_action = QAction("&About aegui", window, triggered=window.show_about)
     help_menu.addAction(window.shortcuts_action)
     help_menu.addAction(window.about_action)
+
+
+def dock_action(window, dock, text: str) -> QAction:
+    """View ▸ <dock>: shows a hidden dock, brings one tabbed behind another to the front, hides
+    one in view. Qt's own toggle hid a dock that sat behind a tab, and showing it again left
+    it behind: from the keyboard the Model dock could not be brought to the front."""
+    action = QAction(text, window, checkable=True)
+    action.setChecked(not dock.isHidden())
+    dock.toggleViewAction().toggled.connect(action.setChecked)  # closed by its title bar's button, or shown by a layout reset
+
+    def _on_action_triggered() -> None:
+        behind = not dock.isHidden() and not dock.isFloating() and dock.visibleRegion().isEmpty() and bool(window.tabifiedDockWidgets(dock))
+        if dock.isHidden() or behind:
+            dock.show()
+            dock.raise_()
+        else:
+            dock.hide()
+        action.setChecked(not dock.isHidden())
+
+    action.triggered.connect(_on_action_triggered)
+    return action
 
 
 # controls where Esc means "close" or "cancel", or a second press after a popup closed lands

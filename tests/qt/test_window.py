@@ -813,3 +813,26 @@ def test_a_menu_closing_does_not_wipe_the_loaded_models_message(qtbot, window, k
     assert window.statusBar().currentMessage() == "Open a model file"
     QApplication.sendEvent(window, QStatusTipEvent(""))  # and the message it covered comes back
     assert window.statusBar().currentMessage() == loaded
+
+
+def test_the_view_menu_brings_a_dock_tabbed_behind_another_to_the_front(qtbot, window):
+    """The Model dock sits behind Latent sliders: View ▸ Model (keyboard: Alt+V, M) hid it,
+    and a second time showed it still behind. It now comes to the front; a dock in view hides."""
+    from PySide6.QtWidgets import QApplication
+
+    window.show()
+    QApplication.processEvents()
+    view_menu = next(action.menu() for action in window.menuBar().actions() if action.text() == "&View")
+    model = next(action for action in view_menu.actions() if action.text() == "&Model")
+    assert window.model_dock in window.tabifiedDockWidgets(window.sliders_dock)
+    assert window.model_dock.visibleRegion().isEmpty() and not window.sliders_dock.visibleRegion().isEmpty()  # behind, at a first start
+    model.trigger()
+    QApplication.processEvents()
+    assert not window.model_dock.visibleRegion().isEmpty() and window.sliders_dock.visibleRegion().isEmpty()  # in front
+    assert model.isChecked()
+    model.trigger()
+    QApplication.processEvents()
+    assert window.model_dock.isHidden() and not model.isChecked()
+    model.trigger()
+    QApplication.processEvents()
+    assert not window.model_dock.isHidden() and not window.model_dock.visibleRegion().isEmpty() and model.isChecked()
