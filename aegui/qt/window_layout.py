@@ -13,6 +13,7 @@ from PySide6.QtCore import QEvent, QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractScrollArea, QCheckBox, QDockWidget, QFrame, QHBoxLayout, QLabel, QMainWindow, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
+from aegui.qt.painting.colours import HINT, text_style
 from aegui.qt.settings import DECODED_MAP, WINDOW_GEOMETRY, WINDOW_STATE, Settings
 
 PREFERRED_SIZE = QSize(1400, 860)
@@ -255,7 +256,7 @@ def central_splitter(window) -> QSplitter:
     left = column((window.sketch_panel, 5), (window.nearest_digits, 1), margins=2)
     middle = column((window.decoded_view, 3), window.anomaly_meter, (window.latent_bars, 4))
     window.map_hint = QLabel("Click the map to decode that point; drag to pan, wheel to zoom.")
-    window.map_hint.setStyleSheet("color: #666")
+    window.map_hint.setStyleSheet(text_style(HINT))
     window.map_hint.setWordWrap(True)
     right = column(map_controls(window), (window.latent_map, 5), window.digit_legend, (window.probabilities, 2), window.map_hint)
     splitter = QSplitter(Qt.Orientation.Horizontal)

@@ -31,7 +31,8 @@ rows.show()
 app.processEvents()
 image = rows.grab().toImage()
 ratio = rows.devicePixelRatioF()
-groove = rows.palette().mid().color()
+from aegui.qt.painting.colours import MARK, toward_text
+groove = toward_text(MARK, rows.palette())
 left, right = rows.track_span()
 x = int((right - 4) * ratio)  # right of every handle: only the groove is drawn there
 grooves = [y for y in range(image.height()) if image.pixelColor(x, y).rgb() == groove.rgb()]

@@ -18,6 +18,8 @@ from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, QTimer, Si
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QStaticText
 from PySide6.QtWidgets import QScrollArea, QToolTip, QWidget
 
+from aegui.qt.painting.colours import MARK, toward_text
+
 STEPS = 1000
 ROW_HEIGHT = 22
 MARGIN = 4
@@ -142,7 +144,7 @@ class SliderRows(QWidget):
             painter = QPainter(pixmap)
             left, right = self.track_span()
             middle_x = int(round((left + right) / 2))
-            groove_colour = palette.mid().color()
+            groove_colour = toward_text(MARK, palette)  # palette.mid() was the window's grey on some dark themes
             text_offset = (ROW_HEIGHT - self.fontMetrics().height()) / 2
             painter.setPen(palette.windowText().color())
             for row, name in enumerate(self._name_texts):

@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QFontMetricsF, QPainter, 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from aegui.core.anomaly import FEATURE_LABELS, NOT_A_DIGIT_ABOVE, REASONS, TYPICAL_BELOW, VERDICTS, explain
+from aegui.qt.painting.colours import HINT, toward_text
 from aegui.qt.painting.live_text import LiveText, WordPieces
 
 if TYPE_CHECKING:
@@ -175,7 +176,7 @@ class AnomalyGauge(QWidget):
                 painter.drawLine(QPointF(x, area.top()), QPointF(x, area.bottom()))
             painter.drawRect(area)
         if exposed.bottom() > BAR_HEIGHT:
-            painter.setPen(QColor(110, 110, 110) if self.percentile is None else QColor(20, 20, 20))
+            painter.setPen(toward_text(HINT, self.palette()) if self.percentile is None else self.palette().windowText().color())
             self._pieces.draw(painter, 0.0, self._text_top(), self._spans(self._text(self.percentile)), exposed)
         painter.end()
 
@@ -203,7 +204,7 @@ class AnomalyMeter(QWidget):
         self.explanation_label.setFont(font)
         self.explanation_label.fit_height_to(longest_explanations(self.thresholds))
         palette = self.explanation_label.palette()
-        palette.setColor(QPalette.ColorRole.WindowText, QColor(102, 102, 102))
+        palette.setColor(QPalette.ColorRole.WindowText, toward_text(HINT, palette))
         self.explanation_label.setPalette(palette)
         row = QHBoxLayout()
         row.addWidget(QLabel("Anomaly"))

@@ -14,6 +14,7 @@ from aegui.core.dimension_labels import DIRECTION_WORDS, label_shown
 from aegui.core.explorer import DIRECTION
 from aegui.core.model_format import IMAGE_SIZE
 from aegui.core.model_names import distinguishing_names, model_facts
+from aegui.qt.painting.colours import FAINT, HINT, text_style
 from aegui.qt.painting.pixel_images import CAPTION_GAP, PixelImageRow
 from aegui.qt.window_layout import QWIDGETSIZE_MAX, scrolled
 from aegui.qt.views.robustness_view import RobustnessView
@@ -109,7 +110,7 @@ class TraversalPanel(QWidget):
         row.addWidget(QLabel("Sweep dimension"))
         row.addWidget(self.dimension_combo)
         hint = QLabel("over mean ± 3 std; click a latent bar to choose it")
-        hint.setStyleSheet("color: #666")
+        hint.setStyleSheet(text_style(HINT))
         hint.setWordWrap(True)
         row.addWidget(hint, 1)
         layout = QVBoxLayout(self)
@@ -163,7 +164,7 @@ class InterpolationPanel(QWidget):
         self.slider.setAccessibleName("interpolation from A to B")
         self.slider.valueChanged.connect(lambda value: self.fraction_changed.emit(value / 100.0))
         self.status = QLabel("Draw a digit and keep it as A, then another as B.")
-        self.status.setStyleSheet("color: #666")
+        self.status.setStyleSheet(text_style(HINT))
         self._kept: dict = {}
         self.strip = ImageStrip("The straight line from code A to code B, decoded: does the path pass through other digits?")
         row = QHBoxLayout()
@@ -224,7 +225,7 @@ class ComparePanel(QWidget):
         self.files_button.clicked.connect(self.files_requested)
         self.clear_button.clicked.connect(self.clear_requested)
         self.status = QLabel("Load the family written by `aegui-train sweep` (family.json) or pick checkpoints.")
-        self.status.setStyleSheet("color: #666")
+        self.status.setStyleSheet(text_style(HINT))
         self.status.setWordWrap(True)
         self.strip = ImageStrip("Your sketch reconstructed by each model, smallest bottleneck first: see what k costs.")
         row = QHBoxLayout()  # the status beside the buttons, not under them: the robustness plot needs the height
@@ -301,7 +302,7 @@ class DirectionPanel(QWidget):
         self._grid = QGridLayout()
         self._grid.setVerticalSpacing(2)  # five rows and the sentence above them in a laptop's dock, unscrolled
         self.status = QLabel("")
-        self.status.setStyleSheet("color: #666")
+        self.status.setStyleSheet(text_style(HINT))
         self.status.setWordWrap(True)
         self.strip = ImageStrip("Move a slider: the digit on show along that direction, from −3 to +3 spreads, appears here as you move it.")
         # the strip beside the sliders, not under them: in a short dock (which scrolls) the
@@ -341,7 +342,7 @@ class DirectionPanel(QWidget):
             self._grid.addWidget(QLabel(high), row, 2)
             weak = r2 < WEAK_DIRECTION_R2  # the code barely holds this property: the sweep changes little of it
             quality = QLabel(f"R² {r2:.2f}" + (" (weak)" if weak else ""))
-            quality.setStyleSheet("color: #a05a00" if weak else "color: #888")
+            quality.setStyleSheet("color: #a05a00" if weak else text_style(FAINT))
             if weak:
                 quality.setToolTip(f"This model's code barely holds {name} (R² {r2:.2f} on held-out digits): moving along it changes the digit, but little of its {name}.")
             self._grid.addWidget(quality, row, 3)

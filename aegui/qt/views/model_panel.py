@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel
 from aegui.core.model_format import TEST_METRICS, format_metric
 from aegui.core.model_names import other_dataset, shown_name
 from aegui.core.noise import KIND_LABELS, parse_noise_spec
+from aegui.qt.painting.colours import LABEL, toward_text
 
 if TYPE_CHECKING:
     from aegui.core.explorer import Explorer
@@ -64,8 +65,9 @@ def describe_session(session: ModelSession) -> str:
     # the file's name heads the table across both columns: in the value column of a laptop's
     # dock it broke at a hyphen ("mnist-conv-" / "k32.ckpt"); two runs' best.ckpt are told
     # apart by their run's folder
+    label_colour = toward_text(LABEL).name()  # the desktop's palette: read on a dark theme too
     name = f"<tr><td colspan='2' style='padding-bottom:3px'><b>{html.escape(shown_name(model.path))}</b></td></tr>"
-    return "<table>" + name + "".join(f"<tr><td style='color:#555;padding-right:8px'>{label}</td><td>{value}</td></tr>" for label, value in rows) + "</table>"
+    return "<table>" + name + "".join(f"<tr><td style='color:{label_colour};padding-right:8px'>{label}</td><td>{value}</td></tr>" for label, value in rows) + "</table>"
 
 
 class ModelPanel(QLabel):

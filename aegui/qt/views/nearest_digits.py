@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtWidgets import QLabel, QStyle, QVBoxLayout, QWidget
 
+from aegui.qt.painting.colours import TITLE, text_style
 from aegui.qt.painting.pixel_images import PixelImageRow
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ class NearestDigits(QWidget):
     def __init__(self, explorer: Explorer, count: int = 5, parent=None):
         super().__init__(parent)
         title = QLabel("nearest MNIST digits in latent space")
-        title.setStyleSheet("color: #333")
+        title.setStyleSheet(text_style(TITLE))
         self.images = PixelImageRow(count)
         self.images.setMinimumHeight(40)
         layout = QVBoxLayout(self)

@@ -15,6 +15,7 @@ from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QWidget
 
 from aegui.core.noise import KIND_LABELS
+from aegui.qt.painting.colours import HINT, toward_text
 from aegui.qt.painting.fixed_plot import FixedPlot
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def robustness_html(results: list[tuple[str, Robustness]]) -> str:
         rows.append(f"<tr><td style='color:{colour}'><b>{name}</b></td>{cells}</tr>")
     # no line of its own for the note on the kinds of noise (the header row's first cell is
     # free) and no spacing between cells: three models' table fits a laptop's first-start dock
-    note = "<th style='color:#666;font-weight:normal;text-align:left'>mean of 4 kinds · hover</th>"
+    note = f"<th style='color:{toward_text(HINT).name()};font-weight:normal;text-align:left'>mean of 4 kinds · hover</th>"
     return f"<b>Noise robustness</b>: probe accuracy · MSE to the clean digit<table cellspacing='0'><tr>{note}{head}</tr>{''.join(rows)}</table>"
 
 
