@@ -19,13 +19,15 @@ import time
 from PySide6.QtCore import QObject, Qt, Signal
 
 from aegui.core.executor import Done, Failed, Job, log_failure
+from aegui.core.explorer import LIVE
 
 
 class LatestWinsExecutor(QObject):
     job_finished = Signal()  # a result waits in the queue; delivered queued to the GUI thread
 
-    def __init__(self, parent: QObject | None = None):
+    def __init__(self, parent: QObject | None = None, hand_over: tuple[str, ...] = (LIVE,)):
         super().__init__(parent)
+        self._hand_over = frozenset(hand_over)  # channels whose submit hands the interpreter lock over (see submit)
         # one lock for the executor's state; each channel's thread sleeps on a wake-up of its own,
         # so a pen event's job wakes the live thread alone, not every channel's thread in turn
         self._lock = threading.Lock()
@@ -50,12 +52,14 @@ class LatestWinsExecutor(QObject):
                 self._threads[channel] = thread
                 thread.start()
             self._wakeups[channel].notify()
-        # Hand the interpreter lock to the woken thread now: the GUI thread goes on to paint the
-        # canvas's ink in Python, and the job would wait for that to end before it starts
-        # (325 against 24 µs after 0.3 ms of Python, bench_executor_pickup.py); started, it
-        # soon releases the lock in torch, and the ink is painted while the network runs. (A job
-        # that keeps to Python holds the GUI thread here for a switch interval at most, 0.5 ms.)
-        time.sleep(0)
+        # A pen event's job: hand the interpreter lock to the woken thread now. The GUI thread
+        # goes on to paint the canvas's ink in Python, and the job would wait for that to end
+        # before it starts (325 against 24 µs after 0.3 ms of Python, bench_executor_pickup.py);
+        # started, it soon releases the lock in torch, and the ink is painted while the network
+        # runs. Not for the other channels: a job holding the lock in one long C call (reading
+        # a hostile run's stream) would keep the GUI thread waiting here as long.
+        if channel in self._hand_over:
+            time.sleep(0)
 
     def is_idle(self) -> bool:
         """No job waiting, running, or with a result not yet handed to its callback."""
