@@ -836,3 +836,23 @@ def test_the_view_menu_brings_a_dock_tabbed_behind_another_to_the_front(qtbot, w
     model.trigger()
     QApplication.processEvents()
     assert not window.model_dock.isHidden() and not window.model_dock.visibleRegion().isEmpty() and model.isChecked()
+
+
+def test_tabbing_out_of_the_sliders_leaves_the_list_where_it_is(qtbot, window):
+    """Tab from the rows moved the focus on and scrolled the list by a few rows (the scroll
+    area brought its last focused child, the rows, into view as the focus left)."""
+    window.show()
+    window.sliders_dock.show()
+    window.sliders_dock.raise_()
+    window.sliders_dock.resize(300, 200)
+    QApplication.processEvents()
+    rows, bar = window.sliders.rows, window.sliders.verticalScrollBar()
+    rows.setFocus(Qt.FocusReason.TabFocusReason)
+    for _ in range(20):
+        QTest.keyClick(rows, Qt.Key.Key_Down)
+    QApplication.processEvents()
+    before = bar.value()
+    assert before > 0 and rows.hasFocus()
+    QTest.keyClick(rows, Qt.Key.Key_Tab)
+    QApplication.processEvents()
+    assert not rows.hasFocus() and bar.value() == before

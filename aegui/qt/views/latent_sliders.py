@@ -34,6 +34,12 @@ class LatentSliders(QScrollArea):
         explorer.analysis_changed.connect(self._on_explorer_analysis_changed)
         self.dimension_changed.connect(explorer.set_dimension)
 
+    def focusNextPrevChild(self, next: bool) -> bool:
+        """Tab out of the rows leaves the list where it is: QScrollArea's own brought its last
+        focused child (the rows, taller than the area) into view as the focus left, scrolling
+        by a few rows. The rows show their own row when the focus comes back."""
+        return QWidget.focusNextPrevChild(self, next)
+
     def set_session(self, session: ModelSession) -> None:
         self._low, self._high = session.slider_low.astype(np.float32), session.slider_high.astype(np.float32)
         labels = session.dimension_labels
