@@ -5,7 +5,8 @@ Responsiveness is measured as the longest gap between ticks of a 10 ms QTimer wh
 read (the process configured as ``aegui`` configures it), less the time the GUI thread was ready
 to run but the kernel gave its core to other processes (its run-queue wait in
 ``/proc/thread-self/schedstat``): what the app stalls, not what a loaded machine takes from it.
-Memory is the process's peak resident size (VmHWM, reset before each folder).
+Memory is what a folder adds to the process's peak resident size (VmHWM, reset before each
+folder), counted on top of the app's own resident size: under 1.2 GB together.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ from tests.qt.conftest import SIGNAL_TIMEOUT_MS
 
 MAX_STALL_S = 0.25
 MAX_RESIDENT_BYTES = 1.2e9
+# The app's own resident size with its window and the default model (bench_live_latency.py:
+# 462 MB): the test process may hold more, left by the tests that ran before it in the same
+# worker (up to 1.2 GB in a full parallel run), so what a hostile folder adds is measured from
+# the size at its start and counted on top of the app's.
+APP_RESIDENT_BYTES = 0.5e9
 NAMES = ["absolute", "dot_dot", "symlink", "checkpoint_outside", "stream_link", "fifo_stream", "fifo_snapshot", "memo_bomb_snapshot", "absurd_shape_snapshot", "random_bytes", pytest.param("millions_of_lines", marks=pytest.mark.slow)]
 
 
@@ -100,12 +106,13 @@ def peak_resident_bytes() -> int:
     raise AssertionError("no VmHWM in /proc/self/status")
 
 
-def reset_peak_resident() -> None:
+def reset_peak_resident() -> int:
     """Measure from what this window holds: the test process may have run other tests' windows
     and trainings first, whose freed memory the C allocator keeps until told to give it back."""
     gc.collect()
     ctypes.CDLL("libc.so.6").malloc_trim(0)
     Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current resident size
+    return peak_resident_bytes()
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -122,7 +129,7 @@ def test_a_hostile_run_folder_opens_nothing_outside_and_the_window_stays_respons
     garbage_collector = collect_garbage_on_the_gui_thread()  # as aegui's main does: collections on the GUI thread's timer
     freeze_start_up_objects()  # as aegui's main does once the first model is shown
     opened = OpenedFiles(root / "outside")
-    reset_peak_resident()
+    start_resident = reset_peak_resident()
     heartbeat = Heartbeat()
     try:
         view._timer.setInterval(100)
@@ -145,12 +152,12 @@ def test_a_hostile_run_folder_opens_nothing_outside_and_the_window_stays_respons
         gc.unfreeze()  # the next test's windows are collected as usual
     peak = peak_resident_bytes()
     text = view.status.text()
-    print(f"\n{name}: read in {seconds:.1f} s, {run.state.lines:,} lines ({run.state.skipped_lines:,} skipped), longest event-loop stall {heartbeat.longest * 1000:.0f} ms ({heartbeat.longest_wall * 1000:.0f} ms of wall clock), {heartbeat.longest_without_collections * 1000:.0f} ms without garbage collections (longest collection {heartbeat.longest_collection * 1000:.0f} ms), peak resident {peak / 2**20:.0f} MB; status: {text[:160]}")
+    print(f"\n{name}: read in {seconds:.1f} s, {run.state.lines:,} lines ({run.state.skipped_lines:,} skipped), longest event-loop stall {heartbeat.longest * 1000:.0f} ms ({heartbeat.longest_wall * 1000:.0f} ms of wall clock), {heartbeat.longest_without_collections * 1000:.0f} ms without garbage collections (longest collection {heartbeat.longest_collection * 1000:.0f} ms), peak resident {peak / 2**20:.0f} MB ({(peak - start_resident) / 2**20:+.0f} MB while read); status: {text[:160]}")
     try:
         assert opened.names() == set()  # the kernel saw nothing outside opened
     finally:
         opened.close()
-    assert heartbeat.longest < MAX_STALL_S and peak < MAX_RESIDENT_BYTES
+    assert heartbeat.longest < MAX_STALL_S and APP_RESIDENT_BYTES + (peak - start_resident) < MAX_RESIDENT_BYTES
     if item.outside is not None and name != "stream_link":
         assert "named outside the watched folder not opened" in text
     if name in ("stream_link", "fifo_stream"):
