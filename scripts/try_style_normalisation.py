@@ -19,7 +19,9 @@ more than 65 % of the ink in grey pixels, each MNIST's 99th percentile. Columns:
 - ``style threshold``: no redrawing; an image unlike MNIST is flagged above the 99th
   percentile of 3,000 other MNIST training digits restyled (``training.non_digits.restyled``:
   thick, blurred, low resolution, even pen) that are unlike MNIST too, never below the
-  bundled threshold: a verdict that judges a style among digits written in it.
+  bundled threshold: a verdict that judges a style among digits written in it;
+- ``..., probe sure``: the same, only for images the probe reads as one digit with at least
+  ``READ_ABOVE`` of its probability (the threshold from such restyled digits).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from training.non_digits import restyled
 from training.metrics import encode_dataset, encode_inner
 
 DEPTH_ABOVE, GREY_ABOVE = 1.6, 0.65  # MNIST's 99th percentiles (training digits)
+READ_ABOVE = 0.8  # the probe's top probability for "style threshold, probe sure"
 
 
 def neighbours(ink: torch.Tensor) -> list[torch.Tensor]:
@@ -118,24 +121,27 @@ def main() -> None:
     autoencoder, statistics = model.autoencoder, model.statistics
     scorer = AnomalyScorer.from_table(statistics.anomaly)
 
-    def scores(images: torch.Tensor) -> np.ndarray:
+    def scores(images: torch.Tensor, with_confidence: bool = False):
         codes, errors, _ = encode_dataset(autoencoder, images)
         inner = encode_inner(autoencoder, images)[1].numpy() if scorer.needs_inner else None
         probabilities = torch.softmax(codes @ statistics.probe_weight.T + statistics.probe_bias, 1).numpy()
-        return scorer.score_batch(errors.numpy(), codes.numpy(), probabilities, inner)
+        values = scorer.score_batch(errors.numpy(), codes.numpy(), probabilities, inner)
+        return (values, probabilities.max(axis=1)) if with_confidence else values
 
     train, _, _ = load_split(args.data_dir, "train")
     own_threshold = np.quantile(scores(redrawn(images_to_tensor(train[:3000]))), 0.99)
     styled = restyled(images_to_tensor(train[3000:6000]), seed=5)
     styled_unlike = unlike_mnist(styled)
-    style_threshold = np.quantile(scores(styled)[styled_unlike], 0.99)
+    styled_scores, styled_confidence = scores(styled, with_confidence=True)
+    style_threshold = np.quantile(styled_scores[styled_unlike], 0.99)
+    read_threshold = np.quantile(styled_scores[styled_unlike & (styled_confidence >= READ_ABOVE)], 0.99)
     test, _, _ = load_split(args.data_dir, "test")
     hands, hand_labels = load_evaluation_set("other-hands", "calibration")
     sets = {"MNIST test digits": images_to_tensor(test)}
     sets.update({f"other hands: {group}": hands[hand_labels // 10 == number] for number, group in enumerate(OTHER_HANDS_GROUPS)})
     sets["drawn shapes"] = load_evaluation_set("drawn-shapes", "calibration")[0]
     sets["near-OOD characters (trained on)"] = torch.from_numpy(load_near_ood("calibration").images).unsqueeze(1)
-    print(f"{'calibration part':40}{'images':>7}{'unlike MNIST':>14}{'as is':>8}{'redrawn, same tables':>22}{'every image redrawn':>21}{'redrawn, own threshold':>24}{'style threshold':>17}")
+    print(f"{'calibration part':40}{'images':>7}{'unlike MNIST':>14}{'as is':>8}{'redrawn, same tables':>22}{'every image redrawn':>21}{'redrawn, own threshold':>24}{'style threshold':>17}{'..., probe sure':>16}")
     for name, images in sets.items():
         as_is = percentiles(scores(images), scorer.verdict_quantiles) > NOT_A_DIGIT_ABOVE
         unlike = unlike_mnist(images)
@@ -144,8 +150,11 @@ def main() -> None:
         again_flagged = percentiles(again_scores, scorer.verdict_quantiles) > NOT_A_DIGIT_ABOVE
         same_tables = np.where(unlike, again_flagged, as_is)
         own = np.where(unlike, again_scores > own_threshold, as_is)
-        by_style = np.where(unlike, as_is & (scores(images) > style_threshold), as_is)  # never laxer than the bundled verdict
-        print(f"{name:40}{len(images):>7}{unlike.mean():>14.1%}{as_is.mean():>8.1%}{same_tables.mean():>22.1%}{again_flagged.mean():>21.1%}{own.mean():>24.1%}{by_style.mean():>17.1%}")
+        values, confidence = scores(images, with_confidence=True)
+        by_style = np.where(unlike, as_is & (values > style_threshold), as_is)  # never laxer than the bundled verdict
+        read = unlike & (confidence >= READ_ABOVE)  # the same, only for what the probe reads as one digit
+        by_style_read = np.where(read, as_is & (values > read_threshold), as_is)
+        print(f"{name:40}{len(images):>7}{unlike.mean():>14.1%}{as_is.mean():>8.1%}{same_tables.mean():>22.1%}{again_flagged.mean():>21.1%}{own.mean():>24.1%}{by_style.mean():>17.1%}{by_style_read.mean():>16.1%}")
 
 
 if __name__ == "__main__":
