@@ -142,16 +142,22 @@ def smallest_indices(values: np.ndarray, count: int) -> np.ndarray:
     return candidates[np.argsort(values[candidates], kind="stable")[:count]]
 
 
+def nearest_code_distance(code: np.ndarray, reference_codes: np.ndarray, reference_norms: np.ndarray) -> float:
+    """``code_distances`` of one float32 code (a pen event's): one matrix-vector product, then
+    the few nearest picked out (NaN with no reference codes)."""
+    squared = reference_norms - 2.0 * (reference_codes @ code)
+    nearest = (squared[smallest_indices(squared, NEIGHBOURS_FOR_DISTANCE)] + float(code @ code)).tolist()
+    return sum(math.sqrt(max(value, 0.0)) for value in nearest) / len(nearest) if nearest else math.nan
+
+
 def code_distances(codes: np.ndarray, reference_codes: np.ndarray, reference_norms: np.ndarray | None = None) -> np.ndarray:
     """Mean Euclidean distance of each code to its 5 nearest reference codes (one matrix
     product, then a partial sort)."""
     codes = np.atleast_2d(np.asarray(codes, dtype=np.float32))
     norms = np.einsum("nk,nk->n", reference_codes, reference_codes) if reference_norms is None else reference_norms
     count = min(NEIGHBOURS_FOR_DISTANCE, reference_codes.shape[0])
-    if len(codes) == 1:  # a pen event
-        squared = norms - 2.0 * (reference_codes @ codes[0])
-        nearest = squared[smallest_indices(squared, count)] + float(codes[0] @ codes[0])
-        return np.array([np.sqrt(np.maximum(nearest, 0.0)).mean()], dtype=np.float64)
+    if len(codes) == 1:
+        return np.array([nearest_code_distance(codes[0], reference_codes, norms)], dtype=np.float64)
     distances = np.empty(len(codes))
     for start in range(0, len(codes), 1000):  # bounded memory for whole test sets
         block = codes[start : start + 1000]
@@ -337,9 +343,7 @@ class AnomalyScorer:
         numpy calls (each costs a pen event a few microseconds when the caches are cold; the
         five-part score was 0.17-0.20 ms of the worker's 1.0 ms in the app)."""
         code = np.asarray(code, dtype=np.float32)
-        squared = self.reference_norms - 2.0 * (self.reference_codes @ code)
-        nearest = (squared[smallest_indices(squared, NEIGHBOURS_FOR_DISTANCE)] + float(code @ code)).tolist()
-        distance = sum(math.sqrt(max(value, 0.0)) for value in nearest) / len(nearest) if nearest else math.nan
+        distance = nearest_code_distance(code, self.reference_codes, self.reference_norms)
         features = [math.log(error + 1e-8), math.log(distance + 1e-6), -math.log(float(probabilities.max()) + 1e-9)]
         if self.inner_distance is not None and self.detector is not None:
             if inner is None:
