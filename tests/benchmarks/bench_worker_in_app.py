@@ -29,19 +29,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 import bench_live_latency as bench  # noqa: E402
 from machine_reference import machine_reference  # noqa: E402
-
-
-def timed(owner, name: str, times: dict) -> None:
-    """Wrap ``owner.name`` to record its thread CPU time (a frozen session included)."""
-    original = getattr(owner, name)
-
-    def wrapper(*args, **kwargs):
-        started = time.thread_time()
-        result = original(*args, **kwargs)
-        times[name].append(time.thread_time() - started)
-        return result
-
-    object.__setattr__(owner, name, wrapper)
+from pen_event_costs import timed  # noqa: E402
 
 
 def in_the_app(strokes: int) -> dict[str, float]:
