@@ -74,9 +74,14 @@ def window(qtbot, reference, settings, default_checkpoint, shared_bundled_sessio
 
 
 def wait_until_idle(qtbot, window) -> None:
-    """Wait until every submitted job has run and its result reached the views."""
+    """Wait until every submitted job has run and its result reached the views, and the
+    numbers in words that follow at a readable pace show the last result too."""
+    from aegui.qt.painting.pace import Pace
+
     qtbot.waitUntil(window.executor.is_idle, timeout=SIGNAL_TIMEOUT_MS)
     QApplication.processEvents()
+    paces = window.findChildren(Pace)
+    qtbot.waitUntil(lambda: not any(pace.waiting for pace in paces), timeout=SIGNAL_TIMEOUT_MS)
 
 
 def send_mouse(widget, kind: QEvent.Type, point: QPointF, button: Qt.MouseButton, buttons: Qt.MouseButton) -> None:

@@ -83,6 +83,7 @@ def test_interleaved_models_maps_and_sketches_end_showing_the_last_request(qtbot
     assert np.array_equal(window.nearest_digits.shown_indices, analysis.neighbours)
     assert np.array_equal(window.decoded_view.images.image(1), analysis.reconstruction)
     assert window.anomaly_meter.gauge.percentile == pytest.approx(analysis.anomaly_percentile)
+    assert window.anomaly_meter.gauge.shown_percentile == window.anomaly_meter.gauge.percentile  # its number too, at its pace
     assert f"k = {session.latent_dim}" in window.windowTitle() and session.model.path.name in window.windowTitle()
     assert window.latent_map.decoded_grid_shown() == explorer.decoded_map_shown
 

@@ -6,6 +6,8 @@ from PySide6.QtCore import QEvent, QPointF, QRect, QSize, Qt
 from PySide6.QtGui import QFontMetricsF, QPainter, QStaticText
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from aegui.qt.painting.pace import Pace, words_of
+
 MAX_PIECES = 2048  # words kept laid out: a stroke shows a few hundred numbers
 
 
@@ -98,9 +100,12 @@ class LiveText(QWidget):
 
     FLAGS = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextWordWrap
 
-    def __init__(self, text: str = "", lines: int = 1, parent: QWidget | None = None):
+    def __init__(self, text: str = "", lines: int = 1, pace: float = 0.0, words_at_once: bool = False, parent: QWidget | None = None):
+        """``pace``: the least time between two texts shown, in seconds (``Pace``; 0: each at
+        once); with ``words_at_once`` only texts that differ in numbers alone wait."""
         super().__init__(parent)
         self._text = text
+        self._pace = Pace(self._show, shown=text, interval=pace, kind=words_of if words_at_once else None, parent=self)
         self._lines = lines
         self._longest: list[str] = []
         self._pieces = WordPieces()
@@ -136,9 +141,17 @@ class LiveText(QWidget):
             self._spans = self._line_spans(self._text)  # wrapped again at the new width
 
     def text(self) -> str:
+        """The text shown (at a pace, a newer one may be waiting: ``latest_text``)."""
         return self._text
 
+    def latest_text(self) -> str:
+        """The last text set, shown or waiting for the pace to pass."""
+        return self._pace.latest()
+
     def setText(self, text: str) -> None:
+        self._pace.request(text)
+
+    def _show(self, text: str) -> None:
         if text != self._text:
             spans = self._line_spans(text)
             changed = self._changed_rects(self._spans, spans)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 from aegui.core.anomaly import FEATURE_LABELS, NOT_A_DIGIT_ABOVE, REASONS, TYPICAL_BELOW, VERDICTS, explain
 from aegui.qt.painting.colours import HINT, toward_text
 from aegui.qt.painting.live_text import LiveText, WordPieces
+from aegui.qt.painting.pace import READABLE_PACE, Pace
 
 if TYPE_CHECKING:
     from aegui.core.explorer import Explorer
@@ -70,7 +71,9 @@ class AnomalyGauge(QWidget):
     every pen event.
     """
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, pace: float = READABLE_PACE, parent: QWidget | None = None):
+        """``pace``: the number beneath changes at most this often (seconds); the fill follows
+        every value."""
         super().__init__(parent)
         self.setMinimumSize(120, BAR_HEIGHT + self.fontMetrics().height() + 2)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # the panel behind needs no repaint
@@ -84,6 +87,8 @@ class AnomalyGauge(QWidget):
         self._text_top_value = 0.0
         self._background_key: tuple | None = None
         self._background_pixmap = QPixmap()
+        self.shown_percentile: float | None = None  # the number beneath, at a readable pace
+        self._number_pace = Pace(self._show_number, interval=pace, kind=lambda percentile: percentile is None, parent=self)
 
     def set_percentile(self, percentile: float | None, verdict: str | None, unjudged: tuple[str, str] = UNJUDGED_BLANK) -> None:
         before = self.percentile
@@ -91,23 +96,27 @@ class AnomalyGauge(QWidget):
         self.percentile, self.verdict, self.unjudged = percentile, verdict, unjudged
         if not same_kind:
             self.update()
-        elif percentile != before:  # on a pen event: the fill's end moved, the number changed
-            for rect in self._changed_rects(before, percentile):
-                self.update(rect)
+        elif percentile != before:  # on a pen event: the fill's end moved
+            width = self.width() - 1.0
+            ends = sorted(0.5 + gauge_fraction(value) * width for value in (before, percentile))
+            self.update(QRect(int(ends[0]) - 2, 0, int(ends[1] - ends[0]) + 6, BAR_HEIGHT))  # two pixels spare for antialiasing
+        self._number_pace.request(percentile)
 
-    def _changed_rects(self, before: float, after: float) -> list[QRect]:
-        """The fill between its old and new ends (two pixels spare for antialiasing) and the
-        text from its first changed word on: the zones, their lines and the words stay on screen."""
-        width = self.width() - 1.0
-        ends = sorted(0.5 + gauge_fraction(value) * width for value in (before, after))
-        bar = QRect(int(ends[0]) - 2, 0, int(ends[1] - ends[0]) + 6, BAR_HEIGHT)
-        if f"{before:.1f}" == f"{after:.1f}":
-            return [bar]
+    def _show_number(self, percentile: float | None) -> None:
+        before, self.shown_percentile = self.shown_percentile, percentile
+        if before is None or percentile is None:
+            self.update(0, BAR_HEIGHT, self.width(), self.height() - BAR_HEIGHT)
+        elif f"{before:.1f}" != f"{percentile:.1f}":
+            self.update(self._changed_text_rect(before, percentile))
+
+    def _changed_text_rect(self, before: float, after: float) -> QRect:
+        """The text from its first changed word on: the zones, their lines and the words before
+        it stay on screen."""
         old, new = self._spans(self._text(before)), self._spans(self._text(after))
         first = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)) - 1)
         number_at = int(min(old[first][0], new[first][0])) - 2
         end = int(max(old[-1][1], new[-1][1])) + 4
-        return [bar, QRect(number_at, BAR_HEIGHT, end - number_at, self.height() - BAR_HEIGHT)]
+        return QRect(number_at, BAR_HEIGHT, end - number_at, self.height() - BAR_HEIGHT)
 
     def _spans(self, text: str) -> list[tuple[float, float, str]]:
         return self._pieces.spans(self._metrics, text)
@@ -176,8 +185,8 @@ class AnomalyGauge(QWidget):
                 painter.drawLine(QPointF(x, area.top()), QPointF(x, area.bottom()))
             painter.drawRect(area)
         if exposed.bottom() > BAR_HEIGHT:
-            painter.setPen(toward_text(HINT, self.palette()) if self.percentile is None else self.palette().windowText().color())
-            self._pieces.draw(painter, 0.0, self._text_top(), self._spans(self._text(self.percentile)), exposed)
+            painter.setPen(toward_text(HINT, self.palette()) if self.shown_percentile is None else self.palette().windowText().color())
+            self._pieces.draw(painter, 0.0, self._text_top(), self._spans(self._text(self.shown_percentile)), exposed)
         painter.end()
 
 
@@ -198,7 +207,7 @@ class AnomalyMeter(QWidget):
         self.thresholds = f"typical ≤ {TYPICAL_BELOW:.0f}th percentile < unusual ≤ {NOT_A_DIGIT_ABOVE:.0f}th < not a digit"
         # painted text, as tall as the longest explanation needs at the panel's width: the
         # explanation changes during a stroke, and a QLabel's setText would relayout the column
-        self.explanation_label = LiveText(self.thresholds, lines=2)
+        self.explanation_label = LiveText(self.thresholds, lines=2, pace=READABLE_PACE)
         font = self.explanation_label.font()
         font.setPointSizeF(9)
         self.explanation_label.setFont(font)

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from aegui.core.model_format import IMAGE_SIZE
 from aegui.qt.painting.live_text import LiveText
+from aegui.qt.painting.pace import READABLE_PACE
 from aegui.qt.painting.math_text import X_HAT, math_text
 from aegui.qt.painting.pixel_images import PixelImageRow
 
@@ -53,7 +54,7 @@ class DecodedView(QWidget):
         )
         self.images.setMinimumHeight(92)  # the images at least about twice MNIST's 28 pixels, even when the views scroll
         self.images.setToolTip("model input: the sketch prepared the MNIST way (28 × 28, centred); reconstruction: decoded from its code; error: " + self.error_caption.removeprefix("error ") + " per pixel")
-        self.error_label = LiveText("Draw a digit on the left.", lines=2)
+        self.error_label = LiveText("Draw a digit on the left.", lines=2, pace=READABLE_PACE, words_at_once=True)
         self.error_formula, _ = math_text(f"‖x − {X_HAT}‖² / 784", font)
         noisy = f"reconstruction error {self.error_formula} = 0.0000\nnoise moved the code 10.00 digit spreads from the clean sketch's code (reads 8, clean 8)"
         self.error_label.fit_height_to([NOTHING_DRAWN, noisy, f"Decoded from a code set by {max(ORIGIN_NAMES.values(), key=len)}; no input to compare with."])

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem
 
 from aegui.core.model_format import N_CLASSES
 from aegui.qt.painting.fixed_plot import FixedPlot, RectBars
+from aegui.qt.painting.pace import Pace, words_of
 
 if TYPE_CHECKING:
     from aegui.core.explorer import Explorer
@@ -39,7 +40,9 @@ class DigitProbabilities(FixedPlot):
         self._prediction.setBrush(QColor(30, 30, 30))
         self._prediction.setPos(9.6, 1.0)  # top right, right-aligned (top left for a digit above 4: clear of its bar)
         plot.addItem(self._prediction, ignoreBounds=True)
-        self.prediction_text = ""
+        self.prediction_text = ""  # as shown: the reading's words follow at a readable pace
+        # a new digit read is shown at once, a new percentage for the same digit at the pace
+        self._prediction_pace = Pace(self._show_prediction, shown=("", False), kind=lambda shown: words_of(shown[0]) + shown[0].partition(" (")[0], parent=self)
         self.probabilities = np.zeros(N_CLASSES, np.float32)
         explorer.analysis_changed.connect(self.show_analysis)
 
@@ -54,13 +57,17 @@ class DigitProbabilities(FixedPlot):
         text = "" if probabilities is None else f"{int(np.argmax(probabilities))} ({float(np.max(probabilities)):.0%})"
         if text and analysis.origin == "mean":
             text = f"mean code: {text}"
+        # over the half the predicted digit's bar is not in: a bar reaching the top is the
+        # predicted one (the others sum to less than half), so the text never covers it
+        self._prediction_pace.request((text, probabilities is not None and int(np.argmax(probabilities)) > 4))
+
+    def _show_prediction(self, shown: tuple[str, bool]) -> None:
+        text, on_the_left = shown
         if text != self.prediction_text:
             before = self.prediction_device_rect()
             self.prediction_text = text
             self._prediction.setText(text)
-            # over the half the predicted digit's bar is not in: a bar reaching the top is the
-            # predicted one (the others sum to less than half), so the text never covers it
-            if probabilities is not None and int(np.argmax(probabilities)) > 4:
+            if on_the_left:
                 self._prediction.setPos(-0.6, 1.0)
                 self._prediction.setTransform(QTransform.fromTranslate(4, 0))
             else:

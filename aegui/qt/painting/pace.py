@@ -1,0 +1,82 @@
+"""Words that change on every pen event, shown at a pace a person can read."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer
+
+READABLE_PACE = 0.1  # seconds: a number in words changes at most ten times a second
+TRAILING_GRACE = 0.02  # seconds a waiting value waits past the interval for the next value to carry it
+
+
+NUMBER = re.compile(r"[-+−]?\d[\d.,%]*")
+
+
+def words_of(text: str) -> str:
+    """``text`` with its numbers blanked: two texts that differ only in numbers are one kind."""
+    return NUMBER.sub("#", text)
+
+
+class Pace(QObject):
+    """Shows values through ``show`` at most once per ``interval`` seconds, the latest winning.
+
+    A pen event comes a hundred times a second; a number in a sentence that changes that often
+    flickers and cannot be read, and laying it out and painting it each time costs the pen more
+    than the graphics beside it (the gauge's fill, the bars), which follow every event. The first
+    value after a pause is shown at once; values within the interval wait, and the last of them
+    is shown when it has passed, so what is finally shown is always the last value asked for.
+    """
+
+    def __init__(self, show: Callable[[Any], None], shown: Any = None, interval: float = READABLE_PACE, kind: Callable[[Any], Any] | None = None, parent: QObject | None = None):
+        """``shown``: what is on screen before the first value (not shown again)."""
+        super().__init__(parent)
+        self._show = show
+        self._kind = kind
+        self.interval = interval
+        self.shown = shown  # the value last passed to ``show``
+        self._waiting = False
+        self._pending: Any = None
+        self._shown_at = float("-inf")
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._on_timer_timeout)
+
+    def request(self, value: Any) -> None:
+        """Show ``value`` now if the interval has passed since the last one shown, else soon."""
+        if not self._waiting and value == self.shown:
+            return
+        other_kind = self._kind is not None and self._kind(value) != self._kind(self.shown)
+        if other_kind or time.monotonic() - self._shown_at >= self.interval:  # in the other views' paint pass
+            self._timer.stop()
+            self._waiting, self._pending = False, None
+            self._pass_on(value)
+        elif self._waiting:
+            self._pending = value
+        else:
+            self._waiting, self._pending = True, value
+            # for the last value of a stroke: while values keep coming, the next one past the
+            # interval shows the latest (above), so the timer adds no paint pass of its own
+            self._timer.start(max(1, round((self.interval - (time.monotonic() - self._shown_at) + TRAILING_GRACE) * 1000)))
+
+    @property
+    def waiting(self) -> bool:
+        """A value waits for the interval to pass."""
+        return self._waiting
+
+    def latest(self) -> Any:
+        """The value last asked for: shown, or waiting for the interval to pass."""
+        return self._pending if self._waiting else self.shown
+
+    def _on_timer_timeout(self) -> None:
+        if self._waiting:
+            value, self._waiting, self._pending = self._pending, False, None
+            self._pass_on(value)
+
+    def _pass_on(self, value: Any) -> None:
+        self._shown_at = time.monotonic()
+        self.shown = value
+        self._show(value)
