@@ -69,7 +69,8 @@ def test_numbers_in_words_change_at_a_readable_pace_while_drawing_and_end_on_the
     fill follow every event, the meter's parts, the gauge's number and the error line at most
     about ten times a second; once the pen stops they all show the last analysis."""
     meter, decoded, gauge = window.anomaly_meter, window.decoded_view, window.anomaly_meter.gauge
-    watched = {"parts": lambda: meter.explanation_label.text(), "number": lambda: gauge.shown_percentile, "error line": lambda: decoded.error_label.text(), "fill": lambda: gauge.percentile}
+    rows = window.sliders.rows
+    watched = {"parts": lambda: meter.explanation_label.text(), "number": lambda: gauge.shown_percentile, "error line": lambda: decoded.error_label.text(), "slider values": lambda: tuple(rows.value_texts), "fill": lambda: gauge.percentile, "handles": lambda: tuple(rows.steps.tolist())}
     changes = dict.fromkeys(watched, 0)
     canvas = window.canvas
     points = canvas_points(canvas, "zero", count=80)
@@ -87,13 +88,70 @@ def test_numbers_in_words_change_at_a_readable_pace_while_drawing_and_end_on_the
     elapsed = time.monotonic() - started
     send_mouse(canvas, QEvent.Type.MouseButtonRelease, QPointF(*points[-1]), left, Qt.MouseButton.NoButton)
     allowed = elapsed / READABLE_PACE + 2
-    assert changes["fill"] >= 0.6 * analyses  # the graphics: nearly every event (a few percentiles repeat)
-    for name in ("parts", "number", "error line"):
+    assert changes["fill"] >= 0.6 * analyses and changes["handles"] >= 0.6 * analyses  # the graphics: nearly every event
+    for name in ("parts", "number", "error line", "slider values"):
         assert 2 <= changes[name] <= allowed, (name, changes, analyses, elapsed)
     wait_until_idle(qtbot, window)
     analysis = window.explorer.analysis
     assert gauge.shown_percentile == gauge.percentile == analysis.anomaly_percentile
     assert meter.explanation_label.text().endswith("\n" + parts_line(dict(analysis.anomaly_parts)))
     assert f"= {analysis.reconstruction_error:.4f}" in decoded.error_label.text()
+    assert rows.value_texts == [f"{value:+.2f}" for value in analysis.code.tolist()]
     probabilities = analysis.digit_probabilities
     assert window.probabilities.prediction_text == f"{int(np.argmax(probabilities))} ({float(np.max(probabilities)):.0%})"
+
+
+def test_a_dragged_slider_shows_its_own_value_at_once(qtbot, window):
+    """The pace is for values that move by themselves while a digit is drawn: the slider the
+    user drags shows its value with every movement, with real mouse events."""
+    window.sliders_dock.show()
+    rows = window.sliders.rows
+    rect = rows.row_rect(5)
+    window.sliders.ensureVisible(rect.center().x(), rect.center().y())
+    wait_until_idle(qtbot, window)
+    left, right = rows.track_span()
+    button = Qt.MouseButton.LeftButton
+    start = QPointF(left + 0.2 * (right - left), rect.center().y())
+    send_mouse(rows, QEvent.Type.MouseButtonPress, start, button, button)
+    for fraction in np.linspace(0.25, 0.9, 14):
+        send_mouse(rows, QEvent.Type.MouseMove, QPointF(left + fraction * (right - left), rect.center().y()), Qt.MouseButton.NoButton, button)
+        assert rows.value_texts[5] == f"{window.sliders.value_of_step(5, int(rows.steps[5])):+.2f}"
+    send_mouse(rows, QEvent.Type.MouseButtonRelease, QPointF(left + 0.9 * (right - left), rect.center().y()), button, Qt.MouseButton.NoButton)
+    wait_until_idle(qtbot, window)
+    assert rows.value_texts[5] == f"{window.explorer.analysis.code[5]:+.2f}"
+
+
+def test_views_at_a_pace_show_what_a_full_repaint_would_mid_stroke_and_after(qtbot, window):
+    """Handles repainted without their values' column, numbers waiting for the pace: at any
+    moment of a fast stroke, and once it is over, no view shows other pixels than a full
+    repaint of what it holds."""
+    from PySide6.QtWidgets import QApplication
+
+    from tests.qt.test_live_views import on_screen, pixels, rendered
+
+    window.resize(1350, 728)  # handles between whole pixels
+    QApplication.processEvents()
+    canvas = window.canvas
+    points = canvas_points(canvas, "zero", count=60)
+    left = Qt.MouseButton.LeftButton
+    views = {"decoded": window.decoded_view, "sliders": window.sliders.viewport(), "meter": window.anomaly_meter, "probabilities": window.probabilities.viewport()}
+
+    def check(moment: str) -> None:
+        for name, view in views.items():
+            shown, fresh = pixels(on_screen(view)), pixels(rendered(view))
+            assert np.abs(shown - fresh).max() <= 2, (name, moment)
+
+    send_mouse(canvas, QEvent.Type.MouseButtonPress, QPointF(*points[0]), left, left)
+    waited = 0
+    for index, (x, y) in enumerate(points[1:]):
+        with qtbot.waitSignal(window.analysis_shown, timeout=SIGNAL_TIMEOUT_MS):
+            send_mouse(canvas, QEvent.Type.MouseMove, QPointF(x, y), Qt.MouseButton.NoButton, left)
+        QApplication.processEvents()  # painted as in use, the paces' numbers possibly waiting
+        if index % 10 == 9:
+            waited += window.sliders.rows._value_pace.waiting
+            check(f"move {index}")
+    send_mouse(canvas, QEvent.Type.MouseButtonRelease, QPointF(*points[-1]), left, Qt.MouseButton.NoButton)
+    wait_until_idle(qtbot, window)
+    QApplication.processEvents()
+    check("after")
+    assert waited  # some checks were made while the sliders' values waited

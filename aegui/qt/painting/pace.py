@@ -45,12 +45,13 @@ class Pace(QObject):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timer_timeout)
 
-    def request(self, value: Any) -> None:
-        """Show ``value`` now if the interval has passed since the last one shown, else soon."""
+    def request(self, value: Any, at_once: bool = False) -> None:
+        """Show ``value`` now if the interval has passed since the last one shown (or
+        ``at_once``: the user's own change, such as a dragged slider's value), else soon."""
         if not self._waiting and value == self.shown:
             return
         other_kind = self._kind is not None and self._kind(value) != self._kind(self.shown)
-        if other_kind or time.monotonic() - self._shown_at >= self.interval:  # in the other views' paint pass
+        if at_once or other_kind or time.monotonic() - self._shown_at >= self.interval:  # in the other views' paint pass
             self._timer.stop()
             self._waiting, self._pending = False, None
             self._pass_on(value)
@@ -61,6 +62,11 @@ class Pace(QObject):
             # for the last value of a stroke: while values keep coming, the next one past the
             # interval shows the latest (above), so the timer adds no paint pass of its own
             self._timer.start(max(1, round((self.interval - (time.monotonic() - self._shown_at) + TRAILING_GRACE) * 1000)))
+
+    def reset(self, shown: Any) -> None:
+        """``shown`` is on screen now (set by other means); nothing waits any more."""
+        self._timer.stop()
+        self._waiting, self._pending, self.shown = False, None, shown
 
     @property
     def waiting(self) -> bool:

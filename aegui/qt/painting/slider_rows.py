@@ -19,6 +19,7 @@ from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QStaticText
 from PySide6.QtWidgets import QScrollArea, QToolTip, QWidget
 
 from aegui.qt.painting.colours import MARK, toward_text
+from aegui.qt.painting.pace import Pace
 
 STEPS = 1000
 ROW_HEIGHT = 22
@@ -26,6 +27,7 @@ MARGIN = 4
 HANDLE_WIDTH = 10
 SMALL_STEP, PAGE_STEP = STEPS // 100, STEPS // 10
 _TEXT_CACHE_LIMIT, _TILE_CACHE_LIMIT = 4096, 2048  # laid-out texts; value cells of about 5 KB each
+SHORT_VALUE = 7  # characters: a value up to "+999.99" fits its column; a longer one spills left over the track
 HANDLE_COLOUR = QColor(60, 110, 200)
 
 
@@ -34,7 +36,9 @@ class SliderRows(QWidget):
 
     step_changed = Signal(int, int)  # the user moved row i to step s
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, pace: float = 0.0, parent: QWidget | None = None):
+        """``pace``: the values' texts change at most this often (seconds, ``Pace``); the
+        handles follow every change."""
         super().__init__(parent)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paints every pixel it is asked for
@@ -54,6 +58,7 @@ class SliderRows(QWidget):
         self._static_pixmap = QPixmap()
         self._handle_tiles: dict[int, tuple[int, QPixmap]] = {}
         self._value_tiles: dict[str, QPixmap] = {}
+        self._value_pace = Pace(self._show_values, shown=(), interval=pace, parent=self)
 
     # --- content ---------------------------------------------------------------------------
     def set_rows(self, names: list[str], meanings: list[str] | None = None) -> None:
@@ -64,6 +69,7 @@ class SliderRows(QWidget):
         self.steps = np.full(count, STEPS // 2, dtype=np.int64)
         self.values = np.zeros(count, dtype=np.float32)
         self.value_texts = ["+0.00"] * count
+        self._value_pace.reset(tuple(self.values.tolist()))
         self.current_row = min(self.current_row, max(count - 1, 0))
         self._name_texts = [QStaticText(name) for name in self.names]
         self._name_width = max((self.fontMetrics().horizontalAdvance(name) for name in self.names), default=0) + 8
@@ -71,17 +77,26 @@ class SliderRows(QWidget):
         self.updateGeometry()
         self.update()
 
-    def set_row_values(self, steps: np.ndarray, values: np.ndarray) -> None:
-        """Show new steps and values; only rows that look different are repainted."""
-        texts = [f"{value:+.2f}" for value in np.asarray(values, dtype=np.float32).tolist()]
+    def set_row_values(self, steps: np.ndarray, values: np.ndarray, at_once: bool = False) -> None:
+        """Show new steps and values; only what looks different is repainted. The handles
+        move now; the values' texts at the pace (``at_once``: the user's own change)."""
         steps = np.asarray(steps, dtype=np.int64)
-        changed = np.flatnonzero((steps != self.steps) | np.array([a != b for a, b in zip(texts, self.value_texts)], dtype=bool))
+        moved = np.flatnonzero(steps != self.steps)
         self.steps = steps.copy()
         self.values = np.asarray(values, dtype=np.float32).copy()
+        if moved.size:  # the tracks, and two pixels of the value column a handle's edge may reach
+            first, last = self.row_rect(int(moved[0])), self.row_rect(int(moved[-1]))
+            self.update(first.united(last).adjusted(self._name_width, 0, 2 - self._value_width, 0))
+        self._value_pace.request(tuple(self.values.tolist()), at_once)
+
+    def _show_values(self, values: tuple[float, ...]) -> None:
+        texts = [f"{value:+.2f}" for value in values]
+        changed = [row for row, (old, new) in enumerate(zip(self.value_texts, texts)) if old != new] if len(texts) == len(self.value_texts) else list(range(len(texts)))
+        spilling = any(len(self.value_texts[row]) > SHORT_VALUE or len(texts[row]) > SHORT_VALUE for row in changed if row < len(self.value_texts))
         self.value_texts = texts
-        if changed.size:
-            first, last = self.row_rect(int(changed[0])), self.row_rect(int(changed[-1]))
-            self.update(first.united(last).adjusted(self._name_width, 0, 0, 0))
+        if changed:  # the value column, or the whole rows when a text wider than it changes
+            first, last = self.row_rect(changed[0]), self.row_rect(changed[-1])
+            self.update(first.united(last).adjusted(self._name_width if spilling else first.width() - self._value_width, 0, 0, 0))
 
     # --- geometry --------------------------------------------------------------------------
     def sizeHint(self) -> QSize:
@@ -204,7 +219,10 @@ class SliderRows(QWidget):
         tiled = ratio == int(ratio)  # tiles copied at whole device pixels: the same pixels as drawing
         draw_text, cache, tiles = painter.drawStaticText, self._value_cache, self._value_tiles
         draw_tile, cell_left, spilled = painter.drawPixmap, value_right - self._value_width, set()
+        values_exposed = exposed.right() >= cell_left  # not when only the handles moved
         for row, text in enumerate(self.value_texts[first : last + 1], start=first):
+            if tiled and not values_exposed and len(text) <= SHORT_VALUE:
+                continue  # its cell is not repainted (a longer text reaches into the track)
             tile = (tiles.get(text) or self._value_tile(text, cell_left, value_right, text_top)) if tiled else None
             if tile is not None:
                 draw_tile(cell_left, MARGIN + row * ROW_HEIGHT, tile)

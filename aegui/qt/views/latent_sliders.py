@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from aegui.core.dimension_labels import label_meaning, label_shown
+from aegui.qt.painting.pace import READABLE_PACE
 from aegui.qt.painting.slider_rows import STEPS, SliderRows
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ class LatentSliders(QScrollArea):
         self.setWidgetResizable(True)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the rows, which show their focus and take the keys
         self.setMinimumWidth(240)
-        self.rows = SliderRows()
+        self.rows = SliderRows(pace=READABLE_PACE)  # the values' numbers at a readable pace while drawing
         self.rows.step_changed.connect(self._on_rows_step_changed)
         self.setWidget(self.rows)
         self._low, self._high = np.zeros(0, np.float32), np.zeros(0, np.float32)
@@ -73,7 +74,7 @@ class LatentSliders(QScrollArea):
         value = self.value_of_step(index, step)
         values = self.rows.values.copy()
         values[index] = value
-        self.rows.set_row_values(self.rows.steps, values)
+        self.rows.set_row_values(self.rows.steps, values, at_once=True)  # the user's own slider: its value now
         self.dimension_changed.emit(index, value)
 
 
