@@ -44,6 +44,7 @@ def test_a_steady_stream_shows_a_value_per_interval_in_its_own_requests(qtbot, m
     paint pass of the views that changed with it); the timer is only for the last of a stroke."""
     clock = Clock()
     monkeypatch.setattr(pace_module.time, "monotonic", clock)
+    monkeypatch.setattr(pace_module, "_last_shown_by_any", [float("-inf")])
     shown: list[int] = []
     pace = Pace(shown.append, interval=0.125)
     for value in range(41):  # a value every 1/128 s for 0.3 s, without the event loop running
@@ -51,6 +52,32 @@ def test_a_steady_stream_shows_a_value_per_interval_in_its_own_requests(qtbot, m
         clock.now += 1 / 128
     assert shown == [0, 16, 32]
     assert pace.waiting and pace.latest() == 40
+
+
+def test_paces_due_together_show_on_different_requests(qtbot, monkeypatch):
+    """Paces started by the same pen event fall due together; each shows its value with a
+    different analysis, so no pen event carries every text's layout and paint at once."""
+    clock = Clock()
+    monkeypatch.setattr(pace_module.time, "monotonic", clock)
+    monkeypatch.setattr(pace_module, "_last_shown_by_any", [float("-inf")])
+    shown: dict[str, list[int]] = {"meter": [], "sliders": [], "fresh": []}
+    paces = {name: Pace(values.append, interval=0.125) for name, values in shown.items() if name != "fresh"}
+    for value in range(30):  # an analysis every 1/64 s, each asking every pace
+        for pace in paces.values():
+            pace.request(value)
+        clock.now += 1 / 64
+    assert shown["meter"] == [0, 8, 16, 24] and shown["sliders"] == [1, 9, 17, 25]
+    fresh = Pace(shown["fresh"].append, interval=0.125)  # never shown yet, due at once, but another pace just showed
+    clock.now += 2 / 64  # the meter is due again
+    paces["meter"].request(32)
+    fresh.request(30)
+    assert shown["meter"][-1] == 32
+    assert shown["fresh"] == [] and fresh.waiting
+    instant: list[int] = []
+    Pace(instant.append, interval=0).request(7)  # no pace at all: never held back by another's
+    assert instant == [7]
+    qtbot.waitUntil(lambda: not fresh.waiting, timeout=SIGNAL_TIMEOUT_MS)  # its timer, as no more values come
+    assert shown["fresh"] == [30]
 
 
 def test_a_value_of_another_kind_is_shown_at_once(qtbot):
@@ -85,6 +112,10 @@ def test_numbers_in_words_change_at_a_readable_pace_while_drawing_and_end_on_the
         analyses += 1
         for name, read in watched.items():
             changes[name] += read() != before[name]
+        # what the meter says is one reading: the verdict, the gauge's colour and the reason agree
+        first_line = meter.explanation_label.text().split("\n")[0]
+        assert gauge.verdict == meter.verdict and gauge.shown_percentile == meter.percentile, (gauge.verdict, meter.verdict)
+        assert first_line.startswith(f"{meter.verdict}:") or first_line == meter.thresholds, (meter.verdict, first_line)
     elapsed = time.monotonic() - started
     send_mouse(canvas, QEvent.Type.MouseButtonRelease, QPointF(*points[-1]), left, Qt.MouseButton.NoButton)
     allowed = elapsed / READABLE_PACE + 2

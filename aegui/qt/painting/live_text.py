@@ -1,4 +1,5 @@
-"""Text that changes with every pen event without relayouting its panel."""
+"""Text that changes during a stroke (with every pen event, or at a readable pace) without
+relayouting its panel."""
 
 from __future__ import annotations
 

@@ -11,6 +11,8 @@ from PySide6.QtCore import QObject, QTimer
 
 READABLE_PACE = 0.1  # seconds: a number in words changes at most ten times a second
 TRAILING_GRACE = 0.02  # seconds a waiting value waits past the interval for the next value to carry it
+SPREAD = 0.001  # seconds: a pace due within this of another's showing waits for the next value
+_last_shown_by_any = [float("-inf")]  # when any pace last showed a value that was due (GUI thread only)
 
 
 NUMBER = re.compile(r"[-+−]?\d[\d.,%]*")
@@ -27,8 +29,10 @@ class Pace(QObject):
     A pen event comes a hundred times a second; a number in a sentence that changes that often
     flickers and cannot be read, and laying it out and painting it each time costs the pen more
     than the graphics beside it (the gauge's fill, the bars), which follow every event. The first
-    value after a pause is shown at once; values within the interval wait, and the last of them
-    is shown when it has passed, so what is finally shown is always the last value asked for.
+    value after a pause is shown at once; values within the interval wait. While values keep
+    coming, the first one past the interval is shown with its own request; when they stop, the
+    last one is shown by a timer the interval and ``TRAILING_GRACE`` after the last shown, so
+    what is finally shown is always the last value asked for.
     """
 
     def __init__(self, show: Callable[[Any], None], shown: Any = None, interval: float = READABLE_PACE, kind: Callable[[Any], Any] | None = None, parent: QObject | None = None):
@@ -51,7 +55,15 @@ class Pace(QObject):
         if not self._waiting and value == self.shown:
             return
         other_kind = self._kind is not None and self._kind(value) != self._kind(self.shown)
-        if at_once or other_kind or time.monotonic() - self._shown_at >= self.interval:  # in the other views' paint pass
+        now = time.monotonic()
+        # Due: shown with its analysis, in the other views' paint pass, but not in the same
+        # pass as another pace's due value: paces started together (a stroke's first event)
+        # would otherwise all lay out and paint their text on one pen event in ten, and that
+        # event would stand out; spread, each takes a different event.
+        due = now - self._shown_at >= self.interval and now - _last_shown_by_any[0] >= SPREAD
+        if at_once or other_kind or due or self.interval <= 0:
+            if due:
+                _last_shown_by_any[0] = now
             self._timer.stop()
             self._waiting, self._pending = False, None
             self._pass_on(value)
@@ -61,7 +73,7 @@ class Pace(QObject):
             self._waiting, self._pending = True, value
             # for the last value of a stroke: while values keep coming, the next one past the
             # interval shows the latest (above), so the timer adds no paint pass of its own
-            self._timer.start(max(1, round((self.interval - (time.monotonic() - self._shown_at) + TRAILING_GRACE) * 1000)))
+            self._timer.start(max(1, round((max(0.0, self.interval - (now - self._shown_at)) + TRAILING_GRACE) * 1000)))
 
     def reset(self, shown: Any) -> None:
         """``shown`` is on screen now (set by other means); nothing waits any more."""

@@ -84,9 +84,9 @@ class SliderRows(QWidget):
         moved = np.flatnonzero(steps != self.steps)
         self.steps = steps.copy()
         self.values = np.asarray(values, dtype=np.float32).copy()
-        if moved.size:  # the tracks, and two pixels of the value column a handle's edge may reach
+        if moved.size:  # the tracks: a handle's tile ends where the value column starts (``track_span``)
             first, last = self.row_rect(int(moved[0])), self.row_rect(int(moved[-1]))
-            self.update(first.united(last).adjusted(self._name_width, 0, 2 - self._value_width, 0))
+            self.update(first.united(last).adjusted(self._name_width, 0, -self._value_width, 0))
         self._value_pace.request(tuple(self.values.tolist()), at_once)
 
     def _show_values(self, values: tuple[float, ...]) -> None:

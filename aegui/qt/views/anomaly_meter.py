@@ -71,15 +71,14 @@ class AnomalyGauge(QWidget):
     every pen event.
     """
 
-    def __init__(self, pace: float = READABLE_PACE, parent: QWidget | None = None):
-        """``pace``: the number beneath changes at most this often (seconds); the fill follows
-        every value."""
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setMinimumSize(120, BAR_HEIGHT + self.fontMetrics().height() + 2)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # the panel behind needs no repaint
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.percentile: float | None = None
-        self.verdict: str | None = None
+        self.percentile: float | None = None  # where the fill ends
+        self.shown_percentile: float | None = None  # the number beneath (the meter paces it)
+        self.verdict: str | None = None  # the fill's colour, with the number
         self.unjudged = UNJUDGED_BLANK  # what the bar says when there is nothing to judge
         self._pieces = WordPieces()  # the words beneath, laid out once each
         self._metrics = QFontMetricsF(self.font())
@@ -87,26 +86,34 @@ class AnomalyGauge(QWidget):
         self._text_top_value = 0.0
         self._background_key: tuple | None = None
         self._background_pixmap = QPixmap()
-        self.shown_percentile: float | None = None  # the number beneath, at a readable pace
-        self._number_pace = Pace(self._show_number, interval=pace, kind=lambda percentile: percentile is None, parent=self)
 
     def set_percentile(self, percentile: float | None, verdict: str | None, unjudged: tuple[str, str] = UNJUDGED_BLANK) -> None:
-        before = self.percentile
-        same_kind = (verdict, unjudged) == (self.verdict, self.unjudged) and before is not None and percentile is not None
-        self.percentile, self.verdict, self.unjudged = percentile, verdict, unjudged
-        if not same_kind:
-            self.update()
-        elif percentile != before:  # on a pen event: the fill's end moved
+        """The fill, the number and the colour together."""
+        self.set_fill(percentile)
+        self.set_reading(percentile, verdict, unjudged)
+
+    def set_fill(self, percentile: float | None) -> None:
+        """Where the fill ends (on every pen event: only the part between its two ends repaints)."""
+        before, self.percentile = self.percentile, percentile
+        if before is None or percentile is None:
+            if before != percentile:
+                self.update()
+        elif percentile != before:
             width = self.width() - 1.0
             ends = sorted(0.5 + gauge_fraction(value) * width for value in (before, percentile))
             self.update(QRect(int(ends[0]) - 2, 0, int(ends[1] - ends[0]) + 6, BAR_HEIGHT))  # two pixels spare for antialiasing
-        self._number_pace.request(percentile)
 
-    def _show_number(self, percentile: float | None) -> None:
-        before, self.shown_percentile = self.shown_percentile, percentile
-        if before is None or percentile is None:
-            self.update(0, BAR_HEIGHT, self.width(), self.height() - BAR_HEIGHT)
-        elif f"{before:.1f}" != f"{percentile:.1f}":
+    def set_reading(self, percentile: float | None, verdict: str | None, unjudged: tuple[str, str] = UNJUDGED_BLANK) -> None:
+        """The number beneath and the verdict's colour: what the gauge says."""
+        before = self.shown_percentile
+        if (verdict, unjudged) != (self.verdict, self.unjudged) or before is None or percentile is None:
+            changed = (verdict, unjudged, percentile) != (self.verdict, self.unjudged, before)
+            self.shown_percentile, self.verdict, self.unjudged = percentile, verdict, unjudged
+            if changed:
+                self.update()
+            return
+        self.shown_percentile = percentile
+        if f"{before:.1f}" != f"{percentile:.1f}":
             self.update(self._changed_text_rect(before, percentile))
 
     def _changed_text_rect(self, before: float, after: float) -> QRect:
@@ -207,7 +214,7 @@ class AnomalyMeter(QWidget):
         self.thresholds = f"typical ≤ {TYPICAL_BELOW:.0f}th percentile < unusual ≤ {NOT_A_DIGIT_ABOVE:.0f}th < not a digit"
         # painted text, as tall as the longest explanation needs at the panel's width: the
         # explanation changes during a stroke, and a QLabel's setText would relayout the column
-        self.explanation_label = LiveText(self.thresholds, lines=2, pace=READABLE_PACE)
+        self.explanation_label = LiveText(self.thresholds, lines=2)
         font = self.explanation_label.font()
         font.setPointSizeF(9)
         self.explanation_label.setFont(font)
@@ -228,6 +235,7 @@ class AnomalyMeter(QWidget):
         self.parts: dict[str, float] = {}
         self.parts_text = ""
         self.explanation = ""
+        self._reading_pace = Pace(self._show_reading, interval=READABLE_PACE, kind=lambda reading: reading is None or (reading[0] is None, reading[2]), parent=self)
         explorer.analysis_changed.connect(self.show_analysis)
         explorer.model_changed.connect(self._on_explorer_model_changed)
 
@@ -244,17 +252,24 @@ class AnomalyMeter(QWidget):
         self.setToolTip(f"Anomaly score of this model: {session.anomaly_source}. " + self.thresholds + " (percentiles of held-out MNIST digits).")
 
     def show_analysis(self, analysis: Analysis) -> None:
-        self.percentile = analysis.anomaly_percentile
-        verdict = None if self.percentile is None else analysis.verdict
-        self.parts = dict(analysis.anomaly_parts)
-        parts_text = parts_line(self.parts)
-        self.parts_text = parts_text
-        self.gauge.set_percentile(self.percentile, verdict, UNJUDGED_CODE if analysis.origin != "mean" else UNJUDGED_BLANK)
+        # The bar's length follows every pen event; what the meter says (verdict, number,
+        # reason, parts) is one reading, shown together at a readable pace, so the words never
+        # contradict each other; a sketch judged or not judged shows at once.
+        percentile = analysis.anomaly_percentile
+        verdict = None if percentile is None else analysis.verdict
+        self.gauge.set_fill(percentile)
+        unjudged = UNJUDGED_CODE if analysis.origin != "mean" else UNJUDGED_BLANK
+        self._reading_pace.request((percentile, verdict, unjudged, analysis.anomaly_reason, tuple(analysis.anomaly_parts.items())))
+
+    def _show_reading(self, reading: tuple) -> None:
+        percentile, verdict, unjudged, reason, parts = reading
+        self.percentile, self.parts = percentile, dict(parts)
+        self.parts_text = parts_line(self.parts)
+        self.gauge.set_reading(percentile, verdict, unjudged)
         if verdict != self.verdict:  # rich text is laid out again on every setText: only on a new verdict
             self.verdict = verdict
             colour = VERDICT_COLOURS.get(verdict or "", "#000")
             self.verdict_label.setText(f"<b style='color:{colour}'>{verdict}</b>" if verdict else "")
-        explanation = f"{verdict}: {analysis.anomaly_reason}" if verdict and analysis.anomaly_reason else ""
-        self.explanation = explanation
+        self.explanation = f"{verdict}: {reason}" if verdict and reason else ""
         # line 1: which part says so (or the thresholds); line 2: each part's percentile
-        self.explanation_label.setText((explanation or self.thresholds) + (f"\n{parts_text}" if parts_text else ""))
+        self.explanation_label.setText((self.explanation or self.thresholds) + (f"\n{self.parts_text}" if self.parts_text else ""))

@@ -41,8 +41,9 @@ class DigitProbabilities(FixedPlot):
         self._prediction.setPos(9.6, 1.0)  # top right, right-aligned (top left for a digit above 4: clear of its bar)
         plot.addItem(self._prediction, ignoreBounds=True)
         self.prediction_text = ""  # as shown: the reading's words follow at a readable pace
-        # a new digit read is shown at once, a new percentage for the same digit at the pace
-        self._prediction_pace = Pace(self._show_prediction, shown=("", False), kind=lambda shown: words_of(shown[0]) + shown[0].partition(" (")[0], parent=self)
+        # at the pace, the digit read too (a near tie would flip it, and the corner it sits in,
+        # on every pen event; the bars show the tie); "mean code:" and no probe at once
+        self._prediction_pace = Pace(self._show_prediction, shown=("", False), kind=lambda shown: words_of(shown[0]), parent=self)
         self.probabilities = np.zeros(N_CLASSES, np.float32)
         explorer.analysis_changed.connect(self.show_analysis)
 
