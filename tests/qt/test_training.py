@@ -138,6 +138,39 @@ def test_the_dialog_marks_a_bad_value_with_the_command_lines_sentence_and_never_
     dialog.reject()
 
 
+def test_tab_stops_in_the_dialog_only_where_the_focus_shows(qtbot, window):
+    """With Tab from the first field round to it again: the refusals' box (frameless, it showed
+    nothing) is a stop only when it has more to scroll to, and then it draws a focus frame."""
+    dialog = window.show_train_dialog()
+    qtbot.waitExposed(dialog)
+
+    def tab_stops() -> list:
+        first = dialog.data_combo
+        first.setFocus()
+        QApplication.processEvents()
+        stops = [first]
+        for _ in range(60):
+            QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+            if QApplication.focusWidget() is first:
+                return stops
+            stops.append(QApplication.focusWidget())
+        raise AssertionError("Tab never came back round")
+
+    assert dialog.problem_area not in tab_stops()
+    for edit, typed in ((dialog.channels_edit, "0"), (dialog.learning_rate_edit, "abc"), (dialog.width_edit, ""), (dialog.epochs_edit, "0"), (dialog.latent_edit, "-3")):
+        type_into(edit, typed)  # five refusals: more than the box's three lines
+    QApplication.processEvents()
+    assert dialog.problem_area.verticalScrollBar().maximum() > 0
+    assert dialog.problem_area in tab_stops()
+    dialog.problem_area.setFocus()
+    QApplication.processEvents()
+    shot = dialog.problem_area.grab().toImage()
+    highlight = dialog.palette().color(QPalette.ColorRole.Highlight)
+    edge = shot.pixelColor(0, shot.height() // 2)
+    assert abs(edge.red() - highlight.red()) + abs(edge.green() - highlight.green()) + abs(edge.blue() - highlight.blue()) < 60, (edge.name(), highlight.name())
+    dialog.reject()
+
+
 def test_the_command_shown_wraps_between_words_and_copies_clean(qtbot, window, tiny_mnist_dir, tmp_path):
     """A line of the command ended in "--" and the option's name began the next (a hyphen is a
     line break opportunity); a selection copied from it must still be the command itself."""

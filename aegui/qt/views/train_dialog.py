@@ -142,6 +142,11 @@ class TrainDialog(QDialog):
         self.problem_area.setWidgetResizable(True)
         self.problem_area.setFrameShape(QFrame.Shape.NoFrame)
         self.problem_area.setFixedHeight(3 * self.problem_label.fontMetrics().lineSpacing() + 4)
+        # a Tab stop only when there is more to scroll to, and then with a visible focus frame
+        # (frameless, it took the focus and showed nothing)
+        self.problem_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.problem_area.setStyleSheet("QScrollArea { border: 1px solid transparent; } QScrollArea:focus { border: 1px solid palette(highlight); }")
+        self.problem_area.verticalScrollBar().rangeChanged.connect(self._on_problem_scroll_range_changed)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.train_button = self.buttons.addButton("Train", QDialogButtonBox.ButtonRole.AcceptRole)
 
@@ -363,3 +368,5 @@ class TrainDialog(QDialog):
     def _on_copy_button_clicked(self) -> None:
         QGuiApplication.clipboard().setText(self.plan().shell_command())
 
+    def _on_problem_scroll_range_changed(self, low: int, high: int) -> None:
+        self.problem_area.setFocusPolicy(Qt.FocusPolicy.StrongFocus if high > low else Qt.FocusPolicy.NoFocus)
