@@ -177,7 +177,8 @@ def test_the_gauge_and_a_live_text_repaint_only_what_a_new_value_changes_yet_sho
     for percentile, verdict in steps:
         for rects in painted.values():
             rects.clear()
-        gauge.set_percentile(percentile, verdict)
+        gauge.set_fill(percentile)
+        gauge.set_reading(percentile, verdict)
         text.setText(f"reconstruction error = {percentile / 1000:.4f}\nrebuild {percentile:.0f} · distance 12 (percentiles)")
         recorder.recording = True
         QApplication.processEvents()
@@ -209,6 +210,16 @@ def test_a_cell_already_showing_a_keyed_image_is_left_alone_and_a_moved_one_is_r
     assert len(updates) == 2 and row.image(0).max() == 1 and row.image(1).max() == 0 and row.tooltips == ["digit 1", "digit 0", ""]
 
 
+def test_the_gauges_number_never_reads_as_another_verdict_than_its_own():
+    """99.03 is "not a digit" (above the 99th); shown as "99.0" it read as "unusual ≤ 99th"."""
+    from aegui.core.anomaly import verdict
+    from aegui.qt.views.anomaly_meter import percentile_text
+
+    assert percentile_text(99.03) == "99.1" and percentile_text(95.0) == "95.0" and percentile_text(94.96) == "95.0" and percentile_text(42.3) == "42.3"
+    values = np.concatenate([np.linspace(94, 100, 60_001), np.random.default_rng(0).uniform(0, 100, 10_000)])
+    assert all(verdict(float(value)) == verdict(float(percentile_text(float(value)))) for value in values)
+
+
 def test_gauge_places_the_thresholds_apart_and_fills_in_the_verdict_colour(qtbot):
     assert gauge_fraction(0) == 0 and gauge_fraction(100) == 1
     assert gauge_fraction(TYPICAL_BELOW) == 0.6 and gauge_fraction(NOT_A_DIGIT_ABOVE) == 0.8
@@ -217,7 +228,8 @@ def test_gauge_places_the_thresholds_apart_and_fills_in_the_verdict_colour(qtbot
     gauge = AnomalyGauge()
     qtbot.addWidget(gauge)
     gauge.resize(300, 22)
-    gauge.set_percentile(99.5, "not a digit")
+    gauge.set_fill(99.5)
+    gauge.set_reading(99.5, "not a digit")
     image = pixels(rendered(gauge))
     red = QColor(VERDICT_COLOURS["not a digit"])
     column = int(0.85 * 300)  # inside the fill (99.5 -> 0.9 of the width)

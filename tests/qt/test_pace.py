@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtWidgets import QApplication
 
 from aegui.qt.painting import pace as pace_module
 from aegui.qt.painting.pace import READABLE_PACE, Pace, words_of
@@ -44,11 +45,11 @@ def test_a_steady_stream_shows_a_value_per_interval_in_its_own_requests(qtbot, m
     paint pass of the views that changed with it); the timer is only for the last of a stroke."""
     clock = Clock()
     monkeypatch.setattr(pace_module.time, "monotonic", clock)
-    monkeypatch.setattr(pace_module, "_last_shown_by_any", [float("-inf")])
     shown: list[int] = []
     pace = Pace(shown.append, interval=0.125)
-    for value in range(41):  # a value every 1/128 s for 0.3 s, without the event loop running
+    for value in range(41):  # a value every 1/128 s for 0.3 s, the event loop running between them
         pace.request(value)
+        QApplication.processEvents()
         clock.now += 1 / 128
     assert shown == [0, 16, 32]
     assert pace.waiting and pace.latest() == 40
@@ -59,22 +60,22 @@ def test_paces_due_together_show_on_different_requests(qtbot, monkeypatch):
     different analysis, so no pen event carries every text's layout and paint at once."""
     clock = Clock()
     monkeypatch.setattr(pace_module.time, "monotonic", clock)
-    monkeypatch.setattr(pace_module, "_last_shown_by_any", [float("-inf")])
     shown: dict[str, list[int]] = {"meter": [], "sliders": [], "fresh": []}
     paces = {name: Pace(values.append, interval=0.125) for name, values in shown.items() if name != "fresh"}
-    for value in range(30):  # an analysis every 1/64 s, each asking every pace
+    for value in range(30):  # an analysis every 1/64 s, each asking every pace in one event
         for pace in paces.values():
             pace.request(value)
+        QApplication.processEvents()  # the event loop runs between analyses
         clock.now += 1 / 64
     assert shown["meter"] == [0, 8, 16, 24] and shown["sliders"] == [1, 9, 17, 25]
-    fresh = Pace(shown["fresh"].append, interval=0.125)  # never shown yet, due at once, but another pace just showed
+    fresh = Pace(shown["fresh"].append, interval=0.125)  # never shown yet, due, but another pace took this event
     clock.now += 2 / 64  # the meter is due again
     paces["meter"].request(32)
     fresh.request(30)
     assert shown["meter"][-1] == 32
     assert shown["fresh"] == [] and fresh.waiting
     instant: list[int] = []
-    Pace(instant.append, interval=0).request(7)  # no pace at all: never held back by another's
+    Pace(instant.append, interval=0).request(7)  # no pace at all: never held back, holds none back
     assert instant == [7]
     qtbot.waitUntil(lambda: not fresh.waiting, timeout=SIGNAL_TIMEOUT_MS)  # its timer, as no more values come
     assert shown["fresh"] == [30]
@@ -100,7 +101,7 @@ def test_numbers_in_words_change_at_a_readable_pace_while_drawing_and_end_on_the
     watched = {"parts": lambda: meter.explanation_label.text(), "number": lambda: gauge.shown_percentile, "error line": lambda: decoded.error_label.text(), "slider values": lambda: tuple(rows.value_texts), "fill": lambda: gauge.percentile, "handles": lambda: tuple(rows.steps.tolist())}
     changes = dict.fromkeys(watched, 0)
     canvas = window.canvas
-    points = canvas_points(canvas, "zero", count=80)
+    points = canvas_points(canvas, "zero", count=200)  # about half a second of drawing
     left = Qt.MouseButton.LeftButton
     send_mouse(canvas, QEvent.Type.MouseButtonPress, QPointF(*points[0]), left, left)
     wait_until_idle(qtbot, window)

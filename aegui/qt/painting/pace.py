@@ -11,8 +11,30 @@ from PySide6.QtCore import QObject, QTimer
 
 READABLE_PACE = 0.1  # seconds: a number in words changes at most ten times a second
 TRAILING_GRACE = 0.02  # seconds a waiting value waits past the interval for the next value to carry it
-SPREAD = 0.001  # seconds: a pace due within this of another's showing waits for the next value
-_last_shown_by_any = [float("-inf")]  # when any pace last showed a value that was due (GUI thread only)
+
+
+class _Turn:
+    """One pace's due value per pass of the event loop (GUI thread only).
+
+    An analysis reaches every view in one event; paces started together (on a stroke's first
+    event) fall due together, and each laying out and painting its text on that one pen event
+    would make it stand out. The first due pace takes the turn; the others wait for the next
+    analysis. The turn comes back when the event loop runs again (a zero timer).
+    """
+
+    taken = False
+
+    @classmethod
+    def take(cls) -> bool:
+        if cls.taken:
+            return False
+        cls.taken = True
+        QTimer.singleShot(0, cls.give_back)
+        return True
+
+    @classmethod
+    def give_back(cls) -> None:
+        cls.taken = False
 
 
 NUMBER = re.compile(r"[-+−]?\d[\d.,%]*")
@@ -28,11 +50,15 @@ class Pace(QObject):
 
     A pen event comes a hundred times a second; a number in a sentence that changes that often
     flickers and cannot be read, and laying it out and painting it each time costs the pen more
-    than the graphics beside it (the gauge's fill, the bars), which follow every event. The first
-    value after a pause is shown at once; values within the interval wait. While values keep
-    coming, the first one past the interval is shown with its own request; when they stop, the
-    last one is shown by a timer the interval and ``TRAILING_GRACE`` after the last shown, so
-    what is finally shown is always the last value asked for.
+    than the graphics beside it (the gauge's bar, the bars), which follow every event. A value
+    is due once the interval has passed since the last one shown: it is shown with its own
+    request, in the paint pass of the views that changed with it, unless another pace's due
+    value took this pass of the event loop (``_Turn``; then the next request shows it). Values
+    not due wait, the latest winning; when they stop coming, a timer shows the last one the
+    interval and ``TRAILING_GRACE`` after the last shown, so what is finally shown is always
+    the last value asked for. ``kind(value)``, when given, says what a value is about: a value
+    of another kind than the one shown (other words, not other numbers) is shown at once, as is
+    one asked for ``at_once`` (the user's own change).
     """
 
     def __init__(self, show: Callable[[Any], None], shown: Any = None, interval: float = READABLE_PACE, kind: Callable[[Any], Any] | None = None, parent: QObject | None = None):
@@ -50,35 +76,30 @@ class Pace(QObject):
         self._timer.timeout.connect(self._on_timer_timeout)
 
     def request(self, value: Any, at_once: bool = False) -> None:
-        """Show ``value`` now if the interval has passed since the last one shown (or
-        ``at_once``: the user's own change, such as a dragged slider's value), else soon."""
-        if not self._waiting and value == self.shown:
+        """Show ``value`` now if it is due (or ``at_once``: the user's own change, such as a
+        dragged slider's value), else soon."""
+        if value == self.shown:  # back to what is on screen: nothing to show, nothing waits
+            self._cancel_wait()
             return
         other_kind = self._kind is not None and self._kind(value) != self._kind(self.shown)
         now = time.monotonic()
-        # Due: shown with its analysis, in the other views' paint pass, but not in the same
-        # pass as another pace's due value: paces started together (a stroke's first event)
-        # would otherwise all lay out and paint their text on one pen event in ten, and that
-        # event would stand out; spread, each takes a different event.
-        due = now - self._shown_at >= self.interval and now - _last_shown_by_any[0] >= SPREAD
-        if at_once or other_kind or due or self.interval <= 0:
-            if due:
-                _last_shown_by_any[0] = now
-            self._timer.stop()
-            self._waiting, self._pending = False, None
+        if at_once or other_kind or self.interval <= 0 or (now - self._shown_at >= self.interval and _Turn.take()):
+            self._cancel_wait()
             self._pass_on(value)
         elif self._waiting:
             self._pending = value
         else:
             self._waiting, self._pending = True, value
-            # for the last value of a stroke: while values keep coming, the next one past the
-            # interval shows the latest (above), so the timer adds no paint pass of its own
             self._timer.start(max(1, round((max(0.0, self.interval - (now - self._shown_at)) + TRAILING_GRACE) * 1000)))
+
+    def _cancel_wait(self) -> None:
+        self._timer.stop()
+        self._waiting, self._pending = False, None
 
     def reset(self, shown: Any) -> None:
         """``shown`` is on screen now (set by other means); nothing waits any more."""
-        self._timer.stop()
-        self._waiting, self._pending, self.shown = False, None, shown
+        self._cancel_wait()
+        self.shown = shown
 
     @property
     def waiting(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt
@@ -53,6 +54,12 @@ UNJUDGED_BLANK = ("draw a digit to see how unusual it is", "draw to see how unus
 UNJUDGED_CODE = ("a generated code: only a drawing is judged", "only drawings are judged")
 
 
+def percentile_text(percentile: float) -> str:
+    """One decimal, rounded up: the verdicts' thresholds are "≤ 95th" and "≤ 99th", so a value
+    just above one (99.03, "not a digit") must not read as the threshold itself ("99.0")."""
+    return f"{math.ceil(percentile * 10 - 1e-9) / 10:.1f}"
+
+
 def gauge_fraction(percentile: float) -> float:
     """Where a percentile sits on the gauge: 0-95 fill the first 60 %, 95-99 the next 20 %,
     99-100 the last 20 %, so the two thresholds that matter are far enough apart to read."""
@@ -87,11 +94,6 @@ class AnomalyGauge(QWidget):
         self._background_key: tuple | None = None
         self._background_pixmap = QPixmap()
 
-    def set_percentile(self, percentile: float | None, verdict: str | None, unjudged: tuple[str, str] = UNJUDGED_BLANK) -> None:
-        """The fill, the number and the colour together."""
-        self.set_fill(percentile)
-        self.set_reading(percentile, verdict, unjudged)
-
     def set_fill(self, percentile: float | None) -> None:
         """Where the fill ends (on every pen event: only the part between its two ends repaints)."""
         before, self.percentile = self.percentile, percentile
@@ -113,7 +115,7 @@ class AnomalyGauge(QWidget):
                 self.update()
             return
         self.shown_percentile = percentile
-        if f"{before:.1f}" != f"{percentile:.1f}":
+        if percentile_text(before) != percentile_text(percentile):
             self.update(self._changed_text_rect(before, percentile))
 
     def _changed_text_rect(self, before: float, after: float) -> QRect:
@@ -138,7 +140,7 @@ class AnomalyGauge(QWidget):
 
     def _text(self, percentile: float | None) -> str:
         """The words beneath the bar: the longest wording that fits, never an elided one."""
-        texts = list(self.unjudged) if percentile is None else [f"percentile {percentile:.1f} of held-out digits", f"percentile {percentile:.1f}"]
+        texts = list(self.unjudged) if percentile is None else [f"percentile {percentile_text(percentile)} of held-out digits", f"percentile {percentile_text(percentile)}"]
         return next((text for text in texts if self._spans(text)[-1][1] <= self.width()), texts[-1])
 
     def changeEvent(self, event) -> None:
