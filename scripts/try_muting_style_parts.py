@@ -19,16 +19,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from aegui.core.anomaly import ANOMALY_FEATURES, FEATURE_LABELS, NOT_A_DIGIT_ABOVE, AnomalyScorer, percentiles
-from aegui.core.model_files import load_model
-from aegui.core.resources import CHECKPOINTS_DIR, load_near_ood
-from training.datasets import load_split
-from training.digit_tensors import images_to_tensor
-from training.fairness import OTHER_HANDS_GROUPS, load_evaluation_set
-from training.metrics import encode_dataset, encode_inner
+from aegui.core.anomaly import ANOMALY_FEATURES, FEATURE_LABELS, NOT_A_DIGIT_ABOVE, percentiles
+from aegui.core.resources import CHECKPOINTS_DIR
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from try_style_normalisation import unlike_mnist  # noqa: E402
+from try_style_normalisation import calibration_sets, scoring, unlike_mnist  # noqa: E402
 
 MUTED = [("code_detector",), ("inner_distance", "code_detector"), ("probe_doubt", "code_detector")]
 CAPS = (0.5, 0.9, 0.99)  # the percentile of MNIST's own values a muted part is capped at
@@ -40,25 +35,15 @@ def main() -> None:
     parser.add_argument("--checkpoint", type=Path, default=CHECKPOINTS_DIR / "mnist-conv-k32.ckpt")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    model = load_model(args.checkpoint)
-    autoencoder, statistics = model.autoencoder, model.statistics
-    scorer = AnomalyScorer.from_table(statistics.anomaly)
+    scorer, parts_and_confidence = scoring(args.checkpoint)
 
     def features(images: torch.Tensor) -> np.ndarray:
-        codes, errors, _ = encode_dataset(autoencoder, images)
-        inner = encode_inner(autoencoder, images)[1].numpy() if scorer.needs_inner else None
-        probabilities = torch.softmax(codes @ statistics.probe_weight.T + statistics.probe_bias, 1).numpy()
-        return scorer.features(errors.numpy(), codes.numpy(), probabilities, inner)
+        return parts_and_confidence(images)[0]
 
     def flagged(values: np.ndarray) -> np.ndarray:
         return percentiles(scorer.verdict_statistics(values), scorer.verdict_quantiles) > NOT_A_DIGIT_ABOVE
 
-    test, _, _ = load_split(args.data_dir, "test")
-    hands, hand_labels = load_evaluation_set("other-hands", "calibration")
-    sets = {"MNIST test digits": images_to_tensor(test)}
-    sets.update({f"other hands: {group}": hands[hand_labels // 10 == number] for number, group in enumerate(OTHER_HANDS_GROUPS)})
-    sets["drawn shapes"] = load_evaluation_set("drawn-shapes", "calibration")[0]
-    sets["near-OOD characters (trained on)"] = torch.from_numpy(load_near_ood("calibration").images).unsqueeze(1)
+    sets = calibration_sets(args.data_dir)
     measured = {name: (features(images), unlike_mnist(images)) for name, images in sets.items()}
     names = scorer.feature_names
     above_99th = np.array([np.interp(0.99, np.linspace(0, 1, len(quantiles)), quantiles) for quantiles in scorer.feature_quantiles])

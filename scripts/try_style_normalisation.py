@@ -111,22 +111,46 @@ def unlike_mnist(images: torch.Tensor) -> np.ndarray:
     return ((mean_depth > DEPTH_ABOVE) | (grey_share > GREY_ABOVE)).numpy()
 
 
+def scoring(checkpoint: Path):
+    """The checkpoint's anomaly scorer, and a function giving a batch of images' five parts and
+    the probe's top probability (as the app computes them for a sketch)."""
+    model = load_model(checkpoint)
+    autoencoder, statistics = model.autoencoder, model.statistics
+    scorer = AnomalyScorer.from_table(statistics.anomaly)
+
+    def features(images: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        codes, errors, _ = encode_dataset(autoencoder, images)
+        inner = encode_inner(autoencoder, images)[1].numpy() if scorer.needs_inner else None
+        probabilities = torch.softmax(codes @ statistics.probe_weight.T + statistics.probe_bias, 1).numpy()
+        return scorer.features(errors.numpy(), codes.numpy(), probabilities, inner), probabilities.max(axis=1)
+
+    return scorer, features
+
+
+def calibration_sets(data_dir: Path) -> dict[str, torch.Tensor]:
+    """MNIST's test digits and the calibration parts of the evaluation sets (never the report
+    parts), by name, each as (n, 1, 28, 28)."""
+    test, _, _ = load_split(data_dir, "test")
+    hands, hand_labels = load_evaluation_set("other-hands", "calibration")
+    sets = {"MNIST test digits": images_to_tensor(test)}
+    sets.update({f"other hands: {group}": hands[hand_labels // 10 == number] for number, group in enumerate(OTHER_HANDS_GROUPS)})
+    sets["drawn shapes"] = load_evaluation_set("drawn-shapes", "calibration")[0]
+    sets["near-OOD characters (trained on)"] = torch.from_numpy(load_near_ood("calibration").images).unsqueeze(1)
+    return sets
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--checkpoint", type=Path, default=CHECKPOINTS_DIR / "mnist-conv-k32.ckpt")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    model = load_model(args.checkpoint)
-    autoencoder, statistics = model.autoencoder, model.statistics
-    scorer = AnomalyScorer.from_table(statistics.anomaly)
+    scorer, features = scoring(args.checkpoint)
 
     def scores(images: torch.Tensor, with_confidence: bool = False):
-        codes, errors, _ = encode_dataset(autoencoder, images)
-        inner = encode_inner(autoencoder, images)[1].numpy() if scorer.needs_inner else None
-        probabilities = torch.softmax(codes @ statistics.probe_weight.T + statistics.probe_bias, 1).numpy()
-        values = scorer.score_batch(errors.numpy(), codes.numpy(), probabilities, inner)
-        return (values, probabilities.max(axis=1)) if with_confidence else values
+        parts, confidence = features(images)
+        values = scorer.verdict_statistics(parts)
+        return (values, confidence) if with_confidence else values
 
     train, _, _ = load_split(args.data_dir, "train")
     own_threshold = np.quantile(scores(redrawn(images_to_tensor(train[:3000]))), 0.99)
@@ -135,12 +159,7 @@ def main() -> None:
     styled_scores, styled_confidence = scores(styled, with_confidence=True)
     style_threshold = np.quantile(styled_scores[styled_unlike], 0.99)
     read_threshold = np.quantile(styled_scores[styled_unlike & (styled_confidence >= READ_ABOVE)], 0.99)
-    test, _, _ = load_split(args.data_dir, "test")
-    hands, hand_labels = load_evaluation_set("other-hands", "calibration")
-    sets = {"MNIST test digits": images_to_tensor(test)}
-    sets.update({f"other hands: {group}": hands[hand_labels // 10 == number] for number, group in enumerate(OTHER_HANDS_GROUPS)})
-    sets["drawn shapes"] = load_evaluation_set("drawn-shapes", "calibration")[0]
-    sets["near-OOD characters (trained on)"] = torch.from_numpy(load_near_ood("calibration").images).unsqueeze(1)
+    sets = calibration_sets(args.data_dir)
     print(f"{'calibration part':40}{'images':>7}{'unlike MNIST':>14}{'as is':>8}{'redrawn, same tables':>22}{'every image redrawn':>21}{'redrawn, own threshold':>24}{'style threshold':>17}{'..., probe sure':>16}")
     for name, images in sets.items():
         as_is = percentiles(scores(images), scorer.verdict_quantiles) > NOT_A_DIGIT_ABOVE
