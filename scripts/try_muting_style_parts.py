@@ -12,7 +12,6 @@ at a percentile of MNIST's own (the other parts and the tables unchanged).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -20,21 +19,16 @@ import numpy as np
 import torch
 
 from aegui.core.anomaly import ANOMALY_FEATURES, FEATURE_LABELS, NOT_A_DIGIT_ABOVE, percentiles
-from aegui.core.resources import CHECKPOINTS_DIR
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from try_style_normalisation import calibration_sets, scoring, unlike_mnist  # noqa: E402
+from try_style_normalisation import calibration_sets, parse_arguments, scoring, unlike_mnist  # noqa: E402
 
 MUTED = [("code_detector",), ("inner_distance", "code_detector"), ("probe_doubt", "code_detector")]
 CAPS = (0.5, 0.9, 0.99)  # the percentile of MNIST's own values a muted part is capped at
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", type=Path, required=True)
-    parser.add_argument("--checkpoint", type=Path, default=CHECKPOINTS_DIR / "mnist-conv-k32.ckpt")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
+    args = parse_arguments(__doc__.split("\n")[0])
     scorer, parts_and_confidence = scoring(args.checkpoint)
 
     def features(images: torch.Tensor) -> np.ndarray:

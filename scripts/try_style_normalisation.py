@@ -139,12 +139,18 @@ def calibration_sets(data_dir: Path) -> dict[str, torch.Tensor]:
     return sets
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def parse_arguments(description: str) -> argparse.Namespace:
+    """``--data-dir`` (MNIST's IDX files) and ``--checkpoint`` (the bundled default); torch on
+    one thread, as the app's analysis runs."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--checkpoint", type=Path, default=CHECKPOINTS_DIR / "mnist-conv-k32.ckpt")
-    args = parser.parse_args()
     torch.set_num_threads(1)
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_arguments(__doc__.split("\n")[0])
     scorer, features = scoring(args.checkpoint)
 
     def scores(images: torch.Tensor, with_confidence: bool = False):

@@ -142,12 +142,8 @@ class LiveText(QWidget):
             self._spans = self._line_spans(self._text)  # wrapped again at the new width
 
     def text(self) -> str:
-        """The text shown (at a pace, a newer one may be waiting: ``latest_text``)."""
+        """The text shown (at a pace, a newer one may be waiting)."""
         return self._text
-
-    def latest_text(self) -> str:
-        """The last text set, shown or waiting for the pace to pass."""
-        return self._pace.latest()
 
     def setText(self, text: str) -> None:
         self._pace.request(text)
